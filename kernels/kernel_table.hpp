@@ -1,0 +1,82 @@
+// The function-pointer table every ISA fills in, and the plain argument structs the
+// kernels take. Included by ISA-flagged files, so: no Eigen, no STL containers here.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace tinception::kernels {
+
+// Layout, stated once for every kernel:
+//   activations are NHWC float32: element (n, y, x, c) of an [n][h][w] image batch lives at
+//   ((n * h + y) * w + x) * pixel_stride + c, where pixel_stride >= c-count lets a branch
+//   write its output straight into its channel slice of a concatenated tensor;
+//   convolution weights are OIHW float32: [out_c][in_c][kernel_h][kernel_w].
+
+struct Conv2dArgs {
+    const float* input = nullptr;    // [n][in_h][in_w][in_c], pixel stride in_pixel_stride
+    const float* weights = nullptr;  // OIHW
+    const float* bias = nullptr;     // [out_c], or nullptr for none
+    const void* packed = nullptr;    // this ISA's packed weights (from conv2d_pack), or nullptr
+    float* output = nullptr;         // first channel of the slice; pixel stride out_pixel_stride
+    int n = 1, in_h = 0, in_w = 0, in_c = 0;
+    int out_h = 0, out_w = 0, out_c = 0;
+    int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+    int pad_top = 0, pad_left = 0;   // bottom/right padding follows from the output size
+    int in_pixel_stride = 0;         // 0 means in_c
+    int out_pixel_stride = 0;        // 0 means out_c
+    bool relu = false;               // fused max(0, x) after the bias
+};
+
+struct Pool2dArgs {
+    const float* input = nullptr;    // [n][in_h][in_w][c]
+    float* output = nullptr;         // [n][out_h][out_w], pixel stride out_pixel_stride
+    int n = 1, in_h = 0, in_w = 0, c = 0;
+    int out_h = 0, out_w = 0;
+    int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+    int pad_top = 0, pad_left = 0;
+    int in_pixel_stride = 0;         // 0 means c
+    int out_pixel_stride = 0;        // 0 means c
+    bool count_include_pad = false;  // average pooling: TensorFlow leaves padded cells out
+};
+
+// out[b][j] = bias[j] + sum_i in[b][i] * weights[j][i]
+struct DenseArgs {
+    const float* input = nullptr;    // [n][in_features]
+    const float* weights = nullptr;  // [out_features][in_features]
+    const float* bias = nullptr;     // [out_features] or nullptr
+    float* output = nullptr;         // [n][out_features]
+    int n = 1, in_features = 0, out_features = 0;
+};
+
+using Conv2dFn = void (*)(const Conv2dArgs&);
+// Packed-weight support is optional: a table without it leaves both null and reads OIHW.
+using Conv2dPackedSizeFn = std::size_t (*)(const Conv2dArgs&);  // bytes
+using Conv2dPackFn = void (*)(const Conv2dArgs&, void* packed);  // fills conv2d_packed_size bytes
+using Pool2dFn = void (*)(const Pool2dArgs&);
+// out[b][c] = mean over the h*w pixels of in[b][.][.][c]
+using GlobalAvgPoolFn = void (*)(const float* input, float* output, int n, int h, int w, int c);
+// Row-wise, numerically stable: out[r][i] = exp(in[r][i] - max_r) / sum_j exp(in[r][j] - max_r)
+using SoftmaxFn = void (*)(const float* input, float* output, int rows, int length);
+using DenseFn = void (*)(const DenseArgs&);
+// Copies an [pixels][c] block into channels [offset, offset + c) of [pixels][dst_pixel_stride]
+using CopyChannelsFn = void (*)(const float* src, int pixels, int c, float* dst,
+                                int dst_pixel_stride, int offset);
+
+struct KernelTable {
+    const char* isa_name = "";  // "reference", "eigen", "avx2", "avx512"
+    Conv2dFn conv2d = nullptr;
+    Conv2dPackedSizeFn conv2d_packed_size = nullptr;
+    Conv2dPackFn conv2d_pack = nullptr;
+    Pool2dFn maxpool2d = nullptr;
+    Pool2dFn avgpool2d = nullptr;
+    GlobalAvgPoolFn global_avgpool = nullptr;
+    SoftmaxFn softmax = nullptr;
+    DenseFn dense = nullptr;
+    CopyChannelsFn copy_channels = nullptr;
+};
+
+const KernelTable& reference_kernels();
+const KernelTable* avx2_kernels();    // nullptr when not built or not x86
+const KernelTable* avx512_kernels();  // nullptr when not built or not x86
+
+}  // namespace tinception::kernels

@@ -1,0 +1,76 @@
+// The tinception command: picks a subcommand and turns every error into one line and an
+// exit code. The only place in the program that catches.
+#include <cxxopts.hpp>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "build_info.hpp"
+#include "cli/commands.hpp"
+#include "error.hpp"
+#include "kernel_dispatch.hpp"
+
+namespace {
+
+using tinception::cli::kExitBadInput;
+using tinception::cli::kExitFailure;
+
+struct Command {
+    const char* name;
+    const char* summary;
+    int (*run)(int argc, char** argv);
+};
+
+const Command kCommands[] = {
+    {"info", "print the build, the CPU features and kernels, or what a weight file holds",
+     tinception::cli::run_info},
+};
+
+void print_usage(std::ostream& out) {
+    out << "tinception " << tinception::build_info::version
+        << ": retrain Inception v3's last layer on your own image categories.\n\n"
+           "Usage: tinception COMMAND [OPTIONS...]\n\nCommands:\n";
+    for (const Command& c : kCommands) out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
+    out << "\nRun 'tinception COMMAND --help' for a command's options.\n"
+           "Options: --help, --version\n"
+           "Exit codes: 0 success, 1 internal error or some items failed, 2 bad usage or bad input.\n"
+           "Environment: TINCEPTION_ISA=reference|eigen|avx2|avx512 forces a kernel set.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        print_usage(std::cerr);
+        return kExitBadInput;
+    }
+    const std::string first = argv[1];
+    if (first == "--help" || first == "-h" || first == "help") {
+        print_usage(std::cout);
+        return 0;
+    }
+    try {
+        if (first == "--version") {
+            std::cout << "tinception " << tinception::build_info::version << " (kernels: "
+                      << tinception::active_kernels().isa_name << ")\n";
+            return 0;
+        }
+        for (const Command& c : kCommands)
+            if (first == c.name) return c.run(argc - 1, argv + 1);
+        std::cerr << "tinception: error: unknown command '" << first
+                  << "' (try 'tinception --help')\n";
+        return kExitBadInput;
+    } catch (const tinception::Error& e) {
+        std::cerr << "tinception: error: " << e.what() << "\n";
+        return e.kind() == tinception::ErrorKind::bad_input ? kExitBadInput : kExitFailure;
+    } catch (const cxxopts::exceptions::exception& e) {
+        std::cerr << "tinception: error: " << e.what() << "\n";
+        return kExitBadInput;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "tinception: error: out of memory\n";
+        return kExitFailure;
+    } catch (const std::exception& e) {
+        std::cerr << "tinception: error: internal: " << e.what() << "\n";
+        return kExitFailure;
+    }
+}

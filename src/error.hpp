@@ -1,0 +1,22 @@
+// The one exception type the library throws: a complete sentence naming what failed.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace tinception {
+
+// kind separates a user's bad input (exit code 2 at the command line) from
+// everything else (exit code 1).
+enum class ErrorKind { bad_input, internal };
+
+class Error : public std::runtime_error {
+public:
+    explicit Error(const std::string& message, ErrorKind kind = ErrorKind::bad_input)
+        : std::runtime_error(message), kind_(kind) {}
+    ErrorKind kind() const { return kind_; }
+
+private:
+    ErrorKind kind_;
+};
+
+}  // namespace tinception

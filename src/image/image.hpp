@@ -1,0 +1,32 @@
+// Decoding images into 8-bit RGB, with a pixel limit checked from the header before
+// any pixel is decoded. Resizing and scaling to float live in preprocess.hpp.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tinception {
+
+struct ImageRgb8 {
+    int width = 0;
+    int height = 0;
+    std::vector<std::uint8_t> pixels;  // row-major, 3 bytes a pixel, no row padding
+};
+
+struct ImageLimits {
+    std::int64_t max_pixels = 50'000'000;
+};
+
+// Decodes JPEG, PNG, BMP or GIF (first frame). Grayscale, alpha and 16-bit inputs come
+// back as 8-bit RGB (alpha dropped). Throws Error naming `name` when the bytes are not an
+// image, are truncated, or exceed the pixel limit.
+ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
+                       const ImageLimits& limits = {});
+
+// Reads the whole file, then decode_image.
+ImageRgb8 load_image(const std::string& path, const ImageLimits& limits = {});
+
+// True when the file name ends in an image extension we decode (case-insensitive).
+bool has_image_extension(const std::string& path);
+
+}  // namespace tinception

@@ -1,0 +1,88 @@
+// Image decoding over stb_image (Debian's libstb): the header is read first so an
+// oversized image is refused before its pixels are allocated.
+#include <stb_image.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "error.hpp"
+#include "file_io.hpp"
+#include "image/image.hpp"
+#include "image/image_header.hpp"
+
+namespace tinception {
+namespace {
+
+bool is_jpeg(const std::uint8_t* data, std::size_t size) {
+    return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
+}
+
+// stb_image pads a truncated JPEG with zeros and reports success, so we look for the
+// end-of-image marker after the last start-of-scan ourselves. Entropy-coded data stuffs
+// every 0xFF with 0x00, so FF D9 there can only be the real marker.
+bool jpeg_has_end_marker(const std::uint8_t* data, std::size_t size) {
+    std::size_t last_scan = 0;
+    for (std::size_t i = 0; i + 1 < size; ++i)
+        if (data[i] == 0xFF && data[i + 1] == 0xDA) last_scan = i;
+    if (last_scan == 0) return false;
+    for (std::size_t i = last_scan + 2; i + 1 < size; ++i)
+        if (data[i] == 0xFF && data[i + 1] == 0xD9) return true;
+    return false;
+}
+
+}  // namespace
+
+ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
+                       const ImageLimits& limits) {
+    if (size == 0) throw Error(name + ": file is empty");
+    if (size > std::size_t(INT32_MAX)) throw Error(name + ": file is too large to be an image");
+    // Our own header read first: stb_image refuses some huge sizes with a vaguer reason.
+    if (const std::optional<ImageSize> declared = read_image_size(data, size)) {
+        if (declared->width * declared->height > limits.max_pixels)
+            throw Error(name + ": image is " + std::to_string(declared->width) + "x" +
+                        std::to_string(declared->height) + " pixels, over the limit of " +
+                        std::to_string(limits.max_pixels));
+    }
+    int width = 0, height = 0, channels = 0;
+    if (!stbi_info_from_memory(data, int(size), &width, &height, &channels))
+        throw Error(name + ": not a supported image (JPEG, PNG, BMP or GIF): " +
+                    stbi_failure_reason());
+    if (width <= 0 || height <= 0) throw Error(name + ": image has no pixels");
+    const std::int64_t pixels = std::int64_t(width) * height;
+    if (pixels > limits.max_pixels)
+        throw Error(name + ": image is " + std::to_string(width) + "x" + std::to_string(height) +
+                    " pixels, over the limit of " + std::to_string(limits.max_pixels));
+    if (is_jpeg(data, size) && !jpeg_has_end_marker(data, size))
+        throw Error(name + ": JPEG is truncated (no end-of-image marker)");
+
+    int decoded_w = 0, decoded_h = 0, decoded_channels = 0;
+    std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
+        stbi_load_from_memory(data, int(size), &decoded_w, &decoded_h, &decoded_channels, 3),
+        stbi_image_free);
+    if (!decoded) throw Error(name + ": cannot decode image: " + stbi_failure_reason());
+    if (decoded_w != width || decoded_h != height)
+        throw Error(name + ": image size changed between header and decode");
+
+    ImageRgb8 image;
+    image.width = width;
+    image.height = height;
+    image.pixels.assign(decoded.get(), decoded.get() + std::size_t(pixels) * 3);
+    return image;
+}
+
+ImageRgb8 load_image(const std::string& path, const ImageLimits& limits) {
+    const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+    return decode_image(bytes.data(), bytes.size(), path, limits);
+}
+
+bool has_image_extension(const std::string& path) {
+    const std::size_t dot = path.rfind('.');
+    if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
+    std::string ext = path.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char ch) { return char(std::tolower(ch)); });
+    return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "gif";
+}
+
+}  // namespace tinception

@@ -1,0 +1,23 @@
+// From decoded RGB8 pixels to the network's float input: bilinear resize, then scaling.
+#pragma once
+#include "image/image.hpp"
+
+namespace tinception {
+
+struct Preprocessing {
+    int size = 299;              // output is size x size
+    bool align_corners = true;   // TensorFlow's resize_bilinear switch
+    float scale = 1.0f / 255.0f; // value = pixel * scale + offset
+    float offset = 0.0f;
+};
+
+// Bilinear resize of an RGB8 image to out_w x out_h, as float RGB in 0..255.
+// align_corners=true maps corner pixel centres onto each other (scale (in-1)/(out-1));
+// false uses TensorFlow 1's legacy mapping (scale in/out, no half-pixel offset).
+void resize_bilinear(const ImageRgb8& image, int out_w, int out_h, bool align_corners,
+                     float* out_rgb);
+
+// Writes size*size*3 floats, NHWC for one image.
+void preprocess(const ImageRgb8& image, const Preprocessing& p, float* out);
+
+}  // namespace tinception

@@ -1,0 +1,24 @@
+// Which kernel tables this build and this CPU can run, and the one chosen at start-up.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "kernel_table.hpp"
+
+namespace tinception {
+
+// Every table runnable here, slowest first: reference, eigen, then avx2 and avx512
+// where both built and supported by the CPU.
+std::vector<const kernels::KernelTable*> available_kernel_tables();
+
+// The table named `name` ("reference", "eigen", "avx2", "avx512"); throws Error when it
+// is unknown or this CPU or build lacks it.
+const kernels::KernelTable& kernel_table_named(const std::string& name);
+
+// The fastest available table, or the one TINCEPTION_ISA names. Chosen once.
+const kernels::KernelTable& active_kernels();
+
+// The Eigen-backed table (im2col + Eigen matrix product), defined in layers/.
+const kernels::KernelTable& eigen_kernels();
+
+}  // namespace tinception
