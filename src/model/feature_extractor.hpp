@@ -1,0 +1,42 @@
+// Bottleneck features for decoded images: preprocessing from the weight file's metadata,
+// then the network up to one named layer, global-average-pooled.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "image/image.hpp"
+#include "image/preprocess.hpp"
+
+namespace tinception {
+
+class WeightFile;
+class Network;
+
+class FeatureExtractor {
+public:
+    // Opens (mmaps and verifies) the weight file and builds the layers `layer` needs.
+    FeatureExtractor(const std::string& weights_path, const std::string& layer);
+    ~FeatureExtractor();
+    FeatureExtractor(FeatureExtractor&&) noexcept;
+    FeatureExtractor& operator=(FeatureExtractor&&) noexcept;
+
+    const std::string& layer() const;
+    int feature_size() const;
+    const Preprocessing& preprocessing() const;
+    std::uint32_t weights_checksum() const;  // CRC-32 of the weight file's tensor data
+    const WeightFile& weights() const;
+
+    // Row-major [images.size()][feature_size()].
+    std::vector<float> extract(const std::vector<ImageRgb8>& images);
+    // Already preprocessed input, NHWC [n][size][size][3].
+    std::vector<float> extract_preprocessed(const float* input, int n);
+
+private:
+    std::unique_ptr<WeightFile> weights_;
+    std::unique_ptr<Network> network_;
+    Preprocessing preprocessing_;
+};
+
+}  // namespace tinception
