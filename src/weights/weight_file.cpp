@@ -1,0 +1,367 @@
+// Opens a .tcw file: maps it, checks the header, CRCs, table, metadata and graph, and builds
+// tensor views into the mapping. Every read of the table is bounds-checked, so no input crashes it.
+#include "weights/weight_file.hpp"
+
+#include <cstring>
+#include <limits>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include "error.hpp"
+#include "weights/crc32.hpp"
+#include "weights/mapped_file.hpp"
+#include "weights/tcw_format.hpp"
+
+namespace tinception {
+
+namespace {
+
+// What an open file holds; WeightFile::Impl is this, named so the helpers below can take it.
+struct LoadedWeights {
+    std::string path;
+    MappedFile mapping;
+    std::vector<TensorRef> tensors;
+    std::vector<LayerSpec> layers;
+    std::unordered_map<std::string, std::size_t> tensor_index;
+    std::unordered_map<std::string, std::size_t> layer_index;
+    std::map<std::string, std::string> metadata;
+    std::uint32_t data_crc = 0;
+};
+
+bool host_is_little_endian() {
+    const std::uint32_t one = 1;
+    unsigned char first = 0;
+    std::memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+template <typename T>
+T load(const std::uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// Sequential, bounds-checked reads of the table; a short read is a clear error.
+class TableReader {
+public:
+    TableReader(const std::string& path, const std::uint8_t* begin, std::size_t size)
+        : path_(path), p_(begin), left_(size) {}
+
+    template <typename T>
+    T number(const char* what) {
+        need(sizeof(T), what);
+        const T v = load<T>(p_);
+        advance(sizeof(T));
+        return v;
+    }
+    std::string text16(const char* what) { return text(number<std::uint16_t>(what), what); }
+    std::string text32(const char* what) { return text(number<std::uint32_t>(what), what); }
+    std::size_t left() const { return left_; }
+    const std::uint8_t* position() const { return p_; }
+
+private:
+    std::string text(std::size_t n, const char* what) {
+        need(n, what);
+        std::string s(reinterpret_cast<const char*>(p_), n);
+        advance(n);
+        return s;
+    }
+    void need(std::size_t n, const char* what) {
+        if (n > left_)
+            throw Error(path_ + ": the table ends in the middle of " + what + " (file is damaged)");
+    }
+    void advance(std::size_t n) {
+        p_ += n;
+        left_ -= n;
+    }
+
+    const std::string& path_;
+    const std::uint8_t* p_;
+    std::size_t left_;
+};
+
+std::string hex32(std::uint32_t v) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s = "0x";
+    for (int shift = 28; shift >= 0; shift -= 4) s += digits[(v >> shift) & 0xFu];
+    return s;
+}
+
+std::string dims_text(const std::vector<std::int64_t>& dims) {
+    std::string s;
+    for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
+    return dims.empty() ? "a scalar" : s;
+}
+
+const std::set<std::string>& known_ops() {
+    static const std::set<std::string> ops = {"input", "conv2d", "maxpool2d", "avgpool2d",
+                                              "concat", "flatten", "dense"};
+    return ops;
+}
+
+class GraphChecker {
+public:
+    GraphChecker(const std::string& path, const LoadedWeights& file) : path_(path), file_(file) {}
+
+    void check(const LayerSpec& l, const std::set<std::string>& earlier) {
+        layer_ = &l;
+        if (l.name.empty()) fail("has an empty name");
+        if (!known_ops().count(l.op)) fail("has unknown op '" + l.op + "'");
+        for (const std::string& in : l.inputs)
+            if (!earlier.count(in))
+                fail("takes input '" + in + "', which is not a layer listed before it");
+        for (const std::string& t : l.tensors)
+            if (!file_.tensor_index.count(t)) fail("uses tensor '" + t + "', which the file does not hold");
+
+        if (l.op == "input") {
+            inputs(0, 0);
+            for (const char* k : {"height", "width", "channels"}) positive(k);
+        } else if (l.op == "conv2d") {
+            inputs(1, 1);
+            window();
+            const std::int64_t relu = attr("relu");
+            if (relu != 0 && relu != 1) fail("has relu " + std::to_string(relu) + ", expected 0 or 1");
+            const TensorRef& w = tensor_at(0, 2, 4, "weights");
+            const TensorRef& b = tensor_at(1, 2, 1, "bias");
+            if (w.dims[2] != attr("kernel_h") || w.dims[3] != attr("kernel_w") || b.dims[0] != w.dims[0])
+                fail("has weights " + dims_text(w.dims) + " and bias " + dims_text(b.dims) +
+                     ", which do not match its " + std::to_string(attr("kernel_h")) + "x" +
+                     std::to_string(attr("kernel_w")) + " kernel");
+        } else if (l.op == "maxpool2d" || l.op == "avgpool2d") {
+            inputs(1, 1);
+            window();
+        } else if (l.op == "concat") {
+            inputs(1, std::numeric_limits<std::size_t>::max());
+        } else if (l.op == "flatten") {
+            inputs(1, 1);
+        } else if (l.op == "dense") {
+            inputs(1, 1);
+            const std::string act = string_attr("activation");
+            if (act != "linear" && act != "relu" && act != "softmax")
+                fail("has activation '" + act + "', expected linear, relu or softmax");
+            const TensorRef& w = tensor_at(0, 2, 2, "weights");
+            const TensorRef& b = tensor_at(1, 2, 1, "bias");
+            if (b.dims[0] != w.dims[0])
+                fail("has weights " + dims_text(w.dims) + " but bias " + dims_text(b.dims));
+        }
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) const {
+        throw Error(path_ + ": layer '" + layer_->name + "' (" + layer_->op + ") " + what);
+    }
+    void inputs(std::size_t lo, std::size_t hi) const {
+        const std::size_t n = layer_->inputs.size();
+        if (n < lo || n > hi) fail("has " + std::to_string(n) + " inputs");
+    }
+    std::int64_t attr(const char* key) const {
+        const auto it = layer_->ints.find(key);
+        if (it == layer_->ints.end()) fail(std::string("lacks the integer attribute '") + key + "'");
+        return it->second;
+    }
+    void positive(const char* key) const {
+        const std::int64_t v = attr(key);
+        if (v < 1 || v > (1 << 24)) fail(std::string("has ") + key + " " + std::to_string(v) + ", out of range");
+    }
+    std::string string_attr(const char* key) const {
+        const auto it = layer_->strings.find(key);
+        if (it == layer_->strings.end()) fail(std::string("lacks the string attribute '") + key + "'");
+        return it->second;
+    }
+    void window() const {
+        for (const char* k : {"kernel_h", "kernel_w", "stride_h", "stride_w"}) positive(k);
+        const std::string pad = string_attr("padding");
+        if (pad != "same" && pad != "valid") fail("has padding '" + pad + "', expected same or valid");
+    }
+    const TensorRef& tensor_at(std::size_t i, std::size_t count, std::size_t rank, const char* role) const {
+        if (layer_->tensors.size() != count)
+            fail("has " + std::to_string(layer_->tensors.size()) + " tensors, expected " + std::to_string(count));
+        const TensorRef& t = file_.tensors[file_.tensor_index.at(layer_->tensors[i])];
+        if (t.dims.size() != rank)
+            fail(std::string("has ") + role + " '" + t.name + "' of shape " + dims_text(t.dims) + ", expected rank " +
+                 std::to_string(rank));
+        return t;
+    }
+
+    const std::string& path_;
+    const LoadedWeights& file_;
+    const LayerSpec* layer_ = nullptr;
+};
+
+// Reads the three parts of the table: tensor entries, metadata, graph.
+void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_t* table,
+                 std::size_t table_size, const std::uint8_t* data, std::uint64_t data_size) {
+    const std::string& path = f.path;
+    TableReader r(path, table, table_size);
+    f.tensors.reserve(std::min<std::size_t>(tensor_count, table_size / 8));
+    for (std::uint32_t i = 0; i < tensor_count; ++i) {
+        TensorRef t;
+        t.name = r.text16("a tensor name");
+        const std::string who = path + ": tensor '" + t.name + "'";
+        if (t.name.empty()) throw Error(path + ": tensor " + std::to_string(i) + " has an empty name");
+        const auto dtype = r.number<std::uint8_t>("a tensor dtype");
+        if (dtype != tcw::kDtypeFloat32)
+            throw Error(who + " has dtype code " + std::to_string(dtype) + ", this build reads only float32 (1)");
+        const auto rank = r.number<std::uint8_t>("a tensor rank");
+        std::uint64_t count = 1;
+        for (int d = 0; d < rank; ++d) {
+            const auto dim = r.number<std::uint32_t>("tensor dims");
+            t.dims.push_back(dim);
+            if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / 4 / dim)
+                throw Error(who + " has dims whose product overflows");
+            count *= dim;
+        }
+        const auto offset = r.number<std::uint64_t>("a tensor offset");
+        const auto size = r.number<std::uint64_t>("a tensor size");
+        if (count * sizeof(float) != size)
+            throw Error(who + " has shape " + dims_text(t.dims) + " (" + std::to_string(count * sizeof(float)) +
+                        " bytes) but its size field says " + std::to_string(size) + " bytes");
+        if (offset % tcw::kDataAlignment != 0)
+            throw Error(who + " starts at data offset " + std::to_string(offset) + ", which is not a multiple of " +
+                        std::to_string(tcw::kDataAlignment));
+        if (offset > data_size || size > data_size - offset)
+            throw Error(who + " spans data bytes " + std::to_string(offset) + ".." + std::to_string(offset + size) +
+                        ", outside the data section of " + std::to_string(data_size) + " bytes");
+        t.data = reinterpret_cast<const float*>(data + offset);
+        t.count = std::size_t(count);
+        if (!f.tensor_index.emplace(t.name, f.tensors.size()).second)
+            throw Error(path + ": tensor '" + t.name + "' appears twice in the table");
+        f.tensors.push_back(std::move(t));
+    }
+
+    const auto meta_count = r.number<std::uint32_t>("the metadata count");
+    for (std::uint32_t i = 0; i < meta_count; ++i) {
+        std::string key = r.text16("a metadata key");
+        std::string value = r.text32("a metadata value");
+        if (!f.metadata.emplace(std::move(key), std::move(value)).second)
+            throw Error(path + ": a metadata key appears twice");
+    }
+
+    const auto layer_count = r.number<std::uint32_t>("the layer count");
+    std::set<std::string> earlier;
+    GraphChecker checker(path, f);
+    for (std::uint32_t i = 0; i < layer_count; ++i) {
+        LayerSpec l;
+        l.name = r.text16("a layer name");
+        l.op = r.text16("a layer op");
+        for (auto n = r.number<std::uint16_t>("an input count"); n > 0; --n) l.inputs.push_back(r.text16("an input name"));
+        for (auto n = r.number<std::uint16_t>("an attribute count"); n > 0; --n) {
+            std::string key = r.text16("an attribute name");
+            l.ints[key] = r.number<std::int64_t>("an attribute value");
+        }
+        for (auto n = r.number<std::uint16_t>("an attribute count"); n > 0; --n) {
+            std::string key = r.text16("an attribute name");
+            l.strings[key] = r.text32("an attribute value");
+        }
+        for (auto n = r.number<std::uint16_t>("a tensor count"); n > 0; --n) l.tensors.push_back(r.text16("a tensor name"));
+        checker.check(l, earlier);
+        if (!earlier.insert(l.name).second) throw Error(path + ": layer '" + l.name + "' appears twice in the graph");
+        f.layer_index.emplace(l.name, f.layers.size());
+        f.layers.push_back(std::move(l));
+    }
+    for (const std::uint8_t* p = r.position(); p != table + table_size; ++p)
+        if (*p != 0) throw Error(path + ": unexpected bytes after the graph, before the data section (file is damaged)");
+}
+
+}  // namespace
+
+struct WeightFile::Impl : LoadedWeights {};
+
+WeightFile WeightFile::open(const std::string& path) {
+    if (!host_is_little_endian())
+        throw Error(path + ": this build runs on a big-endian host, and .tcw files are read only on little-endian hosts");
+    auto f = std::make_unique<Impl>();
+    f->path = path;
+    f->mapping = MappedFile(path);
+    const std::uint8_t* base = f->mapping.data();
+    const std::uint64_t actual = f->mapping.size();
+
+    if (actual < sizeof tcw::kMagic || std::memcmp(base, tcw::kMagic, sizeof tcw::kMagic) != 0)
+        throw Error(path + ": not a tinception weight file (wrong magic bytes)");
+    if (actual < tcw::kOffHeaderSize)
+        throw Error(path + ": truncated: " + std::to_string(actual) + " bytes, shorter than the header");
+    const auto version = load<std::uint32_t>(base + tcw::kOffVersion);
+    if (version > tcw::kNewestFormat)
+        throw Error(path + ": weight file format " + std::to_string(version) + " is newer than this build reads (" +
+                    std::to_string(tcw::kNewestFormat) + "); upgrade tinception");
+    if (version < tcw::kOldestFormat)
+        throw Error(path + ": weight file format " + std::to_string(version) + " is older than this build reads (" +
+                    std::to_string(tcw::kOldestFormat) + "); re-run tools/convert_weights");
+    if (actual < tcw::kHeaderSize)
+        throw Error(path + ": truncated: " + std::to_string(actual) + " bytes, shorter than the " +
+                    std::to_string(tcw::kHeaderSize) + "-byte header");
+    const auto header_crc = load<std::uint32_t>(base + tcw::kOffHeaderCrc);
+    if (crc32(base, tcw::kOffHeaderCrc) != header_crc)
+        throw Error(path + ": header checksum mismatch (expected " + hex32(header_crc) + ", computed " +
+                    hex32(crc32(base, tcw::kOffHeaderCrc)) + "); the file is damaged");
+
+    const auto header_size = load<std::uint32_t>(base + tcw::kOffHeaderSize);
+    const auto tensor_count = load<std::uint32_t>(base + tcw::kOffTensorCount);
+    const auto alignment = load<std::uint32_t>(base + tcw::kOffAlignment);
+    const auto table_offset = load<std::uint64_t>(base + tcw::kOffTableOffset);
+    const auto data_offset = load<std::uint64_t>(base + tcw::kOffDataOffset);
+    const auto data_size = load<std::uint64_t>(base + tcw::kOffDataSize);
+    const auto file_size = load<std::uint64_t>(base + tcw::kOffFileSize);
+    if (file_size != actual)
+        throw Error(path + ": truncated or padded: the header says " + std::to_string(file_size) +
+                    " bytes, the file has " + std::to_string(actual));
+    if (alignment != tcw::kDataAlignment)
+        throw Error(path + ": data alignment is " + std::to_string(alignment) + ", expected " +
+                    std::to_string(tcw::kDataAlignment));
+    if (header_size < tcw::kHeaderSize || header_size > table_offset)
+        throw Error(path + ": header size " + std::to_string(header_size) + " is inconsistent with table offset " +
+                    std::to_string(table_offset));
+    if (table_offset > data_offset || data_offset > file_size || data_size != file_size - data_offset)
+        throw Error(path + ": sections out of range (table at " + std::to_string(table_offset) + ", data at " +
+                    std::to_string(data_offset) + " of " + std::to_string(data_size) + " bytes, file of " +
+                    std::to_string(file_size) + " bytes)");
+    if (data_offset % alignment != 0)
+        throw Error(path + ": data offset " + std::to_string(data_offset) + " is not a multiple of " +
+                    std::to_string(alignment));
+
+    const std::uint8_t* table = base + table_offset;
+    const std::size_t table_size = std::size_t(data_offset - table_offset);
+    const auto table_crc = load<std::uint32_t>(base + tcw::kOffTableCrc);
+    if (crc32(table, table_size) != table_crc)
+        throw Error(path + ": table checksum mismatch (expected " + hex32(table_crc) + ", computed " +
+                    hex32(crc32(table, table_size)) + "); the file is damaged");
+    const std::uint8_t* data = base + data_offset;
+    f->data_crc = crc32(data, std::size_t(data_size));
+    const auto data_crc = load<std::uint32_t>(base + tcw::kOffDataCrc);
+    if (f->data_crc != data_crc)
+        throw Error(path + ": data checksum mismatch (expected " + hex32(data_crc) + ", computed " +
+                    hex32(f->data_crc) + "); the file is damaged");
+
+    parse_table(*f, tensor_count, table, table_size, data, data_size);
+    return WeightFile(std::move(f));
+}
+
+WeightFile::WeightFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+WeightFile::WeightFile(WeightFile&&) noexcept = default;
+WeightFile& WeightFile::operator=(WeightFile&&) noexcept = default;
+WeightFile::~WeightFile() = default;
+
+const std::string& WeightFile::path() const { return impl_->path; }
+const std::vector<LayerSpec>& WeightFile::layers() const { return impl_->layers; }
+const std::vector<TensorRef>& WeightFile::tensors() const { return impl_->tensors; }
+const std::map<std::string, std::string>& WeightFile::metadata() const { return impl_->metadata; }
+std::uint32_t WeightFile::data_checksum() const { return impl_->data_crc; }
+std::uint64_t WeightFile::file_size() const { return impl_->mapping.size(); }
+
+const LayerSpec& WeightFile::layer(const std::string& name) const {
+    const auto it = impl_->layer_index.find(name);
+    if (it == impl_->layer_index.end()) throw Error(impl_->path + ": has no layer named '" + name + "'");
+    return impl_->layers[it->second];
+}
+
+bool WeightFile::has_tensor(const std::string& name) const { return impl_->tensor_index.count(name) != 0; }
+
+const TensorRef& WeightFile::tensor(const std::string& name) const {
+    const auto it = impl_->tensor_index.find(name);
+    if (it == impl_->tensor_index.end()) throw Error(impl_->path + ": has no tensor named '" + name + "'");
+    return impl_->tensors[it->second];
+}
+
+}  // namespace tinception

@@ -1,0 +1,75 @@
+// A .tcw weight file, memory-mapped read-only and validated at open; tensors are views
+// into the mapping. Nothing here runs the network: the graph is plain data for the executor.
+//
+// Format 1 in short (full spec in weights/FORMAT.md), all integers little-endian:
+//   header (68 bytes): magic 54 43 57 0D 0A 1A 0A 00, version, header size, tensor count,
+//     data alignment (64), table offset, data offset, data size, total file size,
+//     CRC-32 of the table, CRC-32 of the data, CRC-32 of header bytes 0..63
+//   table  [table offset, data offset): tensor entries (name, dtype, rank, dims, offset, size),
+//     metadata (string pairs), graph (layers in topological order), zero padding
+//   data   [data offset, data offset + data size): float32 tensors, each 64-byte aligned
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tinception {
+
+struct TensorRef {
+    std::string name;
+    std::vector<std::int64_t> dims;
+    const float* data = nullptr;  // into the mapping; valid while the WeightFile lives
+    std::size_t count = 0;        // product of dims
+};
+
+// One layer of the network. By op:
+//   input:     ints height, width, channels
+//   conv2d:    ints kernel_h, kernel_w, stride_h, stride_w, relu (0/1); strings padding ("same"|"valid");
+//              tensors {"<name>/weights" OIHW [out_c,in_c,kernel_h,kernel_w], "<name>/bias" [out_c]}
+//              (batch normalisation already folded in, so there is always a bias)
+//   maxpool2d, avgpool2d: ints kernel_h, kernel_w, stride_h, stride_w; strings padding
+//   concat:    channel concatenation of the inputs, in order (NHWC axis 3)
+//   flatten:   no attributes
+//   dense:     tensors {"<name>/weights" [out,in], "<name>/bias" [out]};
+//              strings activation ("linear"|"relu"|"softmax")
+struct LayerSpec {
+    std::string name;                             // the model's own layer name: "conv2d_1", "mixed5"
+    std::string op;                               // "input", "conv2d", "maxpool2d", "avgpool2d", "concat", "flatten", "dense"
+    std::vector<std::string> inputs;              // names of the layers feeding it, in order
+    std::map<std::string, std::int64_t> ints;
+    std::map<std::string, std::string> strings;
+    std::vector<std::string> tensors;
+};
+
+class WeightFile {
+public:
+    // Maps the file read-only and validates everything, CRCs included. Throws
+    // tinception::Error with one sentence naming the file.
+    static WeightFile open(const std::string& path);
+
+    WeightFile(WeightFile&&) noexcept;
+    WeightFile& operator=(WeightFile&&) noexcept;
+    ~WeightFile();
+
+    const std::string& path() const;
+    const std::vector<LayerSpec>& layers() const;  // topological order
+    const LayerSpec& layer(const std::string& name) const;
+    bool has_tensor(const std::string& name) const;
+    const TensorRef& tensor(const std::string& name) const;
+    const std::vector<TensorRef>& tensors() const;
+    // source, converter_version, input_size, input_scale, input_offset, resize,
+    // align_corners, labels (optional, newline-separated)
+    const std::map<std::string, std::string>& metadata() const;
+    std::uint32_t data_checksum() const;  // CRC-32 of the data section
+    std::uint64_t file_size() const;
+
+private:
+    struct Impl;
+    explicit WeightFile(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tinception
