@@ -1,0 +1,49 @@
+// A directory of cached bottleneck features, one file per (image content, layer, weights,
+// feature size). Entries are checked on every load and never trusted when they disagree.
+//
+// Entry file `<16 hex digits of FNV-1a 64 of the key>.bnc`, little-endian:
+//   8  magic "TBNC\r\n\x1a\n"     4  format version (1)
+//   8  image content hash          4  weights checksum     4  feature size
+//   4+n layer name                 4  float count          4  CRC-32 (weights/crc32.hpp) of the float bytes
+//   4*count floats (binary32)      and nothing after them.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinception {
+
+struct BottleneckKey {
+    std::uint64_t content_hash = 0;     // image_content_hash of the image file's bytes
+    std::string layer;                  // feature layer name
+    std::uint32_t weights_checksum = 0; // FeatureExtractor::weights_checksum()
+    int feature_size = 0;
+};
+
+// FNV-1a 64 (see hashing.hpp) over the file's bytes: the same image under another name or
+// folder hits the same entry; any edit to the file misses.
+std::uint64_t image_content_hash(const std::uint8_t* data, std::size_t size);
+std::uint64_t image_content_hash_of_file(const std::string& path);
+
+class BottleneckCache {
+public:
+    // Creates the directory if needed; throws Error naming it when that fails.
+    explicit BottleneckCache(std::string directory);
+
+    const std::string& directory() const { return directory_; }
+    std::string entry_path(const BottleneckKey& key) const;
+
+    // Nothing when the entry is missing, unreadable, for another key, truncated, or fails
+    // its CRC; the caller then recomputes and stores.
+    std::optional<std::vector<float>> load(const BottleneckKey& key) const;
+
+    // Writes the entry atomically (write_file_atomically). features.size() must equal
+    // key.feature_size.
+    void store(const BottleneckKey& key, const std::vector<float>& features) const;
+
+private:
+    std::string directory_;
+};
+
+}  // namespace tinception

@@ -1,0 +1,136 @@
+// Writing and validating the classifier file; see the format in classifier_model.hpp.
+#include "train/classifier_model.hpp"
+
+#include <algorithm>
+
+#include "error.hpp"
+#include "file_io.hpp"
+#include "train/byte_io.hpp"
+#include "train/hashing.hpp"
+#include "weights/crc32.hpp"
+
+namespace tinception {
+namespace {
+
+constexpr std::uint8_t kMagic[8] = {'T', 'C', 'L', 'F', '\r', '\n', 0x1A, '\n'};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::size_t kMaxString = 1 << 16;
+constexpr std::uint32_t kMaxLabels = 1 << 20;
+constexpr std::uint32_t kMaxFeatureSize = 1 << 24;
+constexpr std::size_t kSizeOffset = 12;  // where the total size field sits
+
+void check_consistent(const ClassifierModel& m, const std::string& name) {
+    if (m.labels.size() < 2) throw Error(name + ": a classifier needs at least 2 labels");
+    if (m.feature_size < 1) throw Error(name + ": feature size must be positive");
+    if (m.head.n_classes != int(m.labels.size()) || m.head.feature_size != m.feature_size ||
+        m.head.weights.size() != m.labels.size() * std::size_t(m.feature_size) ||
+        m.head.bias.size() != m.labels.size())
+        throw Error(name + ": the head's shape does not match " + std::to_string(m.labels.size()) + " labels x " +
+                    std::to_string(m.feature_size) + " features");
+}
+
+}  // namespace
+
+std::vector<float> ClassifierModel::predict(const float* features) const {
+    std::vector<float> p(labels.size());
+    softmax_forward(head, features, 1, p.data());
+    return p;
+}
+
+std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& m) {
+    check_consistent(m, "classifier model");
+    ByteWriter w;
+    w.raw(kMagic, sizeof kMagic);
+    w.u32(kVersion);
+    w.u64(0);  // total size, patched below
+    w.u32(std::uint32_t(m.labels.size()));
+    for (const std::string& label : m.labels) w.string(label);
+    w.string(m.feature_layer);
+    w.u32(std::uint32_t(m.feature_size));
+    w.u32(m.weights_checksum);
+    w.string(m.weights_path);
+    w.u32(std::uint32_t(m.preprocessing.size));
+    w.u8(m.preprocessing.align_corners ? 1 : 0);
+    w.f32(m.preprocessing.scale);
+    w.f32(m.preprocessing.offset);
+    w.floats(m.head.weights.data(), m.head.weights.size());
+    w.floats(m.head.bias.data(), m.head.bias.size());
+    std::vector<std::uint8_t>& bytes = w.bytes();
+    const std::uint64_t total = bytes.size() + 4;
+    for (int i = 0; i < 8; ++i) bytes[kSizeOffset + std::size_t(i)] = std::uint8_t(total >> (8 * i));
+    w.u32(crc32(bytes.data(), bytes.size()));
+    return std::move(w.bytes());
+}
+
+ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t size, const std::string& name) {
+    ByteReader r(data, size, name);
+    if (size < sizeof kMagic || !std::equal(kMagic, kMagic + sizeof kMagic, data))
+        throw Error(name + ": not a tinception classifier file (wrong magic)");
+    r.take(sizeof kMagic, "the magic");
+    const std::uint32_t version = r.u32();
+    if (version != kVersion)
+        throw Error(name + ": classifier file format " + std::to_string(version) + " is not one this build reads (" +
+                    std::to_string(kVersion) + ")");
+    const std::uint64_t total = r.u64();
+    if (total != size)
+        throw Error(name + ": classifier file is " + std::to_string(size) + " bytes but its header says " +
+                    std::to_string(total) + "; it is truncated or corrupt");
+    if (size < r.position() + 4) throw Error(name + ": classifier file is truncated");
+    std::uint32_t stored_crc = 0;
+    for (int i = 0; i < 4; ++i) stored_crc |= std::uint32_t(data[size - 4 + std::size_t(i)]) << (8 * i);
+    if (crc32(data, size - 4) != stored_crc)
+        throw Error(name + ": classifier file checksum mismatch; the file is corrupt");
+
+    ClassifierModel m;
+    const std::uint32_t n_labels = r.u32();
+    if (n_labels < 2 || n_labels > kMaxLabels)
+        throw Error(name + ": classifier file has " + std::to_string(n_labels) + " labels; corrupt");
+    for (std::uint32_t i = 0; i < n_labels; ++i) m.labels.push_back(r.string(kMaxString));
+    m.feature_layer = r.string(kMaxString);
+    const std::uint32_t feature_size = r.u32();
+    if (feature_size < 1 || feature_size > kMaxFeatureSize)
+        throw Error(name + ": classifier file has feature size " + std::to_string(feature_size) + "; corrupt");
+    m.feature_size = int(feature_size);
+    m.weights_checksum = r.u32();
+    m.weights_path = r.string(kMaxString);
+    m.preprocessing.size = int(r.u32());
+    const std::uint8_t align = r.u8();
+    if (align > 1 || m.preprocessing.size < 1 || m.preprocessing.size > 65536)
+        throw Error(name + ": classifier file has invalid preprocessing fields; corrupt");
+    m.preprocessing.align_corners = align == 1;
+    m.preprocessing.scale = r.f32();
+    m.preprocessing.offset = r.f32();
+    const std::size_t n_weights = std::size_t(n_labels) * feature_size;
+    if (r.remaining() != (n_weights + n_labels) * 4 + 4)
+        throw Error(name + ": classifier file holds " + std::to_string(r.remaining()) + " bytes for the head, expected " +
+                    std::to_string((n_weights + n_labels) * 4 + 4));
+    m.head.n_classes = int(n_labels);
+    m.head.feature_size = int(feature_size);
+    m.head.weights.resize(n_weights);
+    m.head.bias.resize(n_labels);
+    r.floats(m.head.weights.data(), n_weights);
+    r.floats(m.head.bias.data(), n_labels);
+    return m;
+}
+
+void save_classifier_model(const std::string& path, const ClassifierModel& model) {
+    const std::vector<std::uint8_t> bytes = serialize_classifier_model(model);
+    write_file_atomically(path, bytes.data(), bytes.size());
+}
+
+ClassifierModel load_classifier_model(const std::string& path) {
+    const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+    return parse_classifier_model(bytes.data(), bytes.size(), path);
+}
+
+void write_labels_file(const std::string& path, const std::vector<std::string>& labels) {
+    std::string text;
+    for (const std::string& label : labels) {
+        if (label.find('\n') != std::string::npos) throw Error("label '" + label + "' contains a line break");
+        text += label;
+        text += '\n';
+    }
+    write_file_atomically(path, text.data(), text.size());
+}
+
+}  // namespace tinception

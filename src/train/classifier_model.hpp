@@ -1,0 +1,50 @@
+// The trained classifier file: labels, which features it was trained on, and the softmax
+// head. Our own format, all integers little-endian, floats IEEE-754 binary32 little-endian:
+//
+//   8   magic "TCLF\r\n\x1a\n" (text-mode mangling shows up as a wrong magic)
+//   4   format version (1)
+//   8   total file size in bytes (catches truncation first)
+//   4   label count L (>= 2), then L strings
+//   str feature layer name
+//   4   feature size F
+//   4   weights-file checksum (CRC-32 of the weight file's tensor data)
+//   str weights file path as given at train time (informational)
+//   4   preprocessing size, 1 align_corners (0/1), 4 scale (f32), 4 offset (f32)
+//   4*L*F head weights, row-major [L][F]; 4*L bias
+//   4   CRC-32 of every byte before it
+// A string is a u32 byte count and that many UTF-8 bytes, no terminator.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image/preprocess.hpp"
+#include "train/final_layer.hpp"
+
+namespace tinception {
+
+struct ClassifierModel {
+    std::vector<std::string> labels;
+    std::string feature_layer;
+    int feature_size = 0;
+    std::uint32_t weights_checksum = 0;
+    std::string weights_path;
+    Preprocessing preprocessing;
+    SoftmaxLayer head;  // head.n_classes == labels.size(), head.feature_size == feature_size
+
+    // Probabilities for one feature vector of feature_size floats, in label order.
+    std::vector<float> predict(const float* features) const;
+};
+
+std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& model);
+// `name` is used in error messages. Throws Error for wrong magic, unknown version, wrong
+// size, checksum mismatch, or inconsistent fields; never reads out of bounds.
+ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t size, const std::string& name);
+
+void save_classifier_model(const std::string& path, const ClassifierModel& model);  // atomic
+ClassifierModel load_classifier_model(const std::string& path);
+
+// One label per line, like retrain.py's retrained_labels.txt; written atomically.
+void write_labels_file(const std::string& path, const std::vector<std::string>& labels);
+
+}  // namespace tinception

@@ -1,0 +1,94 @@
+// The retrained head: softmax regression on bottleneck features, its loss and hand-written
+// gradients, and deterministic mini-batch training (SGD or Adam). Feature extraction and
+// file formats live elsewhere (bottleneck_cache.hpp, classifier_model.hpp).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace tinception {
+
+// logits = W x + b; probabilities = softmax(logits).
+struct SoftmaxLayer {
+    int n_classes = 0;
+    int feature_size = 0;
+    std::vector<float> weights;  // row-major [n_classes][feature_size]
+    std::vector<float> bias;     // [n_classes]
+};
+
+// Features with one integer label each.
+struct FeatureSet {
+    int feature_size = 0;
+    std::vector<float> features;  // row-major [size()][feature_size]
+    std::vector<int> labels;      // class index in [0, n_classes)
+    std::size_t size() const { return labels.size(); }
+    const float* row(std::size_t i) const { return features.data() + i * std::size_t(feature_size); }
+};
+
+enum class Optimizer { sgd, adam };
+
+// zeros: all weights 0. small_normal (the default, as retrain.py): each weight drawn from
+// a normal distribution with init_stddev, redrawn while |z| > 2 (truncated), using our own
+// Box-Muller on the seeded generator. The bias always starts at 0.
+enum class WeightInit { zeros, small_normal };
+
+struct TrainOptions {
+    int steps = 4000;                  // retrain.py --how_many_training_steps
+    float learning_rate = 0.01f;       // retrain.py --learning_rate
+    int batch_size = 100;              // retrain.py --train_batch_size; <= 0 means the whole set
+    int eval_step_interval = 10;       // retrain.py --eval_step_interval
+    int validation_batch_size = 100;   // retrain.py --validation_batch_size; <= 0 means all
+    float l2 = 0.0f;                   // adds 0.5 * l2 * |W|^2 to the loss (bias not penalised)
+    Optimizer optimizer = Optimizer::sgd;
+    float adam_beta1 = 0.9f, adam_beta2 = 0.999f, adam_epsilon = 1e-8f;
+    bool class_weighting = false;      // weight class c by N / (n_classes * count_c)
+    WeightInit init = WeightInit::small_normal;
+    float init_stddev = 0.001f;
+    std::uint64_t seed = 1;            // same seed and data => bit-identical weights
+};
+
+// Reported after the update of step `step` (0-based), every eval_step_interval steps and
+// at the last step. Accuracy and cross-entropy are on that step's training batch; the
+// validation numbers are on a sampled validation batch, NaN when there is no validation set.
+struct TrainProgress {
+    int step = 0;
+    double train_accuracy = 0;
+    double cross_entropy = 0;
+    double validation_accuracy = 0;
+    double validation_cross_entropy = 0;
+};
+using ProgressCallback = std::function<void(const TrainProgress&)>;
+
+// Writes n rows of n_classes probabilities; softmax subtracts the row maximum first.
+void softmax_forward(const SoftmaxLayer& layer, const float* features, std::size_t n, float* probabilities);
+
+// Mean (class-weighted when class_weights is non-empty) cross-entropy over the rows in
+// `indices`, plus 0.5 * l2 * |W|^2; computed in double. When grad_weights / grad_bias are
+// non-null they receive d loss / d W and d loss / d b (resized to fit).
+double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std::vector<std::size_t>& indices,
+                    const std::vector<float>& class_weights, float l2, std::vector<float>* grad_weights,
+                    std::vector<float>* grad_bias);
+
+// N / (n_classes * count_c) for each class c (0 for an absent class).
+std::vector<float> balanced_class_weights(const FeatureSet& data, int n_classes);
+
+// A layer of the given size, initialised as `options` says.
+SoftmaxLayer init_softmax_layer(int n_classes, int feature_size, const TrainOptions& options);
+
+// Trains from init_softmax_layer. Batches are drawn with replacement (as retrain.py does)
+// by uniform_index on a std::mt19937_64 seeded with options.seed. Throws Error on an empty
+// training set, mismatched feature sizes or labels out of range.
+SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& validation, int n_classes,
+                                 const TrainOptions& options, const ProgressCallback& progress = {});
+
+struct Evaluation {
+    double accuracy = 0;
+    double cross_entropy = 0;
+    std::vector<std::vector<int>> confusion;  // [true class][predicted class]
+    std::vector<int> predictions;             // argmax per row (lowest index on ties)
+    std::vector<float> top_probability;       // probability of the prediction, per row
+};
+Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data);
+
+}  // namespace tinception
