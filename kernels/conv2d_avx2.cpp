@@ -1,0 +1,216 @@
+// AVX2+FMA convolution as a packed GEMM: C[pixels][out_c] = A[pixels][K] * B[K][out_c] with
+// K ordered (ky, kx, ic) to follow NHWC. Other ops of this table reuse the reference kernels.
+#include <immintrin.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "kernel_table.hpp"
+#include "reference.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+// Micro-tile: 6 pixels x 16 output channels = 12 ymm accumulators; per k one weight row
+// (two vectors, from the packed panel) and 6 input values broadcast straight from memory.
+constexpr int kTileRows = 6;
+constexpr int kPanelWidth = 16;
+// K is cut into chunks so one panel chunk (256 x 16 floats, 16 KiB) stays in L1 while a
+// block of kBlockRows pixels walks over it; the chunk boundaries depend on K alone, so the
+// summation order of an output never depends on how the pixels were split into calls.
+constexpr int kChunkK = 256;
+constexpr int kBlockRows = kTileRows * 16;
+
+long reduction_length(const Conv2dArgs& a) { return long(a.in_c) * a.kernel_h * a.kernel_w; }
+long panel_count(const Conv2dArgs& a) { return (a.out_c + kPanelWidth - 1) / kPanelWidth; }
+
+float* alloc_floats(std::size_t count) {
+    const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+    return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
+}
+
+std::size_t conv2d_packed_size_avx2(const Conv2dArgs& a) {
+    return std::size_t(panel_count(a)) * std::size_t(reduction_length(a)) * kPanelWidth *
+           sizeof(float);
+}
+
+// packed[p][k][j] = w[p*16 + j][ic][ky][kx] with k = (ky*kernel_w + kx)*in_c + ic; zero past out_c.
+void conv2d_pack_avx2(const Conv2dArgs& a, void* packed) {
+    float* dst = static_cast<float*>(packed);
+    const long k_len = reduction_length(a);
+    for (long p = 0; p < panel_count(a); ++p)
+        for (int ky = 0; ky < a.kernel_h; ++ky)
+            for (int kx = 0; kx < a.kernel_w; ++kx)
+                for (int ic = 0; ic < a.in_c; ++ic) {
+                    const long k = (long(ky) * a.kernel_w + kx) * a.in_c + ic;
+                    float* row = dst + (p * k_len + k) * kPanelWidth;
+                    for (int j = 0; j < kPanelWidth; ++j) {
+                        const long oc = p * kPanelWidth + j;
+                        row[j] = oc < a.out_c
+                                     ? a.weights[((oc * a.in_c + ic) * a.kernel_h + ky) * a.kernel_w + kx]
+                                     : 0.0f;
+                    }
+                }
+}
+
+struct TileJob {
+    const float* a;   // first pixel row of the tile at this chunk's first k
+    long lda;         // floats between pixel rows of A
+    const float* b;   // packed panel chunk, [k_len][16]
+    long k_len;
+    float* c;         // output of the tile's first pixel at the panel's first channel
+    long ldc;
+    const float* bias;  // this panel's bias, or nullptr
+    __m256i mask0, mask1;  // lanes below out_c
+    bool first, last, relu;
+};
+
+template <int Rows>
+void gemm_tile_avx2(const TileJob& t) {
+    __m256 acc0[Rows], acc1[Rows];
+    if (t.first) {
+        const __m256 b0 = t.bias ? _mm256_maskload_ps(t.bias, t.mask0) : _mm256_setzero_ps();
+        const __m256 b1 = t.bias ? _mm256_maskload_ps(t.bias + 8, t.mask1) : _mm256_setzero_ps();
+        for (int i = 0; i < Rows; ++i) acc0[i] = b0, acc1[i] = b1;
+    } else {
+        for (int i = 0; i < Rows; ++i) {
+            acc0[i] = _mm256_maskload_ps(t.c + i * t.ldc, t.mask0);
+            acc1[i] = _mm256_maskload_ps(t.c + i * t.ldc + 8, t.mask1);
+        }
+    }
+    const float* a = t.a;
+    const float* b = t.b;
+    const long lda = t.lda;
+    for (long k = 0; k < t.k_len; ++k, ++a, b += kPanelWidth) {
+        const __m256 w0 = _mm256_loadu_ps(b);
+        const __m256 w1 = _mm256_loadu_ps(b + 8);
+        for (int i = 0; i < Rows; ++i) {
+            const __m256 x = _mm256_broadcast_ss(a + i * lda);
+            acc0[i] = _mm256_fmadd_ps(x, w0, acc0[i]);
+            acc1[i] = _mm256_fmadd_ps(x, w1, acc1[i]);
+        }
+    }
+    if (t.last && t.relu) {
+        const __m256 zero = _mm256_setzero_ps();
+        for (int i = 0; i < Rows; ++i) {
+            acc0[i] = _mm256_max_ps(acc0[i], zero);
+            acc1[i] = _mm256_max_ps(acc1[i], zero);
+        }
+    }
+    for (int i = 0; i < Rows; ++i) {
+        _mm256_maskstore_ps(t.c + i * t.ldc, t.mask0, acc0[i]);
+        _mm256_maskstore_ps(t.c + i * t.ldc + 8, t.mask1, acc1[i]);
+    }
+}
+
+using TileFn = void (*)(const TileJob&);
+constexpr TileFn kTileByRows[kTileRows + 1] = {
+    nullptr,           gemm_tile_avx2<1>, gemm_tile_avx2<2>, gemm_tile_avx2<3>,
+    gemm_tile_avx2<4>, gemm_tile_avx2<5>, gemm_tile_avx2<6>,
+};
+
+// Rows [first, first + rows) of the patch matrix, each K long in (ky, kx, ic) order; taps
+// outside the input (including rows above a negative-or-positive pad_top) are zero.
+void im2col_rows(const Conv2dArgs& a, long in_stride, long first, int rows, float* patches) {
+    const long k_len = reduction_length(a);
+    const long image_pixels = long(a.out_h) * a.out_w;
+    for (int r = 0; r < rows; ++r) {
+        const long m = first + r;
+        const long b = m / image_pixels;
+        const int y = int((m % image_pixels) / a.out_w);
+        const int x = int(m % a.out_w);
+        float* dst = patches + r * k_len;
+        for (int ky = 0; ky < a.kernel_h; ++ky) {
+            const int iy = y * a.stride_h + ky - a.pad_top;
+            for (int kx = 0; kx < a.kernel_w; ++kx, dst += a.in_c) {
+                const int ix = x * a.stride_w + kx - a.pad_left;
+                if (iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w) {
+                    std::memset(dst, 0, sizeof(float) * std::size_t(a.in_c));
+                } else {
+                    const float* src = a.input + ((b * a.in_h + iy) * a.in_w + ix) * in_stride;
+                    std::memcpy(dst, src, sizeof(float) * std::size_t(a.in_c));
+                }
+            }
+        }
+    }
+}
+
+// Masked loads and stores cover the channel tail: lane j is live when j < valid.
+__m256i lane_mask(int valid) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), lanes);
+}
+
+// General conv: 1x1 stride-1 unpadded layers whose pixels are evenly spaced read the input
+// in place as A; every other shape goes through im2col, one block of pixels at a time.
+void conv2d_gemm_avx2(const Conv2dArgs& a) {
+    const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
+    const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
+    const long k_len = reduction_length(a);
+    const long pixels = long(a.n) * a.out_h * a.out_w;
+    if (pixels <= 0 || a.out_c <= 0) return;
+
+    const float* packed = static_cast<const float*>(a.packed);
+    float* packed_here = nullptr;
+    if (!packed) {
+        packed_here = alloc_floats(conv2d_packed_size_avx2(a) / sizeof(float));
+        conv2d_pack_avx2(a, packed_here);
+        packed = packed_here;
+    }
+    const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 &&
+                           a.stride_w == 1 && a.pad_top == 0 && a.pad_left == 0 &&
+                           a.out_w == a.in_w && (a.n == 1 || a.out_h == a.in_h);
+    float* patches = pointwise ? nullptr : alloc_floats(std::size_t(kBlockRows) * k_len);
+
+    for (long m0 = 0; m0 < pixels; m0 += kBlockRows) {
+        const int block_rows = int(pixels - m0 < kBlockRows ? pixels - m0 : kBlockRows);
+        const float* a_block = a.input + m0 * in_stride;
+        long lda = in_stride;
+        if (!pointwise) {
+            im2col_rows(a, in_stride, m0, block_rows, patches);
+            a_block = patches;
+            lda = k_len;
+        }
+        for (long k0 = 0; k0 < k_len; k0 += kChunkK) {
+            const long chunk = k_len - k0 < kChunkK ? k_len - k0 : kChunkK;
+            for (long p = 0; p < panel_count(a); ++p) {
+                const int valid = int(a.out_c - p * kPanelWidth);
+                TileJob t;
+                t.lda = lda;
+                t.b = packed + (p * k_len + k0) * kPanelWidth;
+                t.k_len = chunk;
+                t.ldc = out_stride;
+                t.bias = a.bias ? a.bias + p * kPanelWidth : nullptr;
+                t.mask0 = lane_mask(valid);
+                t.mask1 = lane_mask(valid - 8);
+                t.first = k0 == 0;
+                t.last = k0 + chunk == k_len;
+                t.relu = a.relu;
+                for (int r0 = 0; r0 < block_rows; r0 += kTileRows) {
+                    const int rows = block_rows - r0 < kTileRows ? block_rows - r0 : kTileRows;
+                    t.a = a_block + r0 * lda + k0;
+                    t.c = a.output + (m0 + r0) * out_stride + p * kPanelWidth;
+                    kTileByRows[rows](t);
+                }
+            }
+        }
+    }
+    std::free(patches);
+    std::free(packed_here);
+}
+
+}  // namespace
+
+const KernelTable* avx2_kernels() {
+    static const KernelTable table = [] {
+        KernelTable t = reference_kernels();
+        t.isa_name = "avx2";
+        t.conv2d = conv2d_gemm_avx2;
+        t.conv2d_packed_size = conv2d_packed_size_avx2;
+        t.conv2d_pack = conv2d_pack_avx2;
+        return t;
+    }();
+    return &table;
+}
+
+}  // namespace tinception::kernels

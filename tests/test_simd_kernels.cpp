@@ -1,0 +1,252 @@
+// Every available kernel table's conv2d against the reference on awkward shapes, with packed
+// and unpacked weights, strided and offset output, unaligned input; and conv2d_parallel.
+// Self-contained on purpose: the shared kernel_cases.hpp tests the other ops.
+#include <doctest/doctest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernel_dispatch.hpp"
+#include "layers/conv2d_parallel.hpp"
+#include "parallel/thread_pool.hpp"
+
+using namespace tinception;
+using kernels::Conv2dArgs;
+using kernels::KernelTable;
+
+namespace {
+
+enum class Padding { same, valid };
+
+struct ConvCase {
+    int n, in_c, h, w, out_c, kernel_h, kernel_w, stride;
+    Padding pad;
+};
+
+// small on purpose; each line probes one edge
+const ConvCase kConvCases[] = {
+    {1, 3, 17, 13, 5, 3, 3, 2, Padding::valid},    // stem-like, odd sizes, stride 2
+    {1, 7, 9, 9, 9, 1, 7, 1, Padding::same},       // 1x7 factorised conv
+    {1, 9, 9, 9, 7, 7, 1, 1, Padding::same},       // 7x1
+    {1, 17, 8, 8, 33, 1, 1, 1, Padding::valid},    // 1x1, channels around 16 and 32
+    {3, 17, 5, 7, 33, 1, 1, 1, Padding::same},     // 1x1 over a batch
+    {1, 15, 5, 6, 8, 3, 3, 1, Padding::same},      // one under a vector width
+    {1, 16, 3, 3, 16, 3, 3, 1, Padding::valid},    // input == kernel: 1x1 output
+    {1, 1, 1, 1, 1, 1, 1, 1, Padding::valid},      // smallest
+    {3, 8, 11, 10, 15, 5, 5, 1, Padding::same},    // 5x5, batch
+    {1, 33, 7, 9, 17, 1, 3, 1, Padding::same},     // 1x3
+    {1, 9, 9, 7, 31, 3, 1, 1, Padding::same},      // 3x1, one under a panel
+    {3, 3, 12, 15, 32, 3, 3, 2, Padding::same},    // stride 2 'same', batch
+    {1, 7, 10, 10, 48, 1, 1, 2, Padding::valid},   // 1x1 stride 2
+    {1, 64, 6, 6, 65, 3, 3, 1, Padding::valid},    // one over a panel
+    {2, 300, 5, 5, 20, 1, 1, 1, Padding::same},    // K beyond one chunk (1x1)
+    {1, 40, 7, 7, 24, 3, 3, 1, Padding::same},     // K beyond one chunk (im2col)
+    {1, 16, 20, 20, 1, 3, 3, 1, Padding::same},    // out_c 1, many pixel tiles
+};
+
+std::string describe(const ConvCase& c) {
+    std::ostringstream s;
+    s << "n" << c.n << " " << c.in_c << "x" << c.h << "x" << c.w << " -> " << c.out_c << " k"
+      << c.kernel_h << "x" << c.kernel_w << " s" << c.stride
+      << (c.pad == Padding::same ? " same" : " valid");
+    return s.str();
+}
+
+// TensorFlow's rule: 'same' keeps ceil(in / stride) and puts the odd pixel at the bottom/right.
+void geometry(int in, int kernel, int stride, Padding pad, int& out, int& before) {
+    if (pad == Padding::valid) {
+        out = (in - kernel) / stride + 1;
+        before = 0;
+        return;
+    }
+    out = (in + stride - 1) / stride;
+    const int total = (out - 1) * stride + kernel - in;
+    before = total > 0 ? total / 2 : 0;
+}
+
+constexpr float kSentinel = -12345.0f;
+
+// Inputs, weights and an output buffer with room for a channel offset and sentinels.
+struct Conv2dFixture {
+    Conv2dArgs args;
+    std::vector<float> input_storage, weights, bias, output;
+    int out_offset = 0, out_stride = 0;
+    long output_floats = 0;
+
+    Conv2dFixture(const ConvCase& c, unsigned seed, bool unaligned_input, bool strided) {
+        std::mt19937 rng(seed);
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        Conv2dArgs& a = args;
+        a.n = c.n, a.in_h = c.h, a.in_w = c.w, a.in_c = c.in_c, a.out_c = c.out_c;
+        a.kernel_h = c.kernel_h, a.kernel_w = c.kernel_w, a.stride_h = a.stride_w = c.stride;
+        geometry(c.h, c.kernel_h, c.stride, c.pad, a.out_h, a.pad_top);
+        geometry(c.w, c.kernel_w, c.stride, c.pad, a.out_w, a.pad_left);
+        a.in_pixel_stride = strided ? c.in_c + 3 : 0;
+        const long in_stride = strided ? c.in_c + 3 : c.in_c;
+        const long in_floats = long(c.n) * c.h * c.w * in_stride;
+        input_storage.resize(std::size_t(in_floats + 32));
+        for (float& v : input_storage) v = dist(rng);
+        // vector storage is 16-byte aligned at least; one float on makes it misaligned
+        a.input = input_storage.data() + (unaligned_input ? 1 : 0);
+        weights.resize(std::size_t(long(c.out_c) * c.in_c * c.kernel_h * c.kernel_w));
+        for (float& v : weights) v = dist(rng);
+        bias.resize(std::size_t(c.out_c));
+        for (float& v : bias) v = dist(rng);
+        a.weights = weights.data();
+        a.bias = bias.data();
+        a.relu = true;
+        out_offset = strided ? 5 : 0;
+        out_stride = strided ? c.out_c + 11 : c.out_c;
+        a.out_pixel_stride = strided ? out_stride : 0;
+        output_floats = long(c.n) * a.out_h * a.out_w * out_stride + 16;
+    }
+
+    std::vector<float> fresh_output() const { return std::vector<float>(std::size_t(output_floats), kSentinel); }
+
+    void run(kernels::Conv2dFn conv, std::vector<float>& out, const void* packed = nullptr) {
+        Conv2dArgs a = args;
+        a.output = out.data() + out_offset;
+        a.packed = packed;
+        conv(a);
+    }
+};
+
+// A sum of K products of terms within [-1, 1] drifts by about K * FLT_EPSILON; the reference
+// accumulates in double, so the bound is on the kernel under test alone.
+float conv_tolerance(const Conv2dArgs& a) {
+    const float k = float(a.in_c) * a.kernel_h * a.kernel_w + 1.0f;
+    return 4.0f * k * FLT_EPSILON + 1e-6f;
+}
+
+// Compares the output slices; anything outside them must still hold the sentinel.
+void check_close(const Conv2dFixture& f, const std::vector<float>& expected,
+                 const std::vector<float>& actual, float tolerance) {
+    const Conv2dArgs& a = f.args;
+    long mismatches = 0, clobbered = 0;
+    std::ostringstream first;
+    for (long i = 0; i < long(actual.size()); ++i) {
+        const long slot = i - f.out_offset;
+        const long pixel = slot / f.out_stride;
+        const int c = int(slot - pixel * f.out_stride);
+        const bool inside = slot >= 0 && pixel < long(a.n) * a.out_h * a.out_w && c < a.out_c;
+        if (!inside) {
+            if (actual[i] != kSentinel) ++clobbered;
+            continue;
+        }
+        const float e = expected[i], v = actual[i];
+        if (std::fabs(e - v) <= tolerance * (1.0f + std::fabs(e))) continue;
+        if (mismatches++ < 4) {
+            const long x = pixel % a.out_w, y = (pixel / a.out_w) % a.out_h;
+            const long b = pixel / (long(a.out_w) * a.out_h);
+            first << " (n" << b << " c" << c << " y" << y << " x" << x << ": " << e << " vs " << v << ")";
+        }
+    }
+    INFO("first mismatches:" << first.str());
+    CHECK(mismatches == 0);
+    CHECK(clobbered == 0);
+}
+
+std::vector<unsigned char> pack(const KernelTable& t, const Conv2dArgs& a) {
+    std::vector<unsigned char> packed(t.conv2d_packed_size(a) + 64);
+    t.conv2d_pack(a, packed.data());
+    return packed;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: every table matches the reference on awkward shapes") {
+    std::string ran;
+    for (const KernelTable* isa : available_kernel_tables()) ran += std::string(isa->isa_name) + " ";
+    MESSAGE("conv2d tables tested: " << ran);
+    for (const KernelTable* isa : available_kernel_tables()) {
+        for (const ConvCase& cc : kConvCases)
+            for (int variant = 0; variant < 2; ++variant) {
+                const bool odd = variant == 1;
+                CAPTURE(isa->isa_name);
+                CAPTURE(describe(cc));
+                CAPTURE(odd);
+                Conv2dFixture f(cc, 1234, odd, odd);
+                std::vector<float> expected = f.fresh_output(), actual = f.fresh_output();
+                f.run(kernels::reference_kernels().conv2d, expected);
+                f.run(isa->conv2d, actual);
+                check_close(f, expected, actual, conv_tolerance(f.args));
+                if (isa->conv2d_pack) {
+                    const std::vector<unsigned char> packed = pack(*isa, f.args);
+                    std::vector<float> with_packed = f.fresh_output();
+                    f.run(isa->conv2d, with_packed, packed.data());
+                    CHECK(with_packed == actual);  // packing once changes nothing
+                }
+            }
+    }
+}
+
+TEST_CASE("conv2d: row bands with negative pad_top equal the whole call") {
+    const ConvCase cc{1, 5, 13, 11, 19, 5, 5, 2, Padding::same};
+    for (const KernelTable* isa : available_kernel_tables()) {
+        CAPTURE(isa->isa_name);
+        Conv2dFixture f(cc, 77, false, true);
+        std::vector<float> expected = f.fresh_output(), actual = f.fresh_output();
+        f.run(kernels::reference_kernels().conv2d, expected);
+        const long out_stride = f.out_stride;
+        for (int y0 = 0; y0 < f.args.out_h; y0 += 2) {
+            Conv2dArgs band = f.args;
+            band.out_h = y0 + 2 <= f.args.out_h ? 2 : 1;
+            band.pad_top = f.args.pad_top - y0 * f.args.stride_h;
+            band.output = actual.data() + f.out_offset + long(y0) * f.args.out_w * out_stride;
+            isa->conv2d(band);
+        }
+        check_close(f, expected, actual, conv_tolerance(f.args));
+    }
+}
+
+TEST_CASE("conv2d_parallel: 1 and 2 threads bit-identical and close to the reference") {
+    const ConvCase cases[] = {
+        {2, 19, 35, 33, 37, 3, 3, 1, Padding::same},
+        {1, 24, 29, 31, 40, 1, 1, 1, Padding::same},
+        {3, 5, 33, 35, 9, 3, 3, 2, Padding::valid},
+        {1, 16, 23, 19, 20, 7, 1, 1, Padding::same},
+    };
+    for (const KernelTable* isa : available_kernel_tables()) {
+        for (const ConvCase& cc : cases) {
+            CAPTURE(isa->isa_name);
+            CAPTURE(describe(cc));
+            Conv2dFixture f(cc, 99, false, true);
+            CHECK(conv2d_bands_per_image(f.args) > 1);
+            std::vector<float> expected = f.fresh_output(), one = f.fresh_output(),
+                               two = f.fresh_output();
+            f.run(kernels::reference_kernels().conv2d, expected);
+            Conv2dArgs a = f.args;
+            set_thread_count(1);
+            a.output = one.data() + f.out_offset;
+            conv2d_parallel(*isa, a);
+            set_thread_count(2);
+            a.output = two.data() + f.out_offset;
+            conv2d_parallel(*isa, a);
+            CHECK(one == two);
+            check_close(f, expected, two, conv_tolerance(f.args));
+        }
+    }
+    set_thread_count(2);
+}
+
+TEST_CASE("parallel_for: runs every task once, partitions statically, rethrows") {
+    for (int threads : {1, 2, 3}) {
+        set_thread_count(threads);
+        CHECK(thread_count() == threads);
+        std::vector<int> hits(37, 0);
+        parallel_for(37, [&](int t) { ++hits[std::size_t(t)]; });
+        CHECK(std::vector<int>(37, 1) == hits);
+        CHECK_THROWS(parallel_for(5, [](int t) {
+            if (t == 3) throw std::runtime_error("task 3");
+        }));
+        int nested = 0;
+        parallel_for(1, [&](int) { parallel_for(4, [&](int) { ++nested; }); });
+        CHECK(nested == 4);
+    }
+    set_thread_count(2);
+}
