@@ -1,0 +1,82 @@
+// convert_weights MODEL_JSON OUT.tcw [--force] [--keep-head] [--source TEXT] [--labels FILE]
+// Prints one summary line on success, one error line on failure (exit 2 bad input, 1 otherwise).
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "convert.hpp"
+#include "error.hpp"
+#include "file_io.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: convert_weights MODEL_JSON OUT.tcw [--force] [--keep-head] [--source TEXT] [--labels FILE]\n"
+    "  Converts a TF.js layers-format Keras InceptionV3-family model to a tinception weight file.\n"
+    "  --force      overwrite OUT.tcw if it exists\n"
+    "  --keep-head  keep the Dense layers after the last Flatten (default: cut them)\n"
+    "  --source     text stored as the file's 'source' metadata\n"
+    "  --labels     file of class labels, one a line, stored as 'labels' metadata\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace tinception;
+    convert::ConvertOptions options;
+    std::vector<std::string> positional;
+    std::string labels_path;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
+            return 0;
+        } else if (arg == "--force") {
+            options.force = true;
+        } else if (arg == "--keep-head") {
+            options.keep_head = true;
+        } else if ((arg == "--source" || arg == "--labels") && i + 1 < argc) {
+            (arg == "--source" ? options.source : labels_path) = argv[++i];
+        } else if (!arg.empty() && arg[0] == '-') {
+            std::cerr << "convert_weights: error: unknown or incomplete option '" << arg << "'\n" << kUsage;
+            return 2;
+        } else {
+            positional.push_back(arg);
+        }
+    }
+    if (positional.size() != 2) {
+        std::cerr << kUsage;
+        return 2;
+    }
+    options.model_json = positional[0];
+    options.out_path = positional[1];
+    try {
+        if (!labels_path.empty()) {
+            const std::vector<std::uint8_t> bytes = read_file_bytes(labels_path);
+            options.labels.assign(bytes.begin(), bytes.end());
+            while (!options.labels.empty() && (options.labels.back() == '\n' || options.labels.back() == '\r'))
+                options.labels.pop_back();
+        }
+        const convert::ConvertSummary s = convert::convert_weights(options);
+        std::cout << "convert_weights: wrote " << options.out_path << ": ";
+        bool first = true;
+        for (const auto& [op, n] : s.layers_by_op) {
+            std::cout << (first ? "" : ", ") << n << " " << op;
+            first = false;
+        }
+        char crc[16];
+        std::snprintf(crc, sizeof crc, "%08x", unsigned(s.data_checksum));
+        std::cout << "; " << s.tensor_count << " tensors, " << s.parameter_count << " parameters, " << s.file_size
+                  << " bytes, data crc32 " << crc << "\n";
+        return 0;
+    } catch (const Error& e) {
+        std::cerr << "convert_weights: error: " << e.what() << "\n";
+        return e.kind() == ErrorKind::bad_input ? 2 : 1;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "convert_weights: error: out of memory\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "convert_weights: error: internal: " << e.what() << "\n";
+        return 1;
+    }
+}
