@@ -1,0 +1,212 @@
+// Dataset scanning and the hash split: stability, _nohash_ grouping, and every bad layout.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "error.hpp"
+#include "temp_dir.hpp"
+#include "train/dataset.hpp"
+#include "train/hashing.hpp"
+
+using namespace tinception;
+using tinception::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Scanning never decodes, so any bytes do as an image.
+void touch(const fs::path& path) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << "not really an image";
+}
+
+void add_images(const fs::path& root, const std::string& label, int first, int last) {
+    for (int i = first; i < last; ++i) touch(root / label / ("img" + std::to_string(i) + ".jpg"));
+}
+
+std::map<std::string, Split> splits_of(const Dataset& d) {
+    std::map<std::string, Split> out;
+    for (const CategoryImages& c : d.categories) {
+        for (const auto& p : c.training) out[p] = Split::training;
+        for (const auto& p : c.validation) out[p] = Split::validation;
+        for (const auto& p : c.testing) out[p] = Split::testing;
+    }
+    return out;
+}
+
+std::string error_of(const std::string& dir) {
+    try {
+        scan_dataset(dir);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool any_contains(const std::vector<std::string>& lines, const std::string& part) {
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+}
+
+bool none_moved(const Dataset& d) { return !any_contains(d.warnings, "moved"); }
+
+}  // namespace
+
+TEST_CASE("FNV-1a 64 matches the published test values") {
+    CHECK(fnv1a_64("") == 0xcbf29ce484222325ULL);
+    CHECK(fnv1a_64("a") == 0xaf63dc4c8601ec8cULL);
+    CHECK(fnv1a_64("foobar") == 0x85944171f73967e8ULL);
+}
+
+TEST_CASE("split percentages are in [0, 100) and roughly follow the flags") {
+    int counts[3] = {0, 0, 0};
+    for (int i = 0; i < 10000; ++i) {
+        const std::string path = "cat/img" + std::to_string(i) + ".jpg";
+        const double p = split_percentage(path);
+        REQUIRE(p >= 0.0);
+        REQUIRE(p < 100.0);
+        ++counts[int(assign_split(path, {}))];
+    }
+    CHECK(counts[int(Split::validation)] > 800);
+    CHECK(counts[int(Split::validation)] < 1200);
+    CHECK(counts[int(Split::testing)] > 800);
+    CHECK(counts[int(Split::testing)] < 1200);
+}
+
+TEST_CASE("adding images never moves old ones between splits") {
+    TempDir dir;
+    add_images(dir.path(), "cats", 0, 80);
+    add_images(dir.path(), "dogs", 0, 80);
+    const Dataset before = scan_dataset(dir.path().string());
+    REQUIRE(none_moved(before));
+    add_images(dir.path(), "cats", 80, 200);
+    add_images(dir.path(), "dogs", 80, 150);
+    add_images(dir.path(), "birds", 0, 50);
+    const Dataset after = scan_dataset(dir.path().string());
+    REQUIRE(none_moved(after));
+    const auto old_splits = splits_of(before), new_splits = splits_of(after);
+    CHECK(new_splits.size() == 80 + 80 + 200 - 80 + 150 - 80 + 50);
+    for (const auto& [path, split] : old_splits) {
+        CAPTURE(path);
+        REQUIRE(new_splits.count(path) == 1);
+        CHECK(new_splits.at(path) == split);
+    }
+    CHECK(after.labels == std::vector<std::string>{"birds", "cats", "dogs"});
+}
+
+TEST_CASE("the split does not depend on how the data folder is spelled") {
+    TempDir dir;
+    add_images(dir.path(), "a", 0, 40);
+    add_images(dir.path(), "b", 0, 40);
+    const fs::path saved = fs::current_path();
+    fs::current_path(dir.path().parent_path());
+    const std::string name = dir.path().filename().string();
+    const auto reference = splits_of(scan_dataset(dir.path().string()));
+    for (const std::string& spelling : {dir.path().string() + "/", dir.path().string() + "//", "./" + name,
+                                       name, "./" + name + "/", dir.path().parent_path().string() + "/./" + name}) {
+        CAPTURE(spelling);
+        if (!fs::exists(spelling)) continue;
+        const Dataset d = scan_dataset(spelling);
+        CHECK(splits_of(d) == reference);
+        CHECK(fs::exists(d.full_path(d.categories[0].training.front())));
+    }
+    fs::current_path(saved);
+}
+
+TEST_CASE("_nohash_ keeps all variants of one picture in one split") {
+    CHECK(split_hash("cat/a_nohash_1.jpg") == split_hash("cat/a_nohash_2.png"));
+    CHECK(split_hash("cat/a_nohash_1.jpg") == split_hash("cat/a"));
+    CHECK(split_hash("cat/a_nohash_1.jpg") != split_hash("dog/a_nohash_1.jpg"));
+    TempDir dir;
+    for (int group = 0; group < 30; ++group)
+        for (int v = 0; v < 4; ++v)
+            touch(dir.path() / "x" / ("g" + std::to_string(group) + "_nohash_" + std::to_string(v) + ".jpg"));
+    add_images(dir.path(), "y", 0, 40);
+    const Dataset d = scan_dataset(dir.path().string());
+    REQUIRE(none_moved(d));
+    const auto splits = splits_of(d);
+    for (int group = 0; group < 30; ++group) {
+        const Split first = splits.at("x/g" + std::to_string(group) + "_nohash_0.jpg");
+        for (int v = 1; v < 4; ++v)
+            CHECK(splits.at("x/g" + std::to_string(group) + "_nohash_" + std::to_string(v) + ".jpg") == first);
+    }
+}
+
+TEST_CASE("hidden files, non-images and nested folders are skipped with warnings") {
+    TempDir dir;
+    add_images(dir.path(), "a", 0, 30);
+    add_images(dir.path(), "b", 0, 30);
+    touch(dir.path() / "a" / ".DS_Store");
+    touch(dir.path() / "a" / ".hidden.jpg");
+    touch(dir.path() / "a" / "notes.txt");
+    touch(dir.path() / "a" / "UPPER.JPG");
+    touch(dir.path() / "a" / "nested" / "deep.jpg");
+    touch(dir.path() / ".git" / "x.jpg");
+    touch(dir.path() / "README.md");
+    fs::create_directory_symlink(dir.path(), dir.path() / "b" / "loop");  // must not hang
+    const Dataset d = scan_dataset(dir.path().string());
+    REQUIRE(d.labels == std::vector<std::string>{"a", "b"});
+    CHECK(d.categories[0].size() == 31);  // UPPER.JPG counts, once
+    CHECK(d.categories[1].size() == 30);
+    CHECK(any_contains(d.warnings, ".DS_Store: skipped hidden file"));
+    CHECK(any_contains(d.warnings, ".hidden.jpg: skipped hidden file"));
+    CHECK(any_contains(d.warnings, "notes.txt: skipped, not an image"));
+    CHECK(any_contains(d.warnings, "nested: skipped nested folder"));
+    CHECK(any_contains(d.warnings, "loop: skipped nested folder"));
+    CHECK(any_contains(d.warnings, ".git: skipped hidden entry"));
+    CHECK(any_contains(d.warnings, "README.md: skipped, not a category folder"));
+}
+
+TEST_CASE("bad layouts are refused with a message naming the folder") {
+    TempDir dir;
+    const std::string root = dir.path().string();
+    CHECK(error_of(root + "/missing") == root + "/missing: data folder does not exist");
+    touch(dir.path() / "file.jpg");
+    CHECK(error_of(root + "/file.jpg") == root + "/file.jpg: data folder is not a folder");
+
+    const std::string none = (dir.path() / "none").string();
+    fs::create_directories(none);
+    CHECK(error_of(none).find("found 0 category folders, need at least 2") != std::string::npos);
+
+    const std::string one = (dir.path() / "one").string();
+    add_images(one, "only", 0, 10);
+    CHECK(error_of(one) == one + ": found 1 category folder, need at least 2 (one sub-folder of images per category)");
+
+    const std::string empty = (dir.path() / "empty").string();
+    add_images(empty, "full", 0, 10);
+    fs::create_directories(fs::path(empty) / "hollow");
+    touch(fs::path(empty) / "hollow" / "readme.txt");
+    CHECK(error_of(empty) == empty + "/hollow: category 'hollow' has 0 usable images; each category needs at least 2");
+
+    const std::string single = (dir.path() / "single").string();
+    add_images(single, "full", 0, 10);
+    add_images(single, "lonely", 0, 1);
+    CHECK(error_of(single) == single + "/lonely: category 'lonely' has 1 usable image; each category needs at least 2");
+
+    const std::string two = (dir.path() / "two").string();
+    add_images(two, "full", 0, 40);
+    add_images(two, "pair", 0, 2);
+    const std::string message = error_of(two);
+    CHECK(message.find("category 'pair' has only 2 images") != std::string::npos);
+    CHECK(message.find(two + "/pair") == 0);
+}
+
+TEST_CASE("an empty split is filled from training when the category has 3 or more images") {
+    TempDir dir;
+    add_images(dir.path(), "a", 0, 3);
+    add_images(dir.path(), "b", 0, 3);
+    const Dataset d = scan_dataset(dir.path().string());
+    for (const CategoryImages& c : d.categories) {
+        CHECK(c.training.size() == 1);
+        CHECK(c.validation.size() == 1);
+        CHECK(c.testing.size() == 1);
+    }
+    CHECK(any_contains(d.warnings, "split was empty, moved"));
+    SplitOptions no_holdout;
+    no_holdout.validation_percentage = 0;
+    no_holdout.testing_percentage = 0;
+    const Dataset all = scan_dataset(dir.path().string(), no_holdout);
+    CHECK(all.categories[0].training.size() == 3);
+}

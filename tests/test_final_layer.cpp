@@ -1,0 +1,183 @@
+// The softmax head: analytic gradients against finite differences, learning separable data,
+// determinism under a seed, progress reports and evaluation.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "error.hpp"
+#include "train/final_layer.hpp"
+#include "train/sampling.hpp"
+
+using namespace tinception;
+
+namespace {
+
+FeatureSet random_features(int n, int feature_size, int n_classes, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    FeatureSet d;
+    d.feature_size = feature_size;
+    for (int i = 0; i < n * feature_size; ++i) d.features.push_back(float(standard_normal(rng)));
+    for (int i = 0; i < n; ++i) d.labels.push_back(int(uniform_index(rng, std::uint64_t(n_classes))));
+    return d;
+}
+
+// n_classes Gaussian blobs with well separated means, unit noise.
+FeatureSet blobs(int n, int feature_size, int n_classes, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::mt19937_64 centre_rng(7);
+    std::vector<float> centres(std::size_t(n_classes * feature_size));
+    for (float& c : centres) c = float(4.0 * standard_normal(centre_rng));
+    FeatureSet d;
+    d.feature_size = feature_size;
+    for (int i = 0; i < n; ++i) {
+        const int label = int(uniform_index(rng, std::uint64_t(n_classes)));
+        for (int f = 0; f < feature_size; ++f)
+            d.features.push_back(centres[std::size_t(label * feature_size + f)] + float(standard_normal(rng)));
+        d.labels.push_back(label);
+    }
+    return d;
+}
+
+std::vector<std::size_t> all_rows(const FeatureSet& d) {
+    std::vector<std::size_t> idx(d.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    return idx;
+}
+
+double relative_error(double a, double b) { return std::fabs(a - b) / std::max(std::fabs(a) + std::fabs(b), 1e-4); }
+
+}  // namespace
+
+TEST_CASE("uniform_index stays in range and covers it") {
+    std::mt19937_64 rng(3);
+    std::vector<int> seen(7, 0);
+    for (int i = 0; i < 7000; ++i) {
+        const auto v = uniform_index(rng, 7);
+        REQUIRE(v < 7);
+        ++seen[v];
+    }
+    for (int count : seen) CHECK(count > 800);
+}
+
+TEST_CASE("softmax is stable for large logits and sums to one") {
+    SoftmaxLayer layer;
+    layer.n_classes = 3;
+    layer.feature_size = 1;
+    layer.weights = {1000.0f, -1000.0f, 999.0f};
+    layer.bias = {0, 0, 0};
+    const float x = 1.0f;
+    float p[3];
+    softmax_forward(layer, &x, 1, p);
+    CHECK(std::isfinite(p[0]));
+    CHECK(p[0] + p[1] + p[2] == doctest::Approx(1.0));
+    CHECK(p[0] == doctest::Approx(1.0 / (1.0 + std::exp(-1.0))));
+    CHECK(p[1] == 0.0f);
+}
+
+TEST_CASE("analytic gradients match central finite differences") {
+    for (const bool weighted : {false, true}) {
+        for (const float l2 : {0.0f, 0.05f}) {
+            CAPTURE(weighted);
+            CAPTURE(l2);
+            const int n_classes = 4, feature_size = 9;
+            const FeatureSet data = random_features(25, feature_size, n_classes, 11);
+            TrainOptions init;
+            init.init_stddev = 0.5f;
+            init.seed = 5;
+            SoftmaxLayer layer = init_softmax_layer(n_classes, feature_size, init);
+            for (std::size_t c = 0; c < layer.bias.size(); ++c) layer.bias[c] = 0.1f * float(c) - 0.15f;
+            const std::vector<float> cw = weighted ? balanced_class_weights(data, n_classes) : std::vector<float>{};
+            const auto rows = all_rows(data);
+            std::vector<float> gw, gb;
+            softmax_loss(layer, data, rows, cw, l2, &gw, &gb);
+            REQUIRE(gw.size() == layer.weights.size());
+            REQUIRE(gb.size() == layer.bias.size());
+            const float h = 1e-2f;
+            auto numeric = [&](float& param) {
+                const float saved = param;
+                param = saved + h;
+                const float up = param;
+                const double loss_up = softmax_loss(layer, data, rows, cw, l2, nullptr, nullptr);
+                param = saved - h;
+                const float down = param;
+                const double loss_down = softmax_loss(layer, data, rows, cw, l2, nullptr, nullptr);
+                param = saved;
+                return (loss_up - loss_down) / double(up - down);
+            };
+            for (std::size_t i = 0; i < layer.weights.size(); ++i) {
+                CAPTURE(i);
+                CHECK(relative_error(gw[i], numeric(layer.weights[i])) < 1e-3);
+            }
+            for (std::size_t c = 0; c < layer.bias.size(); ++c) {
+                CAPTURE(c);
+                CHECK(relative_error(gb[c], numeric(layer.bias[c])) < 1e-3);
+            }
+        }
+    }
+}
+
+TEST_CASE("training on separable data reaches over 95% test accuracy") {
+    const FeatureSet train = blobs(600, 32, 4, 1), validation = blobs(100, 32, 4, 2), test = blobs(400, 32, 4, 3);
+    for (const Optimizer optimizer : {Optimizer::sgd, Optimizer::adam}) {
+        CAPTURE(int(optimizer));
+        TrainOptions options;
+        options.steps = 300;
+        int reports = 0;
+        TrainProgress last;
+        const SoftmaxLayer layer =
+            train_softmax_layer(train, validation, 4, options, [&](const TrainProgress& p) {
+                ++reports;
+                last = p;
+                CHECK(p.train_accuracy >= 0.0);
+                CHECK(p.train_accuracy <= 1.0);
+                CHECK(std::isfinite(p.cross_entropy));
+            });
+        CHECK(reports == 31);  // steps 0, 10, ..., 290 and the last, 299
+        CHECK(last.step == 299);
+        CHECK(last.validation_accuracy > 0.95);
+        const Evaluation e = evaluate(layer, test);
+        CHECK(e.accuracy > 0.95);
+        int total = 0, diagonal = 0;
+        for (std::size_t t = 0; t < e.confusion.size(); ++t)
+            for (std::size_t p = 0; p < e.confusion[t].size(); ++p) {
+                total += e.confusion[t][p];
+                if (t == p) diagonal += e.confusion[t][p];
+            }
+        CHECK(total == 400);
+        CHECK(double(diagonal) / total == doctest::Approx(e.accuracy));
+    }
+}
+
+TEST_CASE("the same seed gives bit-identical weights; another seed does not") {
+    const FeatureSet train = blobs(300, 16, 3, 4);
+    FeatureSet no_validation;
+    no_validation.feature_size = 16;
+    for (const Optimizer optimizer : {Optimizer::sgd, Optimizer::adam}) {
+        TrainOptions options;
+        options.steps = 50;
+        options.optimizer = optimizer;
+        options.class_weighting = true;
+        options.l2 = 0.001f;
+        const SoftmaxLayer a = train_softmax_layer(train, no_validation, 3, options);
+        const SoftmaxLayer b = train_softmax_layer(train, no_validation, 3, options);
+        CHECK(a.weights == b.weights);
+        CHECK(a.bias == b.bias);
+        options.seed = 2;
+        const SoftmaxLayer c = train_softmax_layer(train, no_validation, 3, options);
+        CHECK(a.weights != c.weights);
+    }
+}
+
+TEST_CASE("zero init starts at zero and bad inputs are refused") {
+    TrainOptions options;
+    options.init = WeightInit::zeros;
+    const SoftmaxLayer z = init_softmax_layer(3, 5, options);
+    for (float w : z.weights) CHECK(w == 0.0f);
+    FeatureSet empty;
+    empty.feature_size = 5;
+    CHECK_THROWS_AS(train_softmax_layer(empty, empty, 3, options), Error);
+    FeatureSet bad = random_features(10, 5, 3, 1);
+    bad.labels[0] = 7;
+    CHECK_THROWS_AS(train_softmax_layer(bad, empty, 3, options), Error);
+}
