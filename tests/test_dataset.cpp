@@ -210,3 +210,23 @@ TEST_CASE("an empty split is filled from training when the category has 3 or mor
     const Dataset all = scan_dataset(dir.path().string(), no_holdout);
     CHECK(all.categories[0].training.size() == 3);
 }
+
+TEST_CASE("a category whose images all hash into validation still gets training and testing images") {
+    TempDir dir;
+    add_images(dir.path(), "plenty", 0, 40);
+    int found = 0;
+    for (int i = 0; found < 3; ++i) {
+        const std::string name = "v" + std::to_string(i) + ".png";
+        if (assign_split("held/" + name, {}) != Split::validation) continue;
+        touch(dir.path() / "held" / name);
+        ++found;
+    }
+    const Dataset d = scan_dataset(dir.path().string());
+    REQUIRE(d.labels == std::vector<std::string>{"held", "plenty"});
+    const CategoryImages& held = d.categories[0];
+    CHECK(held.training.size() == 1);
+    CHECK(held.validation.size() == 1);
+    CHECK(held.testing.size() == 1);
+    CHECK(any_contains(d.warnings, "the training split was empty, moved"));
+    CHECK(any_contains(d.warnings, "into it from validation"));
+}

@@ -52,23 +52,43 @@ std::vector<fs::directory_entry> sorted_entries(const fs::path& dir) {
     return entries;
 }
 
-void fill_empty_split(const std::string& label, CategoryImages& c, Split s, double percentage,
-                      const std::string& folder, std::vector<std::string>& warnings) {
-    auto& list = split_list(c, s);
-    if (percentage <= 0.0 || !list.empty()) return;
-    if (c.size() < 3 || c.training.size() < 2)
+// Gives every split that should have images (training always, the others when their
+// percentage is above 0) at least one, taking from a split that can spare one: training
+// first, as retrain.py's folders usually leave the small splits empty, never the reverse.
+void fill_empty_splits(const std::string& label, CategoryImages& c, const SplitOptions& options,
+                       const std::string& folder, std::vector<std::string>& warnings) {
+    const Split order[] = {Split::training, Split::validation, Split::testing};
+    std::size_t needed = 1;
+    if (options.validation_percentage > 0) ++needed;
+    if (options.testing_percentage > 0) ++needed;
+    if (c.size() < needed)
         throw Error(folder + ": category '" + label + "' has only " + std::to_string(c.size()) +
-                    " images, too few to give training, validation and testing at least one each; "
-                    "add images (3 or more)");
-    auto best = std::max_element(c.training.begin(), c.training.end(),
-                                 [](const std::string& a, const std::string& b) {
-                                     const double pa = split_percentage(a), pb = split_percentage(b);
-                                     return pa != pb ? pa < pb : a < b;
-                                 });
-    warnings.push_back("category '" + label + "': the " + split_name(s) + " split was empty, moved '" +
-                       *best + "' into it from training");
-    list.push_back(*best);
-    c.training.erase(best);
+                    " images, too few to give training, validation and testing at least one each; add images (" +
+                    std::to_string(needed) + " or more)");
+    for (const Split target : order) {
+        const double percentage = target == Split::validation ? options.validation_percentage
+                                  : target == Split::testing  ? options.testing_percentage
+                                                              : 100.0;
+        auto& list = split_list(c, target);
+        if (percentage <= 0.0 || !list.empty()) continue;
+        // c.size() >= needed guarantees some other split holds at least 2.
+        Split source = Split::training;
+        for (const Split candidate : order)
+            if (candidate != target && split_list(c, candidate).size() >= 2) {
+                source = candidate;
+                break;
+            }
+        auto& from = split_list(c, source);
+        auto best = std::max_element(from.begin(), from.end(), [](const std::string& a, const std::string& b) {
+            const double pa = split_percentage(a), pb = split_percentage(b);
+            return pa != pb ? pa < pb : a < b;
+        });
+        warnings.push_back("category '" + label + "': the " + split_name(target) + " split was empty, moved '" +
+                           *best + "' into it from " + split_name(source));
+        list.push_back(*best);
+        from.erase(best);
+        std::sort(list.begin(), list.end());
+    }
 }
 
 }  // namespace
@@ -148,10 +168,7 @@ Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options) {
                     ", need at least 2 (one sub-folder of images per category)");
     for (std::size_t i = 0; i < data.labels.size(); ++i) {
         const std::string folder = (fs::path(data_dir) / data.labels[i]).string();
-        fill_empty_split(data.labels[i], data.categories[i], Split::validation, options.validation_percentage,
-                         folder, data.warnings);
-        fill_empty_split(data.labels[i], data.categories[i], Split::testing, options.testing_percentage, folder,
-                         data.warnings);
+        fill_empty_splits(data.labels[i], data.categories[i], options, folder, data.warnings);
     }
     return data;
 }

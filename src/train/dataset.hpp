@@ -44,10 +44,12 @@ Split assign_split(const std::string& relative_path, const SplitOptions& options
 
 // Lists `data_dir`, one level per category (never deeper, so symlink loops cannot hang),
 // and splits each category. Hidden entries, non-images and nested folders are skipped
-// with a warning. A split that comes out empty for a category (and whose percentage is
-// not 0) gets the training image with the highest split percentage, which needs at
-// least 3 images in the category. Throws Error naming the folder when the data folder
-// is missing, has fewer than 2 categories, or a category cannot be used.
+// with a warning. A split that comes out empty for a category (training always counts,
+// validation and testing when their percentage is above 0) gets the image with the highest
+// split percentage from training (or, if training cannot spare one, from the other split),
+// with a warning; so a category needs 3 images with both percentages above 0. Throws
+// Error naming the folder when the data folder is missing, has fewer than 2 categories,
+// or a category cannot be used.
 Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options = {});
 
 }  // namespace tinception
