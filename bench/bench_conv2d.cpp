@@ -1,0 +1,143 @@
+// conv2d per kernel table over the Inception v3 layers, single-threaded, in FLOP/s, with the
+// speed-up over the reference (x_ref) and over Eigen (x_eigen) measured in the same process.
+// The reference is timed on one run per shape; it is benchmarked itself only on small layers.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "inception_v3_shapes.hpp"
+#include "kernel_dispatch.hpp"
+
+using namespace tinception;
+using tinception::bench::ConvLayer;
+
+namespace {
+
+// The reference at ~1 GFLOP/s would spend minutes per big layer in a benchmark loop.
+constexpr double kReferenceFlopLimit = 2e8;
+
+double conv_flops(const kernels::Conv2dArgs& a) {
+    return 2.0 * a.n * a.out_c * a.out_h * a.out_w * double(a.in_c) * a.kernel_h * a.kernel_w;
+}
+
+void geometry(int in, int kernel, int stride, bool same, int& out, int& before) {
+    if (!same) {
+        out = (in - kernel) / stride + 1;
+        before = 0;
+        return;
+    }
+    out = (in + stride - 1) / stride;
+    const int total = (out - 1) * stride + kernel - in;
+    before = total > 0 ? total / 2 : 0;
+}
+
+// Random inputs and weights for one layer; outputs per table are allocated by the caller.
+struct LayerData {
+    kernels::Conv2dArgs args;
+    std::vector<float> input, weights, bias;
+
+    explicit LayerData(const ConvLayer& l) {
+        std::mt19937 rng(42);
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        kernels::Conv2dArgs& a = args;
+        a.in_h = l.in_h, a.in_w = l.in_w, a.in_c = l.in_c, a.out_c = l.out_c;
+        a.kernel_h = l.kernel_h, a.kernel_w = l.kernel_w, a.stride_h = a.stride_w = l.stride;
+        geometry(l.in_h, l.kernel_h, l.stride, l.same, a.out_h, a.pad_top);
+        geometry(l.in_w, l.kernel_w, l.stride, l.same, a.out_w, a.pad_left);
+        input.resize(std::size_t(l.in_h) * l.in_w * l.in_c);
+        weights.resize(std::size_t(l.out_c) * l.in_c * l.kernel_h * l.kernel_w);
+        bias.resize(std::size_t(l.out_c));
+        for (float& v : input) v = dist(rng);
+        for (float& v : weights) v = dist(rng);
+        for (float& v : bias) v = dist(rng);
+        a.input = input.data();
+        a.weights = weights.data();
+        a.bias = bias.data();
+        a.relu = true;
+    }
+    std::size_t output_size() const { return std::size_t(args.out_h) * args.out_w * args.out_c; }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Best of a few runs (one for the reference), cached per table and layer.
+double baseline_seconds(const kernels::KernelTable& table, const ConvLayer& layer) {
+    static std::map<std::string, double> cache;
+    const std::string key = std::string(table.isa_name) + "/" + layer.name;
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    LayerData d(layer);
+    std::vector<float> out(d.output_size());
+    d.args.output = out.data();
+    const int runs = std::string(table.isa_name) == "reference" ? 1 : 5;
+    double best = 1e30;
+    for (int r = 0; r < runs; ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        table.conv2d(d.args);
+        best = std::min(best, seconds_since(start));
+    }
+    return cache[key] = best;
+}
+
+void bm_conv2d(benchmark::State& state, const kernels::KernelTable* table, ConvLayer layer) {
+    LayerData d(layer);
+    kernels::Conv2dArgs a = d.args;
+    std::vector<unsigned char> packed;
+    if (table->conv2d_pack) {
+        packed.resize(table->conv2d_packed_size(a));
+        table->conv2d_pack(a, packed.data());
+        a.packed = packed.data();
+    }
+    // A fast wrong kernel must not produce a number: check against Eigen once.
+    std::vector<float> expected(d.output_size()), out(d.output_size());
+    kernels::Conv2dArgs check = d.args;
+    check.output = expected.data();
+    eigen_kernels().conv2d(check);
+    a.output = out.data();
+    table->conv2d(a);
+    const double k = double(a.in_c) * a.kernel_h * a.kernel_w;
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (std::fabs(out[i] - expected[i]) > 1e-5 * k * (1.0 + std::fabs(expected[i]))) {
+            state.SkipWithError("output differs from the Eigen kernel");
+            return;
+        }
+
+    const auto start = std::chrono::steady_clock::now();
+    for (auto _ : state) {
+        table->conv2d(a);
+        benchmark::ClobberMemory();
+    }
+    const double seconds_per_run = seconds_since(start) / double(state.iterations());
+    state.counters["FLOP/s"] = benchmark::Counter(conv_flops(a), benchmark::Counter::kIsIterationInvariantRate,
+                                                  benchmark::Counter::OneK::kIs1000);
+    state.counters["x_ref"] = baseline_seconds(kernels::reference_kernels(), layer) / seconds_per_run;
+    state.counters["x_eigen"] = baseline_seconds(eigen_kernels(), layer) / seconds_per_run;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<ConvLayer> layers(std::begin(bench::kInceptionV3Convs), std::end(bench::kInceptionV3Convs));
+    layers.insert(layers.end(), std::begin(bench::kAwkwardConvs), std::end(bench::kAwkwardConvs));
+    for (const kernels::KernelTable* table : available_kernel_tables())
+        for (const ConvLayer& layer : layers) {
+            const bool reference = std::string(table->isa_name) == "reference";
+            if (reference && conv_flops(LayerData(layer).args) > kReferenceFlopLimit) continue;
+            const std::string name = std::string("conv2d/") + table->isa_name + "/" + layer.name;
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), bm_conv2d, table, layer);
+            b->Unit(benchmark::kMillisecond);
+            if (reference) b->Iterations(2);
+        }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
