@@ -6,6 +6,7 @@
 #include <random>
 
 #include "error.hpp"
+#include "train/classifier_model.hpp"
 #include "train/final_layer.hpp"
 #include "train/sampling.hpp"
 
@@ -151,8 +152,15 @@ TEST_CASE("training on separable data reaches over 95% test accuracy") {
 
 TEST_CASE("the same seed gives bit-identical weights; another seed does not") {
     const FeatureSet train = blobs(300, 16, 3, 4);
-    FeatureSet no_validation;
-    no_validation.feature_size = 16;
+    const FeatureSet no_validation;
+    auto model_bytes = [](const SoftmaxLayer& head) {
+        ClassifierModel m;
+        m.labels = {"a", "b", "c"};
+        m.feature_layer = "pool_3";
+        m.feature_size = head.feature_size;
+        m.head = head;
+        return serialize_classifier_model(m);
+    };
     for (const Optimizer optimizer : {Optimizer::sgd, Optimizer::adam}) {
         TrainOptions options;
         options.steps = 50;
@@ -163,9 +171,11 @@ TEST_CASE("the same seed gives bit-identical weights; another seed does not") {
         const SoftmaxLayer b = train_softmax_layer(train, no_validation, 3, options);
         CHECK(a.weights == b.weights);
         CHECK(a.bias == b.bias);
+        CHECK(model_bytes(a) == model_bytes(b));
         options.seed = 2;
         const SoftmaxLayer c = train_softmax_layer(train, no_validation, 3, options);
         CHECK(a.weights != c.weights);
+        CHECK(model_bytes(a) != model_bytes(c));
     }
 }
 

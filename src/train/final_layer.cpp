@@ -62,6 +62,7 @@ int argmax_row(const MatrixD& p, Eigen::Index i) {
 }
 
 void check_data(const FeatureSet& data, int n_classes, int feature_size, const char* what) {
+    if (data.size() == 0 && data.features.empty()) return;  // an empty set of any declared width
     if (data.feature_size != feature_size)
         throw Error(std::string(what) + " features have size " + std::to_string(data.feature_size) + ", expected " +
                     std::to_string(feature_size));

@@ -45,7 +45,7 @@ struct TrainOptions {
     bool class_weighting = false;      // weight class c by N / (n_classes * count_c)
     WeightInit init = WeightInit::small_normal;
     float init_stddev = 0.001f;
-    std::uint64_t seed = 1;            // same seed and data => bit-identical weights
+    std::uint64_t seed = 1;            // same seed, data and build => bit-identical weights
 };
 
 // Reported after the update of step `step` (0-based), every eval_step_interval steps and
@@ -77,7 +77,10 @@ std::vector<float> balanced_class_weights(const FeatureSet& data, int n_classes)
 SoftmaxLayer init_softmax_layer(int n_classes, int feature_size, const TrainOptions& options);
 
 // Trains from init_softmax_layer. Batches are drawn with replacement (as retrain.py does)
-// by uniform_index on a std::mt19937_64 seeded with options.seed. Throws Error on an empty
+// by uniform_index on a std::mt19937_64 seeded with options.seed, so the sequence of
+// batches is the same everywhere; the weights are bit-identical for the same build (Eigen's
+// summation order may differ between compilers or ISA flags). An empty validation set
+// (FeatureSet{} will do) only turns the validation numbers into NaN. Throws Error on an empty
 // training set, mismatched feature sizes or labels out of range.
 SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& validation, int n_classes,
                                  const TrainOptions& options, const ProgressCallback& progress = {});
