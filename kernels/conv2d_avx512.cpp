@@ -81,7 +81,8 @@ void gemm_tile_avx512(const TileJob& t) {
     const float* a = t.a;
     const float* b = t.b;
     const long lda = t.lda;
-    for (long k = 0; k < t.k_len; ++k, ++a, b += kPanelWidth) {
+    const long k_len = t.k_len;  // a local, so the loop bound is not re-read from memory
+    for (long k = 0; k < k_len; ++k, ++a, b += kPanelWidth) {
         const __m512 w0 = _mm512_loadu_ps(b);
         const __m512 w1 = _mm512_loadu_ps(b + 16);
         for (int i = 0; i < Rows; ++i) {
