@@ -41,17 +41,16 @@ public:
             const auto conv = convs_.find(l.name);
             if (conv != convs_.end()) {
                 const std::int64_t out_c = std::int64_t(conv->second.bias.size());
-                const std::int64_t per_out = std::int64_t(conv->second.weights.size()) / out_c;
-                writer.add_tensor(l.tensors[0], {out_c, per_out / (l.ints.at("kernel_h") * l.ints.at("kernel_w")),
-                                                 l.ints.at("kernel_h"), l.ints.at("kernel_w")},
-                                  std::move(conv->second.weights));
+                const std::int64_t kh = l.ints.at("kernel_h"), kw = l.ints.at("kernel_w");
+                const std::int64_t in_c = std::int64_t(conv->second.weights.size()) / out_c / (kh * kw);
+                writer.add_tensor(l.tensors[0], {out_c, in_c, kh, kw}, std::move(conv->second.weights));
                 writer.add_tensor(l.tensors[1], {out_c}, std::move(conv->second.bias));
             }
             const auto dense = dense_.find(l.name);
             if (dense != dense_.end()) {
                 const std::int64_t out = std::int64_t(dense->second.second.size());
-                writer.add_tensor(l.tensors[0], {out, std::int64_t(dense->second.first.size()) / out},
-                                  std::move(dense->second.first));
+                const std::int64_t in = std::int64_t(dense->second.first.size()) / out;
+                writer.add_tensor(l.tensors[0], {out, in}, std::move(dense->second.first));
                 writer.add_tensor(l.tensors[1], {out}, std::move(dense->second.second));
             }
         }
