@@ -113,3 +113,14 @@ TEST_CASE("storing features of the wrong size is an error") {
     BottleneckCache cache(dir.path().string());
     CHECK_THROWS(cache.store(sample_key(), {1.0f, 2.0f}));
 }
+
+TEST_CASE("an entry for another key under this key's file name is not trusted") {
+    TempDir dir;
+    BottleneckCache cache(dir.path().string());
+    BottleneckKey other = sample_key();
+    other.layer = "mixed_10";
+    cache.store(other, kFeatures);
+    std::filesystem::copy_file(cache.entry_path(other), cache.entry_path(sample_key()));
+    CHECK_FALSE(cache.load(sample_key()).has_value());
+    CHECK(cache.load(other).has_value());
+}
