@@ -3,7 +3,6 @@
 // The reference is timed on one run per shape; it is benchmarked itself only on small layers.
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -68,7 +67,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Best of a few runs (one for the reference), cached per table and layer.
+// Mean time per run over at least 0.2 s (the reference: one run), cached per table and layer,
+// so the ratio compares like with like against the benchmark loop's mean.
 double baseline_seconds(const kernels::KernelTable& table, const ConvLayer& layer) {
     static std::map<std::string, double> cache;
     const std::string key = std::string(table.isa_name) + "/" + layer.name;
@@ -76,14 +76,17 @@ double baseline_seconds(const kernels::KernelTable& table, const ConvLayer& laye
     LayerData d(layer);
     std::vector<float> out(d.output_size());
     d.args.output = out.data();
-    const int runs = std::string(table.isa_name) == "reference" ? 1 : 5;
-    double best = 1e30;
-    for (int r = 0; r < runs; ++r) {
-        const auto start = std::chrono::steady_clock::now();
+    const bool reference = std::string(table.isa_name) == "reference";
+    if (!reference) table.conv2d(d.args);  // warm-up: first-touch page faults, caches
+    long runs = 0;
+    double elapsed = 0.0;
+    const auto start = std::chrono::steady_clock::now();
+    do {
         table.conv2d(d.args);
-        best = std::min(best, seconds_since(start));
-    }
-    return cache[key] = best;
+        ++runs;
+        elapsed = seconds_since(start);
+    } while (!reference && elapsed < 0.2);
+    return cache[key] = elapsed / double(runs);
 }
 
 void bm_conv2d(benchmark::State& state, const kernels::KernelTable* table, ConvLayer layer) {
