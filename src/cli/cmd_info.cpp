@@ -45,7 +45,8 @@ void print_weight_file(const std::string& path) {
 
 int run_info(int argc, char** argv) {
     cxxopts::Options options("tinception info",
-                             "Print version, compiler, build type, CPU features and kernel sets.");
+                             "Print version, compiler, build type, CPU features and kernel sets;\n"
+                             "with MODEL, what a .tcw weight file holds, its checksums verified.");
     options.add_options()("h,help", "show this help")(
         "model", "a .tcw weight file to describe instead", cxxopts::value<std::string>());
     options.parse_positional({"model"});
