@@ -24,6 +24,7 @@ struct Command {
 const Command kCommands[] = {
     {"info", "print the build, the CPU features and kernels, or what a weight file holds",
      tinception::cli::run_info},
+    {"embed", "write images' bottleneck features (binary float32 or CSV)", tinception::cli::run_embed},
 };
 
 void print_usage(std::ostream& out) {

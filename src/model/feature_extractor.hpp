@@ -27,6 +27,7 @@ public:
     const Preprocessing& preprocessing() const;
     std::uint32_t weights_checksum() const;  // CRC-32 of the weight file's tensor data
     const WeightFile& weights() const;
+    const Network& network() const;
 
     // Row-major [images.size()][feature_size()].
     std::vector<float> extract(const std::vector<ImageRgb8>& images);

@@ -1,0 +1,101 @@
+// `tinception embed WEIGHTS IMAGE...`: each image's bottleneck features, as raw float32
+// rows or CSV. --raw-input takes an already preprocessed NHWC tensor instead of images,
+// so the engine can be compared with another implementation on exactly the same input.
+#include <cxxopts.hpp>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "error.hpp"
+#include "file_io.hpp"
+#include "image/image.hpp"
+#include "model/feature_extractor.hpp"
+
+namespace tinception::cli {
+namespace {
+
+std::string csv_of(const std::vector<std::string>& names, const std::vector<float>& features, int size) {
+    std::ostringstream out;
+    out.precision(9);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        out << names[i];
+        for (int k = 0; k < size; ++k) out << ',' << features[i * size + k];
+        out << '\n';
+    }
+    return out.str();
+}
+
+}  // namespace
+
+int run_embed(int argc, char** argv) {
+    cxxopts::Options options("tinception embed",
+                             "Write each image's features: the chosen layer, global-average-pooled.\n"
+                             "Binary output is little-endian float32, one row of feature-size values per image.");
+    options.positional_help("WEIGHTS IMAGE...");
+    options.add_options()
+        ("layer", "layer whose pooled output is the feature vector (mixed0..mixed10)",
+         cxxopts::value<std::string>()->default_value(std::string(kDefaultFeatureLayer)))
+        ("o,output", "write to FILE (binary float32, or CSV with --csv); default: CSV on stdout",
+         cxxopts::value<std::string>())
+        ("csv", "write CSV (name,f0,f1,...) instead of binary")
+        ("raw-input", "read a preprocessed NHWC float32 tensor [N][299][299][3] instead of images",
+         cxxopts::value<std::string>())
+        ("h,help", "show this help")
+        ("weights", "", cxxopts::value<std::string>())
+        ("images", "", cxxopts::value<std::vector<std::string>>());
+    options.parse_positional({"weights", "images"});
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+        std::cout << options.help({""});
+        return kExitOk;
+    }
+    if (!args.count("weights")) throw Error("embed needs a weight file (see 'tinception embed --help')");
+    const bool raw = args.count("raw-input") > 0;
+    const std::vector<std::string> images =
+        args.count("images") ? args["images"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    if (raw == !images.empty()) throw Error("embed needs either images or --raw-input FILE, not both");
+
+    FeatureExtractor extractor(args["weights"].as<std::string>(), args["layer"].as<std::string>());
+    std::vector<std::string> names;
+    std::vector<float> features;
+    if (raw) {
+        const std::string path = args["raw-input"].as<std::string>();
+        const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+        const int size = extractor.preprocessing().size;
+        const std::size_t image_bytes = std::size_t(size) * size * 3 * sizeof(float);
+        if (bytes.empty() || bytes.size() % image_bytes != 0)
+            throw Error(path + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
+                        std::to_string(size) + "x" + std::to_string(size) + "x3 float32 images");
+        const int n = int(bytes.size() / image_bytes);
+        std::vector<float> input(bytes.size() / sizeof(float));
+        std::memcpy(input.data(), bytes.data(), bytes.size());
+        features = extractor.extract_preprocessed(input.data(), n);
+        for (int i = 0; i < n; ++i) names.push_back(path + "[" + std::to_string(i) + "]");
+    } else {
+        std::vector<ImageRgb8> decoded;
+        for (const std::string& path : images) decoded.push_back(load_image(path));
+        features = extractor.extract(decoded);
+        names = images;
+    }
+
+    const int size = extractor.feature_size();
+    if (!args.count("output")) {
+        std::cout << csv_of(names, features, size);
+        return kExitOk;
+    }
+    const std::string out = args["output"].as<std::string>();
+    if (args.count("csv")) {
+        const std::string text = csv_of(names, features, size);
+        write_file_atomically(out, text.data(), text.size());
+    } else {
+        write_file_atomically(out, features.data(), features.size() * sizeof(float));
+    }
+    std::cerr << "embed: " << names.size() << " x " << size << " features of layer " << extractor.layer()
+              << " written to " << out << "\n";
+    return kExitOk;
+}
+
+}  // namespace tinception::cli

@@ -1,0 +1,90 @@
+// FeatureExtractor: the weight file, its preprocessing and a network, in small batches
+// so memory stays bounded however many images come in.
+#include "model/feature_extractor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "error.hpp"
+#include "kernel_dispatch.hpp"
+#include "model/network.hpp"
+#include "weights/weight_file.hpp"
+
+namespace tinception {
+namespace {
+
+constexpr int kMaxBatch = 8;  // activations of 8 images stay well under 1 GiB
+
+std::string metadata_or(const WeightFile& w, const std::string& key, const std::string& fallback) {
+    const auto it = w.metadata().find(key);
+    return it == w.metadata().end() ? fallback : it->second;
+}
+
+double number_from(const WeightFile& w, const std::string& key, const std::string& fallback) {
+    const std::string text = metadata_or(w, key, fallback);
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !std::isfinite(value))
+        throw Error(w.path() + ": metadata '" + key + "' is '" + text + "', not a number");
+    return value;
+}
+
+Preprocessing preprocessing_from(const WeightFile& w) {
+    Preprocessing p;
+    p.size = int(number_from(w, "input_size", "299"));
+    p.scale = float(number_from(w, "input_scale", "0.00392156862745098"));
+    p.offset = float(number_from(w, "input_offset", "0"));
+    p.align_corners = metadata_or(w, "align_corners", "1") == "1";
+    if (metadata_or(w, "resize", "bilinear") != "bilinear")
+        throw Error(w.path() + ": resize method '" + metadata_or(w, "resize", "") + "' is not supported");
+    return p;
+}
+
+}  // namespace
+
+FeatureExtractor::FeatureExtractor(const std::string& weights_path, const std::string& layer)
+    : weights_(std::make_unique<WeightFile>(WeightFile::open(weights_path))),
+      preprocessing_(preprocessing_from(*weights_)) {
+    network_ = std::make_unique<Network>(*weights_, layer, active_kernels());
+    const ActivationShape in = network_->input_shape();
+    if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
+        throw Error(weights_path + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
+                    "x" + std::to_string(in.c) + ", expected " + std::to_string(preprocessing_.size) + "x" +
+                    std::to_string(preprocessing_.size) + "x3 RGB");
+}
+
+FeatureExtractor::~FeatureExtractor() = default;
+FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
+FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
+
+const std::string& FeatureExtractor::layer() const { return network_->output_layer(); }
+int FeatureExtractor::feature_size() const { return network_->feature_size(); }
+const Preprocessing& FeatureExtractor::preprocessing() const { return preprocessing_; }
+std::uint32_t FeatureExtractor::weights_checksum() const { return weights_->data_checksum(); }
+const WeightFile& FeatureExtractor::weights() const { return *weights_; }
+const Network& FeatureExtractor::network() const { return *network_; }
+
+std::vector<float> FeatureExtractor::extract(const std::vector<ImageRgb8>& images) {
+    const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
+    std::vector<float> features(images.size() * std::size_t(feature_size()));
+    std::vector<float> batch(image_floats * std::min<std::size_t>(images.size(), kMaxBatch));
+    for (std::size_t first = 0; first < images.size(); first += kMaxBatch) {
+        const int n = int(std::min<std::size_t>(kMaxBatch, images.size() - first));
+        for (int i = 0; i < n; ++i) preprocess(images[first + i], preprocessing_, batch.data() + i * image_floats);
+        network_->extract_features(batch.data(), n, features.data() + first * feature_size());
+    }
+    return features;
+}
+
+std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, int n) {
+    const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
+    std::vector<float> features(std::size_t(n) * feature_size());
+    for (int first = 0; first < n; first += kMaxBatch) {
+        const int count = std::min(kMaxBatch, n - first);
+        network_->extract_features(input + first * image_floats, count,
+                                   features.data() + std::size_t(first) * feature_size());
+    }
+    return features;
+}
+
+}  // namespace tinception

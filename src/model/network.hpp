@@ -1,0 +1,61 @@
+// A network built from a weight file's layer list and run up to one named layer.
+// Generic over the ops the file describes; only the layers the output needs are built.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel_table.hpp"
+
+namespace tinception {
+
+class WeightFile;
+struct LayerSpec;
+
+// One activation tensor: a view of channels [channel_offset, channel_offset + c) in a
+// buffer whose pixels are pixel_stride floats apart (wider than c inside a concat).
+struct ActivationShape {
+    int h = 0, w = 0, c = 0;
+};
+
+class Network {
+public:
+    // Checks every needed layer's op, attributes and tensor shapes; throws Error naming
+    // the layer or tensor on the first problem. Packs conv weights once when the table
+    // has a packing function. `weights` must outlive the network.
+    Network(const WeightFile& weights, const std::string& output_layer,
+            const kernels::KernelTable& table);
+    ~Network();
+    Network(const Network&) = delete;
+    Network& operator=(const Network&) = delete;
+
+    const std::string& output_layer() const { return output_layer_; }
+    ActivationShape input_shape() const;
+    ActivationShape output_shape() const;
+    int feature_size() const { return output_shape().c; }
+    std::int64_t multiply_adds_per_image() const;  // conv and dense layers only
+    const kernels::KernelTable& kernel_table() const { return table_; }
+
+    // input: NHWC [n][h][w][c] as input_shape(); features: [n][feature_size()], the output
+    // layer global-average-pooled.
+    void extract_features(const float* input, int n, float* features);
+
+private:
+    struct Step;
+    struct BufferPlan;
+
+    void plan_buffers(int n);
+    float* buffer_for(int step_index);
+
+    const WeightFile& weights_;
+    const kernels::KernelTable& table_;
+    std::string output_layer_;
+    std::vector<Step> steps_;      // topological order, input first
+    std::vector<float*> storage_;  // one per planned slot, 64-byte aligned
+    std::vector<std::size_t> storage_floats_;
+    int planned_batch_ = 0;
+};
+
+}  // namespace tinception
