@@ -1,0 +1,361 @@
+// The Network executor on small synthetic .tcw files, against a plain evaluation written
+// here: one reference kernel call per layer on its own buffer, no slices, no buffer reuse.
+// Real weights and the TF.js comparison live in test_inception_features.cpp.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "check_close.hpp"
+#include "error.hpp"
+#include "kernel_dispatch.hpp"
+#include "model/network.hpp"
+#include "reference.hpp"
+#include "temp_dir.hpp"
+#include "weights/weight_file.hpp"
+#include "weights/weight_file_writer.hpp"
+
+using namespace tinception;
+using tinception::testing::TempDir;
+
+namespace {
+
+// A layer's output for a batch: [n][h][w][c], contiguous.
+struct Activation {
+    int n = 0, h = 0, w = 0, c = 0;
+    std::vector<float> data;
+};
+
+// 'same' and 'valid' as TensorFlow defines them, written out again here so the test does
+// not borrow conv_geometry.cpp from the code under test.
+void axis(const std::string& padding, int in, int k, int stride, int& out, int& before) {
+    if (padding == "valid") {
+        out = (in - k) / stride + 1;
+        before = 0;
+    } else {
+        out = (in + stride - 1) / stride;
+        before = std::max((out - 1) * stride + k - in, 0) / 2;
+    }
+}
+
+// Builds the layer list and random tensors of a small network, keeping the values so the
+// plain evaluation can use them, and writes the .tcw file.
+class GraphBuilder {
+public:
+    explicit GraphBuilder(std::uint32_t seed) : rng_(seed) {}
+
+    void input(const std::string& name, int h, int w, int c) {
+        layers_.push_back({name, "input", {}, {{"height", h}, {"width", w}, {"channels", c}}, {}, {}});
+        channels_[name] = c;
+    }
+    void conv(const std::string& name, const std::string& from, int out_c, int kernel_h, int kernel_w,
+              int stride, const std::string& padding, bool relu = true) {
+        const int in_c = channels_.at(from);
+        const int fan_in = in_c * kernel_h * kernel_w;
+        std::uniform_real_distribution<float> weight(-1.5f / std::sqrt(float(fan_in)), 1.5f / std::sqrt(float(fan_in)));
+        std::uniform_real_distribution<float> bias(-0.2f, 0.2f);
+        std::vector<float> w(std::size_t(fan_in) * out_c);
+        std::vector<float> b(static_cast<std::size_t>(out_c));
+        for (float& v : w) v = weight(rng_);
+        for (float& v : b) v = bias(rng_);
+        tensors_[name + "/weights"] = Tensor{{out_c, in_c, kernel_h, kernel_w}, w};
+        tensors_[name + "/bias"] = Tensor{{out_c}, b};
+        layers_.push_back({name, "conv2d", {from},
+                           {{"kernel_h", kernel_h}, {"kernel_w", kernel_w}, {"stride_h", stride},
+                            {"stride_w", stride}, {"relu", relu ? 1 : 0}},
+                           {{"padding", padding}}, {name + "/weights", name + "/bias"}});
+        channels_[name] = out_c;
+    }
+    void pool(const std::string& op, const std::string& name, const std::string& from, int kernel_h,
+              int kernel_w, int stride, const std::string& padding) {
+        layers_.push_back({name, op, {from},
+                           {{"kernel_h", kernel_h}, {"kernel_w", kernel_w}, {"stride_h", stride},
+                            {"stride_w", stride}},
+                           {{"padding", padding}}, {}});
+        channels_[name] = channels_.at(from);
+    }
+    void concat(const std::string& name, const std::vector<std::string>& from) {
+        layers_.push_back({name, "concat", from, {}, {}, {}});
+        int c = 0;
+        for (const std::string& f : from) c += channels_.at(f);
+        channels_[name] = c;
+    }
+    void flatten(const std::string& name, const std::string& from) {
+        layers_.push_back({name, "flatten", {from}, {}, {}, {}});
+    }
+    // For the error tests: any layer, as given.
+    void raw_layer(const LayerSpec& spec) { layers_.push_back(spec); }
+    std::vector<LayerSpec>& layers() { return layers_; }
+
+    void write(const std::string& path) const {
+        WeightFileWriter writer;
+        for (const LayerSpec& l : layers_) writer.add_layer(l);
+        for (const auto& [name, t] : tensors_) writer.add_tensor(name, t.dims, t.values);
+        writer.set_metadata("source", "test_network synthetic graph");
+        writer.write(path);
+    }
+
+    // Every layer up to and including `output`, one reference kernel call per layer into
+    // its own buffer; returns `output` global-average-pooled, [n][c].
+    std::vector<float> evaluate(const std::vector<float>& input, int n, const std::string& output) const {
+        std::map<std::string, Activation> acts;
+        for (const LayerSpec& l : layers_) {
+            Activation out;
+            out.n = n;
+            if (l.op == "input") {
+                out.h = int(l.ints.at("height")), out.w = int(l.ints.at("width")), out.c = int(l.ints.at("channels"));
+                out.data = input;
+            } else if (l.op == "concat") {
+                const Activation& first = acts.at(l.inputs[0]);
+                out.h = first.h, out.w = first.w;
+                for (const std::string& f : l.inputs) out.c += acts.at(f).c;
+                out.data.resize(std::size_t(n) * out.h * out.w * out.c);
+                for (std::size_t p = 0; p < std::size_t(n) * out.h * out.w; ++p) {
+                    int offset = 0;
+                    for (const std::string& f : l.inputs) {
+                        const Activation& part = acts.at(f);
+                        for (int c = 0; c < part.c; ++c) out.data[p * out.c + offset + c] = part.data[p * part.c + c];
+                        offset += part.c;
+                    }
+                }
+            } else if (l.op == "flatten") {
+                const Activation& in = acts.at(l.inputs[0]);
+                out.h = 1, out.w = 1, out.c = in.h * in.w * in.c;
+                out.data = in.data;
+            } else {
+                const Activation& in = acts.at(l.inputs[0]);
+                const std::string padding = l.strings.at("padding");
+                const int kh = int(l.ints.at("kernel_h")), kw = int(l.ints.at("kernel_w"));
+                const int sh = int(l.ints.at("stride_h")), sw = int(l.ints.at("stride_w"));
+                int pad_top = 0, pad_left = 0;
+                axis(padding, in.h, kh, sh, out.h, pad_top);
+                axis(padding, in.w, kw, sw, out.w, pad_left);
+                if (l.op == "conv2d") {
+                    const Tensor& w = tensors_.at(l.tensors[0]);
+                    out.c = int(w.dims[0]);
+                    out.data.assign(std::size_t(n) * out.h * out.w * out.c, 0.0f);
+                    kernels::Conv2dArgs a;
+                    a.input = in.data.data(), a.weights = w.values.data();
+                    a.bias = tensors_.at(l.tensors[1]).values.data(), a.output = out.data.data();
+                    a.n = n, a.in_h = in.h, a.in_w = in.w, a.in_c = in.c;
+                    a.out_h = out.h, a.out_w = out.w, a.out_c = out.c;
+                    a.kernel_h = kh, a.kernel_w = kw, a.stride_h = sh, a.stride_w = sw;
+                    a.pad_top = pad_top, a.pad_left = pad_left, a.relu = l.ints.at("relu") != 0;
+                    kernels::conv2d_direct_ref(a);
+                } else {
+                    out.c = in.c;
+                    out.data.assign(std::size_t(n) * out.h * out.w * out.c, 0.0f);
+                    kernels::Pool2dArgs a;
+                    a.input = in.data.data(), a.output = out.data.data();
+                    a.n = n, a.in_h = in.h, a.in_w = in.w, a.c = in.c, a.out_h = out.h, a.out_w = out.w;
+                    a.kernel_h = kh, a.kernel_w = kw, a.stride_h = sh, a.stride_w = sw;
+                    a.pad_top = pad_top, a.pad_left = pad_left;
+                    (l.op == "maxpool2d" ? kernels::maxpool2d_ref : kernels::avgpool2d_ref)(a);
+                }
+            }
+            acts[l.name] = std::move(out);
+            if (l.name == output) break;
+        }
+        const Activation& a = acts.at(output);
+        std::vector<float> pooled(std::size_t(n) * a.c);
+        for (int b = 0; b < n; ++b)
+            for (int c = 0; c < a.c; ++c) {
+                double sum = 0.0;
+                for (int p = 0; p < a.h * a.w; ++p) sum += a.data[(std::size_t(b) * a.h * a.w + p) * a.c + c];
+                pooled[std::size_t(b) * a.c + c] = float(sum / (a.h * a.w));
+            }
+        return pooled;
+    }
+
+private:
+    struct Tensor {
+        std::vector<std::int64_t> dims;
+        std::vector<float> values;
+    };
+    std::mt19937 rng_;
+    std::vector<LayerSpec> layers_;
+    std::map<std::string, Tensor> tensors_;
+    std::map<std::string, int> channels_;
+};
+
+// input 11x13x3 -> stem (3x3 same, 3x3 s2 valid, maxpool) -> an Inception-like block with a
+// 1x7/7x1 branch and a pool branch -> a block shaped like mixed9, whose branches include a
+// concat (mixed_b_0) inside the outer concat and a pool written straight into it -> avgpool
+// -> flatten. Channel counts are odd on purpose so no slice starts on a vector boundary.
+GraphBuilder small_inception(std::uint32_t seed = 2024) {
+    GraphBuilder g(seed);
+    g.input("input_1", 11, 13, 3);
+    g.conv("stem_3x3", "input_1", 7, 3, 3, 1, "same");                  // 11x13x7
+    g.conv("stem_3x3_s2", "stem_3x3", 9, 3, 3, 2, "valid");             // 5x6x9
+    g.pool("maxpool2d", "stem_pool", "stem_3x3_s2", 3, 3, 1, "same");   // 5x6x9
+    g.conv("a_1x1", "stem_pool", 5, 1, 1, 1, "valid");
+    g.conv("a_1x7", "stem_pool", 6, 1, 7, 1, "same");
+    g.conv("a_7x1", "a_1x7", 7, 7, 1, 1, "same", /*relu=*/false);
+    g.pool("avgpool2d", "a_pool", "stem_pool", 3, 3, 1, "same");
+    g.conv("a_pool_1x1", "a_pool", 4, 1, 1, 1, "valid");
+    g.concat("mixed_a", {"a_1x1", "a_7x1", "a_pool_1x1"});              // 5x6x16
+    g.conv("b_1x1", "mixed_a", 3, 1, 1, 1, "valid");
+    g.conv("b_3x3_reduce", "mixed_a", 6, 1, 1, 1, "valid");
+    g.conv("b_1x3", "b_3x3_reduce", 5, 1, 3, 1, "same");
+    g.conv("b_3x1", "b_3x3_reduce", 4, 3, 1, 1, "same");
+    g.concat("mixed_b_0", {"b_1x3", "b_3x1"});                          // 5x6x9
+    g.pool("maxpool2d", "b_pool", "mixed_a", 3, 3, 1, "same");          // 5x6x16
+    g.concat("mixed_b", {"b_1x1", "mixed_b_0", "b_pool"});              // 5x6x28
+    g.pool("avgpool2d", "head_pool", "mixed_b", 2, 2, 2, "valid");      // 2x3x28
+    g.flatten("flatten_1", "head_pool");                                // 1x1x168
+    return g;
+}
+
+std::vector<float> random_input(std::size_t count, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+    std::vector<float> v(count);
+    for (float& x : v) x = dist(rng);
+    return v;
+}
+
+// The longest chain is 6 convolutions of at most 63 products each (3x3x7, 1x7x9); every
+// conv's rounding drifts by about terms * FLT_EPSILON of the activation scale, and the drift
+// adds up along the chain, so the tolerance is that sum times the output's scale.
+testing::Tolerance network_tolerance(const std::vector<float>& expected) {
+    double scale = 1.0;
+    for (const float v : expected) scale = std::max(scale, double(std::fabs(v)));
+    constexpr long kChainTerms = 6 * 63;
+    return testing::sum_tolerance(kChainTerms, scale);
+}
+
+std::string build_error(const std::string& path, const std::string& output) {
+    try {
+        const WeightFile weights = WeightFile::open(path);
+        Network net(weights, output, kernels::reference_kernels());
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+const char* const kOutputs[] = {"a_7x1", "mixed_a", "b_1x3", "mixed_b_0", "b_pool", "mixed_b", "flatten_1"};
+
+}  // namespace
+
+TEST_CASE("network: every kernel table matches a plain evaluation at several layers") {
+    TempDir dir;
+    const GraphBuilder g = small_inception();
+    g.write(dir.file("small.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("small.tcw"));
+    std::string ran;
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        ran += std::string(" ") + table->isa_name;
+        for (const char* output : kOutputs) {
+            Network net(weights, output, *table);
+            CHECK(net.input_shape().h == 11);
+            CHECK(net.input_shape().w == 13);
+            CHECK(net.input_shape().c == 3);
+            for (const int n : {1, 3}) {
+                CAPTURE(table->isa_name);
+                CAPTURE(output);
+                CAPTURE(n);
+                const std::vector<float> input = random_input(std::size_t(n) * 11 * 13 * 3, 7 + n);
+                const std::vector<float> expected = g.evaluate(input, n, output);
+                REQUIRE(expected.size() == std::size_t(n) * net.feature_size());
+                std::vector<float> actual(expected.size(), NAN);
+                net.extract_features(input.data(), n, actual.data());
+                testing::check_close(expected.data(), actual.data(), expected.size(), network_tolerance(expected));
+            }
+        }
+    }
+    MESSAGE("kernel tables run through the network:" << ran);
+}
+
+TEST_CASE("network: output shapes and multiply-adds follow the layers") {
+    TempDir dir;
+    small_inception().write(dir.file("small.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("small.tcw"));
+    Network flat(weights, "flatten_1", kernels::reference_kernels());
+    CHECK(flat.feature_size() == 2 * 3 * 28);
+    Network mixed_b(weights, "mixed_b", kernels::reference_kernels());
+    CHECK(mixed_b.output_shape().h == 5);
+    CHECK(mixed_b.output_shape().w == 6);
+    CHECK(mixed_b.output_shape().c == 28);
+    Network stem(weights, "stem_3x3_s2", kernels::reference_kernels());
+    CHECK(stem.multiply_adds_per_image() == 11 * 13 * 7 * 3 * 9 + 5 * 6 * 9 * 7 * 9);
+}
+
+TEST_CASE("network: a batch of 3 gives what three single runs give, with one network reused") {
+    TempDir dir;
+    const GraphBuilder g = small_inception(99);
+    g.write(dir.file("small.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("small.tcw"));
+    const std::size_t image_floats = 11 * 13 * 3;
+    const std::vector<float> input = random_input(3 * image_floats, 5);
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        for (const char* output : {"mixed_b", "flatten_1"}) {
+            CAPTURE(table->isa_name);
+            CAPTURE(output);
+            Network net(weights, output, *table);
+            const std::size_t f = std::size_t(net.feature_size());
+            std::vector<float> batch(3 * f), singles(3 * f), again(3 * f);
+            net.extract_features(input.data(), 3, batch.data());
+            for (int i = 0; i < 3; ++i) net.extract_features(input.data() + i * image_floats, 1, singles.data() + i * f);
+            net.extract_features(input.data(), 3, again.data());
+            // Each image's arithmetic is the same whatever else is in the batch, so these
+            // are equal to the bit, not merely close.
+            CHECK(batch == singles);
+            CHECK(batch == again);
+        }
+    }
+}
+
+TEST_CASE("network: an unknown output layer is refused with the blocks listed") {
+    TempDir dir;
+    small_inception().write(dir.file("small.tcw"));
+    const std::string message = build_error(dir.file("small.tcw"), "mixed_c");
+    CHECK(message.find("no layer named 'mixed_c'") != std::string::npos);
+    CHECK(message.find("small.tcw") != std::string::npos);
+    CHECK(message.find("mixed_a, mixed_b_0, mixed_b") != std::string::npos);
+}
+
+TEST_CASE("network: a weight tensor of the wrong shape is refused naming it and both shapes") {
+    // b_1x1 reads mixed_a (16 channels) but is given weights made for 5 input channels.
+    TempDir dir;
+    GraphBuilder g = small_inception();
+    g.conv("wrong_1x1", "a_1x1", 3, 1, 1, 1, "valid");  // 5 in-channels, 3x5x1x1
+    for (LayerSpec& l : g.layers())
+        if (l.name == "b_1x1") l.tensors = {"wrong_1x1/weights", "wrong_1x1/bias"};
+    g.write(dir.file("wrong.tcw"));
+    const std::string message = build_error(dir.file("wrong.tcw"), "mixed_b");
+    CHECK(message.find("tensor 'wrong_1x1/weights'") != std::string::npos);
+    CHECK(message.find("3x5x1x1") != std::string::npos);
+    CHECK(message.find("expected 3x16x1x1") != std::string::npos);
+    // Layers that do not need the bad tensor still build.
+    CHECK(build_error(dir.file("wrong.tcw"), "mixed_a").empty());
+}
+
+TEST_CASE("network: an op this build cannot run is refused naming the layer and op") {
+    TempDir dir;
+    GraphBuilder g = small_inception();
+    g.raw_layer({"norm_1", "batch_norm", {"flatten_1"}, {}, {}, {}});
+    g.write(dir.file("op.tcw"));
+    // The file reader already refuses unknown ops at open; either way the message names both.
+    const std::string message = build_error(dir.file("op.tcw"), "norm_1");
+    CHECK(message.find("norm_1") != std::string::npos);
+    CHECK(message.find("batch_norm") != std::string::npos);
+}
+
+TEST_CASE("network: a layer reading a later layer is refused naming both") {
+    TempDir dir;
+    GraphBuilder g = small_inception();
+    for (LayerSpec& l : g.layers())
+        if (l.name == "b_1x1") l.inputs = {"b_pool"};
+    g.write(dir.file("order.tcw"));
+    const std::string message = build_error(dir.file("order.tcw"), "mixed_b");
+    CHECK(message.find("b_1x1") != std::string::npos);
+    CHECK(message.find("b_pool") != std::string::npos);
+    CHECK(message.find("not") != std::string::npos);
+}
