@@ -15,5 +15,8 @@ inline constexpr const char* kDefaultFeatureLayer = "mixed5";
 
 int run_info(int argc, char** argv);
 int run_embed(int argc, char** argv);
+int run_train(int argc, char** argv);
+int run_guess(int argc, char** argv);
+int run_guess_dir(int argc, char** argv);
 
 }  // namespace tinception::cli

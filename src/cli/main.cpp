@@ -22,6 +22,10 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"train", "train a new final layer on a folder of category sub-folders", tinception::cli::run_train},
+    {"guess", "classify images: 'label (score = 0.99636)' lines", tinception::cli::run_guess},
+    {"guess-dir", "classify a folder, copying each image to OUT_DIR as <label>-<score>.<ext>",
+     tinception::cli::run_guess_dir},
     {"info", "print the build, the CPU features and kernels, or what a weight file holds",
      tinception::cli::run_info},
     {"embed", "write images' bottleneck features (binary float32 or CSV)", tinception::cli::run_embed},

@@ -1,0 +1,21 @@
+// Default locations the command line falls back on when a path is not given.
+#pragma once
+#include <string>
+
+namespace tinception::cli {
+
+// --weights when given; else $TINCEPTION_WEIGHTS; else weights/inception_v3.tcw under the
+// current folder or next to the source tree the program was built in. Throws Error saying
+// how to get the file when none exists.
+std::string resolve_weights_path(const std::string& given);
+
+// $XDG_CACHE_HOME/tinception/bottlenecks, else ~/.cache/tinception/bottlenecks.
+std::string default_bottleneck_dir();
+
+// An absolute form of `path` (made from the current folder), for paths stored in files.
+std::string absolute_path(const std::string& path);
+
+// `path` with its extension (if any) replaced by `suffix`: ("a/m.tcm", ".labels.txt") -> "a/m.labels.txt".
+std::string with_suffix(const std::string& path, const std::string& suffix);
+
+}  // namespace tinception::cli

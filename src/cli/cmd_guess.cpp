@@ -1,0 +1,70 @@
+// `tinception guess MODEL IMAGE...`: label_image.py's output, `label (score = 0.99636)`
+// lines sorted by score, or JSON.
+#include <cxxopts.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "classify/classifier.hpp"
+#include "cli/commands.hpp"
+#include "cli/json_text.hpp"
+#include "error.hpp"
+
+namespace tinception::cli {
+
+int run_guess(int argc, char** argv) {
+    cxxopts::Options options("tinception guess", "Classify images with a trained model.");
+    options.positional_help("MODEL IMAGE...");
+    options.add_options()
+        ("top-k", "labels to print per image (0: all)", cxxopts::value<int>()->default_value("0"))
+        ("json", "print JSON instead of text")
+        ("weights", "weight file (default: the one the model was trained with)",
+         cxxopts::value<std::string>()->default_value(""))
+        ("h,help", "show this help")
+        ("model", "", cxxopts::value<std::string>())
+        ("images", "", cxxopts::value<std::vector<std::string>>());
+    options.parse_positional({"model", "images"});
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+        std::cout << options.help({""});
+        return kExitOk;
+    }
+    if (!args.count("model") || !args.count("images"))
+        throw Error("guess needs MODEL and at least one IMAGE (see 'tinception guess --help')");
+    const int top_k = args["top-k"].as<int>();
+    if (top_k < 0) throw Error("--top-k must be 0 (all) or more");
+    const bool json = args.count("json") > 0;
+    const auto images = args["images"].as<std::vector<std::string>>();
+
+    Classifier classifier(args["model"].as<std::string>(), args["weights"].as<std::string>());
+    int failures = 0;
+    std::string json_out = "[";
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        std::vector<LabelScore> scores;
+        try {
+            scores = classifier.classify({load_image(images[i])})[0];
+        } catch (const Error& e) {
+            std::fprintf(stderr, "tinception: error: %s\n", e.what());
+            ++failures;
+            continue;
+        }
+        if (top_k > 0 && std::size_t(top_k) < scores.size()) scores.resize(std::size_t(top_k));
+        if (json) {
+            json_out += std::string(json_out.size() > 1 ? "," : "") + "\n  {\"image\": " + json_string(images[i]) +
+                        ", \"scores\": [";
+            for (std::size_t k = 0; k < scores.size(); ++k) {
+                char score[32];
+                std::snprintf(score, sizeof score, "%.5f", scores[k].score);
+                json_out += std::string(k ? ", " : "") + "{\"label\": " + json_string(scores[k].label) +
+                            ", \"score\": " + score + "}";
+            }
+            json_out += "]}";
+            continue;
+        }
+        if (images.size() > 1) std::printf("%s%s:\n", i ? "\n" : "", images[i].c_str());
+        for (const LabelScore& s : scores) std::printf("%s (score = %.5f)\n", s.label.c_str(), s.score);
+    }
+    if (json) std::printf("%s\n]\n", json_out.c_str());
+    return failures ? kExitBadInput : kExitOk;
+}
+
+}  // namespace tinception::cli

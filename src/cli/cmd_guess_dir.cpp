@@ -1,0 +1,124 @@
+// `tinception guess-dir MODEL IN_DIR OUT_DIR`: classify every image in IN_DIR and copy each
+// to OUT_DIR as `<label>-<score>.<ext>`, plus OUT_DIR/predictions.csv. Never overwrites,
+// never touches IN_DIR; unreadable files are reported, skipped and counted.
+#include <cxxopts.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "classify/classifier.hpp"
+#include "classify/output_naming.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "error.hpp"
+#include "file_io.hpp"
+#include "parallel/thread_pool.hpp"
+
+namespace tinception::cli {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::size_t kBatch = 8;
+
+// RFC 4180 quoting for a CSV field.
+std::string csv_field(const std::string& text) {
+    if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+    std::string out = "\"";
+    for (const char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return out + "\"";
+}
+
+struct Entry {
+    std::string path;
+    std::vector<std::uint8_t> bytes;
+    ImageRgb8 image;
+};
+
+}  // namespace
+
+int run_guess_dir(int argc, char** argv) {
+    cxxopts::Options options("tinception guess-dir",
+                             "Classify every image in IN_DIR; copy each to OUT_DIR as <label>-<score>.<ext>\n"
+                             "and write OUT_DIR/predictions.csv. Existing files are never replaced.");
+    options.positional_help("MODEL IN_DIR OUT_DIR");
+    options.add_options()
+        ("weights", "weight file (default: the one the model was trained with)",
+         cxxopts::value<std::string>()->default_value(""))
+        ("threads", "worker threads (default: all cores)", cxxopts::value<int>()->default_value("0"))
+        ("h,help", "show this help")
+        ("positional", "", cxxopts::value<std::vector<std::string>>());
+    options.parse_positional({"positional"});
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+        std::cout << options.help({""});
+        return kExitOk;
+    }
+    const auto positional = args.count("positional") ? args["positional"].as<std::vector<std::string>>()
+                                                     : std::vector<std::string>{};
+    if (positional.size() != 3) throw Error("guess-dir needs MODEL IN_DIR OUT_DIR (see 'tinception guess-dir --help')");
+    const std::string& in_dir = positional[1];
+    const std::string& out_dir = positional[2];
+    if (const int threads = args["threads"].as<int>(); threads > 0) set_thread_count(threads);
+
+    std::error_code ec;
+    if (!fs::is_directory(in_dir, ec)) throw Error(in_dir + ": not a folder");
+    fs::create_directories(out_dir, ec);
+    if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
+    if (fs::equivalent(in_dir, out_dir, ec)) throw Error("the output folder must differ from the input folder");
+    Classifier classifier(positional[0], args["weights"].as<std::string>());
+
+    std::vector<std::string> paths;
+    for (const fs::directory_entry& e : fs::directory_iterator(in_dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.empty() || name[0] == '.') continue;
+        if (!e.is_regular_file(ec)) continue;
+        if (!has_image_extension(name)) {
+            std::fprintf(stderr, "warning: %s: skipped, not an image file\n", e.path().c_str());
+            continue;
+        }
+        paths.push_back(e.path().string());
+    }
+    if (ec) throw Error(in_dir + ": cannot list: " + ec.message());
+    std::sort(paths.begin(), paths.end());
+
+    std::string csv = "file,label,score,output\n";
+    std::size_t classified = 0, failed = 0;
+    Progress progress("classifying", paths.size(), "images");
+    for (std::size_t first = 0; first < paths.size(); first += kBatch) {
+        std::vector<Entry> batch;
+        for (std::size_t i = first; i < std::min(paths.size(), first + kBatch); ++i) {
+            try {
+                Entry e{paths[i], read_file_bytes(paths[i]), {}};
+                e.image = decode_image(e.bytes.data(), e.bytes.size(), paths[i]);
+                batch.push_back(std::move(e));
+            } catch (const Error& err) {
+                std::fprintf(stderr, "\nwarning: %s (skipped)\n", err.what());
+                ++failed;
+                progress.advance();
+            }
+        }
+        std::vector<ImageRgb8> images;
+        for (Entry& e : batch) images.push_back(std::move(e.image));
+        const auto scores = classifier.classify(images);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const LabelScore& top = scores[i].front();
+            const std::string name = classified_file_name(top.label, top.score, batch[i].path);
+            const std::string written = write_new_file(out_dir, name, batch[i].bytes);
+            char score[32];
+            std::snprintf(score, sizeof score, "%.5f", double(top.score));
+            csv += csv_field(batch[i].path) + "," + csv_field(top.label) + "," + score + "," +
+                   csv_field(fs::path(written).filename().string()) + "\n";
+            ++classified;
+            progress.advance();
+        }
+    }
+    progress.finish();
+    const std::string csv_path =
+        write_new_file(out_dir, "predictions.csv", std::vector<std::uint8_t>(csv.begin(), csv.end()));
+    std::printf("guess-dir: %zu classified, %zu failed; copies in %s, predictions in %s\n", classified, failed,
+                out_dir.c_str(), csv_path.c_str());
+    return failed ? kExitFailure : kExitOk;
+}
+
+}  // namespace tinception::cli

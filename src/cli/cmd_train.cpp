@@ -1,0 +1,150 @@
+// `tinception train DATA_DIR -o MODEL`: retrain.py's job, with its flags and defaults.
+#include <cxxopts.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli/cli_paths.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "error.hpp"
+#include "parallel/thread_pool.hpp"
+#include "train/retrain.hpp"
+
+namespace tinception::cli {
+namespace {
+
+void print_confusion(const std::vector<std::string>& labels, const std::vector<std::vector<int>>& confusion) {
+    std::size_t width = 9;  // "predicted"
+    for (const std::string& l : labels) width = std::max(width, l.size());
+    std::printf("Confusion matrix on the test set (rows: true label, columns: predicted):\n");
+    std::printf("  %-*s", int(width), "");
+    for (const std::string& l : labels) std::printf("  %*s", int(width), l.c_str());
+    std::printf("\n");
+    for (std::size_t t = 0; t < labels.size(); ++t) {
+        std::printf("  %-*s", int(width), labels[t].c_str());
+        for (std::size_t p = 0; p < labels.size(); ++p)
+            std::printf("  %*d", int(width), t < confusion.size() && p < confusion[t].size() ? confusion[t][p] : 0);
+        std::printf("\n");
+    }
+}
+
+}  // namespace
+
+int run_train(int argc, char** argv) {
+    cxxopts::Options options("tinception train",
+                             "Train a new final layer on DATA_DIR, one sub-folder of images per category.");
+    options.positional_help("DATA_DIR -o MODEL");
+    options.add_options()
+        ("o,output", "the trained model file to write", cxxopts::value<std::string>())
+        ("weights", "Inception v3 weight file (default: weights/inception_v3.tcw)", cxxopts::value<std::string>()->default_value(""))
+        ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
+         cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
+        ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
+         cxxopts::value<std::string>()->default_value(""))
+        ("no-cache", "compute every bottleneck, read and write no cache")
+        ("output-labels", "labels file (default: MODEL with .labels.txt)", cxxopts::value<std::string>()->default_value(""))
+        ("report", "HTML report (default: MODEL with .report.html)", cxxopts::value<std::string>()->default_value(""))
+        ("validation-percentage", "percentage of images used for validation", cxxopts::value<double>()->default_value("10"))
+        ("testing-percentage", "percentage of images used for the final test", cxxopts::value<double>()->default_value("10"))
+        ("steps", "training steps", cxxopts::value<int>()->default_value("4000"))
+        ("learning-rate", "learning rate", cxxopts::value<float>()->default_value("0.01"))
+        ("batch-size", "images per training step", cxxopts::value<int>()->default_value("100"))
+        ("eval-interval", "steps between evaluations", cxxopts::value<int>()->default_value("10"))
+        ("validation-batch-size", "validation images per evaluation", cxxopts::value<int>()->default_value("100"))
+        ("optimizer", "sgd or adam", cxxopts::value<std::string>()->default_value("sgd"))
+        ("l2", "L2 weight penalty", cxxopts::value<float>()->default_value("0"))
+        ("class-weights", "weight classes inversely to their size (for unbalanced categories)")
+        ("seed", "random seed (same data, flags and seed give the same model file)", cxxopts::value<std::uint64_t>()->default_value("1"))
+        ("cross-validate", "also report K-fold cross-validated accuracy", cxxopts::value<int>()->default_value("0"))
+        ("threads", "worker threads (default: all cores)", cxxopts::value<int>()->default_value("0"))
+        ("force", "replace existing output files")
+        ("h,help", "show this help")
+        ("data_dir", "", cxxopts::value<std::string>());
+    options.parse_positional({"data_dir"});
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+        std::cout << options.help({""});
+        return kExitOk;
+    }
+    if (!args.count("data_dir")) throw Error("train needs DATA_DIR (see 'tinception train --help')");
+    if (!args.count("output")) throw Error("train needs -o MODEL, the model file to write");
+
+    RetrainOptions o;
+    o.data_dir = args["data_dir"].as<std::string>();
+    o.weights_path = absolute_path(resolve_weights_path(args["weights"].as<std::string>()));
+    o.layer = args["bottleneck"].as<std::string>();
+    o.model_path = args["output"].as<std::string>();
+    o.labels_path = args["output-labels"].as<std::string>();
+    if (o.labels_path.empty()) o.labels_path = with_suffix(o.model_path, ".labels.txt");
+    o.report_path = args["report"].as<std::string>();
+    if (o.report_path.empty()) o.report_path = with_suffix(o.model_path, ".report.html");
+    if (!args.count("no-cache")) {
+        o.cache_dir = args["bottleneck-dir"].as<std::string>();
+        if (o.cache_dir.empty()) o.cache_dir = default_bottleneck_dir();
+    }
+    o.overwrite = args.count("force") > 0;
+    o.split.validation_percentage = args["validation-percentage"].as<double>();
+    o.split.testing_percentage = args["testing-percentage"].as<double>();
+    if (o.split.validation_percentage < 0 || o.split.testing_percentage < 0 ||
+        o.split.validation_percentage + o.split.testing_percentage >= 100)
+        throw Error("validation and testing percentages must be >= 0 and leave some images for training");
+    o.train.steps = args["steps"].as<int>();
+    o.train.learning_rate = args["learning-rate"].as<float>();
+    o.train.batch_size = args["batch-size"].as<int>();
+    o.train.eval_step_interval = args["eval-interval"].as<int>();
+    o.train.validation_batch_size = args["validation-batch-size"].as<int>();
+    o.train.l2 = args["l2"].as<float>();
+    o.train.class_weighting = args.count("class-weights") > 0;
+    o.train.seed = args["seed"].as<std::uint64_t>();
+    const std::string optimizer = args["optimizer"].as<std::string>();
+    if (optimizer == "adam")
+        o.train.optimizer = Optimizer::adam;
+    else if (optimizer != "sgd")
+        throw Error("--optimizer must be sgd or adam, not '" + optimizer + "'");
+    if (o.train.steps <= 0 || o.train.eval_step_interval <= 0 || !(o.train.learning_rate > 0) || o.train.l2 < 0)
+        throw Error("--steps, --eval-interval and --learning-rate must be positive, --l2 not negative");
+    o.cross_validate_folds = args["cross-validate"].as<int>();
+    if (o.cross_validate_folds == 1 || o.cross_validate_folds < 0) throw Error("--cross-validate needs K >= 2");
+    if (const int threads = args["threads"].as<int>(); threads > 0) set_thread_count(threads);
+
+    std::unique_ptr<Progress> progress;
+    RetrainEvents events;
+    events.warning = [](const std::string& w) { std::fprintf(stderr, "warning: %s\n", w.c_str()); };
+    events.features_started = [&](std::size_t total) {
+        progress = std::make_unique<Progress>("bottlenecks", total, "images");
+    };
+    std::size_t reported = 0;
+    events.features_progress = [&](std::size_t done) {
+        progress->advance(done - reported);
+        reported = done;
+    };
+    events.features_finished = [&] { progress->finish(); };
+    const int steps = o.train.steps;
+    events.training_progress = [steps](const TrainProgress& p) {
+        std::printf("step %d/%d: train accuracy %.1f%%, cross-entropy %.4f, validation accuracy %.1f%%\n",
+                    p.step + 1, steps, 100 * p.train_accuracy, p.cross_entropy, 100 * p.validation_accuracy);
+    };
+
+    const RetrainResult r = retrain(o, events);
+    std::printf("bottlenecks: %zu computed, %zu from cache (%s), %zu skipped, in %.1f s\n", r.features_computed,
+                r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
+                r.feature_seconds);
+    std::printf("split: %zu training, %zu validation, %zu testing images; training took %.2f s\n", r.training_count,
+                r.validation_count, r.testing_count, r.train_seconds);
+    if (r.testing_count > 0) {
+        std::printf("Final test accuracy = %.1f%% (N=%zu)\n", 100 * r.test.accuracy, r.testing_count);
+        print_confusion(r.dataset.labels, r.test.confusion);
+        std::printf("Misclassified test images: %zu\n", r.misclassified.size());
+        for (const MisclassifiedImage& m : r.misclassified)
+            std::printf("  %s  (%s, guessed %s %.5f)\n", m.path.c_str(), m.true_label.c_str(),
+                        m.predicted_label.c_str(), m.probability);
+    }
+    if (!r.cross_validation.fold_accuracy.empty())
+        std::printf("%zu-fold cross-validated accuracy = %.1f%% +- %.1f\n", r.cross_validation.fold_accuracy.size(),
+                    100 * r.cross_validation.mean_accuracy, 100 * r.cross_validation.stddev_accuracy);
+    std::printf("wrote %s, %s, %s\n", o.model_path.c_str(), o.labels_path.c_str(), o.report_path.c_str());
+    return kExitOk;
+}
+
+}  // namespace tinception::cli

@@ -1,0 +1,28 @@
+// Bottleneck features for a list of image files, through the cache: hits are read back,
+// misses are decoded and computed in batches and stored. A file that cannot be read or
+// decoded is reported, not thrown, so one bad image never stops a whole run.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tinception {
+
+class BottleneckCache;
+class FeatureExtractor;
+
+struct BottleneckBatch {
+    int feature_size = 0;
+    std::vector<float> features;      // [paths.size()][feature_size]; rows of failed files are 0
+    std::vector<std::string> errors;  // per path: empty when the row is valid
+    std::size_t computed = 0;         // rows computed by the network
+    std::size_t from_cache = 0;       // rows read back from the cache
+};
+
+// `cache` may be null (no caching). `progress` is called with the number of files done.
+BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
+                                    const std::vector<std::string>& paths,
+                                    const std::function<void(std::size_t done)>& progress = {});
+
+}  // namespace tinception

@@ -1,0 +1,150 @@
+// The retraining pipeline; each stage lives in its own file, this one only joins them.
+#include "train/retrain.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "error.hpp"
+#include "file_io.hpp"
+#include "model/feature_extractor.hpp"
+#include "train/bottleneck_cache.hpp"
+#include "train/bottlenecks.hpp"
+
+namespace tinception {
+namespace {
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The rows of one split, with their labels and relative paths, keeping only images whose
+// features could be computed.
+struct SplitRows {
+    FeatureSet set;
+    std::vector<std::string> relative_paths;
+};
+
+}  // namespace
+
+RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events) {
+    if (options.model_path.empty()) throw Error("retrain needs an output model path");
+    if (!options.overwrite)
+        for (const std::string* out : {&options.model_path, &options.labels_path, &options.report_path})
+            if (!out->empty() && exists(*out))
+                throw Error(*out + " already exists; choose another name or pass --force to replace it");
+
+    RetrainResult result;
+    result.dataset = scan_dataset(options.data_dir, options.split);
+    const Dataset& data = result.dataset;
+    if (events.warning)
+        for (const std::string& w : data.warnings) events.warning(w);
+
+    FeatureExtractor extractor(options.weights_path, options.layer);
+    std::unique_ptr<BottleneckCache> cache;
+    if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
+
+    // Every image once, in a fixed order: category, then split, then name.
+    std::vector<std::string> relative, full;
+    std::vector<int> label_of;
+    std::vector<Split> split_of;
+    for (std::size_t c = 0; c < data.labels.size(); ++c) {
+        const CategoryImages& cat = data.categories[c];
+        const std::pair<const std::vector<std::string>*, Split> splits[] = {
+            {&cat.training, Split::training}, {&cat.validation, Split::validation}, {&cat.testing, Split::testing}};
+        for (const auto& [list, split] : splits)
+            for (const std::string& rel : *list) {
+                relative.push_back(rel);
+                full.push_back(data.full_path(rel));
+                label_of.push_back(int(c));
+                split_of.push_back(split);
+            }
+    }
+
+    const auto feature_start = std::chrono::steady_clock::now();
+    if (events.features_started) events.features_started(full.size());
+    const BottleneckBatch features = compute_bottlenecks(extractor, cache.get(), full, events.features_progress);
+    if (events.features_finished) events.features_finished();
+    result.feature_seconds = seconds_since(feature_start);
+    result.features_computed = features.computed;
+    result.features_from_cache = features.from_cache;
+
+    SplitRows training, validation, testing, all;
+    for (SplitRows* rows : {&training, &validation, &testing, &all}) rows->set.feature_size = features.feature_size;
+    std::vector<std::size_t> usable(data.labels.size(), 0);
+    std::vector<std::string> testing_full;
+    for (std::size_t i = 0; i < full.size(); ++i) {
+        if (!features.errors[i].empty()) {
+            ++result.images_skipped;
+            if (events.warning) events.warning("skipped: " + features.errors[i]);
+            continue;
+        }
+        ++usable[label_of[i]];
+        const float* row = features.features.data() + i * std::size_t(features.feature_size);
+        SplitRows& target = split_of[i] == Split::training ? training : split_of[i] == Split::validation ? validation : testing;
+        for (SplitRows* rows : {&target, &all}) {
+            rows->set.features.insert(rows->set.features.end(), row, row + features.feature_size);
+            rows->set.labels.push_back(label_of[i]);
+            rows->relative_paths.push_back(relative[i]);
+        }
+        if (split_of[i] == Split::testing) testing_full.push_back(full[i]);
+    }
+    for (std::size_t c = 0; c < usable.size(); ++c)
+        if (usable[c] < 2)
+            throw Error("category '" + data.labels[c] + "' in " + data.root + " has " + std::to_string(usable[c]) +
+                        " usable image(s); at least 2 are needed");
+    result.training_count = training.set.size();
+    result.validation_count = validation.set.size();
+    result.testing_count = testing.set.size();
+
+    const auto train_start = std::chrono::steady_clock::now();
+    const int n_classes = int(data.labels.size());
+    const ProgressCallback record = [&](const TrainProgress& p) {
+        result.history.push_back(p);
+        if (events.training_progress) events.training_progress(p);
+    };
+    const SoftmaxLayer head = train_softmax_layer(training.set, validation.set, n_classes, options.train, record);
+    result.train_seconds = seconds_since(train_start);
+
+    if (testing.set.size() > 0) {
+        result.test = evaluate(head, testing.set);
+        for (std::size_t i = 0; i < testing.set.size(); ++i)
+            if (result.test.predictions[i] != testing.set.labels[i])
+                result.misclassified.push_back({testing_full[i], data.labels[testing.set.labels[i]],
+                                                data.labels[result.test.predictions[i]],
+                                                result.test.top_probability[i]});
+    }
+    if (options.cross_validate_folds > 0)
+        result.cross_validation =
+            cross_validate(all.set, all.relative_paths, n_classes, options.cross_validate_folds, options.train);
+
+    ClassifierModel model;
+    model.labels = data.labels;
+    model.feature_layer = extractor.layer();
+    model.feature_size = extractor.feature_size();
+    model.weights_checksum = extractor.weights_checksum();
+    model.weights_path = options.weights_path;
+    model.preprocessing = extractor.preprocessing();
+    model.head = head;
+    save_classifier_model(options.model_path, model);
+    if (!options.labels_path.empty()) write_labels_file(options.labels_path, data.labels);
+    if (!options.report_path.empty()) {
+        ReportData report;
+        report.labels = data.labels;
+        report.confusion = result.test.confusion;
+        report.test_accuracy = result.test.accuracy;
+        report.test_count = testing.set.size();
+        report.misclassified = result.misclassified;
+        report.history = result.history;
+        const std::string html = render_report_html(report);
+        write_file_atomically(options.report_path, html.data(), html.size());
+    }
+    return result;
+}
+
+}  // namespace tinception

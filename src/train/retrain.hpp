@@ -1,0 +1,59 @@
+// The whole retraining job, as a library call: scan and split the data folder, compute
+// bottlenecks through the cache, train the softmax head, evaluate it on the test split,
+// and write the model, the labels file and the HTML report. The caller shows progress.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "train/classifier_model.hpp"
+#include "train/cross_validation.hpp"
+#include "train/dataset.hpp"
+#include "train/final_layer.hpp"
+#include "train/report_html.hpp"
+
+namespace tinception {
+
+struct RetrainOptions {
+    std::string data_dir;
+    std::string weights_path;
+    std::string layer = "mixed5";
+    std::string cache_dir;      // empty: no bottleneck cache
+    std::string model_path;     // required
+    std::string labels_path;    // empty: not written
+    std::string report_path;    // empty: not written
+    bool overwrite = false;     // replace existing outputs instead of refusing
+    SplitOptions split;
+    TrainOptions train;
+    int cross_validate_folds = 0;  // 0: no cross-validation
+};
+
+struct RetrainEvents {
+    std::function<void(const std::string&)> warning;
+    std::function<void(std::size_t total)> features_started;
+    std::function<void(std::size_t done)> features_progress;
+    std::function<void()> features_finished;
+    ProgressCallback training_progress;
+};
+
+struct RetrainResult {
+    Dataset dataset;
+    std::size_t features_computed = 0;
+    std::size_t features_from_cache = 0;
+    std::size_t images_skipped = 0;
+    std::size_t training_count = 0, validation_count = 0, testing_count = 0;
+    std::vector<TrainProgress> history;  // what the trainer reported, in step order
+    Evaluation test;
+    std::vector<MisclassifiedImage> misclassified;
+    CrossValidationResult cross_validation;  // empty fold list when not asked for
+    double feature_seconds = 0;
+    double train_seconds = 0;
+};
+
+// Throws Error on a bad data folder, missing weights, a category left with too few
+// usable images, or an output that exists while overwrite is false (checked before any
+// work is done).
+RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events = {});
+
+}  // namespace tinception
