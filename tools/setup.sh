@@ -7,6 +7,7 @@ packages=(
   g++ pkg-config cmake meson ninja-build   # toolchain (cmake: how meson finds doctest)
   libeigen3-dev libstb-dev libcxxopts-dev doctest-dev libbenchmark-dev
   nlohmann-json3-dev                       # JSON parser for the weight converter
+  openssl                                  # checks the weight package's sha512
   libonnx-testdata                         # ONNX node tests: our kernels' conformance suite
 )
 

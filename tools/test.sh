@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/build.sh
+weights/fetch_weights.sh build
+tests/tfjs_reference/install.sh
 status=0
 meson test -C build --print-errorlogs --num-processes 2 || status=$?
 python3 - build/meson-logs/testlog.json <<'PY' || true
