@@ -1,0 +1,217 @@
+// The user's main job through the real program: train, guess and guess-dir on superheroes
+// images, with the output formats, the bottleneck cache, determinism and no-overwrite rules.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "cli_harness.hpp"
+#include "temp_dir.hpp"
+
+using namespace tinception::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> sorted_images(const fs::path& folder) {
+    std::vector<fs::path> paths;
+    for (const auto& e : fs::directory_iterator(folder))
+        if (e.path().extension() == ".jpg") paths.push_back(e.path());
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+// A small data set: the first `per_category` images of each superheroes category.
+fs::path make_small_dataset(const TempDir& dir, std::size_t per_category) {
+    const fs::path source = required_env_path("TINCEPTION_SUPERHEROES");
+    const fs::path data = dir.path() / "data";
+    for (const char* category : {"darth_vader", "elsa"}) {
+        fs::create_directories(data / category);
+        const auto images = sorted_images(source / category);
+        REQUIRE(images.size() >= per_category);
+        for (std::size_t i = 0; i < per_category; ++i) fs::copy_file(images[i], data / category / images[i].filename());
+    }
+    return data;
+}
+
+// Every file under `root` with its contents, to show a folder was left as it was.
+std::map<std::string, std::string> snapshot(const fs::path& root) {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.is_regular_file()) files[e.path().string()] = slurp(e.path().string());
+    return files;
+}
+
+std::vector<std::string> train_args(const fs::path& data, const fs::path& model, const fs::path& cache) {
+    return {"train", data.string(), "-o", model.string(), "--bottleneck-dir", cache.string(), "--steps", "200"};
+}
+
+}  // namespace
+
+TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-identical models") {
+    TempDir dir;
+    const fs::path data = make_small_dataset(dir, 12);
+    const fs::path cache = dir.path() / "cache";
+    const auto before = snapshot(data);
+
+    const CommandResult first = run_tinception(train_args(data, dir.path() / "a.tcm", cache));
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.out.find("bottlenecks: 24 computed, 0 from cache") != std::string::npos);
+    CHECK(first.out.find("Final test accuracy = ") != std::string::npos);
+    CHECK(fs::exists(dir.path() / "a.labels.txt"));
+    CHECK(slurp((dir.path() / "a.labels.txt").string()) == "darth_vader\nelsa\n");
+    CHECK(slurp((dir.path() / "a.report.html").string()).find("<svg") != std::string::npos);
+
+    SUBCASE("a second run computes no features and writes the same model, byte for byte") {
+        const CommandResult second = run_tinception(train_args(data, dir.path() / "b.tcm", cache));
+        REQUIRE(second.exit_code == 0);
+        CHECK(second.out.find("bottlenecks: 0 computed, 24 from cache") != std::string::npos);
+        CHECK(slurp((dir.path() / "a.tcm").string()) == slurp((dir.path() / "b.tcm").string()));
+
+        auto other_seed = train_args(data, dir.path() / "c.tcm", cache);
+        other_seed.insert(other_seed.end(), {"--seed", "7"});
+        REQUIRE(run_tinception(other_seed).exit_code == 0);
+        CHECK(slurp((dir.path() / "a.tcm").string()) != slurp((dir.path() / "c.tcm").string()));
+    }
+    SUBCASE("a corrupted cache entry is recomputed, not trusted") {
+        std::vector<fs::path> entries;
+        for (const auto& e : fs::directory_iterator(cache)) entries.push_back(e.path());
+        REQUIRE(entries.size() == 24);
+        std::string bytes = slurp(entries[3].string());
+        bytes[bytes.size() - 2] ^= 0x40;
+        std::ofstream(entries[3], std::ios::binary) << bytes;
+        const CommandResult again = run_tinception(train_args(data, dir.path() / "d.tcm", cache));
+        REQUIRE(again.exit_code == 0);
+        CHECK(again.out.find("bottlenecks: 1 computed, 23 from cache") != std::string::npos);
+        CHECK(slurp((dir.path() / "a.tcm").string()) == slurp((dir.path() / "d.tcm").string()));
+    }
+    SUBCASE("an existing model is not replaced without --force") {
+        const std::string model = slurp((dir.path() / "a.tcm").string());
+        const CommandResult refused = run_tinception(train_args(data, dir.path() / "a.tcm", cache));
+        CHECK(refused.exit_code == 2);
+        CHECK(refused.err.find("already exists") != std::string::npos);
+        CHECK(slurp((dir.path() / "a.tcm").string()) == model);
+    }
+    SUBCASE("guess prints 'label (score = 0.xxxxx)' lines, highest first") {
+        const std::string image = (data / "elsa" / sorted_images(data / "elsa")[0].filename()).string();
+        const CommandResult guess = run_tinception({"guess", (dir.path() / "a.tcm").string(), image});
+        REQUIRE(guess.exit_code == 0);
+        const auto lines = lines_of(guess.out);
+        REQUIRE(lines.size() == 2);
+        const std::regex format(R"((darth_vader|elsa) \(score = (0\.\d{5}|1\.00000)\))");
+        std::smatch m0, m1;
+        REQUIRE(std::regex_match(lines[0], m0, format));
+        REQUIRE(std::regex_match(lines[1], m1, format));
+        CHECK(m0[1] != m1[1]);
+        CHECK(std::stod(m0[2]) >= std::stod(m1[2]));
+        CHECK(std::stod(m0[2]) + std::stod(m1[2]) == doctest::Approx(1.0).epsilon(2e-5));
+
+        const CommandResult top1 = run_tinception({"guess", (dir.path() / "a.tcm").string(), image, "--top-k", "1"});
+        CHECK(lines_of(top1.out) == std::vector<std::string>{lines[0]});
+        const CommandResult json = run_tinception({"guess", (dir.path() / "a.tcm").string(), image, "--json"});
+        CHECK(json.exit_code == 0);
+        CHECK(json.out.find("\"scores\": [{\"label\": \"" + std::string(m0[1]) + "\", \"score\": " +
+                            std::string(m0[2]) + "}") != std::string::npos);
+
+        const CommandResult missing = run_tinception({"guess", (dir.path() / "a.tcm").string(), "no-such.jpg"});
+        CHECK(missing.exit_code == 2);
+        CHECK(missing.err == "tinception: error: no-such.jpg: cannot open: No such file or directory\n");
+    }
+    CHECK(snapshot(data) == before);  // training never touches its input
+}
+
+TEST_CASE("guess-dir copies each image as <label>-<score>.<ext>, never overwriting") {
+    TempDir dir;
+    const fs::path data = make_small_dataset(dir, 8);
+    const fs::path model = dir.path() / "m.tcm";
+    REQUIRE(run_tinception(train_args(data, model, dir.path() / "cache")).exit_code == 0);
+
+    const fs::path in = dir.path() / "in";
+    fs::create_directories(in);
+    const auto source = sorted_images(fs::path(required_env_path("TINCEPTION_SUPERHEROES")) / "elsa");
+    fs::copy_file(source[20], in / "first image (1).jpg");
+    fs::copy_file(source[21], in / "second.JPG");
+    std::ofstream(in / "notes.txt") << "not an image";
+    std::ofstream(in / ".DS_Store") << "hidden";
+    const auto before = snapshot(in);
+    const fs::path out = dir.path() / "out" / "nested";
+
+    const CommandResult run = run_tinception({"guess-dir", model.string(), in.string(), out.string()});
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.out.find("guess-dir: 2 classified, 0 failed") != std::string::npos);
+    CHECK(run.err.find("notes.txt: skipped, not an image file") != std::string::npos);
+    const std::regex name(R"((darth_vader|elsa)-0\.\d{5}\.(jpg|JPG))");
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(out)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    REQUIRE(names.size() == 3);
+    CHECK(names[2] == "predictions.csv");
+    for (int i = 0; i < 2; ++i) CHECK(std::regex_match(names[i], name));
+    const auto csv = lines_of(slurp((out / "predictions.csv").string()));
+    REQUIRE(csv.size() == 3);
+    CHECK(csv[0] == "file,label,score,output");
+    CHECK(csv[1].rfind((in / "first image (1).jpg").string() + ",", 0) == 0);
+    // the copy is the original, byte for byte
+    const std::string copied_name = csv[1].substr(csv[1].rfind(',') + 1);
+    CHECK(slurp((out / copied_name).string()) == slurp((in / "first image (1).jpg").string()));
+
+    // A second run into the same folder adds numbered names and replaces nothing.
+    const auto first_outputs = snapshot(out);
+    const CommandResult again = run_tinception({"guess-dir", model.string(), in.string(), out.string()});
+    REQUIRE(again.exit_code == 0);
+    for (const auto& [path, bytes] : first_outputs) CHECK(slurp(path) == bytes);
+    std::size_t numbered = 0;
+    for (const auto& e : fs::directory_iterator(out))
+        numbered += e.path().filename().string().find("-2.") != std::string::npos;
+    CHECK(numbered == 3);  // two images and predictions-2.csv
+
+    // An unreadable image is reported and counted, the others still classified.
+    std::ofstream(in / "broken.jpg") << "GIF89a but not really";
+    const CommandResult partial = run_tinception({"guess-dir", model.string(), in.string(), (dir.path() / "o2").string()});
+    CHECK(partial.exit_code == 1);
+    CHECK(partial.out.find("guess-dir: 2 classified, 1 failed") != std::string::npos);
+    CHECK(partial.err.find("broken.jpg") != std::string::npos);
+    fs::remove(in / "broken.jpg");
+    CHECK(snapshot(in) == before);
+}
+
+TEST_CASE("train refuses bad layouts with one line and exit code 2") {
+    TempDir dir;
+    const fs::path one = dir.path() / "one";
+    const auto source = sorted_images(fs::path(required_env_path("TINCEPTION_SUPERHEROES")) / "elsa");
+    fs::create_directories(one / "elsa");
+    for (int i = 0; i < 3; ++i) fs::copy_file(source[i], one / "elsa" / source[i].filename());
+    const CommandResult single = run_tinception({"train", one.string(), "-o", (dir.path() / "m.tcm").string()});
+    CHECK(single.exit_code == 2);
+    CHECK(single.err.find("found 1 categor") != std::string::npos);
+    CHECK(std::count(single.err.begin(), single.err.end(), '\n') == 1);
+
+    fs::create_directories(one / "darth_vader");
+    const CommandResult empty = run_tinception({"train", one.string(), "-o", (dir.path() / "m.tcm").string()});
+    CHECK(empty.exit_code == 2);
+    CHECK(empty.err.find("darth_vader") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir.path() / "m.tcm"));
+
+    const CommandResult missing = run_tinception({"train", (dir.path() / "nope").string(), "-o", "m.tcm"});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err == "tinception: error: " + (dir.path() / "nope").string() + ": data folder does not exist\n");
+}
+
+TEST_CASE("default flags on the 482 superheroes images: at least 95% test accuracy") {
+    TempDir dir;
+    const CommandResult r = run_tinception({"train", required_env_path("TINCEPTION_SUPERHEROES"), "-o",
+                                            (dir.path() / "heroes.tcm").string(), "--bottleneck-dir",
+                                            (dir.path() / "cache").string()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_search(r.out, m, std::regex(R"(Final test accuracy = ([0-9.]+)% \(N=(\d+)\))")));
+    MESSAGE("final test accuracy " << m[1] << "% on " << m[2] << " test images");
+    CHECK(std::stod(m[1]) >= 95.0);
+    CHECK(std::stoi(m[2]) >= 40);
+}
