@@ -31,13 +31,15 @@ namespace {
 namespace fs = std::filesystem;
 
 // A missing input is a failure, never a skip: a suite that quietly runs nothing looks green.
-std::string required_path(const char* variable) {
-    const char* value = std::getenv(variable);
+std::string required_path(const char* name) {
+    const std::string variable = name;  // doctest would print a const char* as a pointer
+    const char* value = std::getenv(name);
     REQUIRE_MESSAGE((value && *value), variable << " is not set; run tools/test.sh, which fetches the "
                                                    "weights, the images and the TF.js reference and sets it");
-    REQUIRE_MESSAGE(fs::exists(value), variable << "=" << value << " does not exist; run tools/test.sh, which "
+    const std::string path = value;
+    REQUIRE_MESSAGE(fs::exists(path), variable << "=" << path << " does not exist; run tools/test.sh, which "
                                                    "fetches it");
-    return value;
+    return path;
 }
 
 std::string weights_path() { return required_path("TINCEPTION_WEIGHTS"); }

@@ -258,8 +258,9 @@ TEST_CASE("network: every kernel table matches a plain evaluation at several lay
             CHECK(net.input_shape().w == 13);
             CHECK(net.input_shape().c == 3);
             for (const int n : {1, 3}) {
-                CAPTURE(table->isa_name);
-                CAPTURE(output);
+                const std::string isa = table->isa_name, layer = output;  // doctest prints char* as a pointer
+                CAPTURE(isa);
+                CAPTURE(layer);
                 CAPTURE(n);
                 const std::vector<float> input = random_input(std::size_t(n) * 11 * 13 * 3, 7 + n);
                 const std::vector<float> expected = g.evaluate(input, n, output);
@@ -296,8 +297,9 @@ TEST_CASE("network: a batch of 3 gives what three single runs give, with one net
     const std::vector<float> input = random_input(3 * image_floats, 5);
     for (const kernels::KernelTable* table : available_kernel_tables()) {
         for (const char* output : {"mixed_b", "flatten_1"}) {
-            CAPTURE(table->isa_name);
-            CAPTURE(output);
+            const std::string isa = table->isa_name, layer = output;
+            CAPTURE(isa);
+            CAPTURE(layer);
             Network net(weights, output, *table);
             const std::size_t f = std::size_t(net.feature_size());
             std::vector<float> batch(3 * f), singles(3 * f), again(3 * f);
