@@ -57,6 +57,12 @@ int run_train(int argc, char** argv) {
         ("class-weights", "weight classes inversely to their size (for unbalanced categories)")
         ("seed", "random seed (same data, flags and seed give the same model file)", cxxopts::value<std::uint64_t>()->default_value("1"))
         ("cross-validate", "also report K-fold cross-validated accuracy", cxxopts::value<int>()->default_value("0"))
+        ("flip-left-right", "distortions: mirror training images at random")
+        ("random-crop", "distortions: crop margin, percent", cxxopts::value<float>()->default_value("0"))
+        ("random-scale", "distortions: extra zoom of up to this percent", cxxopts::value<float>()->default_value("0"))
+        ("random-brightness", "distortions: change brightness by up to this percent", cxxopts::value<float>()->default_value("0"))
+        ("distorted-copies", "distorted copies of each training image, computed on every run (not cached)",
+         cxxopts::value<int>()->default_value("4"))
         ("threads", "worker threads (default: all cores)", cxxopts::value<int>()->default_value("0"))
         ("force", "replace existing output files")
         ("h,help", "show this help")
@@ -104,6 +110,17 @@ int run_train(int argc, char** argv) {
         throw Error("--optimizer must be sgd or adam, not '" + optimizer + "'");
     if (o.train.steps <= 0 || o.train.eval_step_interval <= 0 || !(o.train.learning_rate > 0) || o.train.l2 < 0)
         throw Error("--steps, --eval-interval and --learning-rate must be positive, --l2 not negative");
+    o.distortions.flip_left_right = args.count("flip-left-right") > 0;
+    o.distortions.random_crop_percent = args["random-crop"].as<float>();
+    o.distortions.random_scale_percent = args["random-scale"].as<float>();
+    o.distortions.random_brightness_percent = args["random-brightness"].as<float>();
+    o.distortions.copies = args["distorted-copies"].as<int>();
+    if (!(o.distortions.random_crop_percent >= 0 && o.distortions.random_crop_percent < 100) ||
+        !(o.distortions.random_scale_percent >= 0 && o.distortions.random_scale_percent < 1000) ||
+        !(o.distortions.random_brightness_percent >= 0 && o.distortions.random_brightness_percent < 100) ||
+        o.distortions.copies < 1)
+        throw Error("--random-crop and --random-brightness take 0..99 percent, --random-scale 0..999, "
+                    "--distorted-copies at least 1");
     o.cross_validate_folds = args["cross-validate"].as<int>();
     if (o.cross_validate_folds == 1 || o.cross_validate_folds < 0) throw Error("--cross-validate needs K >= 2");
     if (const int threads = args["threads"].as<int>(); threads > 0) set_thread_count(threads);
@@ -111,10 +128,11 @@ int run_train(int argc, char** argv) {
     std::unique_ptr<Progress> progress;
     RetrainEvents events;
     events.warning = [](const std::string& w) { std::fprintf(stderr, "warning: %s\n", w.c_str()); };
-    events.features_started = [&](std::size_t total) {
-        progress = std::make_unique<Progress>("bottlenecks", total, "images");
-    };
     std::size_t reported = 0;
+    events.features_started = [&](const std::string& what, std::size_t total) {
+        progress = std::make_unique<Progress>(what, total, "images");
+        reported = 0;
+    };
     events.features_progress = [&](std::size_t done) {
         progress->advance(done - reported);
         reported = done;
@@ -130,6 +148,7 @@ int run_train(int argc, char** argv) {
     std::printf("bottlenecks: %zu computed, %zu from cache (%s), %zu skipped, in %.1f s\n", r.features_computed,
                 r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
                 r.feature_seconds);
+    if (r.distorted_copies) std::printf("distortions: %zu distorted copies added to training\n", r.distorted_copies);
     std::printf("split: %zu training, %zu validation, %zu testing images; training took %.2f s\n", r.training_count,
                 r.validation_count, r.testing_count, r.train_seconds);
     if (r.testing_count > 0) {

@@ -10,6 +10,7 @@
 #include "model/feature_extractor.hpp"
 #include "train/bottleneck_cache.hpp"
 #include "train/bottlenecks.hpp"
+#include "image/image.hpp"
 
 namespace tinception {
 namespace {
@@ -29,6 +30,31 @@ struct SplitRows {
     FeatureSet set;
     std::vector<std::string> relative_paths;
 };
+
+// Appends options.distortions.copies distorted copies of every training image (already
+// known to decode) to `training`, labelled like the row they come from. Returns how many.
+std::size_t add_distorted_copies(FeatureExtractor& extractor, const std::vector<std::string>& paths,
+                                 const RetrainOptions& options, const RetrainEvents& events, FeatureSet& training) {
+    const int copies = options.distortions.copies;
+    if (copies <= 0) return 0;
+    const Preprocessing& p = extractor.preprocessing();
+    const std::size_t image_floats = std::size_t(p.size) * p.size * 3;
+    const std::size_t total = paths.size() * std::size_t(copies);
+    std::mt19937_64 rng(options.train.seed);
+    if (events.features_started) events.features_started("distorted copies", total);
+    std::vector<float> inputs(image_floats * std::size_t(copies));
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        const ImageRgb8 image = load_image(paths[i]);
+        for (int c = 0; c < copies; ++c)
+            distort_and_preprocess(image, options.distortions, p, rng, inputs.data() + std::size_t(c) * image_floats);
+        const std::vector<float> features = extractor.extract_preprocessed(inputs.data(), copies);
+        training.features.insert(training.features.end(), features.begin(), features.end());
+        training.labels.insert(training.labels.end(), std::size_t(copies), training.labels[i]);
+        if (events.features_progress) events.features_progress((i + 1) * std::size_t(copies));
+    }
+    if (events.features_finished) events.features_finished();
+    return total;
+}
 
 }  // namespace
 
@@ -67,7 +93,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     }
 
     const auto feature_start = std::chrono::steady_clock::now();
-    if (events.features_started) events.features_started(full.size());
+    if (events.features_started) events.features_started("bottlenecks", full.size());
     const BottleneckBatch features = compute_bottlenecks(extractor, cache.get(), full, events.features_progress);
     if (events.features_finished) events.features_finished();
     result.feature_seconds = seconds_since(feature_start);
@@ -77,7 +103,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     SplitRows training, validation, testing, all;
     for (SplitRows* rows : {&training, &validation, &testing, &all}) rows->set.feature_size = features.feature_size;
     std::vector<std::size_t> usable(data.labels.size(), 0);
-    std::vector<std::string> testing_full;
+    std::vector<std::string> testing_full, training_full;
     for (std::size_t i = 0; i < full.size(); ++i) {
         if (!features.errors[i].empty()) {
             ++result.images_skipped;
@@ -93,11 +119,14 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
             rows->relative_paths.push_back(relative[i]);
         }
         if (split_of[i] == Split::testing) testing_full.push_back(full[i]);
+        if (split_of[i] == Split::training) training_full.push_back(full[i]);
     }
     for (std::size_t c = 0; c < usable.size(); ++c)
         if (usable[c] < 2)
             throw Error("category '" + data.labels[c] + "' in " + data.root + " has " + std::to_string(usable[c]) +
                         " usable image(s); at least 2 are needed");
+    if (options.distortions.any())
+        result.distorted_copies = add_distorted_copies(extractor, training_full, options, events, training.set);
     result.training_count = training.set.size();
     result.validation_count = validation.set.size();
     result.testing_count = testing.set.size();

@@ -10,6 +10,7 @@
 #include "train/classifier_model.hpp"
 #include "train/cross_validation.hpp"
 #include "train/dataset.hpp"
+#include "train/distortions.hpp"
 #include "train/final_layer.hpp"
 #include "train/report_html.hpp"
 
@@ -27,11 +28,15 @@ struct RetrainOptions {
     SplitOptions split;
     TrainOptions train;
     int cross_validate_folds = 0;  // 0: no cross-validation
+    // When any is set, each training image also adds `copies` distorted copies, computed
+    // by the network on every run (never cached), seeded by train.seed.
+    DistortionOptions distortions;
 };
 
 struct RetrainEvents {
     std::function<void(const std::string&)> warning;
-    std::function<void(std::size_t total)> features_started;
+    // Network passes: what ("bottlenecks", "distorted copies") and how many images.
+    std::function<void(const std::string& what, std::size_t total)> features_started;
     std::function<void(std::size_t done)> features_progress;
     std::function<void()> features_finished;
     ProgressCallback training_progress;
@@ -42,6 +47,7 @@ struct RetrainResult {
     std::size_t features_computed = 0;
     std::size_t features_from_cache = 0;
     std::size_t images_skipped = 0;
+    std::size_t distorted_copies = 0;
     std::size_t training_count = 0, validation_count = 0, testing_count = 0;
     std::vector<TrainProgress> history;  // what the trainer reported, in step order
     Evaluation test;
