@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "fma_peak.hpp"
 #include "kernel_table.hpp"
 #include "reference.hpp"
 
@@ -213,6 +214,7 @@ const KernelTable* avx512_kernels() {
         t.conv2d = conv2d_gemm_avx512;
         t.conv2d_packed_size = conv2d_packed_size_avx512;
         t.conv2d_pack = conv2d_pack_avx512;
+        t.fma_peak = fma_peak_avx512;
         return t;
     }();
     return &table;

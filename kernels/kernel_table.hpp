@@ -61,6 +61,9 @@ using DenseFn = void (*)(const DenseArgs&);
 // Copies an [pixels][c] block into channels [offset, offset + c) of [pixels][dst_pixel_stride]
 using CopyChannelsFn = void (*)(const float* src, int pixels, int c, float* dst,
                                 int dst_pixel_stride, int offset);
+// Runs a register-only FMA loop on the calling thread for about `seconds` and returns the
+// fp32 flop/s it reached: the machine's usable peak for this ISA, for benchmarks only.
+using FmaPeakFn = double (*)(double seconds);
 
 struct KernelTable {
     const char* isa_name = "";  // "reference", "eigen", "avx2", "avx512"
@@ -73,6 +76,7 @@ struct KernelTable {
     SoftmaxFn softmax = nullptr;
     DenseFn dense = nullptr;
     CopyChannelsFn copy_channels = nullptr;
+    FmaPeakFn fma_peak = nullptr;  // optional; null for tables without a vector ISA
 };
 
 const KernelTable& reference_kernels();

@@ -18,5 +18,6 @@ int run_embed(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_guess(int argc, char** argv);
 int run_guess_dir(int argc, char** argv);
+int run_bench(int argc, char** argv);
 
 }  // namespace tinception::cli

@@ -29,6 +29,8 @@ const Command kCommands[] = {
     {"info", "print the build, the CPU features and kernels, or what a weight file holds",
      tinception::cli::run_info},
     {"embed", "write images' bottleneck features (binary float32 or CSV)", tinception::cli::run_embed},
+    {"bench", "time the whole network per batch size and thread count, against the fp32 peak",
+     tinception::cli::run_bench},
 };
 
 void print_usage(std::ostream& out) {
