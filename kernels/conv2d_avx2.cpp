@@ -230,6 +230,7 @@ const KernelTable* avx2_kernels() {
         t.conv2d = conv2d_gemm_avx2;
         t.conv2d_packed_size = conv2d_packed_size_avx2;
         t.conv2d_pack = conv2d_pack_avx2;
+        t.conv2d_panel_width = kPanelWidth;
         t.fma_peak = fma_peak_avx2;
         return t;
     }();

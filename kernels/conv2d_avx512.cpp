@@ -214,6 +214,7 @@ const KernelTable* avx512_kernels() {
         t.conv2d = conv2d_gemm_avx512;
         t.conv2d_packed_size = conv2d_packed_size_avx512;
         t.conv2d_pack = conv2d_pack_avx512;
+        t.conv2d_panel_width = kPanelWidth;
         t.fma_peak = fma_peak_avx512;
         return t;
     }();

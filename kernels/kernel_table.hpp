@@ -70,6 +70,10 @@ struct KernelTable {
     Conv2dFn conv2d = nullptr;
     Conv2dPackedSizeFn conv2d_packed_size = nullptr;
     Conv2dPackFn conv2d_pack = nullptr;
+    // Packed weights are panel-major when this is W > 0: output channels [p*W, (p+1)*W) take
+    // K*W floats from float p*K*W on (K = in_c*kernel_h*kernel_w), so a call on a channel
+    // range starting at a multiple of W can be handed packed + first_channel*K. 0: not so.
+    int conv2d_panel_width = 0;
     Pool2dFn maxpool2d = nullptr;
     Pool2dFn avgpool2d = nullptr;
     GlobalAvgPoolFn global_avgpool = nullptr;

@@ -11,11 +11,12 @@ namespace tinception {
 std::vector<const kernels::KernelTable*> available_kernel_tables() {
     std::vector<const kernels::KernelTable*> tables{&kernels::reference_kernels(), &eigen_kernels()};
     const kernels::CpuFeatures& cpu = kernels::cpu_features();
-    if (const kernels::KernelTable* t = kernels::avx2_kernels(); t && cpu.avx2 && cpu.fma)
-        tables.push_back(t);
-    if (const kernels::KernelTable* t = kernels::avx512_kernels();
-        t && cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.fma)
-        tables.push_back(t);
+    // The CPU check comes first: building a table runs code compiled for its ISA (GCC
+    // copies the struct with zmm moves), which would fault on a CPU without it.
+    if (cpu.avx2 && cpu.fma)
+        if (const kernels::KernelTable* t = kernels::avx2_kernels()) tables.push_back(t);
+    if (cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.fma)
+        if (const kernels::KernelTable* t = kernels::avx512_kernels()) tables.push_back(t);
     return tables;
 }
 

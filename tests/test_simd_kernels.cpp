@@ -234,6 +234,43 @@ TEST_CASE("conv2d_parallel: 1 and 2 threads bit-identical and close to the refer
     set_thread_count(2);
 }
 
+TEST_CASE("conv2d_parallel: channel groups on small images, packed and not, match the uncut call") {
+    // 8x8 and 17x17 outputs give one or two row bands, so these are cut by channel too;
+    // out_c 200 leaves a partial last panel, stride 2 and 'valid' move the band windows.
+    const ConvCase cases[] = {
+        {1, 19, 8, 8, 200, 3, 3, 1, Padding::same},
+        {2, 24, 8, 8, 130, 1, 1, 1, Padding::valid},
+        {1, 16, 17, 17, 160, 1, 7, 1, Padding::same},
+        {1, 9, 35, 35, 192, 3, 3, 2, Padding::valid},
+    };
+    for (const KernelTable* isa : available_kernel_tables()) {
+        for (const ConvCase& cc : cases) {
+            CAPTURE(isa->isa_name);
+            CAPTURE(describe(cc));
+            Conv2dFixture f(cc, 7, false, true);
+            std::vector<unsigned char> packed;
+            if (isa->conv2d_pack) packed = pack(*isa, f.args);
+            Conv2dArgs a = f.args;
+            a.packed = packed.empty() ? nullptr : packed.data();
+            CHECK(conv2d_cut(*isa, a).groups > 1);
+            std::vector<float> expected = f.fresh_output(), whole = f.fresh_output(),
+                               one = f.fresh_output(), two = f.fresh_output();
+            f.run(kernels::reference_kernels().conv2d, expected);
+            f.run(isa->conv2d, whole, a.packed);
+            set_thread_count(1);
+            a.output = one.data() + f.out_offset;
+            conv2d_parallel(*isa, a);
+            set_thread_count(2);
+            a.output = two.data() + f.out_offset;
+            conv2d_parallel(*isa, a);
+            CHECK(one == two);
+            if (isa->conv2d_panel_width > 0) CHECK(whole == two);  // same sums, same order
+            check_close(f, expected, two, conv_tolerance(f.args));
+        }
+    }
+    set_thread_count(2);
+}
+
 TEST_CASE("parallel_for: runs every task once, partitions statically, rethrows") {
     for (int threads : {1, 2, 3}) {
         set_thread_count(threads);

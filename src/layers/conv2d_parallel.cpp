@@ -1,5 +1,7 @@
-// Splitting a convolution into (image, row band) tasks. A band is itself a convolution: its
-// output starts y0 rows down, and its input window starts where the band's first row reads.
+// Splitting a convolution into (image, channel group, row band) tasks. A band is itself a
+// convolution: its output starts y0 rows down, and its input window starts where the band's
+// first row reads. A channel group is one too: a slice of the weights, bias, packed panels
+// and output channels.
 #include "layers/conv2d_parallel.hpp"
 
 #include "parallel/thread_pool.hpp"
@@ -13,6 +15,13 @@ namespace {
 constexpr long kMinBandPixels = 128;
 // Enough bands to balance two to a few threads; a multiple of 2, 3 and 4.
 constexpr int kMaxBands = 12;
+// Pieces per image wanted before channel groups are added: the 17x17 and 8x8 layers give
+// only one or two bands, which leaves a thread idle at batch 1 (or unevenly loaded).
+constexpr int kWantedPieces = 4;
+// Channel groups start at multiples of this (a multiple of every table's panel width) and
+// hold at least two of them, so a group's repeated im2col stays small beside its GEMM.
+constexpr int kChannelUnit = 32;
+constexpr int kMinGroupUnits = 2;
 
 // The convolution restricted to image `b` and output rows [y0, y0 + rows).
 kernels::Conv2dArgs band_args(const kernels::Conv2dArgs& a, int b, int y0, int rows) {
@@ -40,6 +49,25 @@ kernels::Conv2dArgs band_args(const kernels::Conv2dArgs& a, int b, int y0, int r
     return band;
 }
 
+// The convolution restricted to output channels [c0, c0 + count); c0 is a multiple of
+// kChannelUnit, so packed panels are cut on a panel boundary.
+kernels::Conv2dArgs channel_args(const kernels::Conv2dArgs& a, int c0, int count) {
+    const long k_len = long(a.in_c) * a.kernel_h * a.kernel_w;
+    kernels::Conv2dArgs g = a;
+    if (!g.out_pixel_stride) g.out_pixel_stride = a.out_c;
+    g.out_c = count;
+    g.output = a.output + c0;
+    g.weights = a.weights ? a.weights + c0 * k_len : nullptr;
+    g.bias = a.bias ? a.bias + c0 : nullptr;
+    g.packed = a.packed ? static_cast<const float*>(a.packed) + c0 * k_len : nullptr;
+    return g;
+}
+
+bool can_cut_channels(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
+    if (!a.packed) return true;
+    return table.conv2d_panel_width > 0 && kChannelUnit % table.conv2d_panel_width == 0;
+}
+
 }  // namespace
 
 int conv2d_bands_per_image(const kernels::Conv2dArgs& a) {
@@ -47,22 +75,49 @@ int conv2d_bands_per_image(const kernels::Conv2dArgs& a) {
     long bands = pixels / kMinBandPixels;
     if (bands > kMaxBands) bands = kMaxBands;
     if (bands > a.out_h) bands = a.out_h;
+    // An even count splits evenly between two threads under the static partition.
+    if (bands > 2 && bands % 2) --bands;
     return bands < 1 ? 1 : int(bands);
 }
 
+Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
+    Conv2dCut cut;
+    cut.bands = conv2d_bands_per_image(a);
+    if (cut.bands >= kWantedPieces || !can_cut_channels(table, a)) return cut;
+    const int units = (a.out_c + kChannelUnit - 1) / kChannelUnit;
+    int groups = (kWantedPieces + cut.bands - 1) / cut.bands;
+    if (groups > units / kMinGroupUnits) groups = units / kMinGroupUnits;
+    cut.groups = groups < 1 ? 1 : groups;
+    return cut;
+}
+
 void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
-    const int bands = conv2d_bands_per_image(a);
     if (a.n <= 0 || a.out_h <= 0) return;
-    if (bands == 1 && a.n == 1) {
+    const Conv2dCut cut = conv2d_cut(table, a);
+    if (cut.bands == 1 && cut.groups == 1 && a.n == 1) {
         table.conv2d(a);
         return;
     }
-    parallel_for(a.n * bands, [&](int task) {
-        const int b = task / bands;
-        const int band = task % bands;
-        const int y0 = int(long(a.out_h) * band / bands);
-        const int y1 = int(long(a.out_h) * (band + 1) / bands);
-        if (y1 > y0) table.conv2d(band_args(a, b, y0, y1 - y0));
+    const int units = (a.out_c + kChannelUnit - 1) / kChannelUnit;
+    const int per_image = cut.bands * cut.groups;
+    // Task order (image, group, band): with two threads and one image, each thread takes
+    // whole channel groups, which are even where bands of 17 rows would not be.
+    parallel_for(a.n * per_image, [&](int task) {
+        const int b = task / per_image;
+        const int group = task % per_image / cut.bands;
+        const int band = task % cut.bands;
+        const int y0 = int(long(a.out_h) * band / cut.bands);
+        const int y1 = int(long(a.out_h) * (band + 1) / cut.bands);
+        if (y1 <= y0) return;
+        const kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
+        if (cut.groups == 1) {
+            table.conv2d(rows);
+            return;
+        }
+        const int c0 = units * group / cut.groups * kChannelUnit;
+        int c1 = units * (group + 1) / cut.groups * kChannelUnit;
+        if (c1 > a.out_c) c1 = a.out_c;
+        if (c1 > c0) table.conv2d(channel_args(rows, c0, c1 - c0));
     });
 }
 

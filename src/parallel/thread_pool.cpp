@@ -1,6 +1,24 @@
 // The pool behind parallel_for: workers sleep on a condition variable between calls and are
 // woken by a generation counter; the calling thread does the first share itself.
+// Built with TINCEPTION_NO_THREADS (-Dthreads=disabled), there is no pool and no std::thread:
+// every task runs inline on the calling thread, in order.
 #include "parallel/thread_pool.hpp"
+
+#ifdef TINCEPTION_NO_THREADS
+
+namespace tinception {
+
+void parallel_for(int tasks, const std::function<void(int task)>& task) {
+    for (int t = 0; t < tasks; ++t) task(t);
+}
+
+int thread_count() { return 1; }
+
+void set_thread_count(int) {}
+
+}  // namespace tinception
+
+#else
 
 #include <condition_variable>
 #include <cstdlib>
@@ -141,3 +159,5 @@ int thread_count() { return pool().size(); }
 void set_thread_count(int threads) { pool().resize(threads > 1 ? threads : 1); }
 
 }  // namespace tinception
+
+#endif  // TINCEPTION_NO_THREADS

@@ -1,5 +1,6 @@
 // A small persistent thread pool with a statically partitioned parallel_for. It does not
 // balance load or steal work: task t always goes to the same thread for a given thread count.
+// A -Dthreads=disabled build has no pool: tasks run inline, in order, and thread_count() is 1.
 #pragma once
 #include <functional>
 

@@ -2,8 +2,11 @@
 // tensor views into the mapping. Every read of the table is bounds-checked, so no input crashes it.
 #include "weights/weight_file.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -20,7 +23,10 @@ namespace {
 // What an open file holds; WeightFile::Impl is this, named so the helpers below can take it.
 struct LoadedWeights {
     std::string path;
-    MappedFile mapping;
+    MappedFile mapping;  // the bytes, for a file opened by path
+    std::unique_ptr<std::uint8_t, void (*)(void*)> copy{nullptr, std::free};  // or, from memory: 64-byte aligned
+    const std::uint8_t* bytes = nullptr;
+    std::size_t size = 0;
     std::vector<TensorRef> tensors;
     std::vector<LayerSpec> layers;
     std::unordered_map<std::string, std::size_t> tensor_index;
@@ -270,13 +276,35 @@ void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_
 struct WeightFile::Impl : LoadedWeights {};
 
 WeightFile WeightFile::open(const std::string& path) {
-    if (!host_is_little_endian())
-        throw Error(path + ": this build runs on a big-endian host, and .tcw files are read only on little-endian hosts");
     auto f = std::make_unique<Impl>();
     f->path = path;
     f->mapping = MappedFile(path);
-    const std::uint8_t* base = f->mapping.data();
-    const std::uint64_t actual = f->mapping.size();
+    f->bytes = f->mapping.data();
+    f->size = f->mapping.size();
+    return validated(std::move(f));
+}
+
+WeightFile WeightFile::from_memory(const void* bytes, std::size_t size, const std::string& name) {
+    if (!bytes && size != 0) throw Error(name + ": no weight bytes given");
+    auto f = std::make_unique<Impl>();
+    f->path = name;
+    // Tensors are views into the bytes and must be 64-byte aligned like in a mapping.
+    const std::size_t rounded = (std::max<std::size_t>(size, 1) + 63) / 64 * 64;
+    if (rounded < size) throw Error(name + ": " + std::to_string(size) + " bytes is too large");
+    f->copy.reset(static_cast<std::uint8_t*>(std::aligned_alloc(64, rounded)));
+    if (!f->copy) throw std::bad_alloc();
+    if (size != 0) std::memcpy(f->copy.get(), bytes, size);
+    f->bytes = f->copy.get();
+    f->size = size;
+    return validated(std::move(f));
+}
+
+WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
+    const std::string& path = f->path;
+    if (!host_is_little_endian())
+        throw Error(path + ": this build runs on a big-endian host, and .tcw files are read only on little-endian hosts");
+    const std::uint8_t* base = f->bytes;
+    const std::uint64_t actual = f->size;
 
     if (actual < sizeof tcw::kMagic || std::memcmp(base, tcw::kMagic, sizeof tcw::kMagic) != 0)
         throw Error(path + ": not a tinception weight file (wrong magic bytes)");
@@ -348,7 +376,7 @@ const std::vector<LayerSpec>& WeightFile::layers() const { return impl_->layers;
 const std::vector<TensorRef>& WeightFile::tensors() const { return impl_->tensors; }
 const std::map<std::string, std::string>& WeightFile::metadata() const { return impl_->metadata; }
 std::uint32_t WeightFile::data_checksum() const { return impl_->data_crc; }
-std::uint64_t WeightFile::file_size() const { return impl_->mapping.size(); }
+std::uint64_t WeightFile::file_size() const { return impl_->size; }
 
 const LayerSpec& WeightFile::layer(const std::string& name) const {
     const auto it = impl_->layer_index.find(name);

@@ -49,6 +49,10 @@ public:
     // Maps the file read-only and validates everything, CRCs included. Throws
     // tinception::Error with one sentence naming the file.
     static WeightFile open(const std::string& path);
+    // The same checks on a .tcw image in memory, copied into a 64-byte-aligned buffer the
+    // WeightFile owns (the caller's bytes may be freed afterwards). `name` stands in for the
+    // path in messages and path().
+    static WeightFile from_memory(const void* bytes, std::size_t size, const std::string& name);
 
     WeightFile(WeightFile&&) noexcept;
     WeightFile& operator=(WeightFile&&) noexcept;
@@ -69,6 +73,7 @@ public:
 private:
     struct Impl;
     explicit WeightFile(std::unique_ptr<Impl> impl);
+    static WeightFile validated(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,405 @@
+// The C API (tinception.h) over Classifier's parts: a shared, immutable model (classifier +
+// weights) and per-thread contexts (network + scratch). Every entry point catches everything;
+// no exception crosses into C. Image decoding is only reached through tinception_classify_file.
+#include "tinception.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "build_info.hpp"
+#include "error.hpp"
+#include "image/image.hpp"
+#include "image/preprocess.hpp"
+#include "kernel_dispatch.hpp"
+#include "model/network.hpp"
+#include "train/classifier_model.hpp"
+#include "weights/weight_file.hpp"
+
+namespace {
+
+using namespace tinception;
+
+constexpr std::int64_t kMaxPixels = 50'000'000;  // as ImageLimits: well past any camera, far from overflow
+
+thread_local std::string t_last_error;
+
+// A failure with the status the caller sees; anything else thrown is mapped in guarded().
+struct Failure {
+    tinception_status status;
+    std::string message;
+};
+
+[[noreturn]] void fail(tinception_status status, std::string message) { throw Failure{status, std::move(message)}; }
+
+tinception_status record(tinception_status status, const std::string& message) {
+    try {
+        t_last_error = message;
+    } catch (...) {
+        t_last_error.clear();  // no memory for the message; the status still says what happened
+    }
+    return status;
+}
+
+// Runs `body`; Error counts as `error_status` (what a refusal means at that call).
+template <typename Body>
+tinception_status guarded(tinception_status error_status, Body&& body) noexcept {
+    try {
+        body();
+        return TINCEPTION_OK;
+    } catch (const Failure& f) {
+        return record(f.status, f.message);
+    } catch (const Error& e) {
+        return record(e.kind() == ErrorKind::internal ? TINCEPTION_INTERNAL_ERROR : error_status, e.what());
+    } catch (const std::bad_alloc&) {
+        return record(TINCEPTION_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        return record(TINCEPTION_INTERNAL_ERROR, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return record(TINCEPTION_INTERNAL_ERROR, "internal error: unknown exception");
+    }
+}
+
+std::vector<std::uint8_t> read_whole_file(const std::string& path) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+    if (!file) fail(TINCEPTION_IO_ERROR, path + ": cannot open: " + std::strerror(errno));
+    std::vector<std::uint8_t> bytes;
+    std::uint8_t chunk[1 << 16];
+    for (;;) {
+        const std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get());
+        bytes.insert(bytes.end(), chunk, chunk + n);
+        if (n < sizeof chunk) break;
+    }
+    if (std::ferror(file.get())) fail(TINCEPTION_IO_ERROR, path + ": read failed: " + std::strerror(errno));
+    return bytes;
+}
+
+// Opening the weight file separately first tells "cannot read it" (IO) from "refused" (format).
+void check_readable(const std::string& path) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+    if (!file) fail(TINCEPTION_IO_ERROR, path + ": cannot open the weight file: " + std::strerror(errno));
+}
+
+std::string hex32(std::uint32_t v) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%08x", v);
+    return text;
+}
+
+struct ModelData {
+    ClassifierModel classifier;
+    WeightFile weights;
+};
+
+std::shared_ptr<const ModelData> make_model(ClassifierModel classifier, WeightFile weights, const std::string& name) {
+    if (weights.data_checksum() != classifier.weights_checksum)
+        fail(TINCEPTION_BAD_FORMAT, name + " was trained on weights with checksum " + hex32(classifier.weights_checksum) +
+                                        ", but " + weights.path() + " has " + hex32(weights.data_checksum()));
+    bool has_layer = false;
+    for (const LayerSpec& l : weights.layers()) has_layer = has_layer || l.name == classifier.feature_layer;
+    if (!has_layer)
+        fail(TINCEPTION_BAD_FORMAT, name + " uses layer '" + classifier.feature_layer + "', which " + weights.path() +
+                                        " does not have");
+    return std::make_shared<const ModelData>(ModelData{std::move(classifier), std::move(weights)});
+}
+
+}  // namespace
+
+struct tinception_model {
+    std::shared_ptr<const ModelData> data;
+};
+
+struct tinception_context {
+    std::shared_ptr<const ModelData> data;  // keeps the weights the network views alive
+    std::unique_ptr<Network> network;
+    bool classifies = false;
+    ImageRgb8 rgb;              // the caller's pixels, repacked as tight RGB
+    std::vector<float> input;   // preprocessed, NHWC
+    std::vector<float> features;
+};
+
+namespace {
+
+// The weights from `weights_path`, or from the path the model names when that is NULL or "".
+void load_model(ClassifierModel classifier, const std::string& name, const char* weights_path,
+                tinception_model** out) {
+    const std::string path = weights_path && *weights_path ? weights_path : classifier.weights_path;
+    check_readable(path);
+    WeightFile weights = WeightFile::open(path);
+    auto model = std::make_unique<tinception_model>();
+    model->data = make_model(std::move(classifier), std::move(weights), name);
+    *out = model.release();
+}
+
+std::size_t bytes_per_pixel(tinception_pixel_format format) {
+    switch (format) {
+        case TINCEPTION_RGB8: return 3;
+        case TINCEPTION_BGR8: return 3;
+        case TINCEPTION_RGBA8: return 4;
+    }
+    fail(TINCEPTION_INVALID_ARGUMENT, "pixel format " + std::to_string(int(format)) + " is not one of RGB8, RGBA8, BGR8");
+}
+
+// Checks the buffer description, then copies the pixels into the context as tight RGB.
+void take_pixels(tinception_context* ctx, const std::uint8_t* pixels, int width, int height, std::size_t stride_bytes,
+                 tinception_pixel_format format) {
+    if (!pixels) fail(TINCEPTION_INVALID_ARGUMENT, "pixels is NULL");
+    if (width < 1 || height < 1)
+        fail(TINCEPTION_INVALID_ARGUMENT, "image is " + std::to_string(width) + "x" + std::to_string(height) +
+                                              "; width and height must be at least 1");
+    if (std::int64_t(width) * height > kMaxPixels)
+        fail(TINCEPTION_INVALID_ARGUMENT, "image is " + std::to_string(width) + "x" + std::to_string(height) +
+                                              ", more than the limit of " + std::to_string(kMaxPixels) + " pixels");
+    const std::size_t bpp = bytes_per_pixel(format);
+    const std::size_t row_bytes = std::size_t(width) * bpp;  // < 2^28: width <= kMaxPixels
+    const std::size_t stride = stride_bytes == 0 ? row_bytes : stride_bytes;
+    if (stride < row_bytes)
+        fail(TINCEPTION_INVALID_ARGUMENT, "row stride " + std::to_string(stride) + " bytes is less than " +
+                                              std::to_string(width) + " pixels x " + std::to_string(bpp) + " bytes");
+    const std::size_t rows_before_last = std::size_t(height) - 1;
+    if (rows_before_last != 0 && stride > (SIZE_MAX - row_bytes) / rows_before_last)
+        fail(TINCEPTION_INVALID_ARGUMENT, "row stride " + std::to_string(stride) + " bytes times " +
+                                              std::to_string(height) + " rows overflows the address space");
+    const std::size_t span = stride * rows_before_last + row_bytes;
+    if (reinterpret_cast<std::uintptr_t>(pixels) > UINTPTR_MAX - span)
+        fail(TINCEPTION_INVALID_ARGUMENT, "the pixel buffer would run past the end of the address space");
+
+    ImageRgb8& rgb = ctx->rgb;
+    rgb.width = width;
+    rgb.height = height;
+    rgb.pixels.resize(std::size_t(width) * std::size_t(height) * 3);
+    std::uint8_t* to = rgb.pixels.data();
+    for (int y = 0; y < height; ++y) {
+        const std::uint8_t* from = pixels + std::size_t(y) * stride;
+        if (format == TINCEPTION_RGB8) {
+            std::memcpy(to, from, row_bytes);
+            to += row_bytes;
+            continue;
+        }
+        for (int x = 0; x < width; ++x, from += bpp, to += 3) {
+            const bool bgr = format == TINCEPTION_BGR8;
+            to[0] = from[bgr ? 2 : 0];
+            to[1] = from[1];
+            to[2] = from[bgr ? 0 : 2];
+        }
+    }
+}
+
+// Runs the network on ctx->rgb; the features land in ctx->features.
+void run_network(tinception_context* ctx) {
+    preprocess(ctx->rgb, ctx->data->classifier.preprocessing, ctx->input.data());
+    ctx->network->extract_features(ctx->input.data(), 1, ctx->features.data());
+}
+
+void write_scores(const tinception_context* ctx, float* scores) {
+    const std::vector<float> p = ctx->data->classifier.predict(ctx->features.data());
+    std::memcpy(scores, p.data(), p.size() * sizeof(float));
+}
+
+// Everything a classify call can refuse before any work is done.
+void check_classify(const tinception_context* ctx, const float* scores, std::size_t scores_count) {
+    if (!ctx) fail(TINCEPTION_INVALID_ARGUMENT, "context is NULL");
+    if (!ctx->classifies)
+        fail(TINCEPTION_UNSUPPORTED, "this context gives features of layer '" + ctx->network->output_layer() +
+                                         "', but the classifier was trained on '" +
+                                         ctx->data->classifier.feature_layer +
+                                         "'; classify with a context from tinception_context_create");
+    if (!scores) fail(TINCEPTION_INVALID_ARGUMENT, "scores is NULL");
+    const std::size_t labels = ctx->data->classifier.labels.size();
+    if (scores_count < labels)
+        fail(TINCEPTION_INVALID_ARGUMENT, "scores has room for " + std::to_string(scores_count) +
+                                              " values, the model has " + std::to_string(labels) + " labels");
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* tinception_version(void) { return build_info::version; }
+
+const char* tinception_status_name(tinception_status status) {
+    switch (status) {
+        case TINCEPTION_OK: return "ok";
+        case TINCEPTION_INVALID_ARGUMENT: return "invalid argument";
+        case TINCEPTION_IO_ERROR: return "input/output error";
+        case TINCEPTION_BAD_FORMAT: return "bad format";
+        case TINCEPTION_OUT_OF_MEMORY: return "out of memory";
+        case TINCEPTION_UNSUPPORTED: return "unsupported";
+        case TINCEPTION_INTERNAL_ERROR: return "internal error";
+    }
+    return "unknown status";
+}
+
+const char* tinception_last_error(void) { return t_last_error.c_str(); }
+
+tinception_status tinception_model_load(const char* model_path, const char* weights_path, tinception_model** out_model) {
+    if (out_model) *out_model = nullptr;
+    return guarded(TINCEPTION_BAD_FORMAT, [&] {
+        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
+        if (!model_path || !*model_path) fail(TINCEPTION_INVALID_ARGUMENT, "model_path is NULL or empty");
+        const std::vector<std::uint8_t> bytes = read_whole_file(model_path);
+        ClassifierModel m = parse_classifier_model(bytes.data(), bytes.size(), model_path);
+        load_model(std::move(m), model_path, weights_path, out_model);
+    });
+}
+
+tinception_status tinception_model_load_from_memory(const void* model_bytes, size_t model_size,
+                                                    const char* weights_path, tinception_model** out_model) {
+    if (out_model) *out_model = nullptr;
+    return guarded(TINCEPTION_BAD_FORMAT, [&] {
+        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
+        if (!model_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "model_bytes is NULL");
+        ClassifierModel m =
+            parse_classifier_model(static_cast<const std::uint8_t*>(model_bytes), model_size, "model in memory");
+        load_model(std::move(m), "model in memory", weights_path, out_model);
+    });
+}
+
+tinception_status tinception_model_load_from_memory_with_weights(const void* model_bytes, size_t model_size,
+                                                                 const void* weight_bytes, size_t weight_size,
+                                                                 tinception_model** out_model) {
+    if (out_model) *out_model = nullptr;
+    return guarded(TINCEPTION_BAD_FORMAT, [&] {
+        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
+        if (!model_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "model_bytes is NULL");
+        if (!weight_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "weight_bytes is NULL");
+        ClassifierModel m =
+            parse_classifier_model(static_cast<const std::uint8_t*>(model_bytes), model_size, "model in memory");
+        WeightFile weights = WeightFile::from_memory(weight_bytes, weight_size, "weights in memory");
+        auto model = std::make_unique<tinception_model>();
+        model->data = make_model(std::move(m), std::move(weights), "model in memory");
+        *out_model = model.release();
+    });
+}
+
+void tinception_model_destroy(tinception_model* model) { delete model; }
+
+size_t tinception_model_label_count(const tinception_model* model) {
+    return model ? model->data->classifier.labels.size() : 0;
+}
+
+const char* tinception_model_label(const tinception_model* model, size_t index) {
+    if (!model || index >= model->data->classifier.labels.size()) return nullptr;
+    return model->data->classifier.labels[index].c_str();
+}
+
+const char* tinception_model_feature_layer(const tinception_model* model) {
+    return model ? model->data->classifier.feature_layer.c_str() : nullptr;
+}
+
+size_t tinception_model_feature_size(const tinception_model* model) {
+    return model ? std::size_t(model->data->classifier.feature_size) : 0;
+}
+
+tinception_status tinception_context_create_for_layer(const tinception_model* model, const char* layer,
+                                                      tinception_context** out_context) {
+    if (out_context) *out_context = nullptr;
+    return guarded(TINCEPTION_BAD_FORMAT, [&] {
+        if (!out_context) fail(TINCEPTION_INVALID_ARGUMENT, "out_context is NULL");
+        if (!model) fail(TINCEPTION_INVALID_ARGUMENT, "model is NULL");
+        if (!layer || !*layer) fail(TINCEPTION_INVALID_ARGUMENT, "layer is NULL or empty");
+        const ModelData& data = *model->data;
+        bool known = false;
+        for (const LayerSpec& l : data.weights.layers()) known = known || l.name == layer;
+        if (!known)
+            fail(TINCEPTION_INVALID_ARGUMENT, std::string("layer '") + layer + "' is not in " + data.weights.path());
+
+        auto ctx = std::make_unique<tinception_context>();
+        ctx->data = model->data;
+        ctx->network = std::make_unique<Network>(data.weights, layer, active_kernels());
+        const ActivationShape in = ctx->network->input_shape();
+        const Preprocessing& p = data.classifier.preprocessing;
+        if (in.h != p.size || in.w != p.size || in.c != 3)
+            fail(TINCEPTION_BAD_FORMAT, data.weights.path() + ": input layer is " + std::to_string(in.h) + "x" +
+                                            std::to_string(in.w) + "x" + std::to_string(in.c) + ", the model expects " +
+                                            std::to_string(p.size) + "x" + std::to_string(p.size) + "x3");
+        ctx->classifies = ctx->network->output_layer() == data.classifier.feature_layer;
+        if (ctx->classifies && ctx->network->feature_size() != data.classifier.feature_size)
+            fail(TINCEPTION_BAD_FORMAT, "the model expects " + std::to_string(data.classifier.feature_size) +
+                                            " features from layer '" + data.classifier.feature_layer +
+                                            "', the network gives " + std::to_string(ctx->network->feature_size()));
+        ctx->input.resize(std::size_t(p.size) * std::size_t(p.size) * 3);
+        ctx->features.resize(std::size_t(ctx->network->feature_size()));
+        *out_context = ctx.release();
+    });
+}
+
+tinception_status tinception_context_create(const tinception_model* model, tinception_context** out_context) {
+    if (!model) {
+        if (out_context) *out_context = nullptr;
+        return record(TINCEPTION_INVALID_ARGUMENT, "model is NULL");
+    }
+    return tinception_context_create_for_layer(model, model->data->classifier.feature_layer.c_str(), out_context);
+}
+
+void tinception_context_destroy(tinception_context* context) { delete context; }
+
+const char* tinception_context_layer(const tinception_context* context) {
+    return context ? context->network->output_layer().c_str() : nullptr;
+}
+
+size_t tinception_context_feature_size(const tinception_context* context) {
+    return context ? context->features.size() : 0;
+}
+
+tinception_status tinception_classify(tinception_context* context, const uint8_t* pixels, int width, int height,
+                                      size_t stride_bytes, tinception_pixel_format format, float* scores,
+                                      size_t scores_count) {
+    return guarded(TINCEPTION_INVALID_ARGUMENT, [&] {
+        check_classify(context, scores, scores_count);
+        take_pixels(context, pixels, width, height, stride_bytes, format);
+        run_network(context);
+        write_scores(context, scores);
+    });
+}
+
+tinception_status tinception_features(tinception_context* context, const uint8_t* pixels, int width, int height,
+                                      size_t stride_bytes, tinception_pixel_format format, float* features,
+                                      size_t features_count) {
+    return guarded(TINCEPTION_INVALID_ARGUMENT, [&] {
+        if (!context) fail(TINCEPTION_INVALID_ARGUMENT, "context is NULL");
+        if (!features) fail(TINCEPTION_INVALID_ARGUMENT, "features is NULL");
+        if (features_count < context->features.size())
+            fail(TINCEPTION_INVALID_ARGUMENT, "features has room for " + std::to_string(features_count) +
+                                                  " values, layer '" + context->network->output_layer() + "' gives " +
+                                                  std::to_string(context->features.size()));
+        take_pixels(context, pixels, width, height, stride_bytes, format);
+        run_network(context);
+        std::memcpy(features, context->features.data(), context->features.size() * sizeof(float));
+    });
+}
+
+tinception_status tinception_classify_file(tinception_context* context, const char* image_path, float* scores,
+                                           size_t scores_count) {
+    return guarded(TINCEPTION_BAD_FORMAT, [&] {
+        check_classify(context, scores, scores_count);
+        if (!image_path || !*image_path) fail(TINCEPTION_INVALID_ARGUMENT, "image_path is NULL or empty");
+#ifdef TINCEPTION_HAVE_IMAGE_IO
+        const std::vector<std::uint8_t> bytes = read_whole_file(image_path);
+        context->rgb = decode_image(bytes.data(), bytes.size(), image_path);
+        run_network(context);
+        write_scores(context, scores);
+#else
+        fail(TINCEPTION_UNSUPPORTED, std::string(image_path) +
+                                         ": this build of tinception cannot decode image files (-Dimage_io=disabled); "
+                                         "decode it yourself and call tinception_classify");
+#endif
+    });
+}
+
+size_t tinception_top_index(const float* scores, size_t count) {
+    if (!scores) return 0;
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < count; ++i)
+        if (scores[i] > scores[best]) best = i;
+    return best;
+}
+
+}  // extern "C"

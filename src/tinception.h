@@ -1,0 +1,143 @@
+/* tinception's embeddable C API: load a classifier trained with `tinception train`, then
+ * classify pixel buffers or take their Inception v3 features. No exceptions, no globals the
+ * caller must set up; every failure is a status code plus a message.
+ *
+ * Objects
+ *   tinception_model    the trained classifier (labels, softmax head) and the Inception v3
+ *                       weights it was trained on. Immutable after loading: one model may be
+ *                       used from any number of threads at once.
+ *   tinception_context  what one classification needs besides the model: the network, its
+ *                       packed weights and activation scratch (a few hundred MB). A context is
+ *                       used by one thread at a time; give each thread its own. A context keeps
+ *                       its model alive, so the model may be destroyed before its contexts.
+ *
+ * Errors
+ *   Every function returning tinception_status returns TINCEPTION_OK (0) on success. On
+ *   failure it also stores a one-sentence message for the calling thread, read with
+ *   tinception_last_error(); it stays valid until the next failing call on that thread.
+ *   Output arguments are left untouched on failure (an output handle is set to NULL).
+ *
+ * Pixels
+ *   A pixel buffer is height rows of width pixels, top row first. Rows start stride_bytes
+ *   apart (stride_bytes >= width * bytes per pixel; 0 means exactly width * bytes per pixel,
+ *   no padding). Only the first width * bytes-per-pixel bytes of a row are read, and the last
+ *   row need not be padded. Alpha is ignored. Any size up to 50,000,000 pixels is accepted;
+ *   images are resized (bilinear) to the network's 299x299 input.
+ */
+#ifndef TINCEPTION_H
+#define TINCEPTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tinception_status {
+    TINCEPTION_OK = 0,
+    TINCEPTION_INVALID_ARGUMENT = 1, /* NULL pointer, bad size, stride, format or buffer length */
+    TINCEPTION_IO_ERROR = 2,         /* a file could not be opened or read */
+    TINCEPTION_BAD_FORMAT = 3,       /* a model or weight file was refused (corrupt, mismatched) */
+    TINCEPTION_OUT_OF_MEMORY = 4,
+    TINCEPTION_UNSUPPORTED = 5,      /* not in this build (e.g. image files without image_io),
+                                        or not possible with this context (classify on a
+                                        context made for another layer) */
+    TINCEPTION_INTERNAL_ERROR = 6
+} tinception_status;
+
+typedef enum tinception_pixel_format {
+    TINCEPTION_RGB8 = 0,  /* 3 bytes a pixel: R, G, B */
+    TINCEPTION_RGBA8 = 1, /* 4 bytes a pixel: R, G, B, A (A ignored) */
+    TINCEPTION_BGR8 = 2   /* 3 bytes a pixel: B, G, R (OpenCV's default) */
+} tinception_pixel_format;
+
+typedef struct tinception_model tinception_model;
+typedef struct tinception_context tinception_context;
+
+/* Library version, e.g. "0.1.0". */
+const char* tinception_version(void);
+
+/* A fixed English name for a status ("invalid argument", ...); never NULL. */
+const char* tinception_status_name(tinception_status status);
+
+/* The calling thread's message for its last failed call; "" when none. Never NULL. */
+const char* tinception_last_error(void);
+
+/* Loads a model file (.tcm) and the weight file (.tcw) it was trained on. weights_path NULL
+ * or "" uses the path stored in the model. The weights must have the checksum the model was
+ * trained with. On success *out_model is a new model; destroy it with tinception_model_destroy. */
+tinception_status tinception_model_load(const char* model_path, const char* weights_path,
+                                        tinception_model** out_model);
+
+/* As tinception_model_load, with the model file's bytes in memory (copied; the buffer may be
+ * freed after the call). The weights come from weights_path, or the path stored in the model
+ * when it is NULL or "". */
+tinception_status tinception_model_load_from_memory(const void* model_bytes, size_t model_size,
+                                                    const char* weights_path,
+                                                    tinception_model** out_model);
+
+/* Both files from memory. The weight bytes are copied into an aligned buffer the model owns,
+ * so the caller may free them after the call. */
+tinception_status tinception_model_load_from_memory_with_weights(const void* model_bytes, size_t model_size,
+                                                                 const void* weight_bytes, size_t weight_size,
+                                                                 tinception_model** out_model);
+
+/* NULL is ignored. Contexts made from the model stay usable. */
+void tinception_model_destroy(tinception_model* model);
+
+/* Number of labels (>= 2); 0 for NULL. */
+size_t tinception_model_label_count(const tinception_model* model);
+
+/* Label `index` in the model's order (the order of tinception_classify's scores), UTF-8,
+ * valid while the model or any of its contexts lives; NULL when model is NULL or index is
+ * out of range. */
+const char* tinception_model_label(const tinception_model* model, size_t index);
+
+/* The layer the classifier was trained on ("mixed5" by default) and its feature count (768
+ * for mixed5); NULL / 0 for NULL. */
+const char* tinception_model_feature_layer(const tinception_model* model);
+size_t tinception_model_feature_size(const tinception_model* model);
+
+/* A context that classifies and gives features of the model's feature layer. */
+tinception_status tinception_context_create(const tinception_model* model, tinception_context** out_context);
+
+/* A context whose features come from another Inception v3 layer, e.g. "mixed10" (2048
+ * features, the last pooled layer) or "mixed7". Such a context classifies only when `layer`
+ * is the model's feature layer; otherwise tinception_classify returns TINCEPTION_UNSUPPORTED.
+ * An unknown layer name gives TINCEPTION_INVALID_ARGUMENT. */
+tinception_status tinception_context_create_for_layer(const tinception_model* model, const char* layer,
+                                                      tinception_context** out_context);
+
+/* NULL is ignored. */
+void tinception_context_destroy(tinception_context* context);
+
+/* The context's layer and its feature count; NULL / 0 for NULL. */
+const char* tinception_context_layer(const tinception_context* context);
+size_t tinception_context_feature_size(const tinception_context* context);
+
+/* Writes one probability per label, in label order, into scores[0 .. label count). scores_count
+ * must be at least the label count (extra entries are left alone). */
+tinception_status tinception_classify(tinception_context* context, const uint8_t* pixels, int width, int height,
+                                      size_t stride_bytes, tinception_pixel_format format, float* scores,
+                                      size_t scores_count);
+
+/* Writes the context layer's features, global-average-pooled, into features[0 .. feature
+ * size); features_count must be at least tinception_context_feature_size(context). */
+tinception_status tinception_features(tinception_context* context, const uint8_t* pixels, int width, int height,
+                                      size_t stride_bytes, tinception_pixel_format format, float* features,
+                                      size_t features_count);
+
+/* tinception_classify on an image file (JPEG, PNG, BMP, GIF). Returns TINCEPTION_UNSUPPORTED
+ * in a build made with -Dimage_io=disabled. */
+tinception_status tinception_classify_file(tinception_context* context, const char* image_path, float* scores,
+                                           size_t scores_count);
+
+/* Index of the highest score (the first on ties); 0 when count is 0 or scores is NULL. */
+size_t tinception_top_index(const float* scores, size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINCEPTION_H */
