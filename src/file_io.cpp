@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -35,7 +37,48 @@ private:
     int fd_;
 };
 
+// Temp-file slots the signal handler reads. A slot is free (0), being filled (1) or holds a
+// path to remove (2); the handler only touches slots in state 2 and only calls unlink(2),
+// which is async-signal-safe.
+constexpr int kTempSlots = 64;
+constexpr std::size_t kTempPathMax = 4096;
+struct TempSlot {
+    std::atomic<int> state{0};
+    char path[kTempPathMax];
+};
+TempSlot g_temp_slots[kTempSlots];
+
+extern "C" void remove_temp_files_and_reraise(int sig) {
+    for (TempSlot& slot : g_temp_slots)
+        if (slot.state.load() == 2) ::unlink(slot.path);
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
 }  // namespace
+
+TempFileGuard::TempFileGuard(const std::string& path) {
+    if (path.size() >= kTempPathMax) return;
+    for (int i = 0; i < kTempSlots; ++i) {
+        int expected = 0;
+        if (!g_temp_slots[i].state.compare_exchange_strong(expected, 1)) continue;
+        std::memcpy(g_temp_slots[i].path, path.c_str(), path.size() + 1);
+        g_temp_slots[i].state.store(2);
+        slot_ = i;
+        return;
+    }
+}
+
+TempFileGuard::~TempFileGuard() {
+    if (slot_ >= 0) g_temp_slots[slot_].state.store(0);
+}
+
+void install_temp_file_cleanup_on_signals() {
+    struct sigaction action {};
+    action.sa_handler = remove_temp_files_and_reraise;
+    sigemptyset(&action.sa_mask);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
+}
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -60,6 +103,7 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
 
 void write_file_atomically(const std::string& path, const void* data, std::size_t size) {
     const std::string temp = path + ".tmp." + std::to_string(::getpid());
+    const TempFileGuard guard(temp);
     FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) throw Error(temp + ": cannot create: " + errno_text());
     const auto* bytes = static_cast<const std::uint8_t*>(data);

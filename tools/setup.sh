@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev                       # JSON parser for the weight converter
   openssl                                  # checks the weight package's sha512
   libonnx-testdata                         # ONNX node tests: our kernels' conformance suite
+  libjpeg-dev                              # tests write grayscale, CMYK, progressive and Exif JPEGs
 )
 
 missing=()

@@ -36,6 +36,7 @@ std::string classified_file_name(const std::string& label, float score, const st
 std::string write_new_file(const std::string& directory, const std::string& file_name,
                            const std::vector<std::uint8_t>& bytes) {
     const std::string temp = directory + "/.tinception-partial-" + std::to_string(::getpid());
+    const TempFileGuard guard(temp);  // removed by SIGINT/SIGTERM until linked and unlinked
     write_file_atomically(temp, bytes.data(), bytes.size());
     const auto [stem, ext] = split_extension(file_name);
     for (int n = 1; n < 100000; ++n) {

@@ -69,10 +69,26 @@ int run_guess_dir(int argc, char** argv) {
     Classifier classifier(positional[0], args["weights"].as<std::string>());
 
     std::vector<std::string> paths;
+    std::size_t unreadable = 0;
     for (const fs::directory_entry& e : fs::directory_iterator(in_dir, ec)) {
         const std::string name = e.path().filename().string();
         if (name.empty() || name[0] == '.') continue;
-        if (!e.is_regular_file(ec)) continue;
+        // Its own error code: a broken entry (a symlink loop, say) is skipped, not a listing failure.
+        std::error_code entry_ec;
+        const fs::file_status status = e.status(entry_ec);
+        if (entry_ec) {
+            std::fprintf(stderr, "warning: %s: skipped, cannot read: %s\n", e.path().c_str(), entry_ec.message().c_str());
+            ++unreadable;
+            continue;
+        }
+        if (fs::is_directory(status)) {
+            std::fprintf(stderr, "warning: %s: skipped, a sub-folder (guess-dir does not recurse)\n", e.path().c_str());
+            continue;
+        }
+        if (!fs::is_regular_file(status)) {
+            std::fprintf(stderr, "warning: %s: skipped, not a regular file\n", e.path().c_str());
+            continue;
+        }
         if (!has_image_extension(name)) {
             std::fprintf(stderr, "warning: %s: skipped, not an image file\n", e.path().c_str());
             continue;
@@ -83,7 +99,7 @@ int run_guess_dir(int argc, char** argv) {
     std::sort(paths.begin(), paths.end());
 
     std::string csv = "file,label,score,output\n";
-    std::size_t classified = 0, failed = 0;
+    std::size_t classified = 0, failed = unreadable;
     Progress progress("classifying", paths.size(), "images");
     for (std::size_t first = 0; first < paths.size(); first += kBatch) {
         std::vector<Entry> batch;

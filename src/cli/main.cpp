@@ -8,6 +8,7 @@
 #include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "error.hpp"
+#include "file_io.hpp"
 #include "kernel_dispatch.hpp"
 
 namespace {
@@ -47,6 +48,9 @@ void print_usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Ctrl-C or a kill mid-write removes the temp file being written (the final names are
+    // only ever created complete, by rename or link).
+    tinception::install_temp_file_cleanup_on_signals();
     if (argc < 2) {
         print_usage(std::cerr);
         return kExitBadInput;

@@ -31,6 +31,38 @@ bool jpeg_has_end_marker(const std::uint8_t* data, std::size_t size) {
     return false;
 }
 
+// Turns the stored pixels upright as the Exif Orientation tag asks (1: as stored, 2: mirrored,
+// 3: rotated 180, 4: flipped, 5: transposed, 6: rotated 90 clockwise, 7: transversed,
+// 8: rotated 90 counter-clockwise). Output pixel (x, y) reads stored pixel (sx, sy).
+ImageRgb8 apply_orientation(ImageRgb8 in, int orientation) {
+    if (orientation <= 1 || orientation > 8) return in;
+    const int w = in.width, h = in.height;
+    const bool swaps = orientation >= 5;
+    ImageRgb8 out;
+    out.width = swaps ? h : w;
+    out.height = swaps ? w : h;
+    out.pixels.resize(in.pixels.size());
+    for (int y = 0; y < out.height; ++y)
+        for (int x = 0; x < out.width; ++x) {
+            int sx = x, sy = y;
+            switch (orientation) {
+                case 2: sx = w - 1 - x; break;
+                case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+                case 4: sy = h - 1 - y; break;
+                case 5: sx = y; sy = x; break;
+                case 6: sx = y; sy = h - 1 - x; break;
+                case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+                case 8: sx = w - 1 - y; sy = x; break;
+            }
+            const std::uint8_t* src = &in.pixels[(std::size_t(sy) * w + sx) * 3];
+            std::uint8_t* dst = &out.pixels[(std::size_t(y) * out.width + x) * 3];
+            dst[0] = src[0];
+            dst[1] = src[1];
+            dst[2] = src[2];
+        }
+    return out;
+}
+
 }  // namespace
 
 ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
@@ -39,15 +71,23 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
     if (size > std::size_t(INT32_MAX)) throw Error(name + ": file is too large to be an image");
     // Our own header read first: stb_image refuses some huge sizes with a vaguer reason.
     if (const std::optional<ImageSize> declared = read_image_size(data, size)) {
-        if (declared->width * declared->height > limits.max_pixels)
+        // Divided, not multiplied: two 32-bit header fields can overflow a 64-bit product.
+        if (declared->width > 0 && declared->height > limits.max_pixels / declared->width)
             throw Error(name + ": image is " + std::to_string(declared->width) + "x" +
                         std::to_string(declared->height) + " pixels, over the limit of " +
                         std::to_string(limits.max_pixels));
     }
+    // Before any stb_image call: its header parsing already builds the Huffman tables.
+    if (const std::string problem = jpeg_structure_problem(data, size); !problem.empty())
+        throw Error(name + ": JPEG is damaged: " + problem);
     int width = 0, height = 0, channels = 0;
-    if (!stbi_info_from_memory(data, int(size), &width, &height, &channels))
+    if (!stbi_info_from_memory(data, int(size), &width, &height, &channels)) {
+        // A JPEG start cut off before its frame header: say so rather than "unknown image type".
+        if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8 && !read_image_size(data, size))
+            throw Error(name + ": JPEG is truncated or damaged before its frame header");
         throw Error(name + ": not a supported image (JPEG, PNG, BMP or GIF): " +
                     stbi_failure_reason());
+    }
     if (width <= 0 || height <= 0) throw Error(name + ": image has no pixels");
     const std::int64_t pixels = std::int64_t(width) * height;
     if (pixels > limits.max_pixels)
@@ -68,12 +108,22 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
     image.width = width;
     image.height = height;
     image.pixels.assign(decoded.get(), decoded.get() + std::size_t(pixels) * 3);
+    if (is_jpeg(data, size)) return apply_orientation(std::move(image), read_jpeg_exif_orientation(data, size));
     return image;
 }
 
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits) {
     const std::vector<std::uint8_t> bytes = read_file_bytes(path);
     return decode_image(bytes.data(), bytes.size(), path, limits);
+}
+
+bool has_image_extension(const std::string& path) {
+    const std::size_t dot = path.rfind('.');
+    if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
+    std::string ext = path.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char ch) { return char(std::tolower(ch)); });
+    return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "gif";
 }
 
 }  // namespace tinception

@@ -1,4 +1,4 @@
-// Header parsing for the four formats we decode; only sizes, nothing else.
+// Header parsing for the four formats we decode: sizes, and a JPEG's Exif orientation.
 #include "image/image_header.hpp"
 
 #include <cstdlib>
@@ -32,7 +32,93 @@ std::optional<ImageSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
     return std::nullopt;
 }
 
+// Orientation from one APP1 payload: "Exif\0\0", a TIFF header (II or MM), IFD0 entries of
+// 12 bytes each (tag, type, count, value); tag 0x0112 is a SHORT stored in the value field.
+int exif_orientation(const std::uint8_t* p, std::size_t n) {
+    if (n < 14 || p[0] != 'E' || p[1] != 'x' || p[2] != 'i' || p[3] != 'f' || p[4] != 0 || p[5] != 0) return 1;
+    const std::uint8_t* tiff = p + 6;
+    const std::size_t tiff_size = n - 6;
+    const bool little = tiff[0] == 'I' && tiff[1] == 'I';
+    if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
+    const auto u16 = [little](const std::uint8_t* q) { return little ? le16(q) : be16(q); };
+    const auto u32 = [little](const std::uint8_t* q) {
+        return little ? std::uint32_t(le16(q + 2) << 16 | le16(q)) : be32(q);
+    };
+    if (u16(tiff + 2) != 42) return 1;
+    const std::size_t ifd = u32(tiff + 4);
+    if (ifd > tiff_size || tiff_size - ifd < 2) return 1;
+    const std::size_t count = u16(tiff + ifd);
+    for (std::size_t k = 0; k < count; ++k) {
+        const std::size_t entry = ifd + 2 + 12 * k;
+        if (entry > tiff_size || tiff_size - entry < 12) return 1;
+        if (u16(tiff + entry) != 0x0112) continue;
+        if (u16(tiff + entry + 2) != 3) return 1;  // not a SHORT
+        const std::uint32_t value = u16(tiff + entry + 8);
+        return value >= 1 && value <= 8 ? int(value) : 1;
+    }
+    return 1;
+}
+
+// One DHT segment's payload: tables of class/id, 16 code counts, then that many symbols.
+std::string dht_problem(const std::uint8_t* p, std::size_t n) {
+    std::size_t i = 0;
+    while (i < n) {
+        if (n - i < 17) return "a Huffman table is cut short";
+        if ((p[i] >> 4) > 1 || (p[i] & 15) > 3) return "a Huffman table has an invalid class or id";
+        std::size_t codes = 0;
+        for (int k = 1; k <= 16; ++k) codes += p[i + std::size_t(k)];
+        if (codes > 256) return "a Huffman table declares " + std::to_string(codes) + " codes (at most 256)";
+        if (n - i - 17 < codes) return "a Huffman table is cut short";
+        i += 17 + codes;
+    }
+    return "";
+}
+
 }  // namespace
+
+std::string jpeg_structure_problem(const std::uint8_t* d, std::size_t n) {
+    if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return "";
+    std::size_t i = 2;
+    while (i + 4 <= n) {
+        if (d[i] != 0xFF) return "";  // not at a marker: stb_image reports its own error
+        const std::uint8_t marker = d[i + 1];
+        if (marker == 0xFF) { ++i; continue; }
+        if (marker == 0xD9) return "";
+        if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) { i += 2; continue; }
+        const std::size_t length = be16(d + i + 2);
+        if (length < 2 || i + 2 + length > n) return "";
+        if (marker == 0xC4) {
+            std::string problem = dht_problem(d + i + 4, length - 2);
+            if (!problem.empty()) return problem;
+        }
+        i += 2 + length;
+        if (marker == 0xDA) {
+            // Entropy-coded data: skip to the next marker that is not a stuffed 0xFF00 or a restart.
+            while (i + 1 < n && !(d[i] == 0xFF && d[i + 1] != 0x00 && !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7))) ++i;
+        }
+    }
+    return "";
+}
+
+int read_jpeg_exif_orientation(const std::uint8_t* d, std::size_t n) {
+    if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return 1;
+    std::size_t i = 2;
+    while (i + 4 <= n) {
+        if (d[i] != 0xFF) return 1;
+        const std::uint8_t marker = d[i + 1];
+        if (marker == 0xFF) { ++i; continue; }
+        if (marker == 0xDA || marker == 0xD9) return 1;  // start of scan: no more headers
+        if (marker >= 0xD0 && marker <= 0xD7) { i += 2; continue; }
+        const std::size_t length = be16(d + i + 2);
+        if (length < 2 || i + 2 + length > n) return 1;
+        if (marker == 0xE1) {
+            const int orientation = exif_orientation(d + i + 4, length - 2);
+            if (orientation != 1) return orientation;
+        }
+        i += 2 + length;
+    }
+    return 1;
+}
 
 std::optional<ImageSize> read_image_size(const std::uint8_t* d, std::size_t n) {
     if (n >= 24 && d[0] == 0x89 && d[1] == 'P' && d[2] == 'N' && d[3] == 'G')
