@@ -389,6 +389,23 @@ TEST_CASE("decode_image: fuzz finding, a Huffman table with over 256 codes is re
     for (std::size_t k = 0; k < 16; ++k) jpg[dht + 5 + k] = 17;  // 16 lengths x 17 codes = 272
     CHECK_THROWS_WITH_AS(decode_image(jpg.data(), jpg.size(), "dht.jpg"),
                          doctest::Contains("dht.jpg: JPEG is damaged: a Huffman table declares 272 codes"), Error);
+    // Its second form: junk bytes before the table's marker, which stb_image skips over.
+    jpg.insert(jpg.begin() + long(dht), {'j', 'u', 'n', 'k'});
+    CHECK_THROWS_WITH_AS(decode_image(jpg.data(), jpg.size(), "junk.jpg"),
+                         doctest::Contains("junk.jpg: JPEG is damaged: a Huffman table declares 272 codes"), Error);
+    // And behind fill bytes before the start-of-image marker, which stb_image also accepts.
+    jpg.insert(jpg.begin(), 0xFF);
+    CHECK_THROWS_WITH_AS(decode_image(jpg.data(), jpg.size(), "fill.jpg"),
+                         doctest::Contains("fill.jpg: JPEG is damaged: a Huffman table declares 272 codes"), Error);
+    // And a table whose symbols run past the end of its segment, into the next one.
+    Bytes cut = corpus::jpeg_bytes(16, 16);
+    for (std::size_t i = 2; i + 1 < cut.size(); ++i)
+        if (cut[i] == 0xFF && cut[i + 1] == 0xC4) {
+            cut[i + 3] = std::uint8_t(cut[i + 3] - 1);  // segment one byte shorter than its table
+            break;
+        }
+    CHECK_THROWS_WITH_AS(decode_image(cut.data(), cut.size(), "cut.jpg"),
+                         doctest::Contains("runs past the end of its segment"), Error);
 }
 
 TEST_CASE("guess: each broken file fails with one line naming it and the reason, exit 2") {

@@ -60,15 +60,18 @@ int exif_orientation(const std::uint8_t* p, std::size_t n) {
 }
 
 // One DHT segment's payload: tables of class/id, 16 code counts, then that many symbols.
-std::string dht_problem(const std::uint8_t* p, std::size_t n) {
+// `available` may be less than `length` when the file ends inside the segment; stb_image
+// then reads zeros, so only the counts actually present can overflow its tables.
+std::string dht_problem(const std::uint8_t* p, std::size_t length, std::size_t available) {
     std::size_t i = 0;
-    while (i < n) {
-        if (n - i < 17) return "a Huffman table is cut short";
+    while (i < length) {
+        if (i >= available) return "";
         if ((p[i] >> 4) > 1 || (p[i] & 15) > 3) return "a Huffman table has an invalid class or id";
         std::size_t codes = 0;
-        for (int k = 1; k <= 16; ++k) codes += p[i + std::size_t(k)];
+        for (std::size_t k = 1; k <= 16 && i + k < available; ++k) codes += p[i + k];
         if (codes > 256) return "a Huffman table declares " + std::to_string(codes) + " codes (at most 256)";
-        if (n - i - 17 < codes) return "a Huffman table is cut short";
+        // stb_image keeps reading past the segment's end: a table cut short by it is refused.
+        if (length - i < 17 + codes) return "a Huffman table runs past the end of its segment";
         i += 17 + codes;
     }
     return "";
@@ -76,26 +79,32 @@ std::string dht_problem(const std::uint8_t* p, std::size_t n) {
 
 }  // namespace
 
+// Walks the markers the way stb_image finds them: bytes between segments are skipped up to
+// the next 0xFF, fill bytes are skipped, and after a start-of-scan the entropy-coded data
+// runs to the next marker that is neither a stuffed 0xFF00 nor a restart marker.
 std::string jpeg_structure_problem(const std::uint8_t* d, std::size_t n) {
-    if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return "";
-    std::size_t i = 2;
-    while (i + 4 <= n) {
-        if (d[i] != 0xFF) return "";  // not at a marker: stb_image reports its own error
-        const std::uint8_t marker = d[i + 1];
-        if (marker == 0xFF) { ++i; continue; }
-        if (marker == 0xD9) return "";
-        if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) { i += 2; continue; }
-        const std::size_t length = be16(d + i + 2);
-        if (length < 2 || i + 2 + length > n) return "";
+    // stb_image accepts fill bytes before the start-of-image marker too: FF FF D8.
+    std::size_t i = 0;
+    while (i < n && d[i] == 0xFF) ++i;
+    if (i == 0 || i >= n || d[i] != 0xD8) return "";
+    ++i;
+    while (i < n) {
+        if (d[i] != 0xFF) { ++i; continue; }
+        while (i < n && d[i] == 0xFF) ++i;
+        if (i >= n) break;
+        const std::uint8_t marker = d[i++];
+        if (marker == 0xD9) break;
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;
+        if (n - i < 2) break;
+        const std::size_t length = be16(d + i);
+        if (length < 2) break;
         if (marker == 0xC4) {
-            std::string problem = dht_problem(d + i + 4, length - 2);
+            const std::string problem = dht_problem(d + i + 2, length - 2, n - i - 2);
             if (!problem.empty()) return problem;
         }
-        i += 2 + length;
-        if (marker == 0xDA) {
-            // Entropy-coded data: skip to the next marker that is not a stuffed 0xFF00 or a restart.
+        i += length;
+        if (marker == 0xDA)
             while (i + 1 < n && !(d[i] == 0xFF && d[i + 1] != 0x00 && !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7))) ++i;
-        }
     }
     return "";
 }

@@ -1,10 +1,8 @@
 // libFuzzer target: decode_image on arbitrary bytes must either return an image whose
 // pixel count matches its size or throw tinception::Error; nothing else. stb_image is
-// compiled into this target (its definitions take precedence over the system libstb's)
-// so the fuzzer sees its branches and the sanitizers check its memory accesses.
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb_image.h>
-
+// compiled into this target from stb_image_instrumented.cpp (its definitions take
+// precedence over the system libstb's) so the fuzzer sees its branches and the sanitizers
+// check its memory accesses.
 #include <cstddef>
 #include <cstdint>
 
