@@ -7,6 +7,7 @@
 
 #include "fma_peak.hpp"
 #include "kernel_table.hpp"
+#include "pool2d_simd.hpp"
 #include "reference.hpp"
 
 namespace tinception::kernels {
@@ -232,6 +233,8 @@ const KernelTable* avx2_kernels() {
         t.conv2d_pack = conv2d_pack_avx2;
         t.conv2d_panel_width = kPanelWidth;
         t.fma_peak = fma_peak_avx2;
+        t.maxpool2d = maxpool2d_nhwc_avx2;
+        t.avgpool2d = avgpool2d_nhwc_avx2;
         return t;
     }();
     return &table;

@@ -7,6 +7,7 @@
 
 #include "fma_peak.hpp"
 #include "kernel_table.hpp"
+#include "pool2d_simd.hpp"
 #include "reference.hpp"
 
 namespace tinception::kernels {
@@ -216,6 +217,8 @@ const KernelTable* avx512_kernels() {
         t.conv2d_pack = conv2d_pack_avx512;
         t.conv2d_panel_width = kPanelWidth;
         t.fma_peak = fma_peak_avx512;
+        t.maxpool2d = maxpool2d_nhwc_avx512;
+        t.avgpool2d = avgpool2d_nhwc_avx512;
         return t;
     }();
     return &table;

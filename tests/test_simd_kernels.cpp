@@ -3,6 +3,7 @@
 // Self-contained on purpose: the shared kernel_cases.hpp tests the other ops.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "kernel_dispatch.hpp"
 #include "layers/conv2d_parallel.hpp"
+#include "layers/pool2d_parallel.hpp"
 #include "parallel/thread_pool.hpp"
 
 using namespace tinception;
@@ -268,6 +270,50 @@ TEST_CASE("conv2d_parallel: channel groups on small images, packed and not, matc
             check_close(f, expected, two, conv_tolerance(f.args));
         }
     }
+    set_thread_count(2);
+}
+
+TEST_CASE("pool2d_parallel: Inception's pools, every table, 1 and 2 threads bit-identical") {
+    struct Case { int n, c, h, w, kernel, stride, pad_top, out_h, out_w; bool max; };
+    // 3x3 stride-1 'same' average pools of the mixed blocks (35, 17, 8 pixels; 2048 and an
+    // odd 291 channels) and the 'valid' stride-2 max pools of the stem and reductions.
+    const Case cases[] = {
+        {1, 291, 35, 35, 3, 1, 1, 35, 35, false}, {2, 768, 17, 17, 3, 1, 1, 17, 17, false},
+        {1, 2048, 8, 8, 3, 1, 1, 8, 8, false},    {2, 64, 147, 147, 3, 2, 0, 73, 73, true},
+        {1, 17, 35, 35, 3, 2, 0, 17, 17, true},   {1, 5, 9, 9, 3, 1, 1, 9, 9, true},
+    };
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (const KernelTable* isa : available_kernel_tables())
+        for (const Case& pc : cases) {
+            CAPTURE(isa->isa_name);
+            CAPTURE(pc.c);
+            CAPTURE(pc.h);
+            std::vector<float> input(std::size_t(pc.n) * pc.h * pc.w * pc.c);
+            for (float& v : input) v = dist(rng);
+            kernels::Pool2dArgs a;
+            a.input = input.data();
+            a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c;
+            a.out_h = pc.out_h, a.out_w = pc.out_w;
+            a.kernel_h = a.kernel_w = pc.kernel;
+            a.stride_h = a.stride_w = pc.stride;
+            a.pad_top = a.pad_left = pc.pad_top;
+            const std::size_t out_floats = std::size_t(pc.n) * pc.out_h * pc.out_w * pc.c;
+            std::vector<float> expected(out_floats), one(out_floats), two(out_floats);
+            const auto op = [&](const KernelTable& t) { return pc.max ? t.maxpool2d : t.avgpool2d; };
+            a.output = expected.data();
+            op(kernels::reference_kernels())(a);
+            set_thread_count(1);
+            a.output = one.data();
+            pool2d_parallel(op(*isa), a);
+            set_thread_count(2);
+            a.output = two.data();
+            pool2d_parallel(op(*isa), a);
+            CHECK(one == two);
+            float worst = 0.0f;
+            for (std::size_t i = 0; i < out_floats; ++i) worst = std::max(worst, std::fabs(expected[i] - two[i]));
+            CHECK(worst <= (pc.max ? 0.0f : 4.0f * 9.0f * FLT_EPSILON));
+        }
     set_thread_count(2);
 }
 

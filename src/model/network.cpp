@@ -11,6 +11,7 @@
 #include "conv_geometry.hpp"
 #include "error.hpp"
 #include "layers/conv2d_parallel.hpp"
+#include "layers/pool2d_parallel.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
@@ -399,7 +400,7 @@ void Network::extract_features(const float* input, int n, float* features) {
             a.pad_left = s.pad_left;
             a.in_pixel_stride = stride_of(src);
             a.out_pixel_stride = stride_of(i);
-            (s.op == StepOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d)(a);
+            pool2d_parallel(s.op == StepOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d, a);
             break;
         }
         case StepOp::concat: {
