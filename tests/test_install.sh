@@ -31,7 +31,12 @@ export PKG_CONFIG_PATH="$work/pkgconfig"
 flags=$(pkg-config --cflags --libs --static tinception stb)
 echo "install: cc examples/classify.c $flags"
 case "$flags" in *"$stage"*) ;; *) echo "install: pkg-config flags do not point into $stage"; exit 1;; esac
-cc -std=c99 -Wall -Wextra -Werror "$source_root/examples/classify.c" $flags -o "$work/classify"
+# A sanitizer build's archive needs the sanitizer runtime at link time too.
+sanitize=$(meson introspect "$build" --buildoptions |
+    python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"))')
+extra=()
+[ "$sanitize" = none ] || extra=(-fsanitize="$sanitize")
+cc -std=c99 -Wall -Wextra -Werror "${extra[@]}" "$source_root/examples/classify.c" $flags -o "$work/classify"
 
 # 20 + 20 images: enough to separate these two classes, quick to train.
 for category in darth_vader elsa; do
