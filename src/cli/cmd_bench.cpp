@@ -103,12 +103,17 @@ double median_seconds(Network& net, const std::vector<float>& input, int batch, 
     return median(times);
 }
 
-// Sum over threads of the register-only FMA loop, each thread running it at the same time.
+// Sum over threads of the register-only FMA loop, each thread running it at the same time for
+// `seconds` in four slices and keeping its best slice: on a shared machine a slice the
+// scheduler interrupts reads low, and the peak is what the core can do, not what it got.
 double measured_peak_flops(const kernels::KernelTable& table, int threads, double seconds) {
     if (!table.fma_peak) return 0.0;
     set_thread_count(threads);
     std::vector<double> per_thread(std::size_t(threads), 0.0);
-    parallel_for(threads, [&](int t) { per_thread[std::size_t(t)] = table.fma_peak(seconds); });
+    parallel_for(threads, [&](int t) {
+        for (int slice = 0; slice < 4; ++slice)
+            per_thread[std::size_t(t)] = std::max(per_thread[std::size_t(t)], table.fma_peak(seconds / 4));
+    });
     double total = 0.0;
     for (const double f : per_thread) total += f;
     return total;
@@ -178,7 +183,8 @@ int run_bench(int argc, char** argv) {
                 cpu.model.c_str(), cpu.vendor.c_str(), cpu.family, cpu.logical_cpus, cpu.mhz);
     std::printf("weight file: open (map + all checksums) %.1f ms; network build (weight packing) %.1f ms\n",
                 open_ms, build_ms);
-    std::printf("peak formula: threads x %d FMA pipes x %d fp32 lanes x 2 flops x %.3f GHz = %.1f GFLOP/s per thread\n",
+    std::printf("peak formula: threads x %d FMA pipes x %d fp32 lanes x 2 flops x %.3f GHz ('cpu MHz') = %.1f GFLOP/s per thread\n"
+                "  ('cpu MHz' can be the base clock while the cores boost above it; the measured peak runs at the real clock)\n",
                 pipes, lanes, cpu.mhz * 1e-3, pipes * lanes * 2 * cpu.mhz * 1e-3);
 
     struct Row { int batch, threads; double ms_per_image; };
@@ -188,7 +194,7 @@ int run_bench(int argc, char** argv) {
         const int threads = threads_list[ti];
         measured_peak[ti] = measured_peak_flops(table, threads, 0.2);
         if (measured_peak[ti] > 0.0)
-            std::printf("measured peak: %s register-only FMA loop, 0.2 s on each of %d thread(s): %.1f GFLOP/s\n",
+            std::printf("measured peak: %s register-only FMA loop, best of 4 x 0.05 s on each of %d thread(s) at once: %.1f GFLOP/s\n",
                         table.isa_name, threads, measured_peak[ti] * 1e-9);
         set_thread_count(threads);
         for (const int batch : batches)
