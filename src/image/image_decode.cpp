@@ -117,13 +117,4 @@ ImageRgb8 load_image(const std::string& path, const ImageLimits& limits) {
     return decode_image(bytes.data(), bytes.size(), path, limits);
 }
 
-bool has_image_extension(const std::string& path) {
-    const std::size_t dot = path.rfind('.');
-    if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
-    std::string ext = path.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char ch) { return char(std::tolower(ch)); });
-    return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "gif";
-}
-
 }  // namespace tinception
