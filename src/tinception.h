@@ -43,13 +43,16 @@ typedef enum tinception_status {
     TINCEPTION_UNSUPPORTED = 5,      /* not in this build (e.g. image files without image_io),
                                         or not possible with this context (classify on a
                                         context made for another layer) */
-    TINCEPTION_INTERNAL_ERROR = 6
+    TINCEPTION_INTERNAL_ERROR = 6,
+    TINCEPTION_STATUS_MAX_ENUM = 0x7FFFFFFF /* not a status: makes every int value a valid one */
 } tinception_status;
 
 typedef enum tinception_pixel_format {
     TINCEPTION_RGB8 = 0,  /* 3 bytes a pixel: R, G, B */
     TINCEPTION_RGBA8 = 1, /* 4 bytes a pixel: R, G, B, A (A ignored) */
-    TINCEPTION_BGR8 = 2   /* 3 bytes a pixel: B, G, R (OpenCV's default) */
+    TINCEPTION_BGR8 = 2,  /* 3 bytes a pixel: B, G, R (OpenCV's default) */
+    TINCEPTION_PIXEL_FORMAT_MAX_ENUM = 0x7FFFFFFF /* not a format: lets C++ take any int a C
+                                                     caller passes, then refuse it */
 } tinception_pixel_format;
 
 typedef struct tinception_model tinception_model;

@@ -143,6 +143,7 @@ std::size_t bytes_per_pixel(tinception_pixel_format format) {
         case TINCEPTION_RGB8: return 3;
         case TINCEPTION_BGR8: return 3;
         case TINCEPTION_RGBA8: return 4;
+        case TINCEPTION_PIXEL_FORMAT_MAX_ENUM: break;
     }
     fail(TINCEPTION_INVALID_ARGUMENT, "pixel format " + std::to_string(int(format)) + " is not one of RGB8, RGBA8, BGR8");
 }
@@ -233,6 +234,7 @@ const char* tinception_status_name(tinception_status status) {
         case TINCEPTION_OUT_OF_MEMORY: return "out of memory";
         case TINCEPTION_UNSUPPORTED: return "unsupported";
         case TINCEPTION_INTERNAL_ERROR: return "internal error";
+        case TINCEPTION_STATUS_MAX_ENUM: break;
     }
     return "unknown status";
 }
