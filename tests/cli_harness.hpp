@@ -18,8 +18,8 @@ namespace tinception::testing {
 // A missing input is a failure, never a skip: a suite that quietly runs nothing looks green.
 inline std::string required_env_path(const char* variable) {
     const char* value = std::getenv(variable);
-    REQUIRE_MESSAGE((value && *value), variable << " is not set; run tools/test.sh, which sets it");
-    REQUIRE_MESSAGE(std::filesystem::exists(value), variable << "=" << value << " does not exist; run tools/test.sh");
+    REQUIRE_MESSAGE((value && *value), std::string(variable) << " is not set; run tools/test.sh, which sets it");
+    REQUIRE_MESSAGE(std::filesystem::exists(value), std::string(variable) << "=" << value << " does not exist; run tools/test.sh");
     return value;
 }
 

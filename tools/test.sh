@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 tools/build.sh
 weights/fetch_weights.sh build
 tests/tfjs_reference/install.sh
+export TINCEPTION_SUPERHEROES="$(data/fetch_superheroes.sh)"
 status=0
 meson test -C build --print-errorlogs --num-processes 2 || status=$?
 python3 - build/meson-logs/testlog.json <<'PY' || true
