@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "conv2d_gemm_common.hpp"
 #include "fma_peak.hpp"
 #include "kernel_table.hpp"
 #include "pool2d_simd.hpp"
@@ -23,37 +24,9 @@ constexpr int kPanelWidth = 32;
 constexpr int kChunkK = 256;
 constexpr int kBlockRows = kTileRows * 8;
 
-long reduction_length(const Conv2dArgs& a) { return long(a.in_c) * a.kernel_h * a.kernel_w; }
-long panel_count(const Conv2dArgs& a) { return (a.out_c + kPanelWidth - 1) / kPanelWidth; }
-
-float* alloc_floats(std::size_t count) {
-    const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-    return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
-}
-
-std::size_t conv2d_packed_size_avx512(const Conv2dArgs& a) {
-    return std::size_t(panel_count(a)) * std::size_t(reduction_length(a)) * kPanelWidth *
-           sizeof(float);
-}
-
-// packed[p][k][j] = w[p*32 + j][ic][ky][kx] with k = (ky*kernel_w + kx)*in_c + ic; zero past out_c.
-void conv2d_pack_avx512(const Conv2dArgs& a, void* packed) {
-    float* dst = static_cast<float*>(packed);
-    const long k_len = reduction_length(a);
-    for (long p = 0; p < panel_count(a); ++p)
-        for (int ky = 0; ky < a.kernel_h; ++ky)
-            for (int kx = 0; kx < a.kernel_w; ++kx)
-                for (int ic = 0; ic < a.in_c; ++ic) {
-                    const long k = (long(ky) * a.kernel_w + kx) * a.in_c + ic;
-                    float* row = dst + (p * k_len + k) * kPanelWidth;
-                    for (int j = 0; j < kPanelWidth; ++j) {
-                        const long oc = p * kPanelWidth + j;
-                        row[j] = oc < a.out_c
-                                     ? a.weights[((oc * a.in_c + ic) * a.kernel_h + ky) * a.kernel_w + kx]
-                                     : 0.0f;
-                    }
-                }
-}
+long panel_count(const Conv2dArgs& a) { return panel_count<kPanelWidth>(a); }
+std::size_t conv2d_packed_size_avx512(const Conv2dArgs& a) { return packed_panels_size<kPanelWidth>(a); }
+void conv2d_pack_avx512(const Conv2dArgs& a, void* packed) { pack_panels<kPanelWidth>(a, packed); }
 
 struct TileJob {
     const float* a;   // first pixel row of the tile at this chunk's first k
@@ -116,32 +89,6 @@ constexpr TileFn kTileByRows[kTileRows + 1] = {
     gemm_tile_avx512<13>, gemm_tile_avx512<14>,
 };
 
-// Rows [first, first + rows) of the patch matrix, each K long in (ky, kx, ic) order; taps
-// outside the input (including rows above a negative-or-positive pad_top) are zero.
-void im2col_rows(const Conv2dArgs& a, long in_stride, long first, int rows, float* patches) {
-    const long k_len = reduction_length(a);
-    const long image_pixels = long(a.out_h) * a.out_w;
-    for (int r = 0; r < rows; ++r) {
-        const long m = first + r;
-        const long b = m / image_pixels;
-        const int y = int((m % image_pixels) / a.out_w);
-        const int x = int(m % a.out_w);
-        float* dst = patches + r * k_len;
-        for (int ky = 0; ky < a.kernel_h; ++ky) {
-            const int iy = y * a.stride_h + ky - a.pad_top;
-            for (int kx = 0; kx < a.kernel_w; ++kx, dst += a.in_c) {
-                const int ix = x * a.stride_w + kx - a.pad_left;
-                if (iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w) {
-                    std::memset(dst, 0, sizeof(float) * std::size_t(a.in_c));
-                } else {
-                    const float* src = a.input + ((b * a.in_h + iy) * a.in_w + ix) * in_stride;
-                    std::memcpy(dst, src, sizeof(float) * std::size_t(a.in_c));
-                }
-            }
-        }
-    }
-}
-
 __mmask16 lane_mask(int valid) {
     if (valid >= 16) return 0xFFFF;
     if (valid <= 0) return 0;
@@ -164,9 +111,7 @@ void conv2d_gemm_avx512(const Conv2dArgs& a) {
         conv2d_pack_avx512(a, packed_here);
         packed = packed_here;
     }
-    const bool pointwise = a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 &&
-                           a.stride_w == 1 && a.pad_top == 0 && a.pad_left == 0 &&
-                           a.out_w == a.in_w && (a.n == 1 || a.out_h == a.in_h);
+    const bool pointwise = reads_input_in_place(a);
     float* patches = pointwise ? nullptr : alloc_floats(std::size_t(kBlockRows) * k_len);
 
     for (long m0 = 0; m0 < pixels; m0 += kBlockRows) {

@@ -1,0 +1,87 @@
+// Plain C++ shared by the packed-GEMM convolutions of every ISA: weight packing into panels
+// of output channels, im2col of a block of pixels, and the pointwise test. Everything has
+// internal linkage, so each ISA file compiles its own copy with its own flags and the
+// linker can never hand baseline code a copy built for a wider ISA.
+#pragma once
+#include <cstdlib>
+#include <cstring>
+
+#include "kernel_table.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+// K, the reduction length: (ky, kx, ic) in that order, to follow NHWC.
+inline long reduction_length(const Conv2dArgs& a) { return long(a.in_c) * a.kernel_h * a.kernel_w; }
+
+template <int PanelWidth>
+long panel_count(const Conv2dArgs& a) {
+    return (a.out_c + PanelWidth - 1) / PanelWidth;
+}
+
+inline float* alloc_floats(std::size_t count) {
+    const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+    return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
+}
+
+template <int PanelWidth>
+std::size_t packed_panels_size(const Conv2dArgs& a) {
+    return std::size_t(panel_count<PanelWidth>(a)) * std::size_t(reduction_length(a)) * PanelWidth * sizeof(float);
+}
+
+// packed[p][k][j] = w[p*PanelWidth + j][ic][ky][kx] with k = (ky*kernel_w + kx)*in_c + ic;
+// zero past out_c, so a tile may always load whole panel rows.
+template <int PanelWidth>
+void pack_panels(const Conv2dArgs& a, void* packed) {
+    float* dst = static_cast<float*>(packed);
+    const long k_len = reduction_length(a);
+    for (long p = 0; p < panel_count<PanelWidth>(a); ++p)
+        for (int ky = 0; ky < a.kernel_h; ++ky)
+            for (int kx = 0; kx < a.kernel_w; ++kx)
+                for (int ic = 0; ic < a.in_c; ++ic) {
+                    const long k = (long(ky) * a.kernel_w + kx) * a.in_c + ic;
+                    float* row = dst + (p * k_len + k) * PanelWidth;
+                    for (int j = 0; j < PanelWidth; ++j) {
+                        const long oc = p * PanelWidth + j;
+                        row[j] = oc < a.out_c
+                                     ? a.weights[((oc * a.in_c + ic) * a.kernel_h + ky) * a.kernel_w + kx]
+                                     : 0.0f;
+                    }
+                }
+}
+
+// A 1x1 stride-1 unpadded layer whose pixels are evenly spaced reads its input in place
+// as the A matrix, with no im2col.
+inline bool reads_input_in_place(const Conv2dArgs& a) {
+    return a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_top == 0 &&
+           a.pad_left == 0 && a.out_w == a.in_w && (a.n == 1 || a.out_h == a.in_h);
+}
+
+// Rows [first, first + rows) of the patch matrix, each K long in (ky, kx, ic) order; taps
+// outside the input (including rows above a negative-or-positive pad_top) are zero.
+inline void im2col_rows(const Conv2dArgs& a, long in_stride, long first, int rows, float* patches) {
+    const long k_len = reduction_length(a);
+    const long image_pixels = long(a.out_h) * a.out_w;
+    for (int r = 0; r < rows; ++r) {
+        const long m = first + r;
+        const long b = m / image_pixels;
+        const int y = int((m % image_pixels) / a.out_w);
+        const int x = int(m % a.out_w);
+        float* dst = patches + r * k_len;
+        for (int ky = 0; ky < a.kernel_h; ++ky) {
+            const int iy = y * a.stride_h + ky - a.pad_top;
+            for (int kx = 0; kx < a.kernel_w; ++kx, dst += a.in_c) {
+                const int ix = x * a.stride_w + kx - a.pad_left;
+                if (iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w) {
+                    std::memset(dst, 0, sizeof(float) * std::size_t(a.in_c));
+                } else {
+                    const float* src = a.input + ((b * a.in_h + iy) * a.in_w + ix) * in_stride;
+                    std::memcpy(dst, src, sizeof(float) * std::size_t(a.in_c));
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace tinception::kernels
