@@ -108,6 +108,24 @@ Padding1d axis_geometry(const LayerSpec& spec, int in, int kernel, int stride) {
 
 std::size_t floats_of(const ActivationShape& s) { return std::size_t(s.h) * s.w * s.c; }
 
+// The window geometry convolution and pooling arguments share.
+template <typename WindowArgs, typename StepT>
+void set_window(WindowArgs& a, const StepT& s, const ActivationShape& in, int n, int in_stride, int out_stride) {
+    a.n = n;
+    a.in_h = in.h;
+    a.in_w = in.w;
+    a.out_h = s.shape.h;
+    a.out_w = s.shape.w;
+    a.kernel_h = s.kernel_h;
+    a.kernel_w = s.kernel_w;
+    a.stride_h = s.stride_h;
+    a.stride_w = s.stride_w;
+    a.pad_top = s.pad_top;
+    a.pad_left = s.pad_left;
+    a.in_pixel_stride = in_stride;
+    a.out_pixel_stride = out_stride;
+}
+
 }  // namespace
 
 Network::Network(const WeightFile& weights, const std::string& output_layer,
@@ -357,26 +375,14 @@ void Network::extract_features(const float* input, int n, float* features) {
             break;
         case StepOp::conv2d: {
             kernels::Conv2dArgs a;
+            set_window(a, s, in, n, stride_of(src), stride_of(i));
             a.input = pointer_of(src);
+            a.output = buffer_for(i);
             a.weights = s.weights;
             a.bias = s.bias;
             a.packed = s.packed.get();
-            a.output = buffer_for(i);
-            a.n = n;
-            a.in_h = in.h;
-            a.in_w = in.w;
             a.in_c = in.c;
-            a.out_h = s.shape.h;
-            a.out_w = s.shape.w;
             a.out_c = s.shape.c;
-            a.kernel_h = s.kernel_h;
-            a.kernel_w = s.kernel_w;
-            a.stride_h = s.stride_h;
-            a.stride_w = s.stride_w;
-            a.pad_top = s.pad_top;
-            a.pad_left = s.pad_left;
-            a.in_pixel_stride = stride_of(src);
-            a.out_pixel_stride = stride_of(i);
             a.relu = s.relu;
             conv2d_parallel(table_, a);
             break;
@@ -384,22 +390,10 @@ void Network::extract_features(const float* input, int n, float* features) {
         case StepOp::maxpool2d:
         case StepOp::avgpool2d: {
             kernels::Pool2dArgs a;
+            set_window(a, s, in, n, stride_of(src), stride_of(i));
             a.input = pointer_of(src);
             a.output = buffer_for(i);
-            a.n = n;
-            a.in_h = in.h;
-            a.in_w = in.w;
             a.c = in.c;
-            a.out_h = s.shape.h;
-            a.out_w = s.shape.w;
-            a.kernel_h = s.kernel_h;
-            a.kernel_w = s.kernel_w;
-            a.stride_h = s.stride_h;
-            a.stride_w = s.stride_w;
-            a.pad_top = s.pad_top;
-            a.pad_left = s.pad_left;
-            a.in_pixel_stride = stride_of(src);
-            a.out_pixel_stride = stride_of(i);
             pool2d_parallel(s.op == StepOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d, a);
             break;
         }
