@@ -52,6 +52,8 @@ using Conv2dFn = void (*)(const Conv2dArgs&);
 // Packed-weight support is optional: a table without it leaves both null and reads OIHW.
 using Conv2dPackedSizeFn = std::size_t (*)(const Conv2dArgs&);  // bytes
 using Conv2dPackFn = void (*)(const Conv2dArgs&, void* packed);  // fills conv2d_packed_size bytes
+// Floats from the start of the packed weights to output channel first_channel's panel.
+using Conv2dPackedOffsetFn = std::size_t (*)(const Conv2dArgs&, int first_channel);
 using Pool2dFn = void (*)(const Pool2dArgs&);
 // out[b][c] = mean over the h*w pixels of in[b][.][.][c]
 using GlobalAvgPoolFn = void (*)(const float* input, float* output, int n, int h, int w, int c);
@@ -74,6 +76,10 @@ struct KernelTable {
     // K*W floats from float p*K*W on (K = in_c*kernel_h*kernel_w), so a call on a channel
     // range starting at a multiple of W can be handed packed + first_channel*K. 0: not so.
     int conv2d_panel_width = 0;
+    // Set by a table whose panel length depends on the shape (a Winograd layout holds more
+    // than K floats per channel): packed + conv2d_packed_offset(a, first_channel) replaces
+    // packed + first_channel*K above. Null: first_channel*K.
+    Conv2dPackedOffsetFn conv2d_packed_offset = nullptr;
     Pool2dFn maxpool2d = nullptr;
     Pool2dFn avgpool2d = nullptr;
     GlobalAvgPoolFn global_avgpool = nullptr;

@@ -51,7 +51,8 @@ kernels::Conv2dArgs band_args(const kernels::Conv2dArgs& a, int b, int y0, int r
 
 // The convolution restricted to output channels [c0, c0 + count); c0 is a multiple of
 // kChannelUnit, so packed panels are cut on a panel boundary.
-kernels::Conv2dArgs channel_args(const kernels::Conv2dArgs& a, int c0, int count) {
+kernels::Conv2dArgs channel_args(const kernels::KernelTable& table, const kernels::Conv2dArgs& a, int c0,
+                                 int count) {
     const long k_len = long(a.in_c) * a.kernel_h * a.kernel_w;
     kernels::Conv2dArgs g = a;
     if (!g.out_pixel_stride) g.out_pixel_stride = a.out_c;
@@ -59,7 +60,9 @@ kernels::Conv2dArgs channel_args(const kernels::Conv2dArgs& a, int c0, int count
     g.output = a.output + c0;
     g.weights = a.weights ? a.weights + c0 * k_len : nullptr;
     g.bias = a.bias ? a.bias + c0 : nullptr;
-    g.packed = a.packed ? static_cast<const float*>(a.packed) + c0 * k_len : nullptr;
+    const std::size_t packed_offset =
+        table.conv2d_packed_offset ? table.conv2d_packed_offset(a, c0) : std::size_t(c0) * std::size_t(k_len);
+    g.packed = a.packed ? static_cast<const float*>(a.packed) + packed_offset : nullptr;
     return g;
 }
 
@@ -117,7 +120,7 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
         const int c0 = units * group / cut.groups * kChannelUnit;
         int c1 = units * (group + 1) / cut.groups * kChannelUnit;
         if (c1 > a.out_c) c1 = a.out_c;
-        if (c1 > c0) table.conv2d(channel_args(rows, c0, c1 - c0));
+        if (c1 > c0) table.conv2d(channel_args(table, rows, c0, c1 - c0));
     });
 }
 

@@ -312,6 +312,8 @@ Network::Network(const WeightFile& weights, const std::string& output_layer,
             args.out_c = s.shape.c;
             args.kernel_h = s.kernel_h;
             args.kernel_w = s.kernel_w;
+            args.stride_h = s.stride_h;  // a table may pick its layout by kernel and stride
+            args.stride_w = s.stride_w;
             const std::size_t bytes = (table_.conv2d_packed_size(args) + 63) / 64 * 64;
             s.packed.reset(std::aligned_alloc(64, std::max<std::size_t>(bytes, 64)));
             if (!s.packed) throw std::bad_alloc();

@@ -1,0 +1,214 @@
+// The 3x3 stride-1 convolutions every table takes a fast path for (Winograd on AVX-512)
+// against the reference on awkward shapes: odd sizes, channel counts around the vector and
+// panel widths, 'same' and 'valid', batches, strided input and output, packed and unpacked
+// weights, row bands with negative pad_top and channel groups through conv2d_parallel.
+#include <doctest/doctest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernel_dispatch.hpp"
+#include "layers/conv2d_parallel.hpp"
+#include "parallel/thread_pool.hpp"
+
+using namespace tinception;
+using kernels::Conv2dArgs;
+using kernels::KernelTable;
+
+namespace {
+
+struct Case {
+    int n, in_c, h, w, out_c;
+    bool same, strided, relu;
+};
+
+// small on purpose; each line probes one edge of the tile grid or the channel tails
+const Case kCases[] = {
+    {1, 1, 5, 5, 1, true, false, false},      // one channel each way, odd size
+    {1, 7, 9, 7, 17, true, true, true},       // odd h/w, channels under 8 and over 16, strided
+    {1, 17, 6, 8, 33, false, false, true},    // 'valid', even input, odd output tiles
+    {3, 33, 7, 5, 7, true, true, false},      // batch 3: tiles cross image boundaries
+    {3, 16, 4, 4, 32, false, true, true},     // 2x2 output: one tile per image
+    {1, 3, 3, 3, 5, false, false, false},     // input == kernel: 1x1 output, half a tile
+    {1, 15, 1, 9, 9, true, false, true},      // one row: tiles run past the bottom
+    {2, 300, 5, 6, 40, true, true, true},     // in_c beyond one reduction chunk
+    {1, 19, 17, 17, 65, true, false, true},   // 17x17, one over two panels
+    {1, 64, 35, 35, 96, true, true, true},    // an Inception 35x35 layer, several tile blocks
+};
+
+std::string describe(const Case& c) {
+    std::ostringstream s;
+    s << "n" << c.n << " " << c.h << "x" << c.w << "x" << c.in_c << " -> " << c.out_c
+      << (c.same ? " same" : " valid") << (c.strided ? " strided" : "") << (c.relu ? " relu" : "");
+    return s.str();
+}
+
+constexpr float kSentinel = -4321.0f;
+
+struct Fixture {
+    Conv2dArgs args;
+    std::vector<float> input, weights, bias;
+    long out_offset = 0, out_stride = 0, out_floats = 0;
+
+    Fixture(const Case& c, unsigned seed) {
+        std::mt19937 rng(seed);
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        Conv2dArgs& a = args;
+        a.n = c.n, a.in_c = c.in_c, a.in_h = c.h, a.in_w = c.w, a.out_c = c.out_c;
+        a.kernel_h = a.kernel_w = 3;
+        a.out_h = c.same ? c.h : c.h - 2;
+        a.out_w = c.same ? c.w : c.w - 2;
+        a.pad_top = a.pad_left = c.same ? 1 : 0;
+        const long in_stride = c.strided ? c.in_c + 5 : c.in_c;
+        a.in_pixel_stride = c.strided ? int(in_stride) : 0;
+        input.resize(std::size_t(long(c.n) * c.h * c.w * in_stride + 1));
+        for (float& v : input) v = dist(rng);
+        a.input = input.data() + (c.strided ? 1 : 0);  // misaligned too
+        weights.resize(std::size_t(c.out_c) * c.in_c * 9);
+        for (float& v : weights) v = dist(rng);
+        bias.resize(std::size_t(c.out_c));
+        for (float& v : bias) v = dist(rng);
+        a.weights = weights.data();
+        a.bias = bias.data();
+        a.relu = c.relu;
+        out_offset = c.strided ? 3 : 0;
+        out_stride = c.strided ? c.out_c + 7 : c.out_c;
+        a.out_pixel_stride = c.strided ? int(out_stride) : 0;
+        out_floats = long(c.n) * a.out_h * a.out_w * out_stride + 16;
+    }
+
+    std::vector<float> fresh() const { return std::vector<float>(std::size_t(out_floats), kSentinel); }
+    Conv2dArgs writing_to(std::vector<float>& out, const void* packed = nullptr) const {
+        Conv2dArgs a = args;
+        a.output = out.data() + out_offset;
+        a.packed = packed;
+        return a;
+    }
+};
+
+// A sum of K = 9*in_c products of terms within [-1, 1]; the reference sums in double.
+float tolerance(const Conv2dArgs& a) { return 4.0f * (float(a.in_c) * 9.0f + 1.0f) * FLT_EPSILON + 1e-6f; }
+
+void check_close(const Fixture& f, const std::vector<float>& expected, const std::vector<float>& actual) {
+    const Conv2dArgs& a = f.args;
+    const float tol = tolerance(a);
+    long mismatches = 0, clobbered = 0;
+    std::ostringstream first;
+    for (long i = 0; i < long(actual.size()); ++i) {
+        const long slot = i - f.out_offset;
+        const long pixel = slot / f.out_stride;
+        const long c = slot - pixel * f.out_stride;
+        if (slot < 0 || pixel >= long(a.n) * a.out_h * a.out_w || c >= a.out_c) {
+            if (actual[std::size_t(i)] != kSentinel) ++clobbered;
+            continue;
+        }
+        const float e = expected[std::size_t(i)], v = actual[std::size_t(i)];
+        if (std::fabs(e - v) <= tol * (1.0f + std::fabs(e))) continue;
+        if (mismatches++ < 4) {
+            const long x = pixel % a.out_w, y = pixel / a.out_w % a.out_h, b = pixel / (long(a.out_w) * a.out_h);
+            first << " (n" << b << " c" << c << " y" << y << " x" << x << ": " << e << " vs " << v << ")";
+        }
+    }
+    INFO("first mismatches:" << first.str());
+    CHECK(mismatches == 0);
+    CHECK(clobbered == 0);
+}
+
+std::vector<unsigned char> pack(const KernelTable& t, const Conv2dArgs& a) {
+    std::vector<unsigned char> packed(t.conv2d_packed_size(a) + 64);
+    t.conv2d_pack(a, packed.data() + (64 - reinterpret_cast<std::uintptr_t>(packed.data()) % 64) % 64);
+    return packed;
+}
+
+const void* aligned(const std::vector<unsigned char>& p) {
+    return p.data() + (64 - reinterpret_cast<std::uintptr_t>(p.data()) % 64) % 64;
+}
+
+}  // namespace
+
+TEST_CASE("3x3 stride 1: every table matches the reference, packed and not") {
+    for (const KernelTable* isa : available_kernel_tables())
+        for (const Case& c : kCases) {
+            CAPTURE(isa->isa_name);
+            CAPTURE(describe(c));
+            const Fixture f(c, 4321);
+            std::vector<float> expected = f.fresh(), actual = f.fresh();
+            kernels::reference_kernels().conv2d(f.writing_to(expected));
+            isa->conv2d(f.writing_to(actual));
+            check_close(f, expected, actual);
+            if (isa->conv2d_pack) {
+                const std::vector<unsigned char> packed = pack(*isa, f.args);
+                std::vector<float> with_packed = f.fresh();
+                isa->conv2d(f.writing_to(with_packed, aligned(packed)));
+                CHECK(with_packed == actual);
+            }
+        }
+}
+
+TEST_CASE("3x3 stride 1: row bands of one and two rows, pad_top down to negative") {
+    const Case cases[] = {{1, 9, 11, 9, 20, true, true, true}, {2, 17, 8, 7, 33, false, false, false}};
+    for (const KernelTable* isa : available_kernel_tables())
+        for (const Case& c : cases)
+            for (int band_rows : {1, 2, 3}) {
+                CAPTURE(isa->isa_name);
+                CAPTURE(describe(c));
+                CAPTURE(band_rows);
+                const Fixture f(c, 11);
+                std::vector<float> expected = f.fresh(), actual = f.fresh();
+                kernels::reference_kernels().conv2d(f.writing_to(expected));
+                const Conv2dArgs whole = f.writing_to(actual);
+                const long in_stride = whole.in_pixel_stride ? whole.in_pixel_stride : whole.in_c;
+                const long out_stride = whole.out_pixel_stride ? whole.out_pixel_stride : whole.out_c;
+                for (int b = 0; b < whole.n; ++b)
+                    for (int y0 = 0; y0 < whole.out_h; y0 += band_rows) {
+                        Conv2dArgs band = whole;
+                        band.n = 1;
+                        band.in_pixel_stride = int(in_stride);
+                        band.out_pixel_stride = int(out_stride);
+                        band.input = whole.input + long(b) * whole.in_h * whole.in_w * in_stride;
+                        band.out_h = y0 + band_rows <= whole.out_h ? band_rows : whole.out_h - y0;
+                        band.pad_top = whole.pad_top - y0;
+                        band.output = whole.output + (long(b) * whole.out_h + y0) * whole.out_w * out_stride;
+                        isa->conv2d(band);
+                    }
+                check_close(f, expected, actual);
+            }
+}
+
+TEST_CASE("3x3 stride 1: conv2d_parallel with channel groups and bands, packed, 1 and 2 threads") {
+    // 8x8 and 17x17 are cut by channel group (a partial last panel at out_c 200 and 130);
+    // 35x35 by row band, with a batch.
+    const Case cases[] = {
+        {1, 33, 8, 8, 200, true, true, true},
+        {1, 40, 17, 17, 130, true, false, true},
+        {2, 24, 35, 35, 40, true, true, false},
+        {1, 7, 9, 9, 130, false, true, true},
+    };
+    for (const KernelTable* isa : available_kernel_tables())
+        for (const Case& c : cases) {
+            CAPTURE(isa->isa_name);
+            CAPTURE(describe(c));
+            const Fixture f(c, 5);
+            std::vector<unsigned char> packed;
+            if (isa->conv2d_pack) packed = pack(*isa, f.args);
+            const void* p = packed.empty() ? nullptr : aligned(packed);
+            std::vector<float> expected = f.fresh(), whole = f.fresh(), one = f.fresh(), two = f.fresh();
+            kernels::reference_kernels().conv2d(f.writing_to(expected));
+            isa->conv2d(f.writing_to(whole, p));
+            set_thread_count(1);
+            conv2d_parallel(*isa, f.writing_to(one, p));
+            set_thread_count(2);
+            conv2d_parallel(*isa, f.writing_to(two, p));
+            CHECK(one == two);
+            const Conv2dCut cut = conv2d_cut(*isa, f.writing_to(two, p));
+            if (c.h <= 17) CHECK(cut.groups > 1);  // the channel-group path really ran
+            if (cut.bands == 1 && isa->conv2d_panel_width > 0) CHECK(whole == two);  // same sums, same order
+            check_close(f, expected, two);
+        }
+    set_thread_count(2);
+}
