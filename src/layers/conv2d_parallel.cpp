@@ -4,6 +4,7 @@
 // and output channels.
 #include "layers/conv2d_parallel.hpp"
 
+#include "layers/row_band.hpp"
 #include "parallel/thread_pool.hpp"
 
 namespace tinception {
@@ -25,28 +26,8 @@ constexpr int kMinGroupUnits = 2;
 
 // The convolution restricted to image `b` and output rows [y0, y0 + rows).
 kernels::Conv2dArgs band_args(const kernels::Conv2dArgs& a, int b, int y0, int rows) {
-    const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
-    const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
-    kernels::Conv2dArgs band = a;
-    band.n = 1;
-    band.out_h = rows;
-    band.in_pixel_stride = int(in_stride);
-    band.out_pixel_stride = int(out_stride);
-    band.output = a.output + ((long(b) * a.out_h + y0) * a.out_w) * out_stride;
-    const float* image = a.input + long(b) * a.in_h * a.in_w * in_stride;
-    // First input row the band's taps reach. When it lies inside the input, start the input
-    // there and drop the top padding (so a 1x1 band stays a plain 1x1 conv); above it, keep
-    // the input and shift the padding instead, which may then be negative.
-    const int first_row = y0 * a.stride_h - a.pad_top;
-    if (first_row >= 0) {
-        band.input = image + long(first_row) * a.in_w * in_stride;
-        band.in_h = a.in_h - first_row;
-        band.pad_top = 0;
-    } else {
-        band.input = image;
-        band.pad_top = a.pad_top - y0 * a.stride_h;
-    }
-    return band;
+    return row_band(a, a.in_pixel_stride ? a.in_pixel_stride : a.in_c,
+                    a.out_pixel_stride ? a.out_pixel_stride : a.out_c, b, y0, rows);
 }
 
 // The convolution restricted to output channels [c0, c0 + count); c0 is a multiple of

@@ -2,6 +2,7 @@
 // where its first output row's window does (or, above the input, with shifted padding).
 #include "layers/pool2d_parallel.hpp"
 
+#include "layers/row_band.hpp"
 #include "parallel/thread_pool.hpp"
 
 namespace tinception {
@@ -11,25 +12,8 @@ namespace {
 constexpr int kMaxBands = 8;
 
 kernels::Pool2dArgs band_args(const kernels::Pool2dArgs& a, int b, int y0, int rows) {
-    const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.c;
-    const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.c;
-    kernels::Pool2dArgs band = a;
-    band.n = 1;
-    band.out_h = rows;
-    band.in_pixel_stride = int(in_stride);
-    band.out_pixel_stride = int(out_stride);
-    band.output = a.output + ((long(b) * a.out_h + y0) * a.out_w) * out_stride;
-    const float* image = a.input + long(b) * a.in_h * a.in_w * in_stride;
-    const int first_row = y0 * a.stride_h - a.pad_top;
-    if (first_row >= 0) {
-        band.input = image + long(first_row) * a.in_w * in_stride;
-        band.in_h = a.in_h - first_row;
-        band.pad_top = 0;
-    } else {
-        band.input = image;
-        band.pad_top = a.pad_top - y0 * a.stride_h;
-    }
-    return band;
+    return row_band(a, a.in_pixel_stride ? a.in_pixel_stride : a.c, a.out_pixel_stride ? a.out_pixel_stride : a.c,
+                    b, y0, rows);
 }
 
 }  // namespace
