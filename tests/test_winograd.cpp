@@ -134,7 +134,7 @@ const void* aligned(const std::vector<unsigned char>& p) {
 TEST_CASE("3x3 stride 1: every table matches the reference, packed and not") {
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : kCases) {
-            CAPTURE(isa->isa_name);
+            CAPTURE(std::string(isa->isa_name));
             CAPTURE(describe(c));
             const Fixture f(c, 4321);
             std::vector<float> expected = f.fresh(), actual = f.fresh();
@@ -155,7 +155,7 @@ TEST_CASE("3x3 stride 1: row bands of one and two rows, pad_top down to negative
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : cases)
             for (int band_rows : {1, 2, 3}) {
-                CAPTURE(isa->isa_name);
+                CAPTURE(std::string(isa->isa_name));
                 CAPTURE(describe(c));
                 CAPTURE(band_rows);
                 const Fixture f(c, 11);
@@ -180,9 +180,9 @@ TEST_CASE("3x3 stride 1: row bands of one and two rows, pad_top down to negative
             }
 }
 
-TEST_CASE("3x3 stride 1: conv2d_parallel with channel groups and bands, packed, 1 and 2 threads") {
-    // 8x8 and 17x17 are cut by channel group (a partial last panel at out_c 200 and 130);
-    // 35x35 by row band, with a batch.
+TEST_CASE("3x3 stride 1: conv2d_parallel with channel groups and bands, packed, 1 to 16 threads") {
+    // Past a few threads 8x8 and 17x17 are also cut by channel group (a partial last panel at
+    // out_c 200 and 130); 35x35 by row band, with a batch.
     const Case cases[] = {
         {1, 33, 8, 8, 200, true, true, true},
         {1, 40, 17, 17, 130, true, false, true},
@@ -191,24 +191,32 @@ TEST_CASE("3x3 stride 1: conv2d_parallel with channel groups and bands, packed, 
     };
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : cases) {
-            CAPTURE(isa->isa_name);
+            CAPTURE(std::string(isa->isa_name));
             CAPTURE(describe(c));
             const Fixture f(c, 5);
             std::vector<unsigned char> packed;
             if (isa->conv2d_pack) packed = pack(*isa, f.args);
             const void* p = packed.empty() ? nullptr : aligned(packed);
-            std::vector<float> expected = f.fresh(), whole = f.fresh(), one = f.fresh(), two = f.fresh();
+            std::vector<float> expected = f.fresh(), whole = f.fresh(), one = f.fresh();
             kernels::reference_kernels().conv2d(f.writing_to(expected));
             isa->conv2d(f.writing_to(whole, p));
             set_thread_count(1);
             conv2d_parallel(*isa, f.writing_to(one, p));
-            set_thread_count(2);
-            conv2d_parallel(*isa, f.writing_to(two, p));
-            CHECK(one == two);
-            const Conv2dCut cut = conv2d_cut(*isa, f.writing_to(two, p));
-            if (c.h <= 17) CHECK(cut.groups > 1);  // the channel-group path really ran
-            if (cut.bands == 1 && isa->conv2d_panel_width > 0) CHECK(whole == two);  // same sums, same order
-            check_close(f, expected, two);
+            bool cut_channels = false;
+            for (const int threads : {2, 3, 8, 16}) {
+                CAPTURE(threads);
+                std::vector<float> many = f.fresh();
+                const Conv2dCut cut = conv2d_cut(*isa, f.writing_to(many, p), threads);
+                cut_channels = cut_channels || cut.groups > 1;
+                set_thread_count(threads);
+                conv2d_parallel(*isa, f.writing_to(many, p));
+                CHECK(one == many);
+            }
+            // The channel-group path really ran (tables without panels plan for two threads).
+            if (c.h <= 17 && isa->conv2d_panel_width > 0) CHECK(cut_channels);
+            // Bands start on even rows, so every cut keeps the uncut call's tiles and sums.
+            if (isa->conv2d_panel_width > 0) CHECK(whole == one);
+            check_close(f, expected, one);
         }
     set_thread_count(2);
 }

@@ -119,6 +119,47 @@ double measured_peak_flops(const kernels::KernelTable& table, int threads, doubl
     return total;
 }
 
+// Median per-layer ms per image at each thread count, slowest layers first, with each layer's
+// share of the total at the first thread count.
+void print_per_layer(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
+                     int iterations) {
+    const std::vector<std::string> names = net.step_descriptions();
+    std::vector<std::vector<double>> ms(threads_list.size());  // [thread config][step]
+    std::vector<float> features(std::size_t(batch) * net.feature_size());
+    for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {
+        set_thread_count(threads_list[ti]);
+        net.extract_features(input.data(), batch, features.data());
+        std::vector<std::vector<double>> runs(names.size());
+        for (int it = 0; it < iterations; ++it) {
+            std::vector<double> seconds;
+            net.time_steps(&seconds);
+            net.extract_features(input.data(), batch, features.data());
+            net.time_steps(nullptr);
+            for (std::size_t i = 0; i < names.size(); ++i) runs[i].push_back(seconds[i]);
+        }
+        for (std::size_t i = 0; i < names.size(); ++i) ms[ti].push_back(1e3 * median(runs[i]) / batch);
+    }
+    std::vector<std::size_t> order(names.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return ms[0][x] > ms[0][y]; });
+    double total = 0.0;
+    for (const double v : ms[0]) total += v;
+    std::printf("\nper layer, batch %d, median ms/image:\n", batch);
+    for (const int t : threads_list) std::printf(" %8s", (std::to_string(t) + "thr").c_str());
+    std::printf(" %7s  layer\n", "share");
+    for (const std::size_t i : order) {
+        if (i == 0) continue;  // the input step does no work
+        for (std::size_t ti = 0; ti < threads_list.size(); ++ti) std::printf(" %8.3f", ms[ti][i]);
+        std::printf(" %6.1f%%  %s\n", total > 0 ? 100.0 * ms[0][i] / total : 0.0, names[i].c_str());
+    }
+    for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {
+        double sum = 0.0;
+        for (const double v : ms[ti]) sum += v;
+        std::printf(" %8.3f", sum);
+    }
+    std::printf(" %7s  sum of layers\n", "100.0%");
+}
+
 }  // namespace
 
 int run_bench(int argc, char** argv) {
@@ -136,6 +177,7 @@ int run_bench(int argc, char** argv) {
         ("warmup", "untimed runs before timing", cxxopts::value<int>()->default_value("2"))
         ("compare", "kernel table timed at batch 1 in the same run for the x_<table> ratio, or 'none'",
          cxxopts::value<std::string>()->default_value("eigen"))
+        ("per-layer", "also time each layer at the first batch size and every thread count")
         ("tsv", "also print one 'tinception<TAB>batch<TAB>threads<TAB>ms_per_image' line per row")
         ("h,help", "show this help")
         ("weights", "", cxxopts::value<std::string>()->default_value("weights/inception_v3.tcw"));
@@ -200,6 +242,8 @@ int run_bench(int argc, char** argv) {
         for (const int batch : batches)
             rows.push_back({batch, threads, 1e3 * median_seconds(net, input, batch, warmup, iterations) / batch});
     }
+
+    if (args.count("per-layer")) print_per_layer(net, input, batches.front(), threads_list, iterations);
 
     // The same trunk on the comparison table, batch 1, each thread count.
     const std::string compare = args["compare"].as<std::string>();

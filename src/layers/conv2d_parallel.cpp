@@ -12,13 +12,10 @@ namespace tinception {
 namespace {
 
 // Below this many output pixels per band the GEMM tiles run mostly empty and a split costs
-// more than it gains.
+// more than it gains, unless the threads would otherwise sit idle.
 constexpr long kMinBandPixels = 128;
-// Enough bands to balance two to a few threads; a multiple of 2, 3 and 4.
+// Enough bands to balance two to a few threads.
 constexpr int kMaxBands = 12;
-// Pieces per image wanted before channel groups are added: the 17x17 and 8x8 layers give
-// only one or two bands, which leaves a thread idle at batch 1 (or unevenly loaded).
-constexpr int kWantedPieces = 4;
 // Channel groups start at multiples of this (a multiple of every table's panel width) and
 // hold at least two of them, so a group's repeated im2col stays small beside its GEMM.
 constexpr int kChannelUnit = 32;
@@ -54,22 +51,36 @@ bool can_cut_channels(const kernels::KernelTable& table, const kernels::Conv2dAr
 
 }  // namespace
 
-int conv2d_bands_per_image(const kernels::Conv2dArgs& a) {
-    const long pixels = long(a.out_h) * a.out_w;
-    long bands = pixels / kMinBandPixels;
+int conv2d_bands_per_image(const kernels::Conv2dArgs& a, int threads) {
+    // Bands hold whole row pairs, so a Winograd band's 2x2 tiles sit where the uncut call's do.
+    const int max_bands = a.out_h >= 2 ? a.out_h / 2 : 1;
+    long bands = long(a.out_h) * a.out_w / kMinBandPixels;
     if (bands > kMaxBands) bands = kMaxBands;
-    if (bands > a.out_h) bands = a.out_h;
-    // An even count splits evenly between two threads under the static partition.
-    if (bands > 2 && bands % 2) --bands;
+    // When the images do not share out evenly, every thread needs bands of each image: a
+    // thread that keeps its own rows from layer to layer finds them in its own cache.
+    if (threads > 1 && a.n % threads != 0 && bands < threads) bands = threads;
+    if (bands > threads && threads > 1) bands -= bands % threads;  // equal shares
+    if (bands > max_bands) bands = max_bands;
     return bands < 1 ? 1 : int(bands);
 }
 
-Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
+int conv2d_band_start(const kernels::Conv2dArgs& a, int bands, int band) {
+    const long pairs = (long(a.out_h) + 1) / 2;
+    const long y = 2 * (pairs * band / bands);
+    return int(y < a.out_h ? y : a.out_h);
+}
+
+Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArgs& a, int threads) {
+    // Tables without packed panels (Eigen) may sum in another order when a call's size
+    // changes: their cut is planned for two threads whatever the count, so that their output,
+    // too, never depends on the thread count.
+    if (table.conv2d_panel_width <= 0) threads = 2;
     Conv2dCut cut;
-    cut.bands = conv2d_bands_per_image(a);
-    if (cut.bands >= kWantedPieces || !can_cut_channels(table, a)) return cut;
+    cut.bands = conv2d_bands_per_image(a, threads);
+    if (threads <= 1 || a.n % threads == 0 || cut.bands >= threads || !can_cut_channels(table, a)) return cut;
+    // Too few rows to give every thread a band: cut the channels as well.
     const int units = (a.out_c + kChannelUnit - 1) / kChannelUnit;
-    int groups = (kWantedPieces + cut.bands - 1) / cut.bands;
+    int groups = (threads + cut.bands - 1) / cut.bands;
     if (groups > units / kMinGroupUnits) groups = units / kMinGroupUnits;
     cut.groups = groups < 1 ? 1 : groups;
     return cut;
@@ -77,21 +88,21 @@ Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArg
 
 void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
     if (a.n <= 0 || a.out_h <= 0) return;
-    const Conv2dCut cut = conv2d_cut(table, a);
+    const Conv2dCut cut = conv2d_cut(table, a, thread_count());
     if (cut.bands == 1 && cut.groups == 1 && a.n == 1) {
         table.conv2d(a);
         return;
     }
     const int units = (a.out_c + kChannelUnit - 1) / kChannelUnit;
     const int per_image = cut.bands * cut.groups;
-    // Task order (image, group, band): with two threads and one image, each thread takes
-    // whole channel groups, which are even where bands of 17 rows would not be.
+    // Task order (image, group, band): a thread's share is whole images where the batch
+    // divides evenly, else the same rows of each layer.
     parallel_for(a.n * per_image, [&](int task) {
         const int b = task / per_image;
         const int group = task % per_image / cut.bands;
         const int band = task % cut.bands;
-        const int y0 = int(long(a.out_h) * band / cut.bands);
-        const int y1 = int(long(a.out_h) * (band + 1) / cut.bands);
+        const int y0 = conv2d_band_start(a, cut.bands, band);
+        const int y1 = conv2d_band_start(a, cut.bands, band + 1);
         if (y1 <= y0) return;
         const kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
         if (cut.groups == 1) {

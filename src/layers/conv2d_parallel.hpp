@@ -12,16 +12,19 @@ struct Conv2dCut {
 };
 
 // Same result as table.conv2d(args), computed as tasks of (batch image, channel group, band
-// of output rows). The cut depends only on one image's shape and the table's packing, never
-// on the thread count or the batch size, so the output is bit-identical for any number of
-// threads. Each output's sum runs in the same order whatever the cut (the GEMM kernels chunk
-// the reduction by K alone), so the SIMD tables also match an uncut call bit for bit.
+// of output rows). For the SIMD tables the cut depends on the shape and the thread count but
+// never changes a value: each output's sum runs in the same order whatever the cut (the GEMM
+// kernels chunk the reduction by K alone; bands start on even rows, so Winograd tiles stay
+// put), so the output is bit-identical to an uncut call. Other tables get a cut that ignores
+// the thread count. Either way the output is bit-identical for any number of threads.
 void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args);
 
-// The cut conv2d_parallel uses for this shape and table (exposed for tests).
-Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArgs& args);
+// The cut conv2d_parallel uses for this shape, table and thread count (exposed for tests).
+Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArgs& args, int threads);
 
-// The number of row bands each image is cut into for this shape (exposed for tests).
-int conv2d_bands_per_image(const kernels::Conv2dArgs& args);
+// The number of row bands each image is cut into for this shape (exposed for tests), and
+// where band `band` of `bands` starts (an even row; band `bands` starts at out_h).
+int conv2d_bands_per_image(const kernels::Conv2dArgs& args, int threads);
+int conv2d_band_start(const kernels::Conv2dArgs& args, int bands, int band);
 
 }  // namespace tinception

@@ -4,6 +4,7 @@
 #include "model/network.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -369,6 +370,7 @@ void Network::extract_features(const float* input, int n, float* features) {
     const auto stride_of = [&](int step_index) { return steps_[steps_[step_index].owner].shape.c; };
 
     for (int i = 1; i < int(steps_.size()); ++i) {
+        const auto step_start = std::chrono::steady_clock::now();
         const Step& s = steps_[i];
         const int src = s.inputs[0];
         const ActivationShape& in = steps_[src].shape;
@@ -438,9 +440,31 @@ void Network::extract_features(const float* input, int n, float* features) {
             break;
         }
         }
+        if (step_seconds_)
+            (*step_seconds_)[std::size_t(i)] +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
     }
     const ActivationShape& out = steps_.back().shape;
     table_.global_avgpool(pointer_of(int(steps_.size()) - 1), features, n, out.h, out.w, out.c);
+}
+
+void Network::time_steps(std::vector<double>* seconds) {
+    if (seconds) seconds->resize(steps_.size(), 0.0);
+    step_seconds_ = seconds;
+}
+
+std::vector<std::string> Network::step_descriptions() const {
+    std::vector<std::string> lines;
+    for (const Step& s : steps_) {
+        std::string line = s.spec ? s.spec->name + " (" + s.spec->op : std::string("input (input");
+        if (s.op == StepOp::conv2d || s.op == StepOp::maxpool2d || s.op == StepOp::avgpool2d)
+            line += " " + std::to_string(s.kernel_h) + "x" + std::to_string(s.kernel_w) + "/" +
+                    std::to_string(s.stride_h);
+        line += ") -> " + std::to_string(s.shape.h) + "x" + std::to_string(s.shape.w) + "x" +
+                std::to_string(s.shape.c);
+        lines.push_back(line);
+    }
+    return lines;
 }
 
 }  // namespace tinception

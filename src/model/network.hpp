@@ -42,6 +42,12 @@ public:
     // layer global-average-pooled.
     void extract_features(const float* input, int n, float* features);
 
+    // Per-step wall time, for profiling: while `seconds` is set, extract_features adds step
+    // i's time to (*seconds)[i], i indexing step_descriptions(). nullptr turns it off.
+    void time_steps(std::vector<double>* seconds);
+    // One line per step: layer name, op and output shape.
+    std::vector<std::string> step_descriptions() const;
+
 private:
     struct Step;
     struct BufferPlan;
@@ -56,6 +62,7 @@ private:
     std::vector<float*> storage_;  // one per planned slot, 64-byte aligned
     std::vector<std::size_t> storage_floats_;
     int planned_batch_ = 0;
+    std::vector<double>* step_seconds_ = nullptr;
 };
 
 }  // namespace tinception

@@ -1,5 +1,5 @@
-// The pool behind parallel_for: workers sleep on a condition variable between calls and are
-// woken by a generation counter; the calling thread does the first share itself.
+// The pool behind parallel_for: workers poll a generation counter for a short while after
+// each call, then sleep on a condition variable; the calling thread does the first share itself.
 // Built with TINCEPTION_NO_THREADS (-Dthreads=disabled), there is no pool and no std::thread:
 // every task runs inline on the calling thread, in order.
 #include "parallel/thread_pool.hpp"
@@ -20,6 +20,8 @@ void set_thread_count(int) {}
 
 #else
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -32,6 +34,35 @@ namespace tinception {
 namespace {
 
 thread_local bool t_inside_task = false;
+
+// How long a thread that has finished its share keeps polling before it sleeps. A network
+// calls parallel_for once per layer with microseconds between calls, while waking a sleeping
+// thread costs tens of microseconds (more inside a virtual machine): without the spin, every
+// layer would start one thread late. Idle threads sleep after this, so a pool between
+// requests costs no CPU.
+constexpr auto kSpinTime = std::chrono::microseconds(500);
+
+// A hint to the core that this is a polling loop (x86 pause, ARM yield); nothing elsewhere.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    asm volatile("yield");
+#endif
+}
+
+// Polls `ready` for up to kSpinTime; true when it became true.
+template <typename Ready>
+bool spin_until(const Ready& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+    for (;;) {
+        for (int i = 0; i < 64; ++i) {
+            if (ready()) return true;
+            cpu_relax();
+        }
+        if (std::chrono::steady_clock::now() >= deadline) return ready();
+    }
+}
 
 int default_thread_count() {
     if (const char* env = std::getenv("TINCEPTION_THREADS"); env && *env) {
@@ -58,36 +89,40 @@ public:
 
     void run(int tasks, const std::function<void(int)>& task) {
         const int threads = size();
-        std::unique_lock<std::mutex> lock(call_mutex_);  // one parallel_for at a time
+        std::unique_lock<std::mutex> call(call_mutex_);  // one parallel_for at a time
         {
+            // Under the mutex, so a worker between its last poll and its sleep cannot miss it.
             std::lock_guard<std::mutex> guard(mutex_);
             tasks_ = tasks;
             task_ = &task;
-            pending_ = threads - 1;
             error_ = nullptr;
-            ++generation_;
+            pending_.store(threads - 1, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
         run_share(0, threads);
-        std::unique_lock<std::mutex> guard(mutex_);
-        done_.wait(guard, [&] { return pending_ == 0; });
+        const auto all_done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+        if (!spin_until(all_done)) {
+            std::unique_lock<std::mutex> guard(mutex_);
+            done_.wait(guard, all_done);
+        }
         task_ = nullptr;
         if (error_) std::rethrow_exception(error_);
     }
 
 private:
     void start(int threads) {
-        quit_ = false;
+        quit_.store(false);
         // A new worker must wait for the next call, not replay the last one.
-        const unsigned long now = generation_;
-        for (int i = 1; i < (threads > 1 ? threads : 1); ++i)
-            workers_.emplace_back([this, i, now] { worker_loop(i, now); });
+        const unsigned long now = generation_.load();
+        const int size = threads > 1 ? threads : 1;
+        for (int i = 1; i < size; ++i) workers_.emplace_back([this, i, size, now] { worker_loop(i, size, now); });
     }
 
     void stop() {
         {
             std::lock_guard<std::mutex> guard(mutex_);
-            quit_ = true;
+            quit_.store(true);
         }
         wake_.notify_all();
         for (std::thread& w : workers_) w.join();
@@ -107,22 +142,24 @@ private:
         t_inside_task = false;
     }
 
-    void worker_loop(int index, unsigned long seen) {
+    // `threads` is fixed for a worker's life: resize stops the pool and starts a new one.
+    void worker_loop(int index, int threads, unsigned long seen) {
+        const auto called = [&] {
+            return quit_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+        };
         for (;;) {
-            int threads = 0;
-            {
+            if (!spin_until(called)) {
                 std::unique_lock<std::mutex> guard(mutex_);
-                wake_.wait(guard, [&] { return quit_ || generation_ != seen; });
-                if (quit_) return;
-                seen = generation_;
-                threads = size();
+                wake_.wait(guard, called);
             }
+            if (quit_.load(std::memory_order_acquire)) return;
+            seen = generation_.load(std::memory_order_acquire);
             run_share(index, threads);
-            {
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                // The caller may be asleep on done_; the mutex orders this with its check.
                 std::lock_guard<std::mutex> guard(mutex_);
-                --pending_;
+                done_.notify_one();
             }
-            done_.notify_one();
         }
     }
 
@@ -130,12 +167,12 @@ private:
     std::mutex call_mutex_;
     std::mutex mutex_;
     std::condition_variable wake_, done_;
-    unsigned long generation_ = 0;
-    int pending_ = 0;
+    std::atomic<unsigned long> generation_{0};
+    std::atomic<int> pending_{0};
+    std::atomic<bool> quit_{false};
     int tasks_ = 0;
     const std::function<void(int)>* task_ = nullptr;
     std::exception_ptr error_;
-    bool quit_ = false;
 };
 
 ThreadPool& pool() {
