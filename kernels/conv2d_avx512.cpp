@@ -82,29 +82,40 @@ void conv2d_gemm_avx512(const Conv2dArgs& a) {
     std::free(packed_here);
 }
 
-// The table's entries: 3x3 stride-1 layers take the Winograd path and its packed layout,
-// every other shape the packed GEMM above.
+// The table's entries: 3x3 stride-1 layers take the 2-D Winograd path, 1xr and rx1 stride-1
+// layers the 1-D one, each with its own packed layout; every other shape the packed GEMM above.
 void conv2d_avx512(const Conv2dArgs& a) {
     if (winograd_f2x2_applies(a))
         conv2d_winograd_avx512(a);
+    else if (winograd_1d_applies(a))
+        conv2d_winograd_1d_avx512(a);
     else
         conv2d_gemm_avx512(a);
 }
 
 std::size_t conv2d_packed_size_any_avx512(const Conv2dArgs& a) {
-    return winograd_f2x2_applies(a) ? conv2d_winograd_packed_size_avx512(a) : conv2d_packed_size_avx512(a);
+    if (winograd_f2x2_applies(a)) return conv2d_winograd_packed_size_avx512(a);
+    if (winograd_1d_applies(a)) return conv2d_winograd_1d_packed_size_avx512(a);
+    return conv2d_packed_size_avx512(a);
 }
 
 void conv2d_pack_any_avx512(const Conv2dArgs& a, void* packed) {
     if (winograd_f2x2_applies(a))
         conv2d_winograd_pack_avx512(a, packed);
+    else if (winograd_1d_applies(a))
+        conv2d_winograd_1d_pack_avx512(a, packed);
     else
         conv2d_pack_avx512(a, packed);
 }
 
-// Both layouts are panel-major; a Winograd panel holds 16 transformed taps per input channel.
+// Every layout is panel-major: a panel holds, per input channel, 16 transformed taps (2-D
+// Winograd), r + 1 (1-D Winograd) or the kernel's taps (GEMM).
 std::size_t conv2d_packed_offset_avx512(const Conv2dArgs& a, int first_channel) {
-    const long per_channel = winograd_f2x2_applies(a) ? 16L * a.in_c : reduction_length(a);
+    long per_channel = reduction_length(a);
+    if (winograd_f2x2_applies(a))
+        per_channel = 16L * a.in_c;
+    else if (winograd_1d_applies(a))
+        per_channel = long(winograd_1d_elements(a)) * a.in_c;
     return std::size_t(first_channel) * std::size_t(per_channel);
 }
 

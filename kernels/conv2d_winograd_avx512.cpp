@@ -16,6 +16,7 @@
 #include "conv2d_winograd_common.hpp"
 #include "gemm_tile_avx512.hpp"
 #include "kernel_table.hpp"
+#include "winograd_gemm_avx512.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -24,16 +25,8 @@ constexpr int kElements = kWinogradElements;
 // Tiles transformed and multiplied together: enough rows for the micro-kernel to reuse each
 // weight row several times, few enough that the transformed inputs stay near the core.
 constexpr int kMaxBlockTiles = kTileRows * 4;
-// The GEMM's reduction over in_c is cut at fixed offsets, like the direct kernel's K: the
-// summation order of an output depends on in_c alone, never on how the call was split.
-constexpr int kChunkC = 256;
 
 long winograd_panel_count(const Conv2dArgs& a) { return (a.out_c + kPanelWidth - 1) / kPanelWidth; }
-
-float* alloc_aligned(std::size_t count) {
-    const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-    return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
-}
 
 // Input transform of the tiles [t0, t0 + count): v[e][t][ic] = (B^T d B)[e] with
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
@@ -141,7 +134,7 @@ void conv2d_winograd_avx512(const Conv2dArgs& a) {
     const float* packed = static_cast<const float*>(a.packed);
     float* packed_here = nullptr;
     if (!packed) {
-        packed_here = alloc_aligned(conv2d_winograd_packed_size_avx512(a) / sizeof(float));
+        packed_here = alloc_aligned_floats(conv2d_winograd_packed_size_avx512(a) / sizeof(float));
         conv2d_winograd_pack_avx512(a, packed_here);
         packed = packed_here;
     }
@@ -149,38 +142,17 @@ void conv2d_winograd_avx512(const Conv2dArgs& a) {
     const long blocks = (total + kMaxBlockTiles - 1) / kMaxBlockTiles;
     const int block_cap = int((total + blocks - 1) / blocks);
     const long element_stride = long(block_cap) * a.in_c;  // floats between elements of v
-    float* v = alloc_aligned(std::size_t(kElements) * std::size_t(element_stride) + 16);
-    float* m = alloc_aligned(std::size_t(block_cap) * kElements * kPanelWidth);
-    const long k_len = a.in_c;
+    float* v = alloc_aligned_floats(std::size_t(kElements) * std::size_t(element_stride) + 16);
+    float* m = alloc_aligned_floats(std::size_t(block_cap) * kElements * kPanelWidth);
 
     for (long b = 0; b < blocks; ++b) {
         const long t0 = total * b / blocks;
         const int count = int(total * (b + 1) / blocks - t0);
         if (count <= 0) continue;
-        if (k_len > 0) transform_inputs(a, in_stride, t0, count, tiles_w, per_image, v, element_stride);
+        if (a.in_c > 0) transform_inputs(a, in_stride, t0, count, tiles_w, per_image, v, element_stride);
         for (long p = 0; p < winograd_panel_count(a); ++p) {
-            if (k_len == 0) std::memset(m, 0, sizeof(float) * std::size_t(count) * kElements * kPanelWidth);
-            for (long k0 = 0; k0 < k_len; k0 += kChunkC) {
-                const long chunk = k_len - k0 < kChunkC ? k_len - k0 : kChunkC;
-                for (int e = 0; e < kElements; ++e) {
-                    TileJob t;
-                    t.lda = k_len;
-                    t.b = packed + ((p * kElements + e) * k_len + k0) * kPanelWidth;
-                    t.k_len = chunk;
-                    t.ldc = kElements * kPanelWidth;
-                    t.bias = nullptr;
-                    t.mask0 = t.mask1 = 0xFFFF;
-                    t.first = k0 == 0;
-                    t.last = false;
-                    t.relu = false;
-                    for (int r0 = 0; r0 < count; r0 += kTileRows) {
-                        const int rows = count - r0 < kTileRows ? count - r0 : kTileRows;
-                        t.a = v + e * element_stride + long(r0) * k_len + k0;
-                        t.c = m + (long(r0) * kElements + e) * kPanelWidth;
-                        kTileByRows[rows](t);
-                    }
-                }
-            }
+            multiply_transformed(v, element_stride, packed + p * kElements * a.in_c * kPanelWidth, kElements, a.in_c,
+                                 count, m);
             transform_outputs(a, out_stride, t0, count, tiles_w, per_image, m, p);
         }
     }

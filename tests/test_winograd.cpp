@@ -1,7 +1,8 @@
-// The 3x3 stride-1 convolutions every table takes a fast path for (Winograd on AVX-512)
-// against the reference on awkward shapes: odd sizes, channel counts around the vector and
-// panel widths, 'same' and 'valid', batches, strided input and output, packed and unpacked
-// weights, row bands with negative pad_top and channel groups through conv2d_parallel.
+// The stride-1 convolutions the SIMD tables take a Winograd path for (3x3 on AVX2 and AVX-512;
+// 1x3, 3x1, 1x7 and 7x1 on AVX-512) against the reference on awkward shapes: odd sizes,
+// channel counts around the vector and panel widths, 'same' and 'valid', batches, strided
+// input and output, packed and unpacked weights, row bands with negative pad_top and channel
+// groups through conv2d_parallel. Other tables run the same cases through their own paths.
 #include <doctest/doctest.h>
 
 #include <cfloat>
@@ -25,6 +26,7 @@ namespace {
 struct Case {
     int n, in_c, h, w, out_c;
     bool same, strided, relu;
+    int kernel_h = 3, kernel_w = 3;
 };
 
 // small on purpose; each line probes one edge of the tile grid or the channel tails
@@ -39,11 +41,23 @@ const Case kCases[] = {
     {2, 300, 5, 6, 40, true, true, true},     // in_c beyond one reduction chunk
     {1, 19, 17, 17, 65, true, false, true},   // 17x17, one over two panels
     {1, 64, 35, 35, 96, true, true, true},    // an Inception 35x35 layer, several tile blocks
+    // 1-D kernels: tiles run along the kernel's axis
+    {1, 7, 9, 7, 17, true, true, true, 1, 7},      // 1x7 over a 7-wide input, odd width
+    {1, 7, 9, 7, 17, true, true, true, 7, 1},      // 7x1, odd height
+    {3, 33, 7, 5, 7, true, true, false, 1, 3},     // batch 3 with 1x3
+    {3, 33, 7, 5, 7, true, true, false, 3, 1},     // batch 3 with 3x1
+    {1, 17, 9, 8, 33, false, false, true, 1, 7},   // 'valid': two outputs across
+    {1, 17, 9, 8, 33, false, false, true, 7, 1},   // 'valid': three outputs down, half a tile
+    {2, 300, 5, 6, 40, true, true, true, 7, 1},    // in_c beyond one reduction chunk
+    {1, 5, 1, 9, 9, true, false, true, 1, 7},      // one row
+    {1, 5, 9, 1, 9, true, false, true, 7, 1},      // one column
+    {1, 160, 17, 17, 192, true, false, true, 1, 7},  // an Inception 17x17 layer
+    {1, 40, 17, 17, 130, true, true, true, 7, 1},  // 17x17, a partial last panel
 };
 
 std::string describe(const Case& c) {
     std::ostringstream s;
-    s << "n" << c.n << " " << c.h << "x" << c.w << "x" << c.in_c << " -> " << c.out_c
+    s << "k" << c.kernel_h << "x" << c.kernel_w << " n" << c.n << " " << c.h << "x" << c.w << "x" << c.in_c << " -> " << c.out_c
       << (c.same ? " same" : " valid") << (c.strided ? " strided" : "") << (c.relu ? " relu" : "");
     return s.str();
 }
@@ -60,16 +74,18 @@ struct Fixture {
         std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
         Conv2dArgs& a = args;
         a.n = c.n, a.in_c = c.in_c, a.in_h = c.h, a.in_w = c.w, a.out_c = c.out_c;
-        a.kernel_h = a.kernel_w = 3;
-        a.out_h = c.same ? c.h : c.h - 2;
-        a.out_w = c.same ? c.w : c.w - 2;
-        a.pad_top = a.pad_left = c.same ? 1 : 0;
+        a.kernel_h = c.kernel_h;
+        a.kernel_w = c.kernel_w;
+        a.out_h = c.same ? c.h : c.h - c.kernel_h + 1;
+        a.out_w = c.same ? c.w : c.w - c.kernel_w + 1;
+        a.pad_top = c.same ? (c.kernel_h - 1) / 2 : 0;
+        a.pad_left = c.same ? (c.kernel_w - 1) / 2 : 0;
         const long in_stride = c.strided ? c.in_c + 5 : c.in_c;
         a.in_pixel_stride = c.strided ? int(in_stride) : 0;
         input.resize(std::size_t(long(c.n) * c.h * c.w * in_stride + 1));
         for (float& v : input) v = dist(rng);
         a.input = input.data() + (c.strided ? 1 : 0);  // misaligned too
-        weights.resize(std::size_t(c.out_c) * c.in_c * 9);
+        weights.resize(std::size_t(c.out_c) * c.in_c * c.kernel_h * c.kernel_w);
         for (float& v : weights) v = dist(rng);
         bias.resize(std::size_t(c.out_c));
         for (float& v : bias) v = dist(rng);
@@ -91,8 +107,10 @@ struct Fixture {
     }
 };
 
-// A sum of K = 9*in_c products of terms within [-1, 1]; the reference sums in double.
-float tolerance(const Conv2dArgs& a) { return 4.0f * (float(a.in_c) * 9.0f + 1.0f) * FLT_EPSILON + 1e-6f; }
+// A sum of K = taps*in_c products of terms within [-1, 1]; the reference sums in double.
+float tolerance(const Conv2dArgs& a) {
+    return 4.0f * (float(a.in_c) * float(a.kernel_h * a.kernel_w) + 1.0f) * FLT_EPSILON + 1e-6f;
+}
 
 void check_close(const Fixture& f, const std::vector<float>& expected, const std::vector<float>& actual) {
     const Conv2dArgs& a = f.args;
@@ -131,7 +149,7 @@ const void* aligned(const std::vector<unsigned char>& p) {
 
 }  // namespace
 
-TEST_CASE("3x3 stride 1: every table matches the reference, packed and not") {
+TEST_CASE("Winograd shapes: every table matches the reference, packed and not") {
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : kCases) {
             CAPTURE(std::string(isa->isa_name));
@@ -150,8 +168,12 @@ TEST_CASE("3x3 stride 1: every table matches the reference, packed and not") {
         }
 }
 
-TEST_CASE("3x3 stride 1: row bands of one and two rows, pad_top down to negative") {
-    const Case cases[] = {{1, 9, 11, 9, 20, true, true, true}, {2, 17, 8, 7, 33, false, false, false}};
+TEST_CASE("Winograd shapes: row bands of one to three rows, pad_top down to negative") {
+    const Case cases[] = {{1, 9, 11, 9, 20, true, true, true},
+                          {2, 17, 8, 7, 33, false, false, false},
+                          {1, 9, 11, 9, 20, true, true, true, 7, 1},
+                          {2, 17, 8, 7, 33, true, false, false, 3, 1},
+                          {1, 9, 5, 11, 20, true, true, true, 1, 7}};
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : cases)
             for (int band_rows : {1, 2, 3}) {
@@ -180,7 +202,7 @@ TEST_CASE("3x3 stride 1: row bands of one and two rows, pad_top down to negative
             }
 }
 
-TEST_CASE("3x3 stride 1: conv2d_parallel with channel groups and bands, packed, 1 to 16 threads") {
+TEST_CASE("Winograd shapes: conv2d_parallel with channel groups and bands, packed, 1 to 16 threads") {
     // Past a few threads 8x8 and 17x17 are also cut by channel group (a partial last panel at
     // out_c 200 and 130); 35x35 by row band, with a batch.
     const Case cases[] = {
@@ -188,6 +210,9 @@ TEST_CASE("3x3 stride 1: conv2d_parallel with channel groups and bands, packed, 
         {1, 40, 17, 17, 130, true, false, true},
         {2, 24, 35, 35, 40, true, true, false},
         {1, 7, 9, 9, 130, false, true, true},
+        {1, 40, 17, 17, 130, true, true, true, 7, 1},
+        {1, 40, 17, 17, 130, true, false, true, 1, 7},
+        {1, 33, 8, 8, 200, true, true, true, 3, 1},
     };
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : cases) {

@@ -1,0 +1,210 @@
+// One-dimensional Winograd F(2, r) for the 1xr and rx1 stride-1 convolutions of Inception
+// (r = 3 and 7): along the kernel's axis, each pair of output pixels of one channel is
+//   y = A^T [ sum_ic (G g) .* (B^T d) ]
+// with d the r + 1 input pixels under the pair. As in the 2-D kernel, the element-wise
+// products summed over ic are independent GEMMs [tiles][in_c] x [in_c][out_c], one per
+// transform element, and bias and ReLU follow the output transform. Two outputs per tile
+// keep the transforms' rounding near the direct convolution's (7 interpolation points for
+// r = 7); 1x7 then costs 8 products per 2 outputs instead of 14.
+#include <immintrin.h>
+
+#include "conv2d_winograd_avx512.hpp"
+#include "gemm_tile_avx512.hpp"
+#include "kernel_table.hpp"
+#include "winograd_1d_matrices.hpp"
+#include "winograd_gemm_avx512.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+constexpr int kOutputsPerTile = 2;
+constexpr int kMaxBlockTiles = kTileRows * 4;
+
+// Where the tiles lie: along rows (1xr kernel) or along columns (rx1). Tile g of a call is
+// image g / per_image; within the image, a horizontal tile is (row, pair of columns) and a
+// vertical one (pair of rows, column), numbered row-major either way.
+struct Tiling {
+    bool vertical;
+    int tiles_w;      // tiles across one row of tiles
+    long per_image;
+    int dy, dx;       // step from one tap (and one output) of a tile to the next
+
+    explicit Tiling(const Conv2dArgs& a) : vertical(a.kernel_w == 1) {
+        const int along_h = vertical ? (a.out_h + kOutputsPerTile - 1) / kOutputsPerTile : a.out_h;
+        tiles_w = vertical ? a.out_w : (a.out_w + kOutputsPerTile - 1) / kOutputsPerTile;
+        per_image = long(along_h) * tiles_w;
+        dy = vertical ? 1 : 0;
+        dx = vertical ? 0 : 1;
+    }
+    // First output pixel of tile g.
+    void origin(long g, long& img, int& oy, int& ox) const {
+        img = g / per_image;
+        const long r = g % per_image;
+        oy = int(r / tiles_w) * (vertical ? kOutputsPerTile : 1);
+        ox = int(r % tiles_w) * (vertical ? 1 : kOutputsPerTile);
+    }
+};
+
+int taps(const Conv2dArgs& a) { return a.kernel_w == 1 ? a.kernel_h : a.kernel_w; }
+
+// v[e][t][ic] = (B^T d)[e] for the tiles [t0, t0 + count); taps outside the input are zero.
+template <int R>
+void transform_inputs(const Conv2dArgs& a, const Tiling& tiling, long in_stride, long t0, int count, float* v,
+                      long element_stride) {
+    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
+    const auto& w = winograd_1d<kOutputsPerTile, R>();
+    const __m512 zero = _mm512_setzero_ps();
+    for (int t = 0; t < count; ++t) {
+        long img;
+        int oy, ox;
+        tiling.origin(t0 + t, img, oy, ox);
+        const float* px[kAlpha];
+        for (int e = 0; e < kAlpha; ++e) {
+            const int iy = oy - a.pad_top + e * tiling.dy, ix = ox - a.pad_left + e * tiling.dx;
+            px[e] = iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w
+                        ? nullptr
+                        : a.input + ((img * a.in_h + iy) * a.in_w + ix) * in_stride;
+        }
+        float* out = v + long(t) * a.in_c;
+        for (int c0 = 0; c0 < a.in_c; c0 += 16) {
+            const __mmask16 m = lane_mask(a.in_c - c0);
+            __m512 d[kAlpha];
+            for (int e = 0; e < kAlpha; ++e) d[e] = px[e] ? _mm512_maskz_loadu_ps(m, px[e] + c0) : zero;
+            for (int i = 0; i < kAlpha; ++i) {
+                __m512 sum = zero;
+                for (int e = 0; e < kAlpha; ++e)
+                    if (w.bt[i][e] != 0.0f) sum = _mm512_fmadd_ps(_mm512_set1_ps(w.bt[i][e]), d[e], sum);
+                _mm512_mask_storeu_ps(out + i * element_stride + c0, m, sum);
+            }
+        }
+    }
+}
+
+// Output transform of one panel, then bias, ReLU and a store of the outputs inside the image.
+template <int R>
+void transform_outputs(const Conv2dArgs& a, const Tiling& tiling, long out_stride, long t0, int count,
+                       const float* m_block, long p) {
+    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
+    const auto& w = winograd_1d<kOutputsPerTile, R>();
+    const __m512 zero = _mm512_setzero_ps();
+    for (int h = 0; h < 2; ++h) {
+        const int c0 = int(p * kPanelWidth) + h * 16;
+        const __mmask16 mask = lane_mask(a.out_c - c0);
+        if (!mask) continue;
+        const __m512 bias = a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + c0) : zero;
+        for (int t = 0; t < count; ++t) {
+            const float* mt = m_block + long(t) * kAlpha * kPanelWidth + h * 16;
+            __m512 prod[kAlpha];
+            for (int e = 0; e < kAlpha; ++e) prod[e] = _mm512_loadu_ps(mt + e * kPanelWidth);
+            long img;
+            int oy, ox;
+            tiling.origin(t0 + t, img, oy, ox);
+            for (int i = 0; i < kOutputsPerTile; ++i) {
+                const int y = oy + i * tiling.dy, x = ox + i * tiling.dx;
+                if (y >= a.out_h || x >= a.out_w) break;
+                __m512 r = bias;
+                for (int e = 0; e < kAlpha; ++e)
+                    if (w.at[i][e] != 0.0f) r = _mm512_fmadd_ps(_mm512_set1_ps(w.at[i][e]), prod[e], r);
+                // The zero-masking form: GCC 12 flags the undefined pass-through of _mm512_max_ps.
+                if (a.relu) r = _mm512_maskz_max_ps(0xFFFF, r, zero);
+                _mm512_mask_storeu_ps(a.output + ((img * a.out_h + y) * a.out_w + x) * out_stride + c0, mask, r);
+            }
+        }
+    }
+}
+
+template <int R>
+std::size_t packed_size(const Conv2dArgs& a) {
+    const std::size_t panels = std::size_t((a.out_c + kPanelWidth - 1) / kPanelWidth);
+    return panels * Winograd1d<kOutputsPerTile, R>::kAlpha * std::size_t(a.in_c) * kPanelWidth * sizeof(float);
+}
+
+// packed[p][e][ic][j] = (G g)[e] for output channel p*32 + j (zero past out_c); computed in
+// double. The r taps of a 1xr or rx1 OIHW kernel are contiguous either way.
+template <int R>
+void pack(const Conv2dArgs& a, void* packed) {
+    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
+    const auto& w = winograd_1d<kOutputsPerTile, R>();
+    float* dst = static_cast<float*>(packed);
+    std::memset(dst, 0, packed_size<R>(a));
+    for (int oc = 0; oc < a.out_c; ++oc)
+        for (int ic = 0; ic < a.in_c; ++ic) {
+            const float* g = a.weights + (long(oc) * a.in_c + ic) * R;
+            const long p = oc / kPanelWidth, j = oc % kPanelWidth;
+            for (int e = 0; e < kAlpha; ++e) {
+                double u = 0.0;
+                for (int k = 0; k < R; ++k) u += w.g[e][k] * double(g[k]);
+                dst[((p * kAlpha + e) * a.in_c + ic) * kPanelWidth + j] = float(u);
+            }
+        }
+}
+
+template <int R>
+void run(const Conv2dArgs& a) {
+    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
+    const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
+    const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
+    if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0 || a.out_c <= 0) return;
+    const Tiling tiling(a);
+    const long total = a.n * tiling.per_image;
+
+    const float* packed = static_cast<const float*>(a.packed);
+    float* packed_here = nullptr;
+    if (!packed) {
+        packed_here = alloc_aligned_floats(packed_size<R>(a) / sizeof(float));
+        pack<R>(a, packed_here);
+        packed = packed_here;
+    }
+    // Blocks of equal size, so the last one is not a sliver that reloads every weight.
+    const long blocks = (total + kMaxBlockTiles - 1) / kMaxBlockTiles;
+    const int block_cap = int((total + blocks - 1) / blocks);
+    const long element_stride = long(block_cap) * a.in_c;
+    float* v = alloc_aligned_floats(std::size_t(kAlpha) * std::size_t(element_stride) + 16);
+    float* m = alloc_aligned_floats(std::size_t(block_cap) * kAlpha * kPanelWidth);
+    const long panels = (a.out_c + kPanelWidth - 1) / kPanelWidth;
+    for (long b = 0; b < blocks; ++b) {
+        const long t0 = total * b / blocks;
+        const int count = int(total * (b + 1) / blocks - t0);
+        if (count <= 0) continue;
+        if (a.in_c > 0) transform_inputs<R>(a, tiling, in_stride, t0, count, v, element_stride);
+        for (long p = 0; p < panels; ++p) {
+            multiply_transformed(v, element_stride, packed + p * kAlpha * a.in_c * kPanelWidth, kAlpha, a.in_c,
+                                 count, m);
+            transform_outputs<R>(a, tiling, out_stride, t0, count, m, p);
+        }
+    }
+    std::free(m);
+    std::free(v);
+    std::free(packed_here);
+}
+
+}  // namespace
+
+bool winograd_1d_applies(const Conv2dArgs& a) {
+    if (a.stride_h != 1 || a.stride_w != 1) return false;
+    const bool row = a.kernel_h == 1 && (a.kernel_w == 3 || a.kernel_w == 7);
+    const bool column = a.kernel_w == 1 && (a.kernel_h == 3 || a.kernel_h == 7);
+    return row || column;
+}
+
+int winograd_1d_elements(const Conv2dArgs& a) { return kOutputsPerTile + taps(a) - 1; }
+
+std::size_t conv2d_winograd_1d_packed_size_avx512(const Conv2dArgs& a) {
+    return taps(a) == 3 ? packed_size<3>(a) : packed_size<7>(a);
+}
+
+void conv2d_winograd_1d_pack_avx512(const Conv2dArgs& a, void* packed) {
+    if (taps(a) == 3)
+        pack<3>(a, packed);
+    else
+        pack<7>(a, packed);
+}
+
+void conv2d_winograd_1d_avx512(const Conv2dArgs& a) {
+    if (taps(a) == 3)
+        run<3>(a);
+    else
+        run<7>(a);
+}
+
+}  // namespace tinception::kernels
