@@ -155,12 +155,11 @@ void conv2d_gemm_avx2(const Conv2dArgs& a) {
                 t.first = k0 == 0;
                 t.last = k0 + chunk == k_len;
                 t.relu = a.relu;
-                for (int r0 = 0; r0 < block_rows; r0 += kTileRows) {
-                    const int rows = block_rows - r0 < kTileRows ? block_rows - r0 : kTileRows;
+                for_each_row_tile<kTileRows>(block_rows, [&](int r0, int rows) {
                     t.a = a_block + r0 * lda + k0;
                     t.c = a.output + (m0 + r0) * out_stride + p * kPanelWidth;
                     gemm_tile_avx2(t, rows);
-                }
+                });
             }
         }
     }
@@ -299,12 +298,11 @@ void conv2d_winograd_avx2(const Conv2dArgs& a) {
                     t.first = k0 == 0;
                     t.last = false;
                     t.relu = false;
-                    for (int r0 = 0; r0 < count; r0 += kTileRows) {
-                        const int rows = count - r0 < kTileRows ? count - r0 : kTileRows;
+                    for_each_row_tile<kTileRows>(count, [&](int r0, int rows) {
                         t.a = v + e * element_stride + long(r0) * k_len + k0;
                         t.c = m + (long(r0) * kWinogradElements + e) * kPanelWidth;
                         gemm_tile_avx2(t, rows);
-                    }
+                    });
                 }
             }
             winograd_outputs_avx2(a, out_stride, t0, count, tiles_w, per_image, m, p);

@@ -69,12 +69,11 @@ void conv2d_gemm_avx512(const Conv2dArgs& a) {
                 t.first = k0 == 0;
                 t.last = k0 + chunk == k_len;
                 t.relu = a.relu;
-                for (int r0 = 0; r0 < block_rows; r0 += kTileRows) {
-                    const int rows = block_rows - r0 < kTileRows ? block_rows - r0 : kTileRows;
+                for_each_row_tile<kTileRows>(block_rows, [&](int r0, int rows) {
                     t.a = a_block + r0 * lda + k0;
                     t.c = a.output + (m0 + r0) * out_stride + p * kPanelWidth;
                     kTileByRows[rows](t);
-                }
+                });
             }
         }
     }

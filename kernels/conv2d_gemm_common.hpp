@@ -19,6 +19,19 @@ long panel_count(const Conv2dArgs& a) {
     return (a.out_c + PanelWidth - 1) / PanelWidth;
 }
 
+// Calls fn(first_row, rows) for the fewest micro-tiles of at most MaxRows rows that cover
+// `count` rows, all of near-equal size: 16 rows make two tiles of 8 rather than 14 and 2,
+// whose every weight load would feed only a few FMAs. Which tile a row lands in never
+// changes its sums.
+template <int MaxRows, typename Fn>
+void for_each_row_tile(int count, Fn&& fn) {
+    const int tiles = (count + MaxRows - 1) / MaxRows;
+    for (int i = 0; i < tiles; ++i) {
+        const int r0 = int(long(count) * i / tiles);
+        fn(r0, int(long(count) * (i + 1) / tiles) - r0);
+    }
+}
+
 inline float* alloc_floats(std::size_t count) {
     const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
     return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));

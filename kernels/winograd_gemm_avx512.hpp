@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "conv2d_gemm_common.hpp"
 #include "gemm_tile_avx512.hpp"
 
 namespace tinception::kernels {
@@ -36,12 +37,11 @@ inline void multiply_transformed(const float* v, long element_stride, const floa
             t.first = k0 == 0;
             t.last = false;
             t.relu = false;
-            for (int r0 = 0; r0 < count; r0 += kTileRows) {
-                const int rows = count - r0 < kTileRows ? count - r0 : kTileRows;
+            for_each_row_tile<kTileRows>(count, [&](int r0, int rows) {
                 t.a = v + e * element_stride + long(r0) * in_c + k0;
                 t.c = m + (long(r0) * elements + e) * kPanelWidth;
                 kTileByRows[rows](t);
-            }
+            });
         }
     }
 }
