@@ -339,6 +339,9 @@ std::size_t conv2d_packed_offset_avx2(const Conv2dArgs& a, int first_channel) {
     return std::size_t(first_channel) * std::size_t(per_channel);
 }
 
+// Winograd bands start on even rows, so their 2x2 tiles sit where the uncut call's do.
+int conv2d_row_alignment_avx2(const Conv2dArgs& a) { return winograd_applies_avx2(a) ? 2 : 1; }
+
 }  // namespace
 
 const KernelTable* avx2_kernels() {
@@ -350,6 +353,7 @@ const KernelTable* avx2_kernels() {
         t.conv2d_pack = conv2d_pack_any_avx2;
         t.conv2d_packed_offset = conv2d_packed_offset_avx2;
         t.conv2d_panel_width = kPanelWidth;
+        t.conv2d_row_alignment = conv2d_row_alignment_avx2;
         t.fma_peak = fma_peak_avx2;
         t.maxpool2d = maxpool2d_nhwc_avx2;
         t.avgpool2d = avgpool2d_nhwc_avx2;

@@ -81,41 +81,69 @@ void conv2d_gemm_avx512(const Conv2dArgs& a) {
     std::free(packed_here);
 }
 
-// The table's entries: 3x3 stride-1 layers take the 2-D Winograd path, 1xr and rx1 stride-1
-// layers the 1-D one, each with its own packed layout; every other shape the packed GEMM above.
+// The table's entries pick one path per layer from its kernel, stride and width, each path
+// with its own packed layout; every cut of a layer keeps these, so packing and every call agree.
+enum class Path { gemm, winograd_f2x2, winograd_2d, winograd_1d };
+
+Path path_of(const Conv2dArgs& a) {
+    if (winograd_2d_applies(a)) return Path::winograd_2d;
+    if (winograd_f2x2_applies(a)) return Path::winograd_f2x2;
+    if (winograd_1d_applies(a)) return Path::winograd_1d;
+    return Path::gemm;
+}
+
 void conv2d_avx512(const Conv2dArgs& a) {
-    if (winograd_f2x2_applies(a))
-        conv2d_winograd_avx512(a);
-    else if (winograd_1d_applies(a))
-        conv2d_winograd_1d_avx512(a);
-    else
-        conv2d_gemm_avx512(a);
+    switch (path_of(a)) {
+    case Path::winograd_2d: return conv2d_winograd_2d_avx512(a);
+    case Path::winograd_f2x2: return conv2d_winograd_avx512(a);
+    case Path::winograd_1d: return conv2d_winograd_1d_avx512(a);
+    case Path::gemm: break;
+    }
+    conv2d_gemm_avx512(a);
 }
 
 std::size_t conv2d_packed_size_any_avx512(const Conv2dArgs& a) {
-    if (winograd_f2x2_applies(a)) return conv2d_winograd_packed_size_avx512(a);
-    if (winograd_1d_applies(a)) return conv2d_winograd_1d_packed_size_avx512(a);
+    switch (path_of(a)) {
+    case Path::winograd_2d: return conv2d_winograd_2d_packed_size_avx512(a);
+    case Path::winograd_f2x2: return conv2d_winograd_packed_size_avx512(a);
+    case Path::winograd_1d: return conv2d_winograd_1d_packed_size_avx512(a);
+    case Path::gemm: break;
+    }
     return conv2d_packed_size_avx512(a);
 }
 
 void conv2d_pack_any_avx512(const Conv2dArgs& a, void* packed) {
-    if (winograd_f2x2_applies(a))
-        conv2d_winograd_pack_avx512(a, packed);
-    else if (winograd_1d_applies(a))
-        conv2d_winograd_1d_pack_avx512(a, packed);
-    else
-        conv2d_pack_avx512(a, packed);
+    switch (path_of(a)) {
+    case Path::winograd_2d: return conv2d_winograd_2d_pack_avx512(a, packed);
+    case Path::winograd_f2x2: return conv2d_winograd_pack_avx512(a, packed);
+    case Path::winograd_1d: return conv2d_winograd_1d_pack_avx512(a, packed);
+    case Path::gemm: break;
+    }
+    conv2d_pack_avx512(a, packed);
 }
 
-// Every layout is panel-major: a panel holds, per input channel, 16 transformed taps (2-D
-// Winograd), r + 1 (1-D Winograd) or the kernel's taps (GEMM).
+// Every layout is panel-major: a panel holds, per input channel, the transformed taps
+// (Winograd) or the kernel's taps (GEMM).
 std::size_t conv2d_packed_offset_avx512(const Conv2dArgs& a, int first_channel) {
     long per_channel = reduction_length(a);
-    if (winograd_f2x2_applies(a))
-        per_channel = 16L * a.in_c;
-    else if (winograd_1d_applies(a))
-        per_channel = long(winograd_1d_elements(a)) * a.in_c;
+    switch (path_of(a)) {
+    case Path::winograd_2d: per_channel = long(winograd_2d_elements(a)) * a.in_c; break;
+    case Path::winograd_f2x2: per_channel = 16L * a.in_c; break;
+    case Path::winograd_1d: per_channel = long(winograd_1d_elements(a)) * a.in_c; break;
+    case Path::gemm: break;
+    }
     return std::size_t(first_channel) * std::size_t(per_channel);
+}
+
+// Bands start where the uncut call's tiles do.
+int conv2d_row_alignment_avx512(const Conv2dArgs& a) {
+    switch (path_of(a)) {
+    case Path::winograd_2d: return winograd_2d_tile(a);
+    case Path::winograd_f2x2: return 2;
+    case Path::winograd_1d: return winograd_1d_row_alignment(a);
+    case Path::gemm: break;
+    }
+    return 1;
 }
 
 }  // namespace
@@ -129,6 +157,7 @@ const KernelTable* avx512_kernels() {
         t.conv2d_pack = conv2d_pack_any_avx512;
         t.conv2d_packed_offset = conv2d_packed_offset_avx512;
         t.conv2d_panel_width = kPanelWidth;
+        t.conv2d_row_alignment = conv2d_row_alignment_avx512;
         t.fma_peak = fma_peak_avx512;
         t.maxpool2d = maxpool2d_nhwc_avx512;
         t.avgpool2d = avgpool2d_nhwc_avx512;

@@ -1,11 +1,10 @@
-// One-dimensional Winograd F(2, r) for the 1xr and rx1 stride-1 convolutions of Inception
-// (r = 3 and 7): along the kernel's axis, each pair of output pixels of one channel is
+// One-dimensional Winograd F(m, r) for the 1xr and rx1 stride-1 convolutions of Inception
+// (r = 3 and 7): along the kernel's axis, each run of m output pixels of one channel is
 //   y = A^T [ sum_ic (G g) .* (B^T d) ]
-// with d the r + 1 input pixels under the pair. As in the 2-D kernel, the element-wise
+// with d the m + r - 1 input pixels under it. As in the 2-D kernel, the element-wise
 // products summed over ic are independent GEMMs [tiles][in_c] x [in_c][out_c], one per
-// transform element, and bias and ReLU follow the output transform. Two outputs per tile
-// keep the transforms' rounding near the direct convolution's (7 interpolation points for
-// r = 7); 1x7 then costs 8 products per 2 outputs instead of 14.
+// transform element, and bias and ReLU follow the output transform. m = 4: a 1x7 layer
+// costs 10 products per 4 outputs instead of 28, and its 17-wide rows are 5 tiles.
 #include <immintrin.h>
 
 #include "conv2d_winograd_avx512.hpp"
@@ -17,8 +16,9 @@
 namespace tinception::kernels {
 namespace {
 
-constexpr int kOutputsPerTile = 2;
-constexpr int kMaxBlockTiles = kTileRows * 4;
+// Outputs per tile (m). The transforms' rounding grows with m; at 4 the features stay within
+// a few 1e-7 of the direct convolution's relative to their largest value.
+constexpr int kOutputsPerTile = 4;
 
 // Where the tiles lie: along rows (1xr kernel) or along columns (rx1). Tile g of a call is
 // image g / per_image; within the image, a horizontal tile is (row, pair of columns) and a
@@ -52,7 +52,7 @@ template <int R>
 void transform_inputs(const Conv2dArgs& a, const Tiling& tiling, long in_stride, long t0, int count, float* v,
                       long element_stride) {
     constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
-    const auto& w = winograd_1d<kOutputsPerTile, R>();
+    constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
     const __m512 zero = _mm512_setzero_ps();
     for (int t = 0; t < count; ++t) {
         long img;
@@ -85,15 +85,12 @@ template <int R>
 void transform_outputs(const Conv2dArgs& a, const Tiling& tiling, long out_stride, long t0, int count,
                        const float* m_block, long p) {
     constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
-    const auto& w = winograd_1d<kOutputsPerTile, R>();
+    constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
     const __m512 zero = _mm512_setzero_ps();
-    for (int h = 0; h < 2; ++h) {
-        const int c0 = int(p * kPanelWidth) + h * 16;
-        const __mmask16 mask = lane_mask(a.out_c - c0);
-        if (!mask) continue;
-        const __m512 bias = a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + c0) : zero;
+    for_each_panel_half(a, p, [&](int c0, __mmask16 mask, __m512 bias) {
+        const int lane0 = c0 % kPanelWidth;  // 0 or 16: this half's place in the panel
         for (int t = 0; t < count; ++t) {
-            const float* mt = m_block + long(t) * kAlpha * kPanelWidth + h * 16;
+            const float* mt = m_block + long(t) * kAlpha * kPanelWidth + lane0;
             __m512 prod[kAlpha];
             for (int e = 0; e < kAlpha; ++e) prod[e] = _mm512_loadu_ps(mt + e * kPanelWidth);
             long img;
@@ -110,7 +107,7 @@ void transform_outputs(const Conv2dArgs& a, const Tiling& tiling, long out_strid
                 _mm512_mask_storeu_ps(a.output + ((img * a.out_h + y) * a.out_w + x) * out_stride + c0, mask, r);
             }
         }
-    }
+    });
 }
 
 template <int R>
@@ -124,7 +121,7 @@ std::size_t packed_size(const Conv2dArgs& a) {
 template <int R>
 void pack(const Conv2dArgs& a, void* packed) {
     constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
-    const auto& w = winograd_1d<kOutputsPerTile, R>();
+    constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
     float* dst = static_cast<float*>(packed);
     std::memset(dst, 0, packed_size<R>(a));
     for (int oc = 0; oc < a.out_c; ++oc)
@@ -141,44 +138,21 @@ void pack(const Conv2dArgs& a, void* packed) {
 
 template <int R>
 void run(const Conv2dArgs& a) {
-    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
     const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
-    if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0 || a.out_c <= 0) return;
+    if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
     const Tiling tiling(a);
-    const long total = a.n * tiling.per_image;
-
-    const float* packed = static_cast<const float*>(a.packed);
-    float* packed_here = nullptr;
-    if (!packed) {
-        packed_here = alloc_aligned_floats(packed_size<R>(a) / sizeof(float));
-        pack<R>(a, packed_here);
-        packed = packed_here;
-    }
-    // Blocks of equal size, so the last one is not a sliver that reloads every weight.
-    const long blocks = (total + kMaxBlockTiles - 1) / kMaxBlockTiles;
-    const int block_cap = int((total + blocks - 1) / blocks);
-    const long element_stride = long(block_cap) * a.in_c;
-    float* v = alloc_aligned_floats(std::size_t(kAlpha) * std::size_t(element_stride) + 16);
-    float* m = alloc_aligned_floats(std::size_t(block_cap) * kAlpha * kPanelWidth);
-    const long panels = (a.out_c + kPanelWidth - 1) / kPanelWidth;
-    for (long b = 0; b < blocks; ++b) {
-        const long t0 = total * b / blocks;
-        const int count = int(total * (b + 1) / blocks - t0);
-        if (count <= 0) continue;
-        if (a.in_c > 0) transform_inputs<R>(a, tiling, in_stride, t0, count, v, element_stride);
-        for (long p = 0; p < panels; ++p) {
-            multiply_transformed(v, element_stride, packed + p * kAlpha * a.in_c * kPanelWidth, kAlpha, a.in_c,
-                                 count, m);
-            transform_outputs<R>(a, tiling, out_stride, t0, count, m, p);
-        }
-    }
-    std::free(m);
-    std::free(v);
-    std::free(packed_here);
+    run_winograd(
+        a, a.n * tiling.per_image, Winograd1d<kOutputsPerTile, R>::kAlpha, packed_size<R>(a), pack<R>,
+        [&](long t0, int count, float* v, long element_stride) {
+            transform_inputs<R>(a, tiling, in_stride, t0, count, v, element_stride);
+        },
+        [&](long t0, int count, const float* m, long p) { transform_outputs<R>(a, tiling, out_stride, t0, count, m, p); });
 }
 
 }  // namespace
+
+int winograd_1d_row_alignment(const Conv2dArgs& a) { return a.kernel_w == 1 ? kOutputsPerTile : 1; }
 
 bool winograd_1d_applies(const Conv2dArgs& a) {
     if (a.stride_h != 1 || a.stride_w != 1) return false;

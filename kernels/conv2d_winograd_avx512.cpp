@@ -22,12 +22,6 @@ namespace tinception::kernels {
 namespace {
 
 constexpr int kElements = kWinogradElements;
-// Tiles transformed and multiplied together: enough rows for the micro-kernel to reuse each
-// weight row several times, few enough that the transformed inputs stay near the core.
-constexpr int kMaxBlockTiles = kTileRows * 4;
-
-long winograd_panel_count(const Conv2dArgs& a) { return (a.out_c + kPanelWidth - 1) / kPanelWidth; }
-
 // Input transform of the tiles [t0, t0 + count): v[e][t][ic] = (B^T d B)[e] with
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 // taps outside the input (any padding, negative pad_top of a row band) read as zero.
@@ -76,13 +70,10 @@ void transform_inputs(const Conv2dArgs& a, long in_stride, long t0, int count, i
 void transform_outputs(const Conv2dArgs& a, long out_stride, long t0, int count, int tiles_w,
                        long per_image, const float* m_block, long p) {
     const __m512 zero = _mm512_setzero_ps();
-    for (int h = 0; h < 2; ++h) {
-        const int c0 = int(p * kPanelWidth) + h * 16;
-        const __mmask16 mask = lane_mask(a.out_c - c0);
-        if (!mask) continue;
-        const __m512 bias = a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + c0) : zero;
+    for_each_panel_half(a, p, [&](int c0, __mmask16 mask, __m512 bias) {
+        const int lane0 = c0 % kPanelWidth;  // 0 or 16: this half's place in the panel
         for (int t = 0; t < count; ++t) {
-            const float* mt = m_block + long(t) * kElements * kPanelWidth + h * 16;
+            const float* mt = m_block + long(t) * kElements * kPanelWidth + lane0;
             __m512 s0[4], s1[4];  // A^T m
             for (int j = 0; j < 4; ++j) {
                 const __m512 m0 = _mm512_loadu_ps(mt + (0 * 4 + j) * kPanelWidth);
@@ -112,7 +103,7 @@ void transform_outputs(const Conv2dArgs& a, long out_stride, long t0, int count,
                 }
             }
         }
-    }
+    });
 }
 
 }  // namespace
@@ -126,39 +117,17 @@ void conv2d_winograd_pack_avx512(const Conv2dArgs& a, void* packed) { winograd_p
 void conv2d_winograd_avx512(const Conv2dArgs& a) {
     const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
-    if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0 || a.out_c <= 0) return;
+    if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
     const int tiles_h = (a.out_h + 1) / 2, tiles_w = (a.out_w + 1) / 2;
     const long per_image = long(tiles_h) * tiles_w;
-    const long total = a.n * per_image;
-
-    const float* packed = static_cast<const float*>(a.packed);
-    float* packed_here = nullptr;
-    if (!packed) {
-        packed_here = alloc_aligned_floats(conv2d_winograd_packed_size_avx512(a) / sizeof(float));
-        conv2d_winograd_pack_avx512(a, packed_here);
-        packed = packed_here;
-    }
-    // Blocks of equal size, so the last one is not a sliver that reloads every weight.
-    const long blocks = (total + kMaxBlockTiles - 1) / kMaxBlockTiles;
-    const int block_cap = int((total + blocks - 1) / blocks);
-    const long element_stride = long(block_cap) * a.in_c;  // floats between elements of v
-    float* v = alloc_aligned_floats(std::size_t(kElements) * std::size_t(element_stride) + 16);
-    float* m = alloc_aligned_floats(std::size_t(block_cap) * kElements * kPanelWidth);
-
-    for (long b = 0; b < blocks; ++b) {
-        const long t0 = total * b / blocks;
-        const int count = int(total * (b + 1) / blocks - t0);
-        if (count <= 0) continue;
-        if (a.in_c > 0) transform_inputs(a, in_stride, t0, count, tiles_w, per_image, v, element_stride);
-        for (long p = 0; p < winograd_panel_count(a); ++p) {
-            multiply_transformed(v, element_stride, packed + p * kElements * a.in_c * kPanelWidth, kElements, a.in_c,
-                                 count, m);
+    run_winograd(
+        a, a.n * per_image, kElements, conv2d_winograd_packed_size_avx512(a), conv2d_winograd_pack_avx512,
+        [&](long t0, int count, float* v, long element_stride) {
+            transform_inputs(a, in_stride, t0, count, tiles_w, per_image, v, element_stride);
+        },
+        [&](long t0, int count, const float* m, long p) {
             transform_outputs(a, out_stride, t0, count, tiles_w, per_image, m, p);
-        }
-    }
-    std::free(m);
-    std::free(v);
-    std::free(packed_here);
+        });
 }
 
 }  // namespace tinception::kernels

@@ -50,10 +50,15 @@ struct DenseArgs {
 
 using Conv2dFn = void (*)(const Conv2dArgs&);
 // Packed-weight support is optional: a table without it leaves both null and reads OIHW.
+// Packing sees the layer's geometry for one image (no input, output or batch); a table may
+// choose its layout by anything a row band or channel group keeps: kernel, stride, in_c, widths.
 using Conv2dPackedSizeFn = std::size_t (*)(const Conv2dArgs&);  // bytes
 using Conv2dPackFn = void (*)(const Conv2dArgs&, void* packed);  // fills conv2d_packed_size bytes
 // Floats from the start of the packed weights to output channel first_channel's panel.
 using Conv2dPackedOffsetFn = std::size_t (*)(const Conv2dArgs&, int first_channel);
+// Output rows a row band of this layer must start on a multiple of, so that a cut call tiles
+// its rows as the uncut call does (Winograd tiles span several rows).
+using Conv2dRowAlignmentFn = int (*)(const Conv2dArgs&);
 using Pool2dFn = void (*)(const Pool2dArgs&);
 // out[b][c] = mean over the h*w pixels of in[b][.][.][c]
 using GlobalAvgPoolFn = void (*)(const float* input, float* output, int n, int h, int w, int c);
@@ -80,6 +85,7 @@ struct KernelTable {
     // than K floats per channel): packed + conv2d_packed_offset(a, first_channel) replaces
     // packed + first_channel*K above. Null: first_channel*K.
     Conv2dPackedOffsetFn conv2d_packed_offset = nullptr;
+    Conv2dRowAlignmentFn conv2d_row_alignment = nullptr;  // null: any row
     Pool2dFn maxpool2d = nullptr;
     Pool2dFn avgpool2d = nullptr;
     GlobalAvgPoolFn global_avgpool = nullptr;

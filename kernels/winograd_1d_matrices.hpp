@@ -10,8 +10,6 @@
 // largest entry of 1 and G's row by the same factor, so the inputs' transform stays small and
 // the division lives in G, which is applied once, in double, when the weights are packed.
 #pragma once
-#include <cmath>
-#include <utility>
 
 namespace tinception::kernels {
 namespace {
@@ -20,28 +18,42 @@ namespace {
 // transforms well conditioned (0, +-1 and +-2 alone would need +-3, +-4, ... past five).
 constexpr double kWinogradPoints[] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 2.0 / 3.0, -2.0 / 3.0};
 
+constexpr double power(double x, int k) {
+    double p = 1.0;
+    for (int i = 0; i < k; ++i) p *= x;
+    return p;
+}
+
+constexpr double magnitude(double x) { return x < 0 ? -x : x; }
+
+// Built at compile time, so the kernels' transform loops unroll over constant coefficients
+// and the zeros drop out.
 template <int M, int R>
 struct Winograd1d {
     static constexpr int kAlpha = M + R - 1;
     static_assert(kAlpha - 1 <= int(sizeof(kWinogradPoints) / sizeof(kWinogradPoints[0])), "too few points");
-    float at[M][kAlpha];        // output transform
-    float bt[kAlpha][kAlpha];   // input transform
-    double g[kAlpha][R];        // filter transform (weights are packed in double)
+    float at[M][kAlpha] = {};        // output transform
+    float bt[kAlpha][kAlpha] = {};   // input transform
+    double g[kAlpha][R] = {};        // filter transform (weights are packed in double)
 
-    Winograd1d() {
+    constexpr Winograd1d() {
         constexpr int n = kAlpha;
         // V, then its inverse by Gauss-Jordan with partial pivoting.
         double v[n][2 * n] = {};
         for (int j = 0; j < n; ++j) {
             for (int k = 0; k < n; ++k)
-                v[j][k] = j < n - 1 ? std::pow(kWinogradPoints[j], k) : (k == n - 1 ? 1.0 : 0.0);
+                v[j][k] = j < n - 1 ? power(kWinogradPoints[j], k) : (k == n - 1 ? 1.0 : 0.0);
             v[j][n + j] = 1.0;
         }
         for (int col = 0; col < n; ++col) {
             int pivot = col;
             for (int r = col + 1; r < n; ++r)
-                if (std::fabs(v[r][col]) > std::fabs(v[pivot][col])) pivot = r;
-            for (int k = 0; k < 2 * n; ++k) std::swap(v[col][k], v[pivot][k]);
+                if (magnitude(v[r][col]) > magnitude(v[pivot][col])) pivot = r;
+            for (int k = 0; k < 2 * n; ++k) {
+                const double t = v[col][k];
+                v[col][k] = v[pivot][k];
+                v[pivot][k] = t;
+            }
             const double inv = 1.0 / v[col][col];
             for (int k = 0; k < 2 * n; ++k) v[col][k] *= inv;
             for (int r = 0; r < n; ++r) {
@@ -52,27 +64,24 @@ struct Winograd1d {
         }
         // B^T = (V^-1)^T; row i of B^T is column i of V^-1.
         for (int i = 0; i < n; ++i) {
-            double row[n], largest = 0.0;
+            double row[n] = {}, largest = 0.0;
             for (int k = 0; k < n; ++k) {
                 row[k] = v[k][n + i];
-                if (std::fabs(row[k]) < 1e-12) row[k] = 0.0;  // exact zeros, not rounding noise
-                largest = std::fmax(largest, std::fabs(row[k]));
+                if (magnitude(row[k]) < 1e-12) row[k] = 0.0;  // exact zeros, not rounding noise
+                if (magnitude(row[k]) > largest) largest = magnitude(row[k]);
             }
             for (int k = 0; k < n; ++k) bt[i][k] = float(row[k] / largest);
             for (int k = 0; k < R; ++k)
-                g[i][k] = (i < n - 1 ? std::pow(kWinogradPoints[i], k) : (k == R - 1 ? 1.0 : 0.0)) * largest;
+                g[i][k] = (i < n - 1 ? power(kWinogradPoints[i], k) : (k == R - 1 ? 1.0 : 0.0)) * largest;
         }
         for (int i = 0; i < M; ++i)
             for (int j = 0; j < n; ++j)
-                at[i][j] = float(j < n - 1 ? std::pow(kWinogradPoints[j], i) : (i == M - 1 ? 1.0 : 0.0));
+                at[i][j] = float(j < n - 1 ? power(kWinogradPoints[j], i) : (i == M - 1 ? 1.0 : 0.0));
     }
 };
 
 template <int M, int R>
-const Winograd1d<M, R>& winograd_1d() {
-    static const Winograd1d<M, R> matrices;
-    return matrices;
-}
+constexpr Winograd1d<M, R> kWinograd1d{};
 
 }  // namespace
 }  // namespace tinception::kernels

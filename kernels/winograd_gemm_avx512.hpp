@@ -1,5 +1,6 @@
-// The multiply step every Winograd convolution of the AVX-512 table shares: for one panel of
-// 32 output channels, one GEMM per transform element over the input channels. Internal
+// What every Winograd convolution of the AVX-512 table shares: the driver over blocks of tiles
+// and panels of 32 output channels, and its multiply step, one GEMM per transform element
+// over the input channels. Each kernel brings its own tiling and transforms. Internal
 // linkage; included only by *_avx512.cpp files.
 #pragma once
 #include <cstdlib>
@@ -49,6 +50,61 @@ inline void multiply_transformed(const float* v, long element_stride, const floa
 inline float* alloc_aligned_floats(std::size_t count) {
     const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
     return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
+}
+
+// Tiles transformed and multiplied together: enough rows for the micro-kernel to reuse each
+// weight row several times, few enough that the transformed inputs stay near the core.
+constexpr int kWinogradBlockTiles = kTileRows * 4;
+
+// The convolution `a` as `total` tiles of `elements` transform elements each, with weights
+// a.packed in the kernel's layout, or packed here by pack(a, buffer) into packed_bytes:
+//   inputs(t0, count, v, element_stride) fills v[e * element_stride + t * in_c + ic] for the
+//     tiles [t0, t0 + count);
+//   outputs(t0, count, m, p) turns m[t][e][32] into panel p's outputs of those tiles.
+template <typename Pack, typename Inputs, typename Outputs>
+void run_winograd(const Conv2dArgs& a, long total, int elements, std::size_t packed_bytes, Pack&& pack,
+                  Inputs&& inputs, Outputs&& outputs) {
+    if (total <= 0 || a.out_c <= 0) return;
+    const float* packed = static_cast<const float*>(a.packed);
+    float* packed_here = nullptr;
+    if (!packed) {
+        packed_here = alloc_aligned_floats(packed_bytes / sizeof(float));
+        pack(a, packed_here);
+        packed = packed_here;
+    }
+    // Blocks of equal size, so the last one is not a sliver that reloads every weight.
+    const long blocks = (total + kWinogradBlockTiles - 1) / kWinogradBlockTiles;
+    const int block_cap = int((total + blocks - 1) / blocks);
+    const long element_stride = long(block_cap) * a.in_c;
+    float* v = alloc_aligned_floats(std::size_t(elements) * std::size_t(element_stride) + 16);
+    float* m = alloc_aligned_floats(std::size_t(block_cap) * std::size_t(elements) * kPanelWidth);
+    const long panels = (a.out_c + kPanelWidth - 1) / kPanelWidth;
+    for (long b = 0; b < blocks; ++b) {
+        const long t0 = total * b / blocks;
+        const int count = int(total * (b + 1) / blocks - t0);
+        if (count <= 0) continue;
+        if (a.in_c > 0) inputs(t0, count, v, element_stride);
+        for (long p = 0; p < panels; ++p) {
+            multiply_transformed(v, element_stride, packed + p * elements * a.in_c * kPanelWidth, elements, a.in_c,
+                                 count, m);
+            outputs(t0, count, m, p);
+        }
+    }
+    std::free(m);
+    std::free(v);
+    std::free(packed_here);
+}
+
+// Calls fn(c0, mask, bias) for the two 16-channel halves of panel p that hold output
+// channels: c0 the first channel, mask its lanes below out_c, bias those channels' bias.
+template <typename Fn>
+void for_each_panel_half(const Conv2dArgs& a, long p, Fn&& fn) {
+    for (int h = 0; h < 2; ++h) {
+        const int c0 = int(p * kPanelWidth) + h * 16;
+        const __mmask16 mask = lane_mask(a.out_c - c0);
+        if (!mask) continue;
+        fn(c0, mask, a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + c0) : _mm512_setzero_ps());
+    }
 }
 
 }  // namespace

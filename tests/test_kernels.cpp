@@ -179,6 +179,14 @@ TEST_CASE("kernel tables under test") {
     CHECK_FALSE(ran.empty());
 }
 
+// How much further than a direct sum a table's result may drift on this shape: the AVX-512
+// table computes 1x7 and 7x1 layers by Winograd F(4, 7), whose transforms (points 0, +-1,
+// +-2, +-1/2, +-2/3) round up to about 2.5 times the direct bound on random data in [-1, 1].
+double winograd_error_growth(const KernelTable& table, const ConvCase& cc) {
+    const bool seven_taps = (cc.kernel_h == 1 && cc.kernel_w == 7) || (cc.kernel_h == 7 && cc.kernel_w == 1);
+    return std::string(table.isa_name) == "avx512" && seven_taps && cc.stride == 1 ? 4.0 : 1.0;
+}
+
 TEST_CASE("conv2d: every table matches the reference on awkward shapes") {
     for (const KernelTable* table : tables_under_test()) {
         REQUIRE_MESSAGE(bool(table->conv2d), table->isa_name << " has no conv2d");
@@ -195,7 +203,8 @@ TEST_CASE("conv2d: every table matches the reference on awkward shapes") {
                 CHECK_MESSAGE(untouched_outside_slice(actual, f.out_stride, layout.out_offset, cc.out_c),
                               "wrote outside its output slice");
                 // inputs, weights and bias are all within [-1, 1]
-                const Tolerance tol = sum_tolerance(long(cc.in_c) * cc.kernel_h * cc.kernel_w, 1.0);
+                Tolerance tol = sum_tolerance(long(cc.in_c) * cc.kernel_h * cc.kernel_w, 1.0);
+                tol.abs *= winograd_error_growth(*table, cc);
                 check_close(expected.data(), actual.data(), expected.size(), tol,
                             nhwc_index(f.py.out, f.px.out, f.out_stride), [&](std::size_t i) {
                                 const int ch = int(i % std::size_t(f.out_stride));

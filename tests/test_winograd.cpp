@@ -1,5 +1,5 @@
 // The stride-1 convolutions the SIMD tables take a Winograd path for (3x3 on AVX2 and AVX-512;
-// 1x3, 3x1, 1x7 and 7x1 on AVX-512) against the reference on awkward shapes: odd sizes,
+// 5x5, 1x3, 3x1, 1x7 and 7x1 on AVX-512) against the reference on awkward shapes: odd sizes,
 // channel counts around the vector and panel widths, 'same' and 'valid', batches, strided
 // input and output, packed and unpacked weights, row bands with negative pad_top and channel
 // groups through conv2d_parallel. Other tables run the same cases through their own paths.
@@ -41,6 +41,15 @@ const Case kCases[] = {
     {2, 300, 5, 6, 40, true, true, true},     // in_c beyond one reduction chunk
     {1, 19, 17, 17, 65, true, false, true},   // 17x17, one over two panels
     {1, 64, 35, 35, 96, true, true, true},    // an Inception 35x35 layer, several tile blocks
+    // 3x3 at least 16 wide: 4x4 tiles on AVX-512
+    {1, 9, 16, 16, 33, true, true, true},     // exactly 16 wide: four tiles across
+    {2, 17, 19, 18, 40, false, false, true},  // 'valid' 17x16, partial tiles at the edges
+    {1, 20, 21, 23, 9, true, true, false},    // odd sizes, one partial panel
+    // 5x5: 2x2 tiles of a 6x6 window
+    {1, 7, 9, 11, 17, true, true, true, 5, 5},
+    {3, 33, 7, 6, 40, false, false, true, 5, 5},   // batch 3, 'valid' 3x2
+    {1, 48, 35, 35, 64, true, false, true, 5, 5},  // an Inception 35x35 layer
+    {1, 5, 4, 4, 3, true, false, false, 5, 5},     // input smaller than the kernel
     // 1-D kernels: tiles run along the kernel's axis
     {1, 7, 9, 7, 17, true, true, true, 1, 7},      // 1x7 over a 7-wide input, odd width
     {1, 7, 9, 7, 17, true, true, true, 7, 1},      // 7x1, odd height
@@ -173,7 +182,9 @@ TEST_CASE("Winograd shapes: row bands of one to three rows, pad_top down to nega
                           {2, 17, 8, 7, 33, false, false, false},
                           {1, 9, 11, 9, 20, true, true, true, 7, 1},
                           {2, 17, 8, 7, 33, true, false, false, 3, 1},
-                          {1, 9, 5, 11, 20, true, true, true, 1, 7}};
+                          {1, 9, 5, 11, 20, true, true, true, 1, 7},
+                          {1, 9, 11, 17, 20, true, true, true},
+                          {2, 9, 11, 9, 20, true, false, true, 5, 5}};
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : cases)
             for (int band_rows : {1, 2, 3}) {
@@ -202,7 +213,7 @@ TEST_CASE("Winograd shapes: row bands of one to three rows, pad_top down to nega
             }
 }
 
-TEST_CASE("Winograd shapes: conv2d_parallel with channel groups and bands, packed, 1 to 16 threads") {
+TEST_CASE("Winograd shapes: conv2d_parallel with channel groups and bands, packed, 1 to 32 threads") {
     // Past a few threads 8x8 and 17x17 are also cut by channel group (a partial last panel at
     // out_c 200 and 130); 35x35 by row band, with a batch.
     const Case cases[] = {
@@ -213,6 +224,8 @@ TEST_CASE("Winograd shapes: conv2d_parallel with channel groups and bands, packe
         {1, 40, 17, 17, 130, true, true, true, 7, 1},
         {1, 40, 17, 17, 130, true, false, true, 1, 7},
         {1, 33, 8, 8, 200, true, true, true, 3, 1},
+        {1, 24, 35, 35, 40, true, true, true},
+        {1, 16, 35, 35, 40, true, false, true, 5, 5},
     };
     for (const KernelTable* isa : available_kernel_tables())
         for (const Case& c : cases) {
@@ -228,7 +241,7 @@ TEST_CASE("Winograd shapes: conv2d_parallel with channel groups and bands, packe
             set_thread_count(1);
             conv2d_parallel(*isa, f.writing_to(one, p));
             bool cut_channels = false;
-            for (const int threads : {2, 3, 8, 16}) {
+            for (const int threads : {2, 3, 8, 32}) {
                 CAPTURE(threads);
                 std::vector<float> many = f.fresh();
                 const Conv2dCut cut = conv2d_cut(*isa, f.writing_to(many, p), threads);

@@ -44,6 +44,11 @@ kernels::Conv2dArgs channel_args(const kernels::KernelTable& table, const kernel
     return g;
 }
 
+int conv2d_row_alignment(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
+    const int align = table.conv2d_row_alignment ? table.conv2d_row_alignment(a) : 1;
+    return align < 1 ? 1 : align;
+}
+
 bool can_cut_channels(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
     if (!a.packed) return true;
     return table.conv2d_panel_width > 0 && kChannelUnit % table.conv2d_panel_width == 0;
@@ -51,9 +56,11 @@ bool can_cut_channels(const kernels::KernelTable& table, const kernels::Conv2dAr
 
 }  // namespace
 
-int conv2d_bands_per_image(const kernels::Conv2dArgs& a, int threads) {
-    // Bands hold whole row pairs, so a Winograd band's 2x2 tiles sit where the uncut call's do.
-    const int max_bands = a.out_h >= 2 ? a.out_h / 2 : 1;
+int conv2d_bands_per_image(const kernels::KernelTable& table, const kernels::Conv2dArgs& a, int threads) {
+    // Bands hold whole groups of `align` rows, so a Winograd band's tiles sit where the uncut
+    // call's do.
+    const int align = conv2d_row_alignment(table, a);
+    const long max_bands = (long(a.out_h) + align - 1) / align;
     long bands = long(a.out_h) * a.out_w / kMinBandPixels;
     if (bands > kMaxBands) bands = kMaxBands;
     // When the images do not share out evenly, every thread needs bands of each image: a
@@ -64,9 +71,10 @@ int conv2d_bands_per_image(const kernels::Conv2dArgs& a, int threads) {
     return bands < 1 ? 1 : int(bands);
 }
 
-int conv2d_band_start(const kernels::Conv2dArgs& a, int bands, int band) {
-    const long pairs = (long(a.out_h) + 1) / 2;
-    const long y = 2 * (pairs * band / bands);
+int conv2d_band_start(const kernels::KernelTable& table, const kernels::Conv2dArgs& a, int bands, int band) {
+    const int align = conv2d_row_alignment(table, a);
+    const long groups = (long(a.out_h) + align - 1) / align;
+    const long y = align * (groups * band / bands);
     return int(y < a.out_h ? y : a.out_h);
 }
 
@@ -76,7 +84,7 @@ Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArg
     // too, never depends on the thread count.
     if (table.conv2d_panel_width <= 0) threads = 2;
     Conv2dCut cut;
-    cut.bands = conv2d_bands_per_image(a, threads);
+    cut.bands = conv2d_bands_per_image(table, a, threads);
     if (threads <= 1 || a.n % threads == 0 || cut.bands >= threads || !can_cut_channels(table, a)) return cut;
     // Too few rows to give every thread a band: cut the channels as well.
     const int units = (a.out_c + kChannelUnit - 1) / kChannelUnit;
@@ -101,8 +109,8 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
         const int b = task / per_image;
         const int group = task % per_image / cut.bands;
         const int band = task % cut.bands;
-        const int y0 = conv2d_band_start(a, cut.bands, band);
-        const int y1 = conv2d_band_start(a, cut.bands, band + 1);
+        const int y0 = conv2d_band_start(table, a, cut.bands, band);
+        const int y1 = conv2d_band_start(table, a, cut.bands, band + 1);
         if (y1 <= y0) return;
         const kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
         if (cut.groups == 1) {

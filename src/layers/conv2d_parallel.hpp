@@ -14,8 +14,8 @@ struct Conv2dCut {
 // Same result as table.conv2d(args), computed as tasks of (batch image, channel group, band
 // of output rows). For the SIMD tables the cut depends on the shape and the thread count but
 // never changes a value: each output's sum runs in the same order whatever the cut (the GEMM
-// kernels chunk the reduction by K alone; bands start on even rows, so Winograd tiles stay
-// put), so the output is bit-identical to an uncut call. Other tables get a cut that ignores
+// kernels chunk the reduction by K alone; bands start on the table's row alignment, so
+// Winograd tiles stay put), so the output is bit-identical to an uncut call. Other tables get a cut that ignores
 // the thread count. Either way the output is bit-identical for any number of threads.
 void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args);
 
@@ -23,8 +23,9 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
 Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArgs& args, int threads);
 
 // The number of row bands each image is cut into for this shape (exposed for tests), and
-// where band `band` of `bands` starts (an even row; band `bands` starts at out_h).
-int conv2d_bands_per_image(const kernels::Conv2dArgs& args, int threads);
-int conv2d_band_start(const kernels::Conv2dArgs& args, int bands, int band);
+// where band `band` of `bands` starts (a multiple of the table's row alignment; band `bands`
+// starts at out_h).
+int conv2d_bands_per_image(const kernels::KernelTable& table, const kernels::Conv2dArgs& args, int threads);
+int conv2d_band_start(const kernels::KernelTable& table, const kernels::Conv2dArgs& args, int bands, int band);
 
 }  // namespace tinception

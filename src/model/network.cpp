@@ -307,14 +307,13 @@ Network::Network(const WeightFile& weights, const std::string& output_layer,
     if (table_.conv2d_pack && table_.conv2d_packed_size)
         for (Step& s : steps_) {
             if (s.op != StepOp::conv2d) continue;
+            // The layer's own geometry: a table may pick its layout by kernel, stride and width.
             kernels::Conv2dArgs args;
+            const ActivationShape& in = steps_[s.inputs[0]].shape;
+            set_window(args, s, in, 1, in.c, s.shape.c);
             args.weights = s.weights;
-            args.in_c = steps_[s.inputs[0]].shape.c;
+            args.in_c = in.c;
             args.out_c = s.shape.c;
-            args.kernel_h = s.kernel_h;
-            args.kernel_w = s.kernel_w;
-            args.stride_h = s.stride_h;  // a table may pick its layout by kernel and stride
-            args.stride_w = s.stride_w;
             const std::size_t bytes = (table_.conv2d_packed_size(args) + 63) / 64 * 64;
             s.packed.reset(std::aligned_alloc(64, std::max<std::size_t>(bytes, 64)));
             if (!s.packed) throw std::bad_alloc();
