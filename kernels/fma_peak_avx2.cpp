@@ -1,49 +1,10 @@
-// Register-only AVX2 FMA loop measuring the fp32 peak one thread reaches. No memory
-// traffic, so the number is the FMA pipes' throughput at the clock they actually run at.
-#include <immintrin.h>
-#include <time.h>
-
+// The AVX2 register-only FMA loop (fma_peak_loop.hpp).
 #include "fma_peak.hpp"
-#include "kernel_table.hpp"
+#include "fma_peak_loop.hpp"
+#include "simd_avx2.hpp"
 
 namespace tinception::kernels {
-namespace {
 
-double now_s() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-// 10 independent chains cover FMA latency (4 cycles) times two pipes and, with the two
-// constants, fit the 16 ymm registers without spilling.
-constexpr int kChains = 10;
-constexpr long kInnerSteps = 1 << 14;
-
-}  // namespace
-
-double fma_peak_avx2(double seconds) {
-    __m256 acc[kChains];
-    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(float(i) * 1e-3f);
-    const __m256 mul = _mm256_set1_ps(0.999999f);
-    const __m256 add = _mm256_set1_ps(1e-7f);
-    long steps = 0;
-    const double start = now_s();
-    double elapsed = 0.0;
-    do {
-        for (long s = 0; s < kInnerSteps; ++s)
-            for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], mul, add);
-        steps += kInnerSteps;
-        elapsed = now_s() - start;
-    } while (elapsed < seconds);
-    __m256 sum = acc[0];
-    for (int i = 1; i < kChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
-    // Keeps the loop alive: the result is used, though never meaningfully.
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, sum);
-    volatile float sink = lanes[0];
-    (void)sink;
-    return double(steps) * kChains * 8 * 2 / elapsed;
-}
+double fma_peak_avx2(double seconds) { return fma_peak_loop<Avx2, 10>(seconds); }
 
 }  // namespace tinception::kernels

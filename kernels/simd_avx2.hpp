@@ -1,0 +1,33 @@
+// The AVX2 vector operations the ISA-generic kernel templates are written against (see
+// simd_avx512.hpp for the same set on 16 lanes). Included only by *_avx2.cpp files.
+#pragma once
+#include <immintrin.h>
+
+namespace tinception::kernels {
+namespace {
+
+struct Avx2 {
+    using V = __m256;
+    using Mask = __m256i;  // lane j live when its sign bit is set
+    static constexpr int kLanes = 8;
+
+    static V zero() { return _mm256_setzero_ps(); }
+    static V set1(float x) { return _mm256_set1_ps(x); }
+    // Lanes [0, valid) live: masked loads read zero and masked stores skip the others.
+    static Mask mask(int valid) {
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    static V load(Mask m, const float* p) { return _mm256_maskload_ps(p, m); }
+    static void store(float* p, Mask m, V v) { _mm256_maskstore_ps(p, m, v); }
+    static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+    static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+    static V div(V a, V b) { return _mm256_div_ps(a, b); }
+    // b where a is not greater, NaN included: max(v, best) keeps best when v is NaN.
+    static V max(V a, V b) { return _mm256_max_ps(a, b); }
+};
+
+}  // namespace
+}  // namespace tinception::kernels
