@@ -1,33 +1,33 @@
-// The AVX-512 packed-GEMM micro-kernel shared by the convolutions of this table (direct and
+// The AVX-512 packed-GEMM micro-kernel behind every convolution of this table (direct and
 // Winograd): C[rows][32] (+)= A[rows][k_len] * B[k_len][32], optionally seeded with a bias
 // and finished with ReLU. Included only by *_avx512.cpp files; internal linkage throughout.
 #pragma once
 #include <immintrin.h>
 
+#include "gemm_tile_job.hpp"
 #include "kernel_table.hpp"
+#include "simd_avx512.hpp"
 
 namespace tinception::kernels {
 namespace {
 
+// What the ISA-generic drivers (conv2d_gemm_driver.hpp, winograd_driver.hpp) need of this ISA.
 // Micro-tile: 14 pixels x 32 output channels = 28 zmm accumulators; per k one weight row
 // (two vectors, from the packed panel) and 14 input values broadcast straight from memory.
-constexpr int kTileRows = 14;
-constexpr int kPanelWidth = 32;
-
-struct TileJob {
-    const float* a;   // first pixel row of the tile at this chunk's first k
-    long lda;         // floats between pixel rows of A
-    const float* b;   // packed panel chunk, [k_len][32]
-    long k_len;
-    float* c;         // output of the tile's first pixel at the panel's first channel
-    long ldc;
-    const float* bias;  // this panel's bias, or nullptr
-    __mmask16 mask0, mask1;
-    bool first, last, relu;
+struct GemmAvx512 {
+    using S = Avx512;
+    static constexpr int kTileRows = 14;
+    static constexpr int kPanelWidth = 32;
+    static constexpr int kBlockRows = kTileRows * 8;  // pixels im2col'ed and multiplied together
+    // Winograd tiles transformed and multiplied together: enough rows for the micro-kernel to
+    // reuse each weight row several times, few enough that the transformed inputs stay near.
+    static constexpr int kWinogradBlockTiles = kTileRows * 4;
+    static constexpr int kWinogradMinInC = 1;  // Winograd pays from the first channel
+    static void tile(const TileJob<S>& t, int rows);
 };
 
 template <int Rows>
-void gemm_tile_avx512(const TileJob& t) {
+void gemm_tile_avx512(const TileJob<Avx512>& t) {
     __m512 acc0[Rows], acc1[Rows];
     if (t.first) {
         const __m512 b0 = t.bias ? _mm512_maskz_loadu_ps(t.mask0, t.bias) : _mm512_setzero_ps();
@@ -43,7 +43,7 @@ void gemm_tile_avx512(const TileJob& t) {
     const float* b = t.b;
     const long lda = t.lda;
     const long k_len = t.k_len;  // a local, so the loop bound is not re-read from memory
-    for (long k = 0; k < k_len; ++k, ++a, b += kPanelWidth) {
+    for (long k = 0; k < k_len; ++k, ++a, b += GemmAvx512::kPanelWidth) {
         const __m512 w0 = _mm512_loadu_ps(b);
         const __m512 w1 = _mm512_loadu_ps(b + 16);
         for (int i = 0; i < Rows; ++i) {
@@ -66,8 +66,8 @@ void gemm_tile_avx512(const TileJob& t) {
     }
 }
 
-using TileFn = void (*)(const TileJob&);
-constexpr TileFn kTileByRows[kTileRows + 1] = {
+using TileFn = void (*)(const TileJob<Avx512>&);
+constexpr TileFn kTileByRows[GemmAvx512::kTileRows + 1] = {
     nullptr,
     gemm_tile_avx512<1>,  gemm_tile_avx512<2>,  gemm_tile_avx512<3>,  gemm_tile_avx512<4>,
     gemm_tile_avx512<5>,  gemm_tile_avx512<6>,  gemm_tile_avx512<7>,  gemm_tile_avx512<8>,
@@ -75,11 +75,7 @@ constexpr TileFn kTileByRows[kTileRows + 1] = {
     gemm_tile_avx512<13>, gemm_tile_avx512<14>,
 };
 
-__mmask16 lane_mask(int valid) {
-    if (valid >= 16) return 0xFFFF;
-    if (valid <= 0) return 0;
-    return __mmask16((1u << valid) - 1u);
-}
+inline void GemmAvx512::tile(const TileJob<Avx512>& t, int rows) { kTileByRows[rows](t); }
 
 }  // namespace
 }  // namespace tinception::kernels

@@ -27,6 +27,7 @@ struct Avx2 {
     static V div(V a, V b) { return _mm256_div_ps(a, b); }
     // b where a is not greater, NaN included: max(v, best) keeps best when v is NaN.
     static V max(V a, V b) { return _mm256_max_ps(a, b); }
+    static V relu(V v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
 };
 
 }  // namespace

@@ -30,6 +30,7 @@ struct Avx512 {
     // b where a is not greater, NaN included: max(v, best) keeps best when v is NaN. The
     // zero-masking form because GCC 12 flags the undefined pass-through of _mm512_max_ps.
     static V max(V a, V b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
+    static V relu(V v) { return _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps()); }
 };
 
 }  // namespace

@@ -4,14 +4,12 @@
 // with d the m + r - 1 input pixels under it. As in the 2-D kernel, the element-wise
 // products summed over ic are independent GEMMs [tiles][in_c] x [in_c][out_c], one per
 // transform element, and bias and ReLU follow the output transform. m = 4: a 1x7 layer
-// costs 10 products per 4 outputs instead of 28, and its 17-wide rows are 5 tiles.
-#include <immintrin.h>
-
-#include "conv2d_winograd_avx512.hpp"
-#include "gemm_tile_avx512.hpp"
+// costs 10 products per 4 outputs instead of 28, and its 17-wide rows are 5 tiles. Over any
+// ISA's micro-kernel G (gemm_tile_*.hpp); internal linkage: each ISA file compiles its own.
+#pragma once
 #include "kernel_table.hpp"
 #include "winograd_1d_matrices.hpp"
-#include "winograd_gemm_avx512.hpp"
+#include "winograd_driver.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -48,12 +46,13 @@ struct Tiling {
 int taps(const Conv2dArgs& a) { return a.kernel_w == 1 ? a.kernel_h : a.kernel_w; }
 
 // v[e][t][ic] = (B^T d)[e] for the tiles [t0, t0 + count); taps outside the input are zero.
-template <int R>
-void transform_inputs(const Conv2dArgs& a, const Tiling& tiling, long in_stride, long t0, int count, float* v,
-                      long element_stride) {
+template <class G, int R>
+void transform_inputs_1d(const Conv2dArgs& a, const Tiling& tiling, long in_stride, long t0, int count, float* v,
+                         long element_stride) {
+    using S = typename G::S;
     constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
     constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
-    const __m512 zero = _mm512_setzero_ps();
+    const typename S::V zero = S::zero();
     for (int t = 0; t < count; ++t) {
         long img;
         int oy, ox;
@@ -66,119 +65,123 @@ void transform_inputs(const Conv2dArgs& a, const Tiling& tiling, long in_stride,
                         : a.input + ((img * a.in_h + iy) * a.in_w + ix) * in_stride;
         }
         float* out = v + long(t) * a.in_c;
-        for (int c0 = 0; c0 < a.in_c; c0 += 16) {
-            const __mmask16 m = lane_mask(a.in_c - c0);
-            __m512 d[kAlpha];
-            for (int e = 0; e < kAlpha; ++e) d[e] = px[e] ? _mm512_maskz_loadu_ps(m, px[e] + c0) : zero;
+        for (int c0 = 0; c0 < a.in_c; c0 += S::kLanes) {
+            const typename S::Mask m = S::mask(a.in_c - c0);
+            typename S::V d[kAlpha];
+            for (int e = 0; e < kAlpha; ++e) d[e] = px[e] ? S::load(m, px[e] + c0) : zero;
             for (int i = 0; i < kAlpha; ++i) {
-                __m512 sum = zero;
+                typename S::V sum = zero;
                 for (int e = 0; e < kAlpha; ++e)
-                    if (w.bt[i][e] != 0.0f) sum = _mm512_fmadd_ps(_mm512_set1_ps(w.bt[i][e]), d[e], sum);
-                _mm512_mask_storeu_ps(out + i * element_stride + c0, m, sum);
+                    if (w.bt[i][e] != 0.0f) sum = S::fmadd(S::set1(w.bt[i][e]), d[e], sum);
+                S::store(out + i * element_stride + c0, m, sum);
             }
         }
     }
 }
 
 // Output transform of one panel, then bias, ReLU and a store of the outputs inside the image.
-template <int R>
-void transform_outputs(const Conv2dArgs& a, const Tiling& tiling, long out_stride, long t0, int count,
+template <class G, int R>
+void transform_outputs_1d(const Conv2dArgs& a, const Tiling& tiling, long out_stride, long t0, int count,
                        const float* m_block, long p) {
+    using S = typename G::S;
     constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
     constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
-    const __m512 zero = _mm512_setzero_ps();
-    for_each_panel_half(a, p, [&](int c0, __mmask16 mask, __m512 bias) {
-        const int lane0 = c0 % kPanelWidth;  // 0 or 16: this half's place in the panel
+    for_each_panel_half<G>(a, p, [&](int c0, typename S::Mask mask, typename S::V bias) {
+        const int lane0 = c0 % G::kPanelWidth;  // 0 or S::kLanes: this vector's place in the panel
         for (int t = 0; t < count; ++t) {
-            const float* mt = m_block + long(t) * kAlpha * kPanelWidth + lane0;
-            __m512 prod[kAlpha];
-            for (int e = 0; e < kAlpha; ++e) prod[e] = _mm512_loadu_ps(mt + e * kPanelWidth);
+            const float* mt = m_block + long(t) * kAlpha * G::kPanelWidth + lane0;
+            typename S::V prod[kAlpha];
+            for (int e = 0; e < kAlpha; ++e) prod[e] = S::load(mt + e * G::kPanelWidth);
             long img;
             int oy, ox;
             tiling.origin(t0 + t, img, oy, ox);
             for (int i = 0; i < kOutputsPerTile; ++i) {
                 const int y = oy + i * tiling.dy, x = ox + i * tiling.dx;
                 if (y >= a.out_h || x >= a.out_w) break;
-                __m512 r = bias;
+                typename S::V r = bias;
                 for (int e = 0; e < kAlpha; ++e)
-                    if (w.at[i][e] != 0.0f) r = _mm512_fmadd_ps(_mm512_set1_ps(w.at[i][e]), prod[e], r);
-                // The zero-masking form: GCC 12 flags the undefined pass-through of _mm512_max_ps.
-                if (a.relu) r = _mm512_maskz_max_ps(0xFFFF, r, zero);
-                _mm512_mask_storeu_ps(a.output + ((img * a.out_h + y) * a.out_w + x) * out_stride + c0, mask, r);
+                    if (w.at[i][e] != 0.0f) r = S::fmadd(S::set1(w.at[i][e]), prod[e], r);
+                if (a.relu) r = S::relu(r);
+                S::store(a.output + ((img * a.out_h + y) * a.out_w + x) * out_stride + c0, mask, r);
             }
         }
     });
 }
 
-template <int R>
-std::size_t packed_size(const Conv2dArgs& a) {
-    const std::size_t panels = std::size_t((a.out_c + kPanelWidth - 1) / kPanelWidth);
-    return panels * Winograd1d<kOutputsPerTile, R>::kAlpha * std::size_t(a.in_c) * kPanelWidth * sizeof(float);
+template <class G, int R>
+std::size_t packed_size_1d(const Conv2dArgs& a) {
+    const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);
+    return panels * Winograd1d<kOutputsPerTile, R>::kAlpha * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
 }
 
-// packed[p][e][ic][j] = (G g)[e] for output channel p*32 + j (zero past out_c); computed in
+// packed[p][e][ic][j] = (G g)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero past out_c); computed in
 // double. The r taps of a 1xr or rx1 OIHW kernel are contiguous either way.
-template <int R>
-void pack(const Conv2dArgs& a, void* packed) {
+template <class G, int R>
+void pack_1d(const Conv2dArgs& a, void* packed) {
     constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
     constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
     float* dst = static_cast<float*>(packed);
-    std::memset(dst, 0, packed_size<R>(a));
+    std::memset(dst, 0, packed_size_1d<G, R>(a));
     for (int oc = 0; oc < a.out_c; ++oc)
         for (int ic = 0; ic < a.in_c; ++ic) {
             const float* g = a.weights + (long(oc) * a.in_c + ic) * R;
-            const long p = oc / kPanelWidth, j = oc % kPanelWidth;
+            const long p = oc / G::kPanelWidth, j = oc % G::kPanelWidth;
             for (int e = 0; e < kAlpha; ++e) {
                 double u = 0.0;
                 for (int k = 0; k < R; ++k) u += w.g[e][k] * double(g[k]);
-                dst[((p * kAlpha + e) * a.in_c + ic) * kPanelWidth + j] = float(u);
+                dst[((p * kAlpha + e) * a.in_c + ic) * G::kPanelWidth + j] = float(u);
             }
         }
 }
 
-template <int R>
-void run(const Conv2dArgs& a) {
+template <class G, int R>
+void conv2d_winograd_1d_run(const Conv2dArgs& a) {
     const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
     if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
     const Tiling tiling(a);
-    run_winograd(
-        a, a.n * tiling.per_image, Winograd1d<kOutputsPerTile, R>::kAlpha, packed_size<R>(a), pack<R>,
+    run_winograd<G>(
+        a, a.n * tiling.per_image, Winograd1d<kOutputsPerTile, R>::kAlpha, packed_size_1d<G, R>(a), pack_1d<G, R>,
         [&](long t0, int count, float* v, long element_stride) {
-            transform_inputs<R>(a, tiling, in_stride, t0, count, v, element_stride);
+            transform_inputs_1d<G, R>(a, tiling, in_stride, t0, count, v, element_stride);
         },
-        [&](long t0, int count, const float* m, long p) { transform_outputs<R>(a, tiling, out_stride, t0, count, m, p); });
+        [&](long t0, int count, const float* m, long p) { transform_outputs_1d<G, R>(a, tiling, out_stride, t0, count, m, p); });
 }
 
-}  // namespace
-
-int winograd_1d_row_alignment(const Conv2dArgs& a) { return a.kernel_w == 1 ? kOutputsPerTile : 1; }
-
-bool winograd_1d_applies(const Conv2dArgs& a) {
+// 1x3, 3x1, 1x7 and 7x1 kernels at stride 1. Packed layout: panels of output channels, each
+// [winograd_1d_elements(a)][in_c][panel width].
+inline bool winograd_1d_applies(const Conv2dArgs& a) {
     if (a.stride_h != 1 || a.stride_w != 1) return false;
     const bool row = a.kernel_h == 1 && (a.kernel_w == 3 || a.kernel_w == 7);
     const bool column = a.kernel_w == 1 && (a.kernel_h == 3 || a.kernel_h == 7);
     return row || column;
 }
 
-int winograd_1d_elements(const Conv2dArgs& a) { return kOutputsPerTile + taps(a) - 1; }
+inline int winograd_1d_elements(const Conv2dArgs& a) { return kOutputsPerTile + taps(a) - 1; }
 
-std::size_t conv2d_winograd_1d_packed_size_avx512(const Conv2dArgs& a) {
-    return taps(a) == 3 ? packed_size<3>(a) : packed_size<7>(a);
+// Rows a band must start on a multiple of: the tile height of the rx1 layers, 1 for 1xr.
+inline int winograd_1d_row_alignment(const Conv2dArgs& a) { return a.kernel_w == 1 ? kOutputsPerTile : 1; }
+
+template <class G>
+std::size_t winograd_1d_packed_size(const Conv2dArgs& a) {
+    return taps(a) == 3 ? packed_size_1d<G, 3>(a) : packed_size_1d<G, 7>(a);
 }
 
-void conv2d_winograd_1d_pack_avx512(const Conv2dArgs& a, void* packed) {
+template <class G>
+void winograd_1d_pack(const Conv2dArgs& a, void* packed) {
     if (taps(a) == 3)
-        pack<3>(a, packed);
+        pack_1d<G, 3>(a, packed);
     else
-        pack<7>(a, packed);
+        pack_1d<G, 7>(a, packed);
 }
 
-void conv2d_winograd_1d_avx512(const Conv2dArgs& a) {
+template <class G>
+void conv2d_winograd_1d(const Conv2dArgs& a) {
     if (taps(a) == 3)
-        run<3>(a);
+        conv2d_winograd_1d_run<G, 3>(a);
     else
-        run<7>(a);
+        conv2d_winograd_1d_run<G, 7>(a);
 }
 
+}  // namespace
 }  // namespace tinception::kernels

@@ -1,0 +1,88 @@
+// Convolution as a packed GEMM, C[pixels][out_c] = A[pixels][K] * B[K][out_c] with K ordered
+// (ky, kx, ic) to follow NHWC, over any ISA's micro-kernel G (gemm_tile_*.hpp). Internal
+// linkage: each ISA file compiles its own copy with its own flags.
+#pragma once
+#include <cstdlib>
+
+#include "conv2d_gemm_common.hpp"
+#include "gemm_tile_job.hpp"
+#include "kernel_table.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+// K is cut into chunks so one panel chunk (256 x panel floats) stays near the core while a
+// block of pixels walks over it; the chunk boundaries depend on K alone, so the summation
+// order of an output never depends on how the pixels were split into calls.
+constexpr int kGemmChunkK = 256;
+
+template <class G>
+std::size_t gemm_packed_size(const Conv2dArgs& a) {
+    return packed_panels_size<G::kPanelWidth>(a);
+}
+
+template <class G>
+void gemm_pack(const Conv2dArgs& a, void* packed) {
+    pack_panels<G::kPanelWidth>(a, packed);
+}
+
+// 1x1 stride-1 unpadded layers whose pixels are evenly spaced read the input in place as A;
+// every other shape goes through im2col, one block of pixels at a time.
+template <class G>
+void conv2d_gemm(const Conv2dArgs& a) {
+    using S = typename G::S;
+    const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
+    const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
+    const long k_len = reduction_length(a);
+    const long pixels = long(a.n) * a.out_h * a.out_w;
+    if (pixels <= 0 || a.out_c <= 0) return;
+
+    const float* packed = static_cast<const float*>(a.packed);
+    float* packed_here = nullptr;
+    if (!packed) {
+        packed_here = alloc_floats(gemm_packed_size<G>(a) / sizeof(float));
+        gemm_pack<G>(a, packed_here);
+        packed = packed_here;
+    }
+    const bool pointwise = reads_input_in_place(a);
+    float* patches = pointwise ? nullptr : alloc_floats(std::size_t(G::kBlockRows) * k_len);
+    const long panels = panel_count<G::kPanelWidth>(a);
+
+    for (long m0 = 0; m0 < pixels; m0 += G::kBlockRows) {
+        const int block_rows = int(pixels - m0 < G::kBlockRows ? pixels - m0 : G::kBlockRows);
+        const float* a_block = a.input + m0 * in_stride;
+        long lda = in_stride;
+        if (!pointwise) {
+            im2col_rows(a, in_stride, m0, block_rows, patches);
+            a_block = patches;
+            lda = k_len;
+        }
+        for (long k0 = 0; k0 < k_len; k0 += kGemmChunkK) {
+            const long chunk = k_len - k0 < kGemmChunkK ? k_len - k0 : kGemmChunkK;
+            for (long p = 0; p < panels; ++p) {
+                const int valid = int(a.out_c - p * G::kPanelWidth);
+                TileJob<S> t;
+                t.lda = lda;
+                t.b = packed + (p * k_len + k0) * G::kPanelWidth;
+                t.k_len = chunk;
+                t.ldc = out_stride;
+                t.bias = a.bias ? a.bias + p * G::kPanelWidth : nullptr;
+                t.mask0 = S::mask(valid);
+                t.mask1 = S::mask(valid - S::kLanes);
+                t.first = k0 == 0;
+                t.last = k0 + chunk == k_len;
+                t.relu = a.relu;
+                for_each_row_tile<G::kTileRows>(block_rows, [&](int r0, int rows) {
+                    t.a = a_block + r0 * lda + k0;
+                    t.c = a.output + (m0 + r0) * out_stride + p * G::kPanelWidth;
+                    G::tile(t, rows);
+                });
+            }
+        }
+    }
+    std::free(patches);
+    std::free(packed_here);
+}
+
+}  // namespace
+}  // namespace tinception::kernels

@@ -1,0 +1,99 @@
+// The convolution entries of a SIMD kernel table, over its micro-kernel G (gemm_tile_*.hpp):
+// each layer takes one path, chosen from its kernel, stride, in_c and width (all of which a
+// row band or channel group keeps, so packing and every cut of a layer agree), with the
+// path's own packed layout. Internal linkage: each ISA file compiles its own copy.
+#pragma once
+#include <cstddef>
+
+#include "conv2d_gemm_driver.hpp"
+#include "conv2d_winograd_1d.hpp"
+#include "conv2d_winograd_2d.hpp"
+#include "conv2d_winograd_f2x2.hpp"
+#include "kernel_table.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+enum class ConvPath { gemm, winograd_f2x2, winograd_2d, winograd_1d };
+
+// Below G::kWinogradMinInC input channels the transforms cost what the smaller GEMMs save.
+template <class G>
+ConvPath conv_path(const Conv2dArgs& a) {
+    if (a.in_c < G::kWinogradMinInC) return ConvPath::gemm;
+    if (winograd_2d_applies(a)) return ConvPath::winograd_2d;
+    if (winograd_applies(a)) return ConvPath::winograd_f2x2;
+    if (winograd_1d_applies(a)) return ConvPath::winograd_1d;
+    return ConvPath::gemm;
+}
+
+template <class G>
+void conv2d_simd(const Conv2dArgs& a) {
+    switch (conv_path<G>(a)) {
+    case ConvPath::winograd_2d: return conv2d_winograd_2d<G>(a);
+    case ConvPath::winograd_f2x2: return conv2d_winograd_f2x2<G>(a);
+    case ConvPath::winograd_1d: return conv2d_winograd_1d<G>(a);
+    case ConvPath::gemm: break;
+    }
+    conv2d_gemm<G>(a);
+}
+
+template <class G>
+std::size_t conv2d_simd_packed_size(const Conv2dArgs& a) {
+    switch (conv_path<G>(a)) {
+    case ConvPath::winograd_2d: return winograd_2d_packed_size<G>(a);
+    case ConvPath::winograd_f2x2: return winograd_packed_size<G::kPanelWidth>(a);
+    case ConvPath::winograd_1d: return winograd_1d_packed_size<G>(a);
+    case ConvPath::gemm: break;
+    }
+    return gemm_packed_size<G>(a);
+}
+
+template <class G>
+void conv2d_simd_pack(const Conv2dArgs& a, void* packed) {
+    switch (conv_path<G>(a)) {
+    case ConvPath::winograd_2d: return winograd_2d_pack<G>(a, packed);
+    case ConvPath::winograd_f2x2: return winograd_pack<G::kPanelWidth>(a, packed);
+    case ConvPath::winograd_1d: return winograd_1d_pack<G>(a, packed);
+    case ConvPath::gemm: break;
+    }
+    gemm_pack<G>(a, packed);
+}
+
+// Every layout is panel-major: a panel holds, per input channel, the transformed taps
+// (Winograd) or the kernel's taps (GEMM).
+template <class G>
+std::size_t conv2d_simd_packed_offset(const Conv2dArgs& a, int first_channel) {
+    long per_channel = reduction_length(a);
+    switch (conv_path<G>(a)) {
+    case ConvPath::winograd_2d: per_channel = long(winograd_2d_elements(a)) * a.in_c; break;
+    case ConvPath::winograd_f2x2: per_channel = long(kWinogradElements) * a.in_c; break;
+    case ConvPath::winograd_1d: per_channel = long(winograd_1d_elements(a)) * a.in_c; break;
+    case ConvPath::gemm: break;
+    }
+    return std::size_t(first_channel) * std::size_t(per_channel);
+}
+
+// Bands start where the uncut call's tiles do.
+template <class G>
+int conv2d_simd_row_alignment(const Conv2dArgs& a) {
+    switch (conv_path<G>(a)) {
+    case ConvPath::winograd_2d: return winograd_2d_tile(a);
+    case ConvPath::winograd_f2x2: return 2;
+    case ConvPath::winograd_1d: return winograd_1d_row_alignment(a);
+    case ConvPath::gemm: break;
+    }
+    return 1;
+}
+
+template <class G>
+void set_conv2d_entries(KernelTable& t) {
+    t.conv2d = conv2d_simd<G>;
+    t.conv2d_packed_size = conv2d_simd_packed_size<G>;
+    t.conv2d_pack = conv2d_simd_pack<G>;
+    t.conv2d_packed_offset = conv2d_simd_packed_offset<G>;
+    t.conv2d_panel_width = G::kPanelWidth;
+    t.conv2d_row_alignment = conv2d_simd_row_alignment<G>;
+}
+
+}  // namespace
+}  // namespace tinception::kernels

@@ -1,0 +1,23 @@
+// One call of a packed-GEMM micro-kernel, for any ISA's vector operations S (simd_*.hpp):
+// C[rows][panel] (+)= A[rows][k_len] * B[k_len][panel], optionally seeded with a bias and
+// finished with ReLU. A panel is two vectors of S::kLanes output channels.
+#pragma once
+
+namespace tinception::kernels {
+namespace {
+
+template <class S>
+struct TileJob {
+    const float* a;   // first pixel row of the tile at this chunk's first k
+    long lda;         // floats between pixel rows of A
+    const float* b;   // packed panel chunk, [k_len][2 * S::kLanes]
+    long k_len;
+    float* c;         // output of the tile's first pixel at the panel's first channel
+    long ldc;
+    const float* bias;  // this panel's bias, or nullptr
+    typename S::Mask mask0, mask1;  // each vector's lanes below out_c
+    bool first, last, relu;
+};
+
+}  // namespace
+}  // namespace tinception::kernels
