@@ -70,6 +70,8 @@ inline bool reads_input_in_place(const Conv2dArgs& a) {
            a.pad_left == 0 && a.out_w == a.in_w && (a.n == 1 || a.out_h == a.in_h);
 }
 
+constexpr int kShortCopy = 8;
+
 // Rows [first, first + rows) of the patch matrix, each K long in (ky, kx, ic) order; taps
 // outside the input (including rows above a negative-or-positive pad_top) are zero.
 inline void im2col_rows(const Conv2dArgs& a, long in_stride, long first, int rows, float* patches) {
@@ -85,10 +87,14 @@ inline void im2col_rows(const Conv2dArgs& a, long in_stride, long first, int row
             const int iy = y * a.stride_h + ky - a.pad_top;
             for (int kx = 0; kx < a.kernel_w; ++kx, dst += a.in_c) {
                 const int ix = x * a.stride_w + kx - a.pad_left;
-                if (iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w) {
+                const bool outside = iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w;
+                const float* src = outside ? nullptr : a.input + ((b * a.in_h + iy) * a.in_w + ix) * in_stride;
+                if (a.in_c < kShortCopy) {
+                    // A few channels (the RGB stem): a call to memcpy per tap would cost more than the copy.
+                    for (int c = 0; c < a.in_c; ++c) dst[c] = outside ? 0.0f : src[c];
+                } else if (outside) {
                     std::memset(dst, 0, sizeof(float) * std::size_t(a.in_c));
                 } else {
-                    const float* src = a.input + ((b * a.in_h + iy) * a.in_w + ix) * in_stride;
                     std::memcpy(dst, src, sizeof(float) * std::size_t(a.in_c));
                 }
             }
