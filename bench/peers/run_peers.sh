@@ -56,6 +56,8 @@ mkdir -p "$here/model"
 onnx="$here/model/inception_v3_features.onnx"
 say "exporting the PyTorch model to $onnx"
 "$python" "$here/torch_peer.py" export "$onnx"
+# The export leaves ~100 MB of dirty pages; let them reach the disk before anything is timed.
+sync
 
 rows="$(mktemp)"
 trap 'rm -f "$rows"' EXIT
