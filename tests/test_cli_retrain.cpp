@@ -120,6 +120,18 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
         const CommandResult missing = run_tinception({"guess", (dir.path() / "a.tcm").string(), "no-such.jpg"});
         CHECK(missing.exit_code == 2);
         CHECK(missing.err == "tinception: error: no-such.jpg: cannot open: No such file or directory\n");
+
+        // Any thread count prints the same scores; a negative one is refused.
+        for (const char* threads : {"1", "2", "3"}) {
+            CAPTURE(threads);
+            const CommandResult t = run_tinception({"guess", (dir.path() / "a.tcm").string(), image, "--threads", threads});
+            CHECK(t.exit_code == 0);
+            CHECK(t.out == guess.out);
+        }
+        const CommandResult negative =
+            run_tinception({"guess", (dir.path() / "a.tcm").string(), image, "--threads", "-1"});
+        CHECK(negative.exit_code == 2);
+        CHECK(negative.err == "tinception: error: --threads takes 0 (all cores) or a positive count, not -1\n");
     }
     CHECK(snapshot(data) == before);  // training never touches its input
 }

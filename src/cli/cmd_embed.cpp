@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/thread_option.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
 #include "image/image.hpp"
@@ -47,11 +48,13 @@ int run_embed(int argc, char** argv) {
         ("weights", "", cxxopts::value<std::string>())
         ("images", "", cxxopts::value<std::vector<std::string>>());
     options.parse_positional({"weights", "images"});
+    add_threads_option(options);
     const auto args = options.parse(argc, argv);
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
+    apply_threads_option(args);
     if (!args.count("weights")) throw Error("embed needs a weight file (see 'tinception embed --help')");
     const bool raw = args.count("raw-input") > 0;
     const std::vector<std::string> images =

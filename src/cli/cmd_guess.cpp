@@ -6,6 +6,7 @@
 
 #include "classify/classifier.hpp"
 #include "cli/commands.hpp"
+#include "cli/thread_option.hpp"
 #include "cli/json_text.hpp"
 #include "error.hpp"
 
@@ -23,11 +24,13 @@ int run_guess(int argc, char** argv) {
         ("model", "", cxxopts::value<std::string>())
         ("images", "", cxxopts::value<std::vector<std::string>>());
     options.parse_positional({"model", "images"});
+    add_threads_option(options);
     const auto args = options.parse(argc, argv);
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
+    apply_threads_option(args);
     if (!args.count("model") || !args.count("images"))
         throw Error("guess needs MODEL and at least one IMAGE (see 'tinception guess --help')");
     const int top_k = args["top-k"].as<int>();

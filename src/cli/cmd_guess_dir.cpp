@@ -10,10 +10,10 @@
 #include "classify/classifier.hpp"
 #include "classify/output_naming.hpp"
 #include "cli/commands.hpp"
+#include "cli/thread_option.hpp"
 #include "cli/progress.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
-#include "parallel/thread_pool.hpp"
 
 namespace tinception::cli {
 namespace {
@@ -45,10 +45,10 @@ int run_guess_dir(int argc, char** argv) {
     options.add_options()
         ("weights", "weight file (default: the one the model was trained with)",
          cxxopts::value<std::string>()->default_value(""))
-        ("threads", "worker threads (default: all cores)", cxxopts::value<int>()->default_value("0"))
         ("h,help", "show this help")
         ("positional", "", cxxopts::value<std::vector<std::string>>());
     options.parse_positional({"positional"});
+    add_threads_option(options);
     const auto args = options.parse(argc, argv);
     if (args.count("help")) {
         std::cout << options.help({""});
@@ -59,7 +59,7 @@ int run_guess_dir(int argc, char** argv) {
     if (positional.size() != 3) throw Error("guess-dir needs MODEL IN_DIR OUT_DIR (see 'tinception guess-dir --help')");
     const std::string& in_dir = positional[1];
     const std::string& out_dir = positional[2];
-    if (const int threads = args["threads"].as<int>(); threads > 0) set_thread_count(threads);
+    apply_threads_option(args);
 
     std::error_code ec;
     if (!fs::is_directory(in_dir, ec)) throw Error(in_dir + ": not a folder");

@@ -6,9 +6,9 @@
 
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
+#include "cli/thread_option.hpp"
 #include "cli/progress.hpp"
 #include "error.hpp"
-#include "parallel/thread_pool.hpp"
 #include "train/retrain.hpp"
 
 namespace tinception::cli {
@@ -63,11 +63,11 @@ int run_train(int argc, char** argv) {
         ("random-brightness", "distortions: change brightness by up to this percent", cxxopts::value<float>()->default_value("0"))
         ("distorted-copies", "distorted copies of each training image, computed on every run (not cached)",
          cxxopts::value<int>()->default_value("4"))
-        ("threads", "worker threads (default: all cores)", cxxopts::value<int>()->default_value("0"))
         ("force", "replace existing output files")
         ("h,help", "show this help")
         ("data_dir", "", cxxopts::value<std::string>());
     options.parse_positional({"data_dir"});
+    add_threads_option(options);
     const auto args = options.parse(argc, argv);
     if (args.count("help")) {
         std::cout << options.help({""});
@@ -123,7 +123,7 @@ int run_train(int argc, char** argv) {
                     "--distorted-copies at least 1");
     o.cross_validate_folds = args["cross-validate"].as<int>();
     if (o.cross_validate_folds == 1 || o.cross_validate_folds < 0) throw Error("--cross-validate needs K >= 2");
-    if (const int threads = args["threads"].as<int>(); threads > 0) set_thread_count(threads);
+    apply_threads_option(args);
 
     std::unique_ptr<Progress> progress;
     RetrainEvents events;
