@@ -59,7 +59,7 @@ inline float* alloc_aligned_floats(std::size_t count) {
 // a.packed in the kernel's layout, or packed here by pack(a, buffer) into packed_bytes:
 //   inputs(t0, count, v, element_stride) fills v[e * element_stride + t * in_c + ic] for the
 //     tiles [t0, t0 + count);
-//   outputs(t0, count, m, p) turns m[t][e][32] into panel p's outputs of those tiles.
+//   outputs(t0, count, m, p) turns m[t][e][G::kPanelWidth] into panel p's outputs of those tiles.
 template <class G, typename Pack, typename Inputs, typename Outputs>
 void run_winograd(const Conv2dArgs& a, long total, int elements, std::size_t packed_bytes, Pack&& pack,
                   Inputs&& inputs, Outputs&& outputs) {
