@@ -4,12 +4,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernel_dispatch.hpp"
@@ -343,4 +346,26 @@ TEST_CASE("parallel_for: runs every task once, partitions statically, rethrows")
         CHECK(nested == 4);
     }
     set_thread_count(2);
+}
+
+TEST_CASE("parallel_for: back-to-back calls, calls after the workers sleep, the same task on the same thread") {
+    set_thread_count(2);
+    std::atomic<long> sum{0};
+    for (int i = 0; i < 20000; ++i) parallel_for(2, [&](int t) { sum += t + 1; });
+    CHECK(sum == 20000L * 3);
+    for (int i = 0; i < 5; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));  // past the workers' polling time
+        parallel_for(4, [&](int t) { sum += t; });
+    }
+    CHECK(sum == 20000L * 3 + 5 * 6);
+    // The static partition: task t runs on the same thread call after call.
+    std::vector<std::thread::id> first(8), second(8);
+    parallel_for(8, [&](int t) { first[std::size_t(t)] = std::this_thread::get_id(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    parallel_for(8, [&](int t) { second[std::size_t(t)] = std::this_thread::get_id(); });
+    CHECK(first == second);
+#ifndef TINCEPTION_NO_THREADS
+    CHECK(first[0] == std::this_thread::get_id());  // the caller takes the first share
+    CHECK(first[7] != std::this_thread::get_id());
+#endif
 }
