@@ -369,7 +369,8 @@ void Network::extract_features(const float* input, int n, float* features) {
     const auto stride_of = [&](int step_index) { return steps_[steps_[step_index].owner].shape.c; };
 
     for (int i = 1; i < int(steps_.size()); ++i) {
-        const auto step_start = std::chrono::steady_clock::now();
+        using Clock = std::chrono::steady_clock;
+        const Clock::time_point step_start = step_seconds_ ? Clock::now() : Clock::time_point{};
         const Step& s = steps_[i];
         const int src = s.inputs[0];
         const ActivationShape& in = steps_[src].shape;
@@ -441,7 +442,7 @@ void Network::extract_features(const float* input, int n, float* features) {
         }
         if (step_seconds_)
             (*step_seconds_)[std::size_t(i)] +=
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+                std::chrono::duration<double>(Clock::now() - step_start).count();
     }
     const ActivationShape& out = steps_.back().shape;
     table_.global_avgpool(pointer_of(int(steps_.size()) - 1), features, n, out.h, out.w, out.c);
