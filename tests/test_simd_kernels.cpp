@@ -15,12 +15,14 @@
 #include <thread>
 #include <vector>
 
+#include "conv_output_check.hpp"
 #include "kernel_dispatch.hpp"
 #include "layers/conv2d_parallel.hpp"
 #include "layers/pool2d_parallel.hpp"
 #include "parallel/thread_pool.hpp"
 
 using namespace tinception;
+using namespace tinception::testing;
 using kernels::Conv2dArgs;
 using kernels::KernelTable;
 
@@ -121,45 +123,9 @@ struct Conv2dFixture {
     }
 };
 
-// A sum of K products of terms within [-1, 1] drifts by about K * FLT_EPSILON; the reference
-// accumulates in double, so the bound is on the kernel under test alone.
-float conv_tolerance(const Conv2dArgs& a) {
-    const float k = float(a.in_c) * a.kernel_h * a.kernel_w + 1.0f;
-    return 4.0f * k * FLT_EPSILON + 1e-6f;
-}
-
-// Compares the output slices; anything outside them must still hold the sentinel.
-void check_close(const Conv2dFixture& f, const std::vector<float>& expected,
-                 const std::vector<float>& actual, float tolerance) {
-    const Conv2dArgs& a = f.args;
-    long mismatches = 0, clobbered = 0;
-    std::ostringstream first;
-    for (long i = 0; i < long(actual.size()); ++i) {
-        const long slot = i - f.out_offset;
-        const long pixel = slot / f.out_stride;
-        const int c = int(slot - pixel * f.out_stride);
-        const bool inside = slot >= 0 && pixel < long(a.n) * a.out_h * a.out_w && c < a.out_c;
-        if (!inside) {
-            if (actual[i] != kSentinel) ++clobbered;
-            continue;
-        }
-        const float e = expected[i], v = actual[i];
-        if (std::fabs(e - v) <= tolerance * (1.0f + std::fabs(e))) continue;
-        if (mismatches++ < 4) {
-            const long x = pixel % a.out_w, y = (pixel / a.out_w) % a.out_h;
-            const long b = pixel / (long(a.out_w) * a.out_h);
-            first << " (n" << b << " c" << c << " y" << y << " x" << x << ": " << e << " vs " << v << ")";
-        }
-    }
-    INFO("first mismatches:" << first.str());
-    CHECK(mismatches == 0);
-    CHECK(clobbered == 0);
-}
-
-std::vector<unsigned char> pack(const KernelTable& t, const Conv2dArgs& a) {
-    std::vector<unsigned char> packed(t.conv2d_packed_size(a) + 64);
-    t.conv2d_pack(a, packed.data());
-    return packed;
+void check_close(const Conv2dFixture& f, const std::vector<float>& expected, const std::vector<float>& actual,
+                 float tolerance) {
+    check_conv_output(f.args, f.out_offset, f.out_stride, kSentinel, expected, actual, tolerance);
 }
 
 }  // namespace
@@ -183,7 +149,7 @@ TEST_CASE("conv2d: every table matches the reference on awkward shapes") {
                 if (isa->conv2d_pack) {
                     const std::vector<unsigned char> packed = pack(*isa, f.args);
                     std::vector<float> with_packed = f.fresh_output();
-                    f.run(isa->conv2d, with_packed, packed.data());
+                    f.run(isa->conv2d, with_packed, aligned(packed));
                     CHECK(with_packed == actual);  // packing once changes nothing
                 }
             }
@@ -257,7 +223,7 @@ TEST_CASE("conv2d_parallel: channel groups on small images, packed and not, matc
             std::vector<unsigned char> packed;
             if (isa->conv2d_pack) packed = pack(*isa, f.args);
             Conv2dArgs a = f.args;
-            a.packed = packed.empty() ? nullptr : packed.data();
+            a.packed = aligned(packed);
             std::vector<float> expected = f.fresh_output(), whole = f.fresh_output(), one = f.fresh_output();
             f.run(kernels::reference_kernels().conv2d, expected);
             f.run(isa->conv2d, whole, a.packed);

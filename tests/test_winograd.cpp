@@ -13,11 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "conv_output_check.hpp"
 #include "kernel_dispatch.hpp"
 #include "layers/conv2d_parallel.hpp"
 #include "parallel/thread_pool.hpp"
 
 using namespace tinception;
+using namespace tinception::testing;
 using kernels::Conv2dArgs;
 using kernels::KernelTable;
 
@@ -116,44 +118,8 @@ struct Fixture {
     }
 };
 
-// A sum of K = taps*in_c products of terms within [-1, 1]; the reference sums in double.
-float tolerance(const Conv2dArgs& a) {
-    return 4.0f * (float(a.in_c) * float(a.kernel_h * a.kernel_w) + 1.0f) * FLT_EPSILON + 1e-6f;
-}
-
 void check_close(const Fixture& f, const std::vector<float>& expected, const std::vector<float>& actual) {
-    const Conv2dArgs& a = f.args;
-    const float tol = tolerance(a);
-    long mismatches = 0, clobbered = 0;
-    std::ostringstream first;
-    for (long i = 0; i < long(actual.size()); ++i) {
-        const long slot = i - f.out_offset;
-        const long pixel = slot / f.out_stride;
-        const long c = slot - pixel * f.out_stride;
-        if (slot < 0 || pixel >= long(a.n) * a.out_h * a.out_w || c >= a.out_c) {
-            if (actual[std::size_t(i)] != kSentinel) ++clobbered;
-            continue;
-        }
-        const float e = expected[std::size_t(i)], v = actual[std::size_t(i)];
-        if (std::fabs(e - v) <= tol * (1.0f + std::fabs(e))) continue;
-        if (mismatches++ < 4) {
-            const long x = pixel % a.out_w, y = pixel / a.out_w % a.out_h, b = pixel / (long(a.out_w) * a.out_h);
-            first << " (n" << b << " c" << c << " y" << y << " x" << x << ": " << e << " vs " << v << ")";
-        }
-    }
-    INFO("first mismatches:" << first.str());
-    CHECK(mismatches == 0);
-    CHECK(clobbered == 0);
-}
-
-std::vector<unsigned char> pack(const KernelTable& t, const Conv2dArgs& a) {
-    std::vector<unsigned char> packed(t.conv2d_packed_size(a) + 64);
-    t.conv2d_pack(a, packed.data() + (64 - reinterpret_cast<std::uintptr_t>(packed.data()) % 64) % 64);
-    return packed;
-}
-
-const void* aligned(const std::vector<unsigned char>& p) {
-    return p.data() + (64 - reinterpret_cast<std::uintptr_t>(p.data()) % 64) % 64;
+    check_conv_output(f.args, f.out_offset, f.out_stride, kSentinel, expected, actual, conv_tolerance(f.args));
 }
 
 }  // namespace
@@ -234,7 +200,7 @@ TEST_CASE("Winograd shapes: conv2d_parallel with channel groups and bands, packe
             const Fixture f(c, 5);
             std::vector<unsigned char> packed;
             if (isa->conv2d_pack) packed = pack(*isa, f.args);
-            const void* p = packed.empty() ? nullptr : aligned(packed);
+            const void* p = aligned(packed);
             std::vector<float> expected = f.fresh(), whole = f.fresh(), one = f.fresh();
             kernels::reference_kernels().conv2d(f.writing_to(expected));
             isa->conv2d(f.writing_to(whole, p));
