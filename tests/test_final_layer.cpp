@@ -179,6 +179,31 @@ TEST_CASE("the same seed gives bit-identical weights; another seed does not") {
     }
 }
 
+TEST_CASE("progress reports and their interval do not change the trained weights") {
+    const FeatureSet train = blobs(300, 16, 3, 5);
+    const FeatureSet validation = blobs(60, 16, 3, 6);
+    for (const Optimizer optimizer : {Optimizer::sgd, Optimizer::adam}) {
+        CAPTURE(int(optimizer));
+        TrainOptions options;
+        options.steps = 60;
+        options.batch_size = 32;
+        options.validation_batch_size = 16;
+        options.optimizer = optimizer;
+        const SoftmaxLayer silent = train_softmax_layer(train, validation, 3, options);
+        int reports = 0;
+        const ProgressCallback count = [&](const TrainProgress&) { ++reports; };
+        const SoftmaxLayer reported = train_softmax_layer(train, validation, 3, options, count);
+        CHECK(reports == 7);  // steps 0, 10, ..., 50 and the last
+        options.eval_step_interval = 3;
+        const SoftmaxLayer reported_often = train_softmax_layer(train, validation, 3, options, count);
+        CHECK(reports == 7 + 21);
+        CHECK(silent.weights == reported.weights);
+        CHECK(silent.bias == reported.bias);
+        CHECK(silent.weights == reported_often.weights);
+        CHECK(silent.bias == reported_often.bias);
+    }
+}
+
 TEST_CASE("zero init starts at zero and bad inputs are refused") {
     TrainOptions options;
     options.init = WeightInit::zeros;

@@ -187,6 +187,9 @@ SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& v
     const std::vector<float> class_weights =
         options.class_weighting ? balanced_class_weights(training, n_classes) : std::vector<float>{};
     std::mt19937_64 rng(options.seed);
+    // Validation batches come from a generator of their own, so that whether progress is
+    // reported, and how often, never changes which training batches are drawn.
+    std::mt19937_64 validation_rng(options.seed ^ 0x76616c6964617465ull);  // "validate"
     std::vector<float> gw, gb;
     std::vector<float> mw, vw, mb, vb;  // Adam moments
     if (options.optimizer == Optimizer::adam) {
@@ -225,7 +228,7 @@ SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& v
             std::tie(report.train_accuracy, report.cross_entropy) = batch_metrics(layer, training, batch);
             if (validation.size() > 0) {
                 const std::vector<std::size_t> vbatch =
-                    sample_batch(rng, validation.size(), options.validation_batch_size);
+                    sample_batch(validation_rng, validation.size(), options.validation_batch_size);
                 std::tie(report.validation_accuracy, report.validation_cross_entropy) =
                     batch_metrics(layer, validation, vbatch);
             } else {
