@@ -6,10 +6,13 @@
 #include "kernel_table.hpp"
 #include "pool2d_simd.hpp"
 #include "reference.hpp"
+#include "simd_tables.hpp"
 
 namespace tinception::kernels {
 
-const KernelTable* avx2_kernels() {
+// Called only by simd_tables.cpp after the CPU check: building the table runs code compiled
+// for this ISA (GCC copies the struct with its vector moves).
+const KernelTable& avx2_table_unchecked() {
     static const KernelTable table = [] {
         KernelTable t = reference_kernels();
         t.isa_name = "avx2";
@@ -19,7 +22,7 @@ const KernelTable* avx2_kernels() {
         t.avgpool2d = avgpool2d_nhwc_avx2;
         return t;
     }();
-    return &table;
+    return table;
 }
 
 }  // namespace tinception::kernels

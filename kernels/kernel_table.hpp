@@ -96,7 +96,12 @@ struct KernelTable {
 };
 
 const KernelTable& reference_kernels();
-const KernelTable* avx2_kernels();    // nullptr when not built or not x86
-const KernelTable* avx512_kernels();  // nullptr when not built or not x86
+// The hand-written SIMD tables: nullptr when this build leaves the ISA out or when the CPU
+// (or the OS, for register state) lacks it, so they are safe to call on any CPU.
+const KernelTable* avx2_kernels();
+const KernelTable* avx512_kernels();
+// Whether this build holds the table at all, whatever the CPU: "built but not run" reports.
+bool avx2_kernels_built();
+bool avx512_kernels_built();
 
 }  // namespace tinception::kernels

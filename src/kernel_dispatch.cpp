@@ -3,20 +3,15 @@
 
 #include <cstdlib>
 
-#include "cpu_features.hpp"
 #include "error.hpp"
 
 namespace tinception {
 
 std::vector<const kernels::KernelTable*> available_kernel_tables() {
     std::vector<const kernels::KernelTable*> tables{&kernels::reference_kernels(), &eigen_kernels()};
-    const kernels::CpuFeatures& cpu = kernels::cpu_features();
-    // The CPU check comes first: building a table runs code compiled for its ISA (GCC
-    // copies the struct with zmm moves), which would fault on a CPU without it.
-    if (cpu.avx2 && cpu.fma)
-        if (const kernels::KernelTable* t = kernels::avx2_kernels()) tables.push_back(t);
-    if (cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.fma)
-        if (const kernels::KernelTable* t = kernels::avx512_kernels()) tables.push_back(t);
+    // Each SIMD table comes only when this build holds it and the CPU runs it.
+    if (const kernels::KernelTable* t = kernels::avx2_kernels()) tables.push_back(t);
+    if (const kernels::KernelTable* t = kernels::avx512_kernels()) tables.push_back(t);
     return tables;
 }
 
