@@ -8,30 +8,35 @@
 #include "conv2d_gemm_driver.hpp"
 #include "conv2d_winograd_1d.hpp"
 #include "conv2d_winograd_2d.hpp"
-#include "conv2d_winograd_f2x2.hpp"
+#include "conv2d_winograd_f2x2_3x3.hpp"
 #include "kernel_table.hpp"
 
 namespace tinception::kernels {
 namespace {
 
-enum class ConvPath { gemm, winograd_f2x2, winograd_2d, winograd_1d };
+// One path per transform; the direct GEMM takes what no transform covers.
+enum class ConvPath { gemm, winograd_f2x2_3x3, winograd_f4x4_3x3, winograd_f2x2_5x5, winograd_f4_3, winograd_f4_7 };
 
 // Below G::kWinogradMinInC input channels the transforms cost what the smaller GEMMs save.
 template <class G>
 ConvPath conv_path(const Conv2dArgs& a) {
     if (a.in_c < G::kWinogradMinInC) return ConvPath::gemm;
-    if (winograd_2d_applies(a)) return ConvPath::winograd_2d;
-    if (winograd_applies(a)) return ConvPath::winograd_f2x2;
-    if (winograd_1d_applies(a)) return ConvPath::winograd_1d;
+    if (winograd_f4x4_3x3_applies(a)) return ConvPath::winograd_f4x4_3x3;
+    if (winograd_f2x2_3x3_applies(a)) return ConvPath::winograd_f2x2_3x3;
+    if (winograd_f2x2_5x5_applies(a)) return ConvPath::winograd_f2x2_5x5;
+    if (winograd_f4_3_applies(a)) return ConvPath::winograd_f4_3;
+    if (winograd_f4_7_applies(a)) return ConvPath::winograd_f4_7;
     return ConvPath::gemm;
 }
 
 template <class G>
 void conv2d_simd(const Conv2dArgs& a) {
     switch (conv_path<G>(a)) {
-    case ConvPath::winograd_2d: return conv2d_winograd_2d<G>(a);
-    case ConvPath::winograd_f2x2: return conv2d_winograd_f2x2<G>(a);
-    case ConvPath::winograd_1d: return conv2d_winograd_1d<G>(a);
+    case ConvPath::winograd_f2x2_3x3: return conv2d_winograd_f2x2_3x3<G>(a);
+    case ConvPath::winograd_f4x4_3x3: return conv2d_winograd_f4x4_3x3<G>(a);
+    case ConvPath::winograd_f2x2_5x5: return conv2d_winograd_f2x2_5x5<G>(a);
+    case ConvPath::winograd_f4_3: return conv2d_winograd_f4_3<G>(a);
+    case ConvPath::winograd_f4_7: return conv2d_winograd_f4_7<G>(a);
     case ConvPath::gemm: break;
     }
     conv2d_gemm<G>(a);
@@ -40,9 +45,11 @@ void conv2d_simd(const Conv2dArgs& a) {
 template <class G>
 std::size_t conv2d_simd_packed_size(const Conv2dArgs& a) {
     switch (conv_path<G>(a)) {
-    case ConvPath::winograd_2d: return winograd_2d_packed_size<G>(a);
-    case ConvPath::winograd_f2x2: return winograd_packed_size<G::kPanelWidth>(a);
-    case ConvPath::winograd_1d: return winograd_1d_packed_size<G>(a);
+    case ConvPath::winograd_f2x2_3x3: return winograd_f2x2_3x3_packed_size<G>(a);
+    case ConvPath::winograd_f4x4_3x3: return winograd_2d_packed_size<G, 4, 3>(a);
+    case ConvPath::winograd_f2x2_5x5: return winograd_2d_packed_size<G, 2, 5>(a);
+    case ConvPath::winograd_f4_3: return winograd_1d_packed_size<G, 4, 3>(a);
+    case ConvPath::winograd_f4_7: return winograd_1d_packed_size<G, 4, 7>(a);
     case ConvPath::gemm: break;
     }
     return gemm_packed_size<G>(a);
@@ -51,9 +58,11 @@ std::size_t conv2d_simd_packed_size(const Conv2dArgs& a) {
 template <class G>
 void conv2d_simd_pack(const Conv2dArgs& a, void* packed) {
     switch (conv_path<G>(a)) {
-    case ConvPath::winograd_2d: return winograd_2d_pack<G>(a, packed);
-    case ConvPath::winograd_f2x2: return winograd_pack<G::kPanelWidth>(a, packed);
-    case ConvPath::winograd_1d: return winograd_1d_pack<G>(a, packed);
+    case ConvPath::winograd_f2x2_3x3: return winograd_f2x2_3x3_pack<G>(a, packed);
+    case ConvPath::winograd_f4x4_3x3: return winograd_2d_pack<G, 4, 3>(a, packed);
+    case ConvPath::winograd_f2x2_5x5: return winograd_2d_pack<G, 2, 5>(a, packed);
+    case ConvPath::winograd_f4_3: return winograd_1d_pack<G, 4, 3>(a, packed);
+    case ConvPath::winograd_f4_7: return winograd_1d_pack<G, 4, 7>(a, packed);
     case ConvPath::gemm: break;
     }
     gemm_pack<G>(a, packed);
@@ -65,9 +74,11 @@ template <class G>
 std::size_t conv2d_simd_packed_offset(const Conv2dArgs& a, int first_channel) {
     long per_channel = reduction_length(a);
     switch (conv_path<G>(a)) {
-    case ConvPath::winograd_2d: per_channel = long(winograd_2d_elements(a)) * a.in_c; break;
-    case ConvPath::winograd_f2x2: per_channel = long(kWinogradElements) * a.in_c; break;
-    case ConvPath::winograd_1d: per_channel = long(winograd_1d_elements(a)) * a.in_c; break;
+    case ConvPath::winograd_f2x2_3x3: per_channel = long(kWinogradF2x2_3x3Elements) * a.in_c; break;
+    case ConvPath::winograd_f4x4_3x3: per_channel = long(Winograd2dPlan<4, 3>::kElements) * a.in_c; break;
+    case ConvPath::winograd_f2x2_5x5: per_channel = long(Winograd2dPlan<2, 5>::kElements) * a.in_c; break;
+    case ConvPath::winograd_f4_3: per_channel = long(Winograd1d<4, 3>::kAlpha) * a.in_c; break;
+    case ConvPath::winograd_f4_7: per_channel = long(Winograd1d<4, 7>::kAlpha) * a.in_c; break;
     case ConvPath::gemm: break;
     }
     return std::size_t(first_channel) * std::size_t(per_channel);
@@ -77,9 +88,11 @@ std::size_t conv2d_simd_packed_offset(const Conv2dArgs& a, int first_channel) {
 template <class G>
 int conv2d_simd_row_alignment(const Conv2dArgs& a) {
     switch (conv_path<G>(a)) {
-    case ConvPath::winograd_2d: return winograd_2d_tile(a);
-    case ConvPath::winograd_f2x2: return 2;
-    case ConvPath::winograd_1d: return winograd_1d_row_alignment(a);
+    case ConvPath::winograd_f2x2_3x3: return 2;
+    case ConvPath::winograd_f4x4_3x3: return 4;
+    case ConvPath::winograd_f2x2_5x5: return 2;
+    case ConvPath::winograd_f4_3:
+    case ConvPath::winograd_f4_7: return winograd_1d_row_alignment<4>(a);
     case ConvPath::gemm: break;
     }
     return 1;

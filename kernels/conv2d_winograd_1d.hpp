@@ -14,22 +14,19 @@
 namespace tinception::kernels {
 namespace {
 
-// Outputs per tile (m). The transforms' rounding grows with m; at 4 the network's features
-// stay within 1e-6 of the direct path's, relative to their largest value.
-constexpr int kOutputsPerTile = 4;
-
-// Where the tiles lie: along rows (1xr kernel) or along columns (rx1). Tile g of a call is
-// image g / per_image; within the image, a horizontal tile is (row, run of m columns) and a
-// vertical one (run of m rows, column), numbered row-major either way.
-struct Tiling {
+// Where the tiles of M outputs lie: along rows (1xr kernel) or along columns (rx1). Tile g of
+// a call is image g / per_image; within the image, a horizontal tile is (row, run of M
+// columns) and a vertical one (run of M rows, column), numbered row-major either way.
+template <int M>
+struct Tiling1d {
     bool vertical;
     int tiles_w;      // tiles across one row of tiles
     long per_image;
     int dy, dx;       // step from one tap (and one output) of a tile to the next
 
-    explicit Tiling(const Conv2dArgs& a) : vertical(a.kernel_w == 1) {
-        const int along_h = vertical ? (a.out_h + kOutputsPerTile - 1) / kOutputsPerTile : a.out_h;
-        tiles_w = vertical ? a.out_w : (a.out_w + kOutputsPerTile - 1) / kOutputsPerTile;
+    explicit Tiling1d(const Conv2dArgs& a) : vertical(a.kernel_w == 1) {
+        const int along_h = vertical ? (a.out_h + M - 1) / M : a.out_h;
+        tiles_w = vertical ? a.out_w : (a.out_w + M - 1) / M;
         per_image = long(along_h) * tiles_w;
         dy = vertical ? 1 : 0;
         dx = vertical ? 0 : 1;
@@ -38,20 +35,18 @@ struct Tiling {
     void origin(long g, long& img, int& oy, int& ox) const {
         img = g / per_image;
         const long r = g % per_image;
-        oy = int(r / tiles_w) * (vertical ? kOutputsPerTile : 1);
-        ox = int(r % tiles_w) * (vertical ? 1 : kOutputsPerTile);
+        oy = int(r / tiles_w) * (vertical ? M : 1);
+        ox = int(r % tiles_w) * (vertical ? 1 : M);
     }
 };
 
-inline int taps(const Conv2dArgs& a) { return a.kernel_w == 1 ? a.kernel_h : a.kernel_w; }
-
 // v[e][t][ic] = (B^T d)[e] for the tiles [t0, t0 + count); taps outside the input are zero.
-template <class G, int R>
-void transform_inputs_1d(const Conv2dArgs& a, const Tiling& tiling, long in_stride, long t0, int count, float* v,
-                         long element_stride) {
+template <class G, int M, int R>
+void transform_inputs_1d(const Conv2dArgs& a, const Tiling1d<M>& tiling, long in_stride, long t0, int count,
+                         float* v, long element_stride) {
     using S = typename G::S;
-    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
-    constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
+    constexpr int kAlpha = Winograd1d<M, R>::kAlpha;
+    constexpr const Winograd1d<M, R>& w = kWinograd1d<M, R>;
     const typename S::V zero = S::zero();
     for (int t = 0; t < count; ++t) {
         long img;
@@ -80,12 +75,12 @@ void transform_inputs_1d(const Conv2dArgs& a, const Tiling& tiling, long in_stri
 }
 
 // Output transform of one panel, then bias, ReLU and a store of the outputs inside the image.
-template <class G, int R>
-void transform_outputs_1d(const Conv2dArgs& a, const Tiling& tiling, long out_stride, long t0, int count,
-                       const float* m_block, long p) {
+template <class G, int M, int R>
+void transform_outputs_1d(const Conv2dArgs& a, const Tiling1d<M>& tiling, long out_stride, long t0, int count,
+                          const float* m_block, long p) {
     using S = typename G::S;
-    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
-    constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
+    constexpr int kAlpha = Winograd1d<M, R>::kAlpha;
+    constexpr const Winograd1d<M, R>& w = kWinograd1d<M, R>;
     for_each_panel_half<G>(a, p, [&](int c0, typename S::Mask mask, typename S::V bias) {
         const int lane0 = c0 % G::kPanelWidth;  // 0 or S::kLanes: this vector's place in the panel
         for (int t = 0; t < count; ++t) {
@@ -95,7 +90,7 @@ void transform_outputs_1d(const Conv2dArgs& a, const Tiling& tiling, long out_st
             long img;
             int oy, ox;
             tiling.origin(t0 + t, img, oy, ox);
-            for (int i = 0; i < kOutputsPerTile; ++i) {
+            for (int i = 0; i < M; ++i) {
                 const int y = oy + i * tiling.dy, x = ox + i * tiling.dx;
                 if (y >= a.out_h || x >= a.out_w) break;
                 typename S::V r = bias;
@@ -108,20 +103,20 @@ void transform_outputs_1d(const Conv2dArgs& a, const Tiling& tiling, long out_st
     });
 }
 
-template <class G, int R>
-std::size_t packed_size_1d(const Conv2dArgs& a) {
+template <class G, int M, int R>
+std::size_t winograd_1d_packed_size(const Conv2dArgs& a) {
     const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);
-    return panels * Winograd1d<kOutputsPerTile, R>::kAlpha * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
+    return panels * Winograd1d<M, R>::kAlpha * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
 }
 
-// packed[p][e][ic][j] = (G g)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero past out_c); computed in
-// double. The r taps of a 1xr or rx1 OIHW kernel are contiguous either way.
-template <class G, int R>
-void pack_1d(const Conv2dArgs& a, void* packed) {
-    constexpr int kAlpha = Winograd1d<kOutputsPerTile, R>::kAlpha;
-    constexpr const Winograd1d<kOutputsPerTile, R>& w = kWinograd1d<kOutputsPerTile, R>;
+// packed[p][e][ic][j] = (G g)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero past
+// out_c); computed in double. The r taps of a 1xr or rx1 OIHW kernel are contiguous either way.
+template <class G, int M, int R>
+void winograd_1d_pack(const Conv2dArgs& a, void* packed) {
+    constexpr int kAlpha = Winograd1d<M, R>::kAlpha;
+    constexpr const Winograd1d<M, R>& w = kWinograd1d<M, R>;
     float* dst = static_cast<float*>(packed);
-    std::memset(dst, 0, packed_size_1d<G, R>(a));
+    std::memset(dst, 0, winograd_1d_packed_size<G, M, R>(a));
     for (int oc = 0; oc < a.out_c; ++oc)
         for (int ic = 0; ic < a.in_c; ++ic) {
             const float* g = a.weights + (long(oc) * a.in_c + ic) * R;
@@ -134,53 +129,48 @@ void pack_1d(const Conv2dArgs& a, void* packed) {
         }
 }
 
-template <class G, int R>
-void conv2d_winograd_1d_run(const Conv2dArgs& a) {
+template <class G, int M, int R>
+void conv2d_winograd_1d(const Conv2dArgs& a) {
     const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
     if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
-    const Tiling tiling(a);
+    const Tiling1d<M> tiling(a);
     run_winograd<G>(
-        a, a.n * tiling.per_image, Winograd1d<kOutputsPerTile, R>::kAlpha, packed_size_1d<G, R>(a), pack_1d<G, R>,
+        a, a.n * tiling.per_image, Winograd1d<M, R>::kAlpha, winograd_1d_packed_size<G, M, R>(a),
+        winograd_1d_pack<G, M, R>,
         [&](long t0, int count, float* v, long element_stride) {
-            transform_inputs_1d<G, R>(a, tiling, in_stride, t0, count, v, element_stride);
+            transform_inputs_1d<G, M, R>(a, tiling, in_stride, t0, count, v, element_stride);
         },
-        [&](long t0, int count, const float* m, long p) { transform_outputs_1d<G, R>(a, tiling, out_stride, t0, count, m, p); });
+        [&](long t0, int count, const float* m, long p) {
+            transform_outputs_1d<G, M, R>(a, tiling, out_stride, t0, count, m, p);
+        });
 }
 
-// 1x3, 3x1, 1x7 and 7x1 kernels at stride 1. Packed layout: panels of output channels, each
-// [winograd_1d_elements(a)][in_c][panel width].
-inline bool winograd_1d_applies(const Conv2dArgs& a) {
+// F(4, 3) and F(4, 7): 1x3, 3x1, 1x7 and 7x1 kernels at stride 1. The transforms' rounding
+// grows with m; at m = 4 the network's features stay within 1e-6 of the direct path's,
+// relative to their largest value. Packed layout: panels of output channels, each
+// [m + r - 1][in_c][panel width].
+inline bool winograd_1d_applies(const Conv2dArgs& a, int r) {
     if (a.stride_h != 1 || a.stride_w != 1) return false;
-    const bool row = a.kernel_h == 1 && (a.kernel_w == 3 || a.kernel_w == 7);
-    const bool column = a.kernel_w == 1 && (a.kernel_h == 3 || a.kernel_h == 7);
-    return row || column;
+    return (a.kernel_h == 1 && a.kernel_w == r) || (a.kernel_w == 1 && a.kernel_h == r);
 }
-
-inline int winograd_1d_elements(const Conv2dArgs& a) { return kOutputsPerTile + taps(a) - 1; }
+inline bool winograd_f4_3_applies(const Conv2dArgs& a) { return winograd_1d_applies(a, 3); }
+inline bool winograd_f4_7_applies(const Conv2dArgs& a) { return winograd_1d_applies(a, 7); }
 
 // Rows a band must start on a multiple of: the tile height of the rx1 layers, 1 for 1xr.
-inline int winograd_1d_row_alignment(const Conv2dArgs& a) { return a.kernel_w == 1 ? kOutputsPerTile : 1; }
-
-template <class G>
-std::size_t winograd_1d_packed_size(const Conv2dArgs& a) {
-    return taps(a) == 3 ? packed_size_1d<G, 3>(a) : packed_size_1d<G, 7>(a);
+template <int M>
+int winograd_1d_row_alignment(const Conv2dArgs& a) {
+    return a.kernel_w == 1 ? M : 1;
 }
 
 template <class G>
-void winograd_1d_pack(const Conv2dArgs& a, void* packed) {
-    if (taps(a) == 3)
-        pack_1d<G, 3>(a, packed);
-    else
-        pack_1d<G, 7>(a, packed);
+void conv2d_winograd_f4_3(const Conv2dArgs& a) {
+    conv2d_winograd_1d<G, 4, 3>(a);
 }
 
 template <class G>
-void conv2d_winograd_1d(const Conv2dArgs& a) {
-    if (taps(a) == 3)
-        conv2d_winograd_1d_run<G, 3>(a);
-    else
-        conv2d_winograd_1d_run<G, 7>(a);
+void conv2d_winograd_f4_7(const Conv2dArgs& a) {
+    conv2d_winograd_1d<G, 4, 7>(a);
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // Two-dimensional Winograd F(m x m, r x r) built from the one-dimensional transforms:
 //   Y = A^T [ sum_ic (G g G^T) .* (B^T d B) ] A
 // for each m x m block of output pixels of one channel, d the (m + r - 1)^2 input window.
-// The element-wise products summed over ic are one GEMM per transform element, as in the
-// F(2x2, 3x3) kernel. Used as F(4x4, 3x3) on 3x3 layers wide enough to fill its tiles (36
-// products per 16 outputs instead of 64 with F(2x2, 3x3)) and F(2x2, 5x5) on 5x5 layers (36
-// per 4 outputs instead of 100). Over any ISA's micro-kernel G (gemm_tile_*.hpp); internal
-// linkage: each ISA file compiles its own copy.
+// The element-wise products summed over ic are one GEMM per transform element, as in
+// conv2d_winograd_f2x2_3x3.hpp. Used as F(4x4, 3x3) on 3x3 layers wide enough to fill its
+// tiles (36 products per 16 outputs instead of 64 with F(2x2, 3x3)) and F(2x2, 5x5) on 5x5
+// layers (36 per 4 outputs instead of 100). Over any ISA's micro-kernel G (gemm_tile_*.hpp);
+// internal linkage: each ISA file compiles its own copy.
 #pragma once
 #include "kernel_table.hpp"
 #include "winograd_1d_matrices.hpp"
@@ -16,10 +16,10 @@ namespace {
 
 // Below this width a 3x3 layer's 4x4 tiles are too few: the 8x8 layers would read weights
 // 36/9 the kernel's size for four tiles per image, and F(2x2, 3x3) is faster there.
-constexpr int kWinograd4x4MinWidth = 16;
+constexpr int kWinogradF4x4_3x3MinWidth = 16;
 
 template <int M, int R>
-struct Plan {
+struct Winograd2dPlan {
     static constexpr int kAlpha = M + R - 1;
     static constexpr int kElements = kAlpha * kAlpha;
     static constexpr const Winograd1d<M, R>& w = kWinograd1d<M, R>;
@@ -39,9 +39,9 @@ Tiles tiles_of(const Conv2dArgs& a) {
 // v[e][t][ic] = (B^T d B)[e] for the tiles [t0, t0 + count); taps outside the input are zero.
 template <class G, int M, int R>
 void transform_inputs_2d(const Conv2dArgs& a, const Tiles& tiles, long in_stride, long t0, int count, float* v,
-                      long element_stride) {
+                         long element_stride) {
     using S = typename G::S;
-    using P = Plan<M, R>;
+    using P = Winograd2dPlan<M, R>;
     constexpr int n = P::kAlpha;
     const typename S::V zero = S::zero();
     for (int t = 0; t < count; ++t) {
@@ -84,9 +84,9 @@ void transform_inputs_2d(const Conv2dArgs& a, const Tiles& tiles, long in_stride
 // the output.
 template <class G, int M, int R>
 void transform_outputs_2d(const Conv2dArgs& a, const Tiles& tiles, long out_stride, long t0, int count,
-                       const float* m_block, long p) {
+                          const float* m_block, long p) {
     using S = typename G::S;
-    using P = Plan<M, R>;
+    using P = Winograd2dPlan<M, R>;
     constexpr int n = P::kAlpha;
     for_each_panel_half<G>(a, p, [&](int c0, typename S::Mask mask, typename S::V bias) {
         const int lane0 = c0 % G::kPanelWidth;  // 0 or S::kLanes: this vector's place in the panel
@@ -121,18 +121,19 @@ void transform_outputs_2d(const Conv2dArgs& a, const Tiles& tiles, long out_stri
 }
 
 template <class G, int M, int R>
-std::size_t packed_size_2d(const Conv2dArgs& a) {
+std::size_t winograd_2d_packed_size(const Conv2dArgs& a) {
     const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);
-    return panels * Plan<M, R>::kElements * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
+    return panels * Winograd2dPlan<M, R>::kElements * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
 }
 
-// packed[p][e][ic][j] = (G g G^T)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero past out_c), in double.
+// packed[p][e][ic][j] = (G g G^T)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero
+// past out_c), in double.
 template <class G, int M, int R>
-void pack_2d(const Conv2dArgs& a, void* packed) {
-    using P = Plan<M, R>;
+void winograd_2d_pack(const Conv2dArgs& a, void* packed) {
+    using P = Winograd2dPlan<M, R>;
     constexpr int n = P::kAlpha;
     float* dst = static_cast<float*>(packed);
-    std::memset(dst, 0, packed_size_2d<G, M, R>(a));
+    std::memset(dst, 0, winograd_2d_packed_size<G, M, R>(a));
     for (int oc = 0; oc < a.out_c; ++oc)
         for (int ic = 0; ic < a.in_c; ++ic) {
             const float* g = a.weights + (long(oc) * a.in_c + ic) * R * R;
@@ -151,54 +152,43 @@ void pack_2d(const Conv2dArgs& a, void* packed) {
 }
 
 template <class G, int M, int R>
-void conv2d_winograd_2d_run(const Conv2dArgs& a) {
+void conv2d_winograd_2d(const Conv2dArgs& a) {
     const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
     if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
     const Tiles tiles = tiles_of<M>(a);
     run_winograd<G>(
-        a, a.n * tiles.per_image, Plan<M, R>::kElements, packed_size_2d<G, M, R>(a), pack_2d<G, M, R>,
+        a, a.n * tiles.per_image, Winograd2dPlan<M, R>::kElements, winograd_2d_packed_size<G, M, R>(a),
+        winograd_2d_pack<G, M, R>,
         [&](long t0, int count, float* v, long element_stride) {
             transform_inputs_2d<G, M, R>(a, tiles, in_stride, t0, count, v, element_stride);
         },
-        [&](long t0, int count, const float* m, long p) { transform_outputs_2d<G, M, R>(a, tiles, out_stride, t0, count, m, p); });
+        [&](long t0, int count, const float* m, long p) {
+            transform_outputs_2d<G, M, R>(a, tiles, out_stride, t0, count, m, p);
+        });
 }
 
-inline bool is_3x3(const Conv2dArgs& a) { return a.kernel_h == 3; }
-
-// 3x3 layers at least kWinograd4x4MinWidth wide (F(4x4, 3x3)) and 5x5 layers (F(2x2, 5x5)),
-// stride 1. The width is the whole layer's, which a row band or channel group keeps. Packed
-// layout: panels of output channels, each [winograd_2d_elements(a)][in_c][panel width].
-inline bool winograd_2d_applies(const Conv2dArgs& a) {
-    if (a.stride_h != 1 || a.stride_w != 1 || a.kernel_h != a.kernel_w) return false;
-    return (a.kernel_h == 3 && a.out_w >= kWinograd4x4MinWidth) || a.kernel_h == 5;
+// F(4x4, 3x3): 3x3 stride-1 layers at least kWinogradF4x4_3x3MinWidth wide. The width is the
+// whole layer's, which a row band or channel group keeps. Packed layout: panels of output
+// channels, each [Winograd2dPlan<4, 3>::kElements][in_c][panel width]; likewise for 5x5.
+inline bool winograd_f4x4_3x3_applies(const Conv2dArgs& a) {
+    return a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
+           a.out_w >= kWinogradF4x4_3x3MinWidth;
 }
 
-inline int winograd_2d_tile(const Conv2dArgs& a) { return is_3x3(a) ? 4 : 2; }  // output rows and columns
-
-inline int winograd_2d_elements(const Conv2dArgs& a) {
-    return is_3x3(a) ? Plan<4, 3>::kElements : Plan<2, 5>::kElements;
-}
-
-template <class G>
-std::size_t winograd_2d_packed_size(const Conv2dArgs& a) {
-    return is_3x3(a) ? packed_size_2d<G, 4, 3>(a) : packed_size_2d<G, 2, 5>(a);
+// F(2x2, 5x5): 5x5 stride-1 layers.
+inline bool winograd_f2x2_5x5_applies(const Conv2dArgs& a) {
+    return a.kernel_h == 5 && a.kernel_w == 5 && a.stride_h == 1 && a.stride_w == 1;
 }
 
 template <class G>
-void winograd_2d_pack(const Conv2dArgs& a, void* packed) {
-    if (is_3x3(a))
-        pack_2d<G, 4, 3>(a, packed);
-    else
-        pack_2d<G, 2, 5>(a, packed);
+void conv2d_winograd_f4x4_3x3(const Conv2dArgs& a) {
+    conv2d_winograd_2d<G, 4, 3>(a);
 }
 
 template <class G>
-void conv2d_winograd_2d(const Conv2dArgs& a) {
-    if (is_3x3(a))
-        conv2d_winograd_2d_run<G, 4, 3>(a);
-    else
-        conv2d_winograd_2d_run<G, 2, 5>(a);
+void conv2d_winograd_f2x2_5x5(const Conv2dArgs& a) {
+    conv2d_winograd_2d<G, 2, 5>(a);
 }
 
 }  // namespace

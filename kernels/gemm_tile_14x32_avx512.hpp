@@ -14,7 +14,7 @@ namespace {
 // What the ISA-generic drivers (conv2d_gemm_driver.hpp, winograd_driver.hpp) need of this ISA.
 // Micro-tile: 14 pixels x 32 output channels = 28 zmm accumulators; per k one weight row
 // (two vectors, from the packed panel) and 14 input values broadcast straight from memory.
-struct GemmAvx512 {
+struct GemmTile14x32Avx512 {
     using S = Avx512;
     static constexpr int kTileRows = 14;
     static constexpr int kPanelWidth = 32;
@@ -27,7 +27,7 @@ struct GemmAvx512 {
 };
 
 template <int Rows>
-void gemm_tile_avx512(const TileJob<Avx512>& t) {
+void gemm_tile_14x32_avx512(const TileJob<Avx512>& t) {
     __m512 acc0[Rows], acc1[Rows];
     if (t.first) {
         const __m512 b0 = t.bias ? _mm512_maskz_loadu_ps(t.mask0, t.bias) : _mm512_setzero_ps();
@@ -43,7 +43,7 @@ void gemm_tile_avx512(const TileJob<Avx512>& t) {
     const float* b = t.b;
     const long lda = t.lda;
     const long k_len = t.k_len;  // a local, so the loop bound is not re-read from memory
-    for (long k = 0; k < k_len; ++k, ++a, b += GemmAvx512::kPanelWidth) {
+    for (long k = 0; k < k_len; ++k, ++a, b += GemmTile14x32Avx512::kPanelWidth) {
         const __m512 w0 = _mm512_loadu_ps(b);
         const __m512 w1 = _mm512_loadu_ps(b + 16);
         for (int i = 0; i < Rows; ++i) {
@@ -67,15 +67,15 @@ void gemm_tile_avx512(const TileJob<Avx512>& t) {
 }
 
 using TileFn = void (*)(const TileJob<Avx512>&);
-constexpr TileFn kTileByRows[GemmAvx512::kTileRows + 1] = {
+constexpr TileFn kTileByRows[GemmTile14x32Avx512::kTileRows + 1] = {
     nullptr,
-    gemm_tile_avx512<1>,  gemm_tile_avx512<2>,  gemm_tile_avx512<3>,  gemm_tile_avx512<4>,
-    gemm_tile_avx512<5>,  gemm_tile_avx512<6>,  gemm_tile_avx512<7>,  gemm_tile_avx512<8>,
-    gemm_tile_avx512<9>,  gemm_tile_avx512<10>, gemm_tile_avx512<11>, gemm_tile_avx512<12>,
-    gemm_tile_avx512<13>, gemm_tile_avx512<14>,
+    gemm_tile_14x32_avx512<1>,  gemm_tile_14x32_avx512<2>,  gemm_tile_14x32_avx512<3>,  gemm_tile_14x32_avx512<4>,
+    gemm_tile_14x32_avx512<5>,  gemm_tile_14x32_avx512<6>,  gemm_tile_14x32_avx512<7>,  gemm_tile_14x32_avx512<8>,
+    gemm_tile_14x32_avx512<9>,  gemm_tile_14x32_avx512<10>, gemm_tile_14x32_avx512<11>, gemm_tile_14x32_avx512<12>,
+    gemm_tile_14x32_avx512<13>, gemm_tile_14x32_avx512<14>,
 };
 
-inline void GemmAvx512::tile(const TileJob<Avx512>& t, int rows) { kTileByRows[rows](t); }
+inline void GemmTile14x32Avx512::tile(const TileJob<Avx512>& t, int rows) { kTileByRows[rows](t); }
 
 }  // namespace
 }  // namespace tinception::kernels

@@ -2,21 +2,66 @@
 // 2x2 block of output pixels of one channel is
 //   Y = A^T [ sum_ic (G g G^T) .* (B^T d B) ] A
 // with d the 4x4 input window of the block and g the 3x3 kernel. Its transforms hold only 0,
-// +-1 and 1/2, so it is written out by hand. Internal linkage: each ISA file compiles its own.
+// +-1 and 1/2, so they are written out as adds: conv2d_winograd_2d.hpp builds the same
+// transform for m = 2, r = 3 with multiply-adds, which measured slower on the 8x8 layers.
+// Internal linkage: each ISA file compiles its own copy.
 #pragma once
-#include "conv2d_winograd_common.hpp"
+#include <cstddef>
+#include <cstring>
+
 #include "kernel_table.hpp"
 #include "winograd_driver.hpp"
 
 namespace tinception::kernels {
 namespace {
 
+constexpr int kWinogradF2x2_3x3Elements = 16;  // 4x4 transform elements
+
+// 3x3 stride 1: depends on nothing a row band or channel group changes, so packing and
+// every cut of a layer agree on the layout.
+inline bool winograd_f2x2_3x3_applies(const Conv2dArgs& a) {
+    return a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1;
+}
+
+template <class G>
+std::size_t winograd_f2x2_3x3_packed_size(const Conv2dArgs& a) {
+    const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);
+    return panels * kWinogradF2x2_3x3Elements * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
+}
+
+// packed[p][e][ic][j] = (G g G^T)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero
+// past out_c), with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+template <class G>
+void winograd_f2x2_3x3_pack(const Conv2dArgs& a, void* packed) {
+    constexpr int PanelWidth = G::kPanelWidth;
+    float* dst = static_cast<float*>(packed);
+    std::memset(dst, 0, winograd_f2x2_3x3_packed_size<G>(a));
+    for (int oc = 0; oc < a.out_c; ++oc)
+        for (int ic = 0; ic < a.in_c; ++ic) {
+            const float* g = a.weights + (long(oc) * a.in_c + ic) * 9;
+            float t[4][3];  // G g
+            for (int c = 0; c < 3; ++c) {
+                t[0][c] = g[c];
+                t[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
+                t[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
+                t[3][c] = g[6 + c];
+            }
+            const long p = oc / PanelWidth, j = oc % PanelWidth;
+            for (int r = 0; r < 4; ++r) {
+                const float u[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
+                                    0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
+                for (int c = 0; c < 4; ++c)
+                    dst[((p * kWinogradF2x2_3x3Elements + r * 4 + c) * a.in_c + ic) * PanelWidth + j] = u[c];
+            }
+        }
+}
+
 // Input transform of the tiles [t0, t0 + count): v[e][t][ic] = (B^T d B)[e] with
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 // taps outside the input (any padding, negative pad_top of a row band) read as zero.
 template <class G>
-void f2x2_inputs(const Conv2dArgs& a, long in_stride, long t0, int count, int tiles_w, long per_image,
-                 float* v, long element_stride) {
+void transform_inputs_f2x2_3x3(const Conv2dArgs& a, long in_stride, long t0, int count, int tiles_w,
+                               long per_image, float* v, long element_stride) {
     using S = typename G::S;
     const typename S::V zero = S::zero();
     for (int t = 0; t < count; ++t) {
@@ -59,13 +104,13 @@ void f2x2_inputs(const Conv2dArgs& a, long in_stride, long t0, int count, int ti
 // Output transform of one panel: y = A^T m A with A^T = [1 1 1 0; 0 1 -1 -1], then bias,
 // ReLU and a store of the block's pixels that lie inside the output.
 template <class G>
-void f2x2_outputs(const Conv2dArgs& a, long out_stride, long t0, int count, int tiles_w, long per_image,
-                  const float* m_block, long p) {
+void transform_outputs_f2x2_3x3(const Conv2dArgs& a, long out_stride, long t0, int count, int tiles_w,
+                                long per_image, const float* m_block, long p) {
     using S = typename G::S;
     for_each_panel_half<G>(a, p, [&](int c0, typename S::Mask mask, typename S::V bias) {
         const int lane0 = c0 % G::kPanelWidth;  // 0 or S::kLanes: this vector's place in the panel
         for (int t = 0; t < count; ++t) {
-            const float* mt = m_block + long(t) * kWinogradElements * G::kPanelWidth + lane0;
+            const float* mt = m_block + long(t) * kWinogradF2x2_3x3Elements * G::kPanelWidth + lane0;
             typename S::V s0[4], s1[4];  // A^T m
             for (int j = 0; j < 4; ++j) {
                 const typename S::V m0 = S::load(mt + (0 * 4 + j) * G::kPanelWidth);
@@ -98,19 +143,20 @@ void f2x2_outputs(const Conv2dArgs& a, long out_stride, long t0, int count, int 
 }
 
 template <class G>
-void conv2d_winograd_f2x2(const Conv2dArgs& a) {
+void conv2d_winograd_f2x2_3x3(const Conv2dArgs& a) {
     const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
     if (a.n <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
     const int tiles_w = (a.out_w + 1) / 2;
     const long per_image = long((a.out_h + 1) / 2) * tiles_w;
     run_winograd<G>(
-        a, a.n * per_image, kWinogradElements, winograd_packed_size<G::kPanelWidth>(a), winograd_pack<G::kPanelWidth>,
+        a, a.n * per_image, kWinogradF2x2_3x3Elements, winograd_f2x2_3x3_packed_size<G>(a),
+        winograd_f2x2_3x3_pack<G>,
         [&](long t0, int count, float* v, long element_stride) {
-            f2x2_inputs<G>(a, in_stride, t0, count, tiles_w, per_image, v, element_stride);
+            transform_inputs_f2x2_3x3<G>(a, in_stride, t0, count, tiles_w, per_image, v, element_stride);
         },
         [&](long t0, int count, const float* m, long p) {
-            f2x2_outputs<G>(a, out_stride, t0, count, tiles_w, per_image, m, p);
+            transform_outputs_f2x2_3x3<G>(a, out_stride, t0, count, tiles_w, per_image, m, p);
         });
 }
 

@@ -13,7 +13,7 @@ namespace {
 // What the ISA-generic drivers (conv2d_gemm_driver.hpp, winograd_driver.hpp) need of this ISA.
 // Micro-tile: 6 pixels x 16 output channels = 12 ymm accumulators; per k one weight row
 // (two vectors, from the packed panel) and 6 input values broadcast straight from memory.
-struct GemmAvx2 {
+struct GemmTile6x16Avx2 {
     using S = Avx2;
     static constexpr int kTileRows = 6;
     static constexpr int kPanelWidth = 16;
@@ -30,7 +30,7 @@ struct GemmAvx2 {
 // Twelve named accumulators rather than an array: GCC 12 keeps an array of __m256 in
 // registers but also stores it to the stack on every k step, halving the FMA rate. A tile
 // of fewer than 6 rows repeats its last row in the spare lanes of work and stores only its own.
-void gemm_tile_avx2(const TileJob<Avx2>& t, int rows) {
+void gemm_tile_6x16_avx2(const TileJob<Avx2>& t, int rows) {
     const long lda = t.lda;
     const float* a0 = t.a;
     const float* a1 = t.a + (rows > 1 ? 1 : 0) * lda;
@@ -59,7 +59,7 @@ void gemm_tile_avx2(const TileJob<Avx2>& t, int rows) {
     }
     const float* b = t.b;
     const long k_len = t.k_len;
-    for (long k = 0; k < k_len; ++k, b += GemmAvx2::kPanelWidth) {
+    for (long k = 0; k < k_len; ++k, b += GemmTile6x16Avx2::kPanelWidth) {
         const __m256 w0 = _mm256_loadu_ps(b);
         const __m256 w1 = _mm256_loadu_ps(b + 8);
         __m256 x = _mm256_broadcast_ss(a0 + k);
@@ -92,7 +92,7 @@ void gemm_tile_avx2(const TileJob<Avx2>& t, int rows) {
     if (rows > 5) _mm256_maskstore_ps(c + 5 * ldc, t.mask0, c50), _mm256_maskstore_ps(c + 5 * ldc + 8, t.mask1, c51);
 }
 
-inline void GemmAvx2::tile(const TileJob<Avx2>& t, int rows) { gemm_tile_avx2(t, rows); }
+inline void GemmTile6x16Avx2::tile(const TileJob<Avx2>& t, int rows) { gemm_tile_6x16_avx2(t, rows); }
 
 }  // namespace
 }  // namespace tinception::kernels
