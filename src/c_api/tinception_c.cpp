@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "build_info.hpp"
+#include "byte_io.hpp"
 #include "error.hpp"
 #include "image/image.hpp"
 #include "image/preprocess.hpp"
@@ -85,12 +86,6 @@ std::vector<std::uint8_t> read_whole_file(const std::string& path) {
 void check_readable(const std::string& path) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
     if (!file) fail(TINCEPTION_IO_ERROR, path + ": cannot open the weight file: " + std::strerror(errno));
-}
-
-std::string hex32(std::uint32_t v) {
-    char text[16];
-    std::snprintf(text, sizeof text, "%08x", v);
-    return text;
 }
 
 struct ModelData {

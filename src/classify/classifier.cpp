@@ -2,21 +2,12 @@
 #include "classify/classifier.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "byte_io.hpp"
 #include "error.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
-namespace {
-
-std::string hex32(std::uint32_t v) {
-    char text[16];
-    std::snprintf(text, sizeof text, "%08x", v);
-    return text;
-}
-
-}  // namespace
 
 Classifier::Classifier(const std::string& model_path, const std::string& weights_path)
     : model_(load_classifier_model(model_path)),

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "byte_io.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
-#include "train/byte_io.hpp"
 #include "train/hashing.hpp"
 #include "weights/crc32.hpp"
 

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
+#include "byte_io.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
-#include "train/byte_io.hpp"
 #include "train/hashing.hpp"
 #include "weights/crc32.hpp"
 
@@ -57,7 +57,7 @@ std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& m) {
     w.floats(m.head.bias.data(), m.head.bias.size());
     std::vector<std::uint8_t>& bytes = w.bytes();
     const std::uint64_t total = bytes.size() + 4;
-    for (int i = 0; i < 8; ++i) bytes[kSizeOffset + std::size_t(i)] = std::uint8_t(total >> (8 * i));
+    store_le(bytes.data() + kSizeOffset, total);
     w.u32(crc32(bytes.data(), bytes.size()));
     return std::move(w.bytes());
 }
@@ -76,9 +76,7 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
         throw Error(name + ": classifier file is " + std::to_string(size) + " bytes but its header says " +
                     std::to_string(total) + "; it is truncated or corrupt");
     if (size < r.position() + 4) throw Error(name + ": classifier file is truncated");
-    std::uint32_t stored_crc = 0;
-    for (int i = 0; i < 4; ++i) stored_crc |= std::uint32_t(data[size - 4 + std::size_t(i)]) << (8 * i);
-    if (crc32(data, size - 4) != stored_crc)
+    if (crc32(data, size - 4) != load_le<std::uint32_t>(data + size - 4))
         throw Error(name + ": classifier file checksum mismatch; the file is corrupt");
 
     ClassifierModel m;

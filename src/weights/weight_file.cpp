@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "byte_io.hpp"
 #include "error.hpp"
 #include "weights/crc32.hpp"
 #include "weights/mapped_file.hpp"
@@ -40,59 +41,6 @@ bool host_is_little_endian() {
     unsigned char first = 0;
     std::memcpy(&first, &one, 1);
     return first == 1;
-}
-
-template <typename T>
-T load(const std::uint8_t* p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-// Sequential, bounds-checked reads of the table; a short read is a clear error.
-class TableReader {
-public:
-    TableReader(const std::string& path, const std::uint8_t* begin, std::size_t size)
-        : path_(path), p_(begin), left_(size) {}
-
-    template <typename T>
-    T number(const char* what) {
-        need(sizeof(T), what);
-        const T v = load<T>(p_);
-        advance(sizeof(T));
-        return v;
-    }
-    std::string text16(const char* what) { return text(number<std::uint16_t>(what), what); }
-    std::string text32(const char* what) { return text(number<std::uint32_t>(what), what); }
-    std::size_t left() const { return left_; }
-    const std::uint8_t* position() const { return p_; }
-
-private:
-    std::string text(std::size_t n, const char* what) {
-        need(n, what);
-        std::string s(reinterpret_cast<const char*>(p_), n);
-        advance(n);
-        return s;
-    }
-    void need(std::size_t n, const char* what) {
-        if (n > left_)
-            throw Error(path_ + ": the table ends in the middle of " + what + " (file is damaged)");
-    }
-    void advance(std::size_t n) {
-        p_ += n;
-        left_ -= n;
-    }
-
-    const std::string& path_;
-    const std::uint8_t* p_;
-    std::size_t left_;
-};
-
-std::string hex32(std::uint32_t v) {
-    static const char digits[] = "0123456789abcdef";
-    std::string s = "0x";
-    for (int shift = 28; shift >= 0; shift -= 4) s += digits[(v >> shift) & 0xFu];
-    return s;
 }
 
 std::string dims_text(const std::vector<std::int64_t>& dims) {
@@ -200,7 +148,7 @@ private:
 void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_t* table,
                  std::size_t table_size, const std::uint8_t* data, std::uint64_t data_size) {
     const std::string& path = f.path;
-    TableReader r(path, table, table_size);
+    ByteReader r(table, table_size, path);
     f.tensors.reserve(std::min<std::size_t>(tensor_count, table_size / 8));
     for (std::uint32_t i = 0; i < tensor_count; ++i) {
         TensorRef t;
@@ -267,7 +215,7 @@ void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_
         f.layer_index.emplace(l.name, f.layers.size());
         f.layers.push_back(std::move(l));
     }
-    for (const std::uint8_t* p = r.position(); p != table + table_size; ++p)
+    for (const std::uint8_t* p = table + r.position(); p != table + table_size; ++p)
         if (*p != 0) throw Error(path + ": unexpected bytes after the graph, before the data section (file is damaged)");
 }
 
@@ -310,7 +258,7 @@ WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
         throw Error(path + ": not a tinception weight file (wrong magic bytes)");
     if (actual < tcw::kOffHeaderSize)
         throw Error(path + ": truncated: " + std::to_string(actual) + " bytes, shorter than the header");
-    const auto version = load<std::uint32_t>(base + tcw::kOffVersion);
+    const auto version = load_le<std::uint32_t>(base + tcw::kOffVersion);
     if (version > tcw::kNewestFormat)
         throw Error(path + ": weight file format " + std::to_string(version) + " is newer than this build reads (" +
                     std::to_string(tcw::kNewestFormat) + "); upgrade tinception");
@@ -320,18 +268,18 @@ WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
     if (actual < tcw::kHeaderSize)
         throw Error(path + ": truncated: " + std::to_string(actual) + " bytes, shorter than the " +
                     std::to_string(tcw::kHeaderSize) + "-byte header");
-    const auto header_crc = load<std::uint32_t>(base + tcw::kOffHeaderCrc);
+    const auto header_crc = load_le<std::uint32_t>(base + tcw::kOffHeaderCrc);
     if (crc32(base, tcw::kOffHeaderCrc) != header_crc)
         throw Error(path + ": header checksum mismatch (expected " + hex32(header_crc) + ", computed " +
                     hex32(crc32(base, tcw::kOffHeaderCrc)) + "); the file is damaged");
 
-    const auto header_size = load<std::uint32_t>(base + tcw::kOffHeaderSize);
-    const auto tensor_count = load<std::uint32_t>(base + tcw::kOffTensorCount);
-    const auto alignment = load<std::uint32_t>(base + tcw::kOffAlignment);
-    const auto table_offset = load<std::uint64_t>(base + tcw::kOffTableOffset);
-    const auto data_offset = load<std::uint64_t>(base + tcw::kOffDataOffset);
-    const auto data_size = load<std::uint64_t>(base + tcw::kOffDataSize);
-    const auto file_size = load<std::uint64_t>(base + tcw::kOffFileSize);
+    const auto header_size = load_le<std::uint32_t>(base + tcw::kOffHeaderSize);
+    const auto tensor_count = load_le<std::uint32_t>(base + tcw::kOffTensorCount);
+    const auto alignment = load_le<std::uint32_t>(base + tcw::kOffAlignment);
+    const auto table_offset = load_le<std::uint64_t>(base + tcw::kOffTableOffset);
+    const auto data_offset = load_le<std::uint64_t>(base + tcw::kOffDataOffset);
+    const auto data_size = load_le<std::uint64_t>(base + tcw::kOffDataSize);
+    const auto file_size = load_le<std::uint64_t>(base + tcw::kOffFileSize);
     if (file_size != actual)
         throw Error(path + ": truncated or padded: the header says " + std::to_string(file_size) +
                     " bytes, the file has " + std::to_string(actual));
@@ -351,13 +299,13 @@ WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
 
     const std::uint8_t* table = base + table_offset;
     const std::size_t table_size = std::size_t(data_offset - table_offset);
-    const auto table_crc = load<std::uint32_t>(base + tcw::kOffTableCrc);
+    const auto table_crc = load_le<std::uint32_t>(base + tcw::kOffTableCrc);
     if (crc32(table, table_size) != table_crc)
         throw Error(path + ": table checksum mismatch (expected " + hex32(table_crc) + ", computed " +
                     hex32(crc32(table, table_size)) + "); the file is damaged");
     const std::uint8_t* data = base + data_offset;
     f->data_crc = crc32(data, std::size_t(data_size));
-    const auto data_crc = load<std::uint32_t>(base + tcw::kOffDataCrc);
+    const auto data_crc = load_le<std::uint32_t>(base + tcw::kOffDataCrc);
     if (f->data_crc != data_crc)
         throw Error(path + ": data checksum mismatch (expected " + hex32(data_crc) + ", computed " +
                     hex32(f->data_crc) + "); the file is damaged");

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "byte_io.hpp"
 #include "error.hpp"
 #include "weights/crc32.hpp"
 #include "weights/tcw_format.hpp"
@@ -14,35 +15,17 @@
 namespace tinception {
 namespace {
 
-class Bytes {
-public:
-    template <typename T>
-    void number(T v) {
-        const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
-        out_.insert(out_.end(), p, p + sizeof v);
-    }
-    void text16(const std::string& s, const std::string& what) {
-        if (s.size() > std::numeric_limits<std::uint16_t>::max())
-            throw Error("weight file writer: " + what + " '" + s.substr(0, 40) + "...' is longer than 65535 bytes");
-        number(std::uint16_t(s.size()));
-        out_.insert(out_.end(), s.begin(), s.end());
-    }
-    void text32(const std::string& s) {
-        if (s.size() > std::numeric_limits<std::uint32_t>::max())
-            throw Error("weight file writer: a string is longer than 4 GiB");
-        number(std::uint32_t(s.size()));
-        out_.insert(out_.end(), s.begin(), s.end());
-    }
-    void count16(std::size_t n, const std::string& what) {
-        if (n > std::numeric_limits<std::uint16_t>::max())
-            throw Error("weight file writer: " + what + " has more than 65535 entries");
-        number(std::uint16_t(n));
-    }
-    std::vector<std::uint8_t>& bytes() { return out_; }
-
-private:
-    std::vector<std::uint8_t> out_;
-};
+// A u16-counted string or count; the limit is checked here so the message names the field.
+void text16(ByteWriter& out, const std::string& s, const std::string& what) {
+    if (s.size() > std::numeric_limits<std::uint16_t>::max())
+        throw Error("weight file writer: " + what + " '" + s.substr(0, 40) + "...' is longer than 65535 bytes");
+    out.text16(s);
+}
+void count16(ByteWriter& out, std::size_t n, const std::string& what) {
+    if (n > std::numeric_limits<std::uint16_t>::max())
+        throw Error("weight file writer: " + what + " has more than 65535 entries");
+    out.number(std::uint16_t(n));
+}
 
 std::uint64_t align_up(std::uint64_t v) { return (v + tcw::kDataAlignment - 1) / tcw::kDataAlignment * tcw::kDataAlignment; }
 
@@ -73,13 +56,13 @@ void WeightFileWriter::set_metadata(const std::string& key, const std::string& v
 std::vector<std::uint8_t> WeightFileWriter::serialize() const {
     if (tensors_.size() > std::numeric_limits<std::uint32_t>::max())
         throw Error("weight file writer: too many tensors");
-    Bytes table;
+    ByteWriter table;
     std::uint64_t data_size = 0;
     std::vector<std::uint64_t> offsets;
     for (const Tensor& t : tensors_) {
         data_size = align_up(data_size);
         offsets.push_back(data_size);
-        table.text16(t.name, "tensor name");
+        text16(table, t.name, "tensor name");
         table.number(tcw::kDtypeFloat32);
         table.number(std::uint8_t(t.dims.size()));
         for (const std::int64_t d : t.dims) table.number(std::uint32_t(d));
@@ -89,27 +72,27 @@ std::vector<std::uint8_t> WeightFileWriter::serialize() const {
     }
     table.number(std::uint32_t(metadata_.size()));
     for (const auto& [key, value] : metadata_) {
-        table.text16(key, "metadata key");
-        table.text32(value);
+        text16(table, key, "metadata key");
+        table.string(value);
     }
     table.number(std::uint32_t(layers_.size()));
     for (const LayerSpec& l : layers_) {
-        table.text16(l.name, "layer name");
-        table.text16(l.op, "op name");
-        table.count16(l.inputs.size(), "layer '" + l.name + "' inputs");
-        for (const std::string& in : l.inputs) table.text16(in, "input name");
-        table.count16(l.ints.size(), "layer '" + l.name + "' integer attributes");
+        text16(table, l.name, "layer name");
+        text16(table, l.op, "op name");
+        count16(table, l.inputs.size(), "layer '" + l.name + "' inputs");
+        for (const std::string& in : l.inputs) text16(table, in, "input name");
+        count16(table, l.ints.size(), "layer '" + l.name + "' integer attributes");
         for (const auto& [key, value] : l.ints) {
-            table.text16(key, "attribute name");
+            text16(table, key, "attribute name");
             table.number(std::int64_t(value));
         }
-        table.count16(l.strings.size(), "layer '" + l.name + "' string attributes");
+        count16(table, l.strings.size(), "layer '" + l.name + "' string attributes");
         for (const auto& [key, value] : l.strings) {
-            table.text16(key, "attribute name");
-            table.text32(value);
+            text16(table, key, "attribute name");
+            table.string(value);
         }
-        table.count16(l.tensors.size(), "layer '" + l.name + "' tensors");
-        for (const std::string& t : l.tensors) table.text16(t, "tensor name");
+        count16(table, l.tensors.size(), "layer '" + l.name + "' tensors");
+        for (const std::string& t : l.tensors) text16(table, t, "tensor name");
     }
 
     const std::uint64_t table_offset = tcw::kHeaderSize;
@@ -122,7 +105,7 @@ std::vector<std::uint8_t> WeightFileWriter::serialize() const {
             std::memcpy(file.data() + data_offset + offsets[i], tensors_[i].values.data(),
                         tensors_[i].values.size() * sizeof(float));
 
-    auto put = [&file](std::size_t at, auto v) { std::memcpy(file.data() + at, &v, sizeof v); };
+    auto put = [&file](std::size_t at, auto v) { store_le(file.data() + at, v); };
     std::memcpy(file.data(), tcw::kMagic, sizeof tcw::kMagic);
     put(tcw::kOffVersion, tcw::kNewestFormat);
     put(tcw::kOffHeaderSize, std::uint32_t(tcw::kHeaderSize));
