@@ -27,6 +27,10 @@
 #include "error.hpp"
 #include "image/image.hpp"
 #include "image_corpus.hpp"
+#if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
+#include "image_corpus_webp_tiff.hpp"
+#define TINCEPTION_TEST_WEBP_TIFF 1
+#endif
 #include "temp_dir.hpp"
 #include "train/classifier_model.hpp"
 #include "train/hashing.hpp"
@@ -260,6 +264,12 @@ std::map<std::string, Bytes> valid_odd_files() {
     files["one pixel.png"] = corpus::png_bytes(1, 1, 3);
     files["wide 5000x20.png"] = corpus::png_bytes(5000, 20, 3);
     files["\xc3\xa9t\xc3\xa9 \xe2\x98\x83 (2).jpg"] = corpus::jpeg_bytes(33, 33);  // "été ☃ (2).jpg"
+#ifdef TINCEPTION_TEST_WEBP_TIFF
+    files["phone.webp"] = corpus::webp_bytes(40, 30);
+    files["scan.tiff"] = corpus::tiff_bytes(40, 30, 3, true);
+    files["gray scan.tif"] = corpus::tiff_bytes(40, 30, 1);
+    files["webp really.jpg"] = corpus::webp_bytes(41, 31);
+#endif
     return files;
 }
 
@@ -272,6 +282,10 @@ struct BadFile {
 
 std::vector<BadFile> bad_files() {
     const Bytes jpg = corpus::jpeg_bytes(64, 48);
+#ifdef TINCEPTION_TEST_WEBP_TIFF
+    const Bytes webp = corpus::webp_bytes(64, 48);
+    const Bytes tiff = corpus::tiff_bytes(64, 48);
+#endif
     const std::string text = "This is a text file that someone renamed to .jpg\n";
     return {
         {"empty.jpg", {}, "file is empty"},
@@ -279,6 +293,13 @@ std::vector<BadFile> bad_files() {
         {"ten bytes.jpg", truncated(jpg, 10), "JPEG is truncated"},
         {"notes (really text).jpg", Bytes(text.begin(), text.end()), "not a supported image"},
         {"huge header.jpg", corpus::jpeg_claiming_size(60000, 60000), "image is 60000x60000 pixels, over the limit"},
+#ifdef TINCEPTION_TEST_WEBP_TIFF
+        {"half.webp", truncated(webp, webp.size() / 2), "cannot decode WebP image"},
+        {"huge header.webp", corpus::webp_claiming_size(16384, 16384), "image is 16384x16384 pixels, over the limit"},
+        {"half.tiff", truncated(tiff, tiff.size() / 2), "TIFF cannot be opened"},
+        {"huge header.tif", corpus::tiff_claiming_size(70000, 70000), "image is 70000x70000 pixels, over the limit"},
+        {"tiff really.png", truncated(tiff, tiff.size() - 1), "TIFF cannot be opened"},
+#endif
     };
 }
 
@@ -492,7 +513,7 @@ TEST_CASE("guess-dir: skips, reports and summarises; the input folder is never m
         const Bytes b = read_bytes(p);
         input_hashes.insert(fnv1a_64(b.data(), b.size()));
     }
-    const std::regex copy_name(R"((darth_vader|elsa)-[01]\.\d{5}(-\d+)?\.(jpg|png|gif|bmp))");
+    const std::regex copy_name(R"((darth_vader|elsa)-[01]\.\d{5}(-\d+)?\.(jpg|png|gif|bmp|webp|tiff?))");
     std::size_t copies = 0;
     for (const std::string& name : names_in(out)) {
         CAPTURE(name);

@@ -11,6 +11,9 @@
 #include "image/image.hpp"
 #include "image/preprocess.hpp"
 #include "temp_dir.hpp"
+#if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
+#include "image_corpus_webp_tiff.hpp"
+#endif
 
 using namespace tinception;
 using tinception::testing::TempDir;
@@ -174,12 +177,81 @@ TEST_CASE("the pixel limit is checked from the header, before decoding") {
     CHECK(message_of(dir.file("huge.png")).find("60000x60000 pixels, over the limit") != std::string::npos);
 }
 
+#if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
+TEST_CASE("WebP and TIFF decode exactly, recognised by content whatever the name") {
+    namespace corpus = tinception::testing;
+    const std::vector<unsigned char> rgb = corpus::corpus_pattern(7, 5, 3);
+    struct Case {
+        const char* name;
+        corpus::Bytes bytes;
+    };
+    const Case cases[] = {
+        {"lossless.webp", corpus::webp_bytes(7, 5)},
+        {"webp named.jpg", corpus::webp_bytes(7, 5)},
+        {"plain.tiff", corpus::tiff_bytes(7, 5)},
+        {"lzw.tif", corpus::tiff_bytes(7, 5, 3, true)},
+        {"tiff named.png", corpus::tiff_bytes(7, 5)},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const ImageRgb8 image = decode_image(c.bytes.data(), c.bytes.size(), c.name);
+        CHECK(image.width == 7);
+        CHECK(image.height == 5);
+        CHECK(image.pixels == std::vector<std::uint8_t>(rgb.begin(), rgb.end()));
+    }
+    const corpus::Bytes gray_bytes = corpus::tiff_bytes(6, 4, 1);
+    const ImageRgb8 gray = decode_image(gray_bytes.data(), gray_bytes.size(), "gray.tiff");
+    const std::vector<unsigned char> levels = corpus::corpus_pattern(6, 4, 1);
+    REQUIRE(gray.pixels.size() == 6 * 4 * 3);
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+        CHECK(gray.pixels[3 * i] == levels[i]);
+        CHECK(gray.pixels[3 * i + 2] == levels[i]);
+    }
+}
+
+TEST_CASE("damaged, truncated and oversized WebP and TIFF files are refused by name") {
+    namespace corpus = tinception::testing;
+    const corpus::Bytes webp = corpus::webp_bytes(64, 48);
+    const corpus::Bytes tiff = corpus::tiff_bytes(64, 48);
+    const auto refusal = [](const corpus::Bytes& bytes, const std::string& name) -> std::string {
+        try {
+            decode_image(bytes.data(), bytes.size(), name);
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    for (const std::size_t cut : {std::size_t(14), std::size_t(30), webp.size() / 2, webp.size() - 1}) {
+        CAPTURE(cut);
+        const std::string message = refusal({webp.begin(), webp.begin() + long(cut)}, "cut.webp");
+        CHECK(message.rfind("cut.webp: ", 0) == 0);
+        CHECK(message.find("WebP") != std::string::npos);
+    }
+    for (const std::size_t cut : {std::size_t(8), std::size_t(100), tiff.size() / 2, tiff.size() - 1}) {
+        CAPTURE(cut);
+        const std::string message = refusal({tiff.begin(), tiff.begin() + long(cut)}, "cut.tif");
+        CHECK(message.rfind("cut.tif: ", 0) == 0);
+    }
+    CHECK(refusal(corpus::webp_claiming_size(16384, 16000), "huge.webp") ==
+          "huge.webp: image is 16384x16000 pixels, over the limit of 50000000");
+    CHECK(refusal(corpus::tiff_claiming_size(100000, 90000), "huge.tif") ==
+          "huge.tif: image is 100000x90000 pixels, over the limit of 50000000");
+    // The same header passes under a limit that admits it, and then fails on the missing data.
+    const std::string small = refusal(corpus::webp_claiming_size(100, 50), "small.webp");
+    CHECK(small.rfind("small.webp: ", 0) == 0);
+    CHECK(small.find("over the limit") == std::string::npos);
+}
+#endif
+
 TEST_CASE("image extensions match case-insensitively") {
     CHECK(has_image_extension("a/b.JPG"));
     CHECK(has_image_extension("x.jpeg"));
     CHECK(has_image_extension("x.Png"));
     CHECK(has_image_extension("x.gif"));
     CHECK(has_image_extension("x.bmp"));
+    CHECK(has_image_extension("x.WebP"));
+    CHECK(has_image_extension("x.tif"));
+    CHECK(has_image_extension("x.tiff"));
     CHECK_FALSE(has_image_extension("x.txt"));
     CHECK_FALSE(has_image_extension("jpg"));
     CHECK_FALSE(has_image_extension("dir.jpg/file"));

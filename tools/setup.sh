@@ -10,6 +10,7 @@ packages=(
   openssl                                  # checks the weight package's sha512
   libonnx-testdata                         # ONNX node tests: our kernels' conformance suite
   libjpeg-dev                              # tests write grayscale, CMYK, progressive and Exif JPEGs
+  libwebp-dev libtiff-dev                  # WebP and TIFF input (optional at build time: -Dwebp, -Dtiff)
 )
 
 missing=()

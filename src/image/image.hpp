@@ -17,14 +17,18 @@ struct ImageLimits {
     std::int64_t max_pixels = 50'000'000;
 };
 
-// Decodes JPEG, PNG, BMP or GIF (first frame). Grayscale, alpha and 16-bit inputs come
-// back as 8-bit RGB (alpha dropped). Throws Error naming `name` when the bytes are not an
+// Decodes JPEG, PNG, BMP, GIF (first frame), and WebP and TIFF (first image) when the build
+// has them, recognised by content whatever the file is named. Grayscale, alpha and 16-bit
+// inputs come back as 8-bit RGB (alpha dropped). Throws Error naming `name` when the bytes are not an
 // image, are truncated, or exceed the pixel limit.
 ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
                        const ImageLimits& limits = {});
 
 // Reads the whole file, then decode_image.
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits = {});
+
+// "JPEG, PNG, BMP, GIF, WebP, TIFF": what decode_image reads in this build.
+std::string supported_image_formats();
 
 // True when the file name ends in an image extension we decode (case-insensitive).
 bool has_image_extension(const std::string& path);

@@ -1,14 +1,17 @@
-// Image decoding over stb_image (Debian's libstb): the header is read first so an
+// Image decoding: JPEG, PNG, BMP and GIF over stb_image (Debian's libstb), WebP and TIFF
+// through image_formats.hpp, chosen by the bytes' signature. The header is read first so an
 // oversized image is refused before its pixels are allocated.
 #include <stb_image.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <memory>
 
 #include "error.hpp"
 #include "file_io.hpp"
 #include "image/image.hpp"
+#include "image/image_formats.hpp"
 #include "image/image_header.hpp"
 
 namespace tinception {
@@ -65,18 +68,41 @@ ImageRgb8 apply_orientation(ImageRgb8 in, int orientation) {
 
 }  // namespace
 
+bool is_webp(const std::uint8_t* data, std::size_t size) {
+    return size >= 12 && std::memcmp(data, "RIFF", 4) == 0 && std::memcmp(data + 8, "WEBP", 4) == 0;
+}
+
+bool is_tiff(const std::uint8_t* data, std::size_t size) {
+    return size >= 4 && (std::memcmp(data, "II*\0", 4) == 0 || std::memcmp(data, "MM\0*", 4) == 0);
+}
+
+void check_pixel_limit(std::int64_t width, std::int64_t height, const std::string& name, const ImageLimits& limits) {
+    // Divided, not multiplied: two 32-bit header fields can overflow a 64-bit product.
+    if (width > 0 && height > limits.max_pixels / width)
+        throw Error(name + ": image is " + std::to_string(width) + "x" + std::to_string(height) +
+                    " pixels, over the limit of " + std::to_string(limits.max_pixels));
+}
+
+std::string supported_image_formats() {
+    std::string formats = "JPEG, PNG, BMP, GIF";
+#ifdef TINCEPTION_HAVE_WEBP
+    formats += ", WebP";
+#endif
+#ifdef TINCEPTION_HAVE_TIFF
+    formats += ", TIFF";
+#endif
+    return formats;
+}
+
 ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
                        const ImageLimits& limits) {
     if (size == 0) throw Error(name + ": file is empty");
     if (size > std::size_t(INT32_MAX)) throw Error(name + ": file is too large to be an image");
+    if (is_webp(data, size)) return decode_webp(data, size, name, limits);
+    if (is_tiff(data, size)) return decode_tiff(data, size, name, limits);
     // Our own header read first: stb_image refuses some huge sizes with a vaguer reason.
-    if (const std::optional<ImageSize> declared = read_image_size(data, size)) {
-        // Divided, not multiplied: two 32-bit header fields can overflow a 64-bit product.
-        if (declared->width > 0 && declared->height > limits.max_pixels / declared->width)
-            throw Error(name + ": image is " + std::to_string(declared->width) + "x" +
-                        std::to_string(declared->height) + " pixels, over the limit of " +
-                        std::to_string(limits.max_pixels));
-    }
+    if (const std::optional<ImageSize> declared = read_image_size(data, size))
+        check_pixel_limit(declared->width, declared->height, name, limits);
     // Before any stb_image call: its header parsing already builds the Huffman tables.
     if (const std::string problem = jpeg_structure_problem(data, size); !problem.empty())
         throw Error(name + ": JPEG is damaged: " + problem);
@@ -85,14 +111,12 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
         // A JPEG start cut off before its frame header: say so rather than "unknown image type".
         if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8 && !read_image_size(data, size))
             throw Error(name + ": JPEG is truncated or damaged before its frame header");
-        throw Error(name + ": not a supported image (JPEG, PNG, BMP or GIF): " +
+        throw Error(name + ": not a supported image (" + supported_image_formats() + "): " +
                     stbi_failure_reason());
     }
     if (width <= 0 || height <= 0) throw Error(name + ": image has no pixels");
+    check_pixel_limit(width, height, name, limits);
     const std::int64_t pixels = std::int64_t(width) * height;
-    if (pixels > limits.max_pixels)
-        throw Error(name + ": image is " + std::to_string(width) + "x" + std::to_string(height) +
-                    " pixels, over the limit of " + std::to_string(limits.max_pixels));
     if (is_jpeg(data, size) && !jpeg_has_end_marker(data, size))
         throw Error(name + ": JPEG is truncated (no end-of-image marker)");
 

@@ -13,7 +13,8 @@ bool has_image_extension(const std::string& path) {
     std::string ext = path.substr(dot + 1);
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char ch) { return char(std::tolower(ch)); });
-    return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "gif";
+    return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "gif" || ext == "webp" ||
+           ext == "tif" || ext == "tiff";
 }
 
 }  // namespace tinception

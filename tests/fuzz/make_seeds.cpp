@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "image_corpus.hpp"
+#if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
+#include "image_corpus_webp_tiff.hpp"
+#endif
 #include "train/classifier_model.hpp"
 #include "weights/weight_file_writer.hpp"
 
@@ -80,6 +83,21 @@ int main(int argc, char** argv) {
     save(images, "cmyk.jpg", t::jpeg_bytes(8, 8, {t::JpegKind::cmyk}));
     save(images, "progressive.jpg", t::jpeg_bytes(17, 9, {t::JpegKind::rgb, true}));
     save(images, "exif6.jpg", t::jpeg_bytes(8, 4, {t::JpegKind::rgb, false, 6}));
+
+#if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
+    // fuzz_webp_tiff_decode: a selector byte (1 WebP, 0 TIFF little-endian, 2 big-endian),
+    // then the file less the signature the target puts back.
+    const fs::path webp_tiff = out / "fuzz_webp_tiff_decode";
+    const auto with_selector = [](std::uint8_t selector, const Bytes& file, std::size_t signature) {
+        Bytes b{selector};
+        b.insert(b.end(), file.begin() + long(signature), file.end());
+        return b;
+    };
+    save(webp_tiff, "lossless.webp.seed", with_selector(1, t::webp_bytes(9, 7), 12));
+    save(webp_tiff, "rgb.tiff.seed", with_selector(0, t::tiff_bytes(9, 7), 4));
+    save(webp_tiff, "lzw.tiff.seed", with_selector(0, t::tiff_bytes(9, 7, 3, true), 4));
+    save(webp_tiff, "gray.tiff.seed", with_selector(0, t::tiff_bytes(6, 5, 1), 4));
+#endif
 
     tinception::ClassifierModel m;
     m.labels = {"cat", "dog"};
