@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 tools/build.sh
 weights/fetch_weights.sh build
 tests/tfjs_reference/install.sh
+tests/browser/install.sh
 export TINCEPTION_SUPERHEROES="$(data/fetch_superheroes.sh)"
 status=0
 suites=(--suite quick --suite slow)

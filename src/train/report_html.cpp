@@ -7,6 +7,10 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
+#include <optional>
+#include <tuple>
+#include <utility>
 
 #include "error.hpp"
 #include "file_io.hpp"
@@ -35,8 +39,10 @@ struct Series {
     std::function<double(const TrainProgress&)> value;
 };
 
+// `range` fixes the y axis (accuracy runs from 0 to 1, so a flat line near 1 reads as one);
+// otherwise it spans the data. Steps are drawn 1-based, as the console counts them.
 std::string line_plot(const std::string& title, const std::vector<TrainProgress>& history,
-                      const std::vector<Series>& series) {
+                      const std::vector<Series>& series, std::optional<std::pair<double, double>> range = {}) {
     constexpr double kW = 640, kH = 280, kLeft = 50, kRight = 10, kTop = 30, kBottom = 30;
     std::string svg = "<svg class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"280\" "
                       "viewBox=\"0 0 640 280\">\n<text x=\"320\" y=\"18\" text-anchor=\"middle\">" +
@@ -50,6 +56,7 @@ std::string line_plot(const std::string& title, const std::vector<TrainProgress>
             if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
         }
     }
+    if (range) std::tie(lo, hi) = *range;
     if (!(lo <= hi)) lo = 0, hi = 1;
     if (hi - lo < 1e-9) hi = lo + 1;
     const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
@@ -60,7 +67,7 @@ std::string line_plot(const std::string& title, const std::vector<TrainProgress>
     svg += "<text x=\"" + fmt(kLeft - 4) + "\" y=\"" + fmt(kTop + ph) + "\" text-anchor=\"end\" font-size=\"11\">" +
            fmt(lo) + "</text>\n";
     svg += "<text x=\"" + fmt(kLeft + pw) + "\" y=\"" + fmt(kH - 10) + "\" text-anchor=\"end\" font-size=\"11\">step " +
-           std::to_string(max_step) + "</text>\n";
+           std::to_string(max_step + 1) + "</text>\n";
     double legend_x = kLeft + 10;
     for (const Series& s : series) {
         std::string points;
@@ -106,7 +113,7 @@ std::string thumbnails(const ReportData& r) {
     const std::size_t n = std::min(r.max_thumbnails, r.misclassified.size());
     for (std::size_t i = 0; i < n; ++i) {
         const MisclassifiedImage& m = r.misclassified[i];
-        html += "<figure>";
+        html += "<figure class=\"miss\">";
         std::string note;
         try {
             const std::vector<std::uint8_t> bytes = read_file_bytes(m.path);
@@ -119,7 +126,8 @@ std::string thumbnails(const ReportData& r) {
         } catch (const Error& e) {
             note = std::string(" (") + e.what() + ")";
         }
-        html += "<figcaption>" + html_escape(m.path + note) + "<br>true: " + html_escape(m.true_label) +
+        const std::string& caption = m.caption.empty() ? m.path : m.caption;
+        html += "<figcaption>" + html_escape(caption + note) + "<br>true: " + html_escape(m.true_label) +
                 ", predicted: " + html_escape(m.predicted_label) + " (" + fmt(m.probability, "%.3f") +
                 ")</figcaption></figure>\n";
     }
@@ -128,7 +136,76 @@ std::string thumbnails(const ReportData& r) {
     return html + "</div>\n";
 }
 
+std::string table_row(const std::vector<std::string>& cells, const char* cell = "td") {
+    std::string html = "<tr>";
+    for (const std::string& c : cells) html += std::string("<") + cell + ">" + c + "</" + cell + ">";
+    return html + "</tr>\n";
+}
+
+std::string percent(double share) { return std::isfinite(share) ? fmt(100.0 * share, "%.1f") + "%" : "n/a"; }
+
+std::string settings_section(const ReportData& r) {
+    std::string html = "<section id=\"settings\">\n<h2>Settings</h2>\n<table class=\"grid\">\n";
+    for (const auto& [name, value] : r.settings) html += table_row({html_escape(name), html_escape(value)});
+    return html + "</table>\n</section>\n";
+}
+
+std::string images_section(const ReportData& r) {
+    std::string html = "<section id=\"images\">\n<h2>Images per category and split</h2>\n<table class=\"grid\">\n" +
+                       table_row({"category", "training", "validation", "testing", "total"}, "th");
+    SplitCounts sum;
+    for (std::size_t c = 0; c < r.split_counts.size(); ++c) {
+        const SplitCounts& s = r.split_counts[c];
+        html += table_row({html_escape(c < r.labels.size() ? r.labels[c] : std::to_string(c)), std::to_string(s.training),
+                           std::to_string(s.validation), std::to_string(s.testing),
+                           std::to_string(s.training + s.validation + s.testing)});
+        sum.training += s.training, sum.validation += s.validation, sum.testing += s.testing;
+    }
+    html += table_row({"all", std::to_string(sum.training), std::to_string(sum.validation), std::to_string(sum.testing),
+                       std::to_string(sum.training + sum.validation + sum.testing)}, "th");
+    html += "</table>\n<h3>Skipped files</h3>\n";
+    if (r.skipped.empty()) return html + "<p class=\"skipped\">None.</p>\n</section>\n";
+    html += "<ul class=\"skipped\">\n";
+    for (const std::string& line : r.skipped) html += "<li>" + html_escape(line) + "</li>\n";
+    return html + "</ul>\n</section>\n";
+}
+
+std::string test_section(const ReportData& r) {
+    std::string html = "<section id=\"test\">\n<h2>Final test accuracy</h2>\n<p class=\"test-accuracy\">" +
+                       fmt(100.0 * r.test_accuracy, "%.1f") + "% (N=" + std::to_string(r.test_count) + ")</p>\n";
+    html += "<table class=\"grid\">\n" + table_row({"category", "precision", "recall", "F1", "test images"}, "th");
+    const std::vector<ClassScores> scores = class_scores(r.confusion);
+    for (std::size_t c = 0; c < scores.size(); ++c)
+        html += table_row({html_escape(c < r.labels.size() ? r.labels[c] : std::to_string(c)), percent(scores[c].precision),
+                           percent(scores[c].recall), percent(scores[c].f1), std::to_string(scores[c].support)});
+    return html + "</table>\n</section>\n";
+}
+
+std::string cross_validation_section(const ReportData& r) {
+    std::string html = "<section id=\"cross-validation\">\n<h2>Cross-validation</h2>\n";
+    if (r.fold_accuracy.empty()) return html + "<p>Not run (train --cross-validate K runs it).</p>\n</section>\n";
+    html += "<p class=\"cv-accuracy\">" + std::to_string(r.fold_accuracy.size()) + "-fold mean accuracy " +
+            fmt(100.0 * r.fold_mean, "%.1f") + "% &plusmn; " + fmt(100.0 * r.fold_stddev, "%.1f") + " (folds:";
+    for (const double a : r.fold_accuracy) html += " " + fmt(100.0 * a, "%.1f") + "%";
+    return html + ")</p>\n</section>\n";
+}
+
 }  // namespace
+
+std::vector<ClassScores> class_scores(const std::vector<std::vector<int>>& confusion) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<ClassScores> scores(confusion.size());
+    for (std::size_t c = 0; c < confusion.size(); ++c) {
+        int predicted = 0, found = confusion[c].size() > c ? confusion[c][c] : 0;
+        for (const std::vector<int>& row : confusion) predicted += row.size() > c ? row[c] : 0;
+        for (const int v : confusion[c]) scores[c].support += v;
+        ClassScores& s = scores[c];
+        s.precision = predicted > 0 ? double(found) / predicted : nan;
+        s.recall = s.support > 0 ? double(found) / s.support : nan;
+        s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : nan;
+    }
+    return scores;
+}
 
 std::string base64_encode(const std::uint8_t* data, std::size_t size) {
     static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -175,21 +252,28 @@ std::string render_report_html(const ReportData& r) {
                        "</title>\n<style>\nbody{font-family:sans-serif;margin:2em;}\n"
                        "table.confusion{border-collapse:collapse;}\n"
                        "table.confusion td,table.confusion th{border:1px solid #ccc;padding:4px 8px;text-align:right;}\n"
-                       "figure{display:inline-block;margin:6px;vertical-align:top;max-width:220px;font-size:12px;}\n"
+                       "table.grid{border-collapse:collapse;}\n"
+                       "table.grid td,table.grid th{border:1px solid #ccc;padding:3px 8px;text-align:left;}\n"
+                       // Fixed-width cards whose captions wrap anywhere: a long path can never
+                       // run under its neighbour.
+                       "div.misclassified{display:flex;flex-wrap:wrap;gap:12px;}\n"
+                       "figure.miss{margin:0;width:200px;font-size:12px;overflow-wrap:anywhere;}\n"
+                       "figure.miss img{max-width:100%;height:auto;display:block;}\n"
                        "</style>\n</head>\n<body>\n<h1>" +
                        html_escape(r.title) + "</h1>\n";
-    html += "<h2>Final test accuracy</h2>\n<p class=\"test-accuracy\">" + fmt(100.0 * r.test_accuracy, "%.1f") + "% (N=" +
-            std::to_string(r.test_count) + ")</p>\n";
-    html += "<h2>Training</h2>\n";
+    html += settings_section(r) + images_section(r) + test_section(r);
+    html += "<section id=\"training\">\n<h2>Training</h2>\n";
     html += line_plot("Accuracy", r.history,
                       {{"train accuracy", "#1f77b4", [](const TrainProgress& p) { return p.train_accuracy; }},
-                       {"validation accuracy", "#ff7f0e", [](const TrainProgress& p) { return p.validation_accuracy; }}});
+                       {"validation accuracy", "#ff7f0e", [](const TrainProgress& p) { return p.validation_accuracy; }}},
+                      std::make_pair(0.0, 1.0));
     html += line_plot("Cross-entropy", r.history,
                       {{"train cross-entropy", "#1f77b4", [](const TrainProgress& p) { return p.cross_entropy; }},
                        {"validation cross-entropy", "#ff7f0e",
                         [](const TrainProgress& p) { return p.validation_cross_entropy; }}});
-    html += "<h2>Confusion matrix (test set)</h2>\n" + confusion_table(r);
-    html += "<h2>Misclassified test images</h2>\n" + thumbnails(r);
+    html += "</section>\n" + cross_validation_section(r);
+    html += "<section id=\"confusion\">\n<h2>Confusion matrix (test set)</h2>\n" + confusion_table(r) + "</section>\n";
+    html += "<section id=\"misclassified\">\n<h2>Misclassified test images</h2>\n" + thumbnails(r) + "</section>\n";
     return html + "</body>\n</html>\n";
 }
 

@@ -10,6 +10,7 @@
 #include "model/feature_extractor.hpp"
 #include "train/bottleneck_cache.hpp"
 #include "train/bottlenecks.hpp"
+#include "train/retrain_report.hpp"
 #include "image/image.hpp"
 
 namespace tinception {
@@ -70,6 +71,8 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     const Dataset& data = result.dataset;
     if (events.warning)
         for (const std::string& w : data.warnings) events.warning(w);
+    result.skipped = data.warnings;
+    result.split_counts.assign(data.labels.size(), SplitCounts{});
 
     FeatureExtractor extractor(options.weights_path, options.layer);
     std::unique_ptr<BottleneckCache> cache;
@@ -107,10 +110,13 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     for (std::size_t i = 0; i < full.size(); ++i) {
         if (!features.errors[i].empty()) {
             ++result.images_skipped;
-            if (events.warning) events.warning("skipped: " + features.errors[i]);
+            result.skipped.push_back("skipped: " + features.errors[i]);
+            if (events.warning) events.warning(result.skipped.back());
             continue;
         }
         ++usable[label_of[i]];
+        SplitCounts& counts = result.split_counts[std::size_t(label_of[i])];
+        ++(split_of[i] == Split::training ? counts.training : split_of[i] == Split::validation ? counts.validation : counts.testing);
         const float* row = features.features.data() + i * std::size_t(features.feature_size);
         SplitRows& target = split_of[i] == Split::training ? training : split_of[i] == Split::validation ? validation : testing;
         for (SplitRows* rows : {&target, &all}) {
@@ -144,7 +150,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         result.test = evaluate(head, testing.set);
         for (std::size_t i = 0; i < testing.set.size(); ++i)
             if (result.test.predictions[i] != testing.set.labels[i])
-                result.misclassified.push_back({testing_full[i], data.labels[testing.set.labels[i]],
+                result.misclassified.push_back({testing_full[i], testing.relative_paths[i], data.labels[testing.set.labels[i]],
                                                 data.labels[result.test.predictions[i]],
                                                 result.test.top_probability[i]});
     }
@@ -163,14 +169,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     save_classifier_model(options.model_path, model);
     if (!options.labels_path.empty()) write_labels_file(options.labels_path, data.labels);
     if (!options.report_path.empty()) {
-        ReportData report;
-        report.labels = data.labels;
-        report.confusion = result.test.confusion;
-        report.test_accuracy = result.test.accuracy;
-        report.test_count = testing.set.size();
-        report.misclassified = result.misclassified;
-        report.history = result.history;
-        const std::string html = render_report_html(report);
+        const std::string html = render_report_html(report_data(options, result, extractor.layer()));
         write_file_atomically(options.report_path, html.data(), html.size());
     }
     return result;

@@ -49,6 +49,8 @@ struct RetrainResult {
     std::size_t images_skipped = 0;
     std::size_t distorted_copies = 0;
     std::size_t training_count = 0, validation_count = 0, testing_count = 0;
+    std::vector<SplitCounts> split_counts;  // usable images per label and split
+    std::vector<std::string> skipped;       // every file left out, with the reason
     std::vector<TrainProgress> history;  // what the trainer reported, in step order
     Evaluation test;
     std::vector<MisclassifiedImage> misclassified;

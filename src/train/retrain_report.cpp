@@ -1,0 +1,65 @@
+// Gathers a retraining run's settings and results into the report's data. Numbers are
+// written as the command line takes them, so a reader can repeat the run.
+#include "train/retrain_report.hpp"
+
+#include <cstdio>
+
+namespace tinception {
+namespace {
+
+std::string number(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return text;
+}
+
+std::string distortions(const DistortionOptions& d) {
+    if (!d.any()) return "none";
+    std::string text = std::to_string(d.copies) + " copies of each training image:";
+    if (d.flip_left_right) text += " --flip-left-right";
+    if (d.random_crop_percent > 0) text += " --random-crop " + number(d.random_crop_percent);
+    if (d.random_scale_percent > 0) text += " --random-scale " + number(d.random_scale_percent);
+    if (d.random_brightness_percent > 0) text += " --random-brightness " + number(d.random_brightness_percent);
+    return text;
+}
+
+}  // namespace
+
+ReportData report_data(const RetrainOptions& options, const RetrainResult& result, const std::string& layer) {
+    const TrainOptions& t = options.train;
+    ReportData report;
+    report.settings = {
+        {"data folder", result.dataset.root},
+        {"weights", options.weights_path},
+        {"bottleneck layer", layer},
+        {"steps", std::to_string(t.steps)},
+        {"learning rate", number(t.learning_rate)},
+        {"batch size", t.batch_size > 0 ? std::to_string(t.batch_size) : "whole training set"},
+        {"optimizer", t.optimizer == Optimizer::adam ? "adam" : "sgd"},
+        {"L2 penalty", number(t.l2)},
+        {"class weights", t.class_weighting ? "balanced" : "none"},
+        {"evaluation interval", std::to_string(t.eval_step_interval) + " steps"},
+        {"validation batch size", t.validation_batch_size > 0 ? std::to_string(t.validation_batch_size) : "whole set"},
+        {"validation / testing share", number(options.split.validation_percentage) + "% / " +
+                                           number(options.split.testing_percentage) + "%"},
+        {"distortions", distortions(options.distortions)},
+        {"seed", std::to_string(t.seed)},
+        {"bottleneck cache", options.cache_dir.empty() ? "off" : options.cache_dir},
+        {"features", std::to_string(result.features_computed) + " computed, " +
+                         std::to_string(result.features_from_cache) + " from the cache"},
+    };
+    report.labels = result.dataset.labels;
+    report.split_counts = result.split_counts;
+    report.skipped = result.skipped;
+    report.history = result.history;
+    report.confusion = result.test.confusion;
+    report.test_accuracy = result.test.accuracy;
+    report.test_count = result.testing_count;
+    report.misclassified = result.misclassified;
+    report.fold_accuracy = result.cross_validation.fold_accuracy;
+    report.fold_mean = result.cross_validation.mean_accuracy;
+    report.fold_stddev = result.cross_validation.stddev_accuracy;
+    return report;
+}
+
+}  // namespace tinception
