@@ -1,11 +1,11 @@
 // The convolution entries of a SIMD kernel table, over its micro-kernel G (gemm_tile_*.hpp):
-// each layer takes one path, chosen from its kernel, stride, in_c and width (all of which a
-// row band or channel group keeps, so packing and every cut of a layer agree), with the
-// path's own packed layout. Internal linkage: each ISA file compiles its own copy.
+// each layer takes the path conv2d_path.hpp chooses, with the path's own packed layout.
+// Internal linkage: each ISA file compiles its own copy.
 #pragma once
 #include <cstddef>
 
 #include "conv2d_gemm_driver.hpp"
+#include "conv2d_path.hpp"
 #include "conv2d_winograd_1d.hpp"
 #include "conv2d_winograd_2d.hpp"
 #include "conv2d_winograd_f2x2_3x3.hpp"
@@ -14,19 +14,14 @@
 namespace tinception::kernels {
 namespace {
 
-// One path per transform; the direct GEMM takes what no transform covers.
-enum class ConvPath { gemm, winograd_f2x2_3x3, winograd_f4x4_3x3, winograd_f2x2_5x5, winograd_f4_3, winograd_f4_7 };
-
-// Below G::kWinogradMinInC input channels the transforms cost what the smaller GEMMs save.
 template <class G>
 ConvPath conv_path(const Conv2dArgs& a) {
-    if (a.in_c < G::kWinogradMinInC) return ConvPath::gemm;
-    if (winograd_f4x4_3x3_applies(a)) return ConvPath::winograd_f4x4_3x3;
-    if (winograd_f2x2_3x3_applies(a)) return ConvPath::winograd_f2x2_3x3;
-    if (winograd_f2x2_5x5_applies(a)) return ConvPath::winograd_f2x2_5x5;
-    if (winograd_f4_3_applies(a)) return ConvPath::winograd_f4_3;
-    if (winograd_f4_7_applies(a)) return ConvPath::winograd_f4_7;
-    return ConvPath::gemm;
+    return conv_path(a, G::kWinogradMinInC);
+}
+
+template <class G>
+const char* conv2d_simd_path(const Conv2dArgs& a) {
+    return conv_path_name(a, G::kWinogradMinInC);
 }
 
 template <class G>
@@ -106,6 +101,7 @@ void set_conv2d_entries(KernelTable& t) {
     t.conv2d_packed_offset = conv2d_simd_packed_offset<G>;
     t.conv2d_panel_width = G::kPanelWidth;
     t.conv2d_row_alignment = conv2d_simd_row_alignment<G>;
+    t.conv2d_path = conv2d_simd_path<G>;
 }
 
 }  // namespace

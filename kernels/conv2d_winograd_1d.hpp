@@ -146,16 +146,10 @@ void conv2d_winograd_1d(const Conv2dArgs& a) {
         });
 }
 
-// F(4, 3) and F(4, 7): 1x3, 3x1, 1x7 and 7x1 kernels at stride 1. The transforms' rounding
+// F(4, 3) and F(4, 7) on the 1x3, 3x1, 1x7 and 7x1 stride-1 layers. The transforms' rounding
 // grows with m; at m = 4 the network's features stay within 1e-6 of the direct path's,
 // relative to their largest value. Packed layout: panels of output channels, each
 // [m + r - 1][in_c][panel width].
-inline bool winograd_1d_applies(const Conv2dArgs& a, int r) {
-    if (a.stride_h != 1 || a.stride_w != 1) return false;
-    return (a.kernel_h == 1 && a.kernel_w == r) || (a.kernel_w == 1 && a.kernel_h == r);
-}
-inline bool winograd_f4_3_applies(const Conv2dArgs& a) { return winograd_1d_applies(a, 3); }
-inline bool winograd_f4_7_applies(const Conv2dArgs& a) { return winograd_1d_applies(a, 7); }
 
 // Rows a band must start on a multiple of: the tile height of the rx1 layers, 1 for 1xr.
 template <int M>

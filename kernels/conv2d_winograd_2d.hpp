@@ -14,10 +14,6 @@
 namespace tinception::kernels {
 namespace {
 
-// Below this width a 3x3 layer's 4x4 tiles are too few: the 8x8 layers would read weights
-// 36/9 the kernel's size for four tiles per image, and F(2x2, 3x3) is faster there.
-constexpr int kWinogradF4x4_3x3MinWidth = 16;
-
 template <int M, int R>
 struct Winograd2dPlan {
     static constexpr int kAlpha = M + R - 1;
@@ -168,19 +164,7 @@ void conv2d_winograd_2d(const Conv2dArgs& a) {
         });
 }
 
-// F(4x4, 3x3): 3x3 stride-1 layers at least kWinogradF4x4_3x3MinWidth wide. The width is the
-// whole layer's, which a row band or channel group keeps. Packed layout: panels of output
-// channels, each [Winograd2dPlan<4, 3>::kElements][in_c][panel width]; likewise for 5x5.
-inline bool winograd_f4x4_3x3_applies(const Conv2dArgs& a) {
-    return a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1 &&
-           a.out_w >= kWinogradF4x4_3x3MinWidth;
-}
-
-// F(2x2, 5x5): 5x5 stride-1 layers.
-inline bool winograd_f2x2_5x5_applies(const Conv2dArgs& a) {
-    return a.kernel_h == 5 && a.kernel_w == 5 && a.stride_h == 1 && a.stride_w == 1;
-}
-
+// Packed layout of both: panels of output channels, each [(m + r - 1)^2][in_c][panel width].
 template <class G>
 void conv2d_winograd_f4x4_3x3(const Conv2dArgs& a) {
     conv2d_winograd_2d<G, 4, 3>(a);

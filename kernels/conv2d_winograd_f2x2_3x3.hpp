@@ -17,12 +17,6 @@ namespace {
 
 constexpr int kWinogradF2x2_3x3Elements = 16;  // 4x4 transform elements
 
-// 3x3 stride 1: depends on nothing a row band or channel group changes, so packing and
-// every cut of a layer agree on the layout.
-inline bool winograd_f2x2_3x3_applies(const Conv2dArgs& a) {
-    return a.kernel_h == 3 && a.kernel_w == 3 && a.stride_h == 1 && a.stride_w == 1;
-}
-
 template <class G>
 std::size_t winograd_f2x2_3x3_packed_size(const Conv2dArgs& a) {
     const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);

@@ -9,6 +9,8 @@
 namespace tinception::kernels {
 namespace {
 
+constexpr unsigned bit(int i) { return 1u << i; }
+
 #if defined(__x86_64__) || defined(__i386__)
 unsigned long long read_xcr0() {
     unsigned eax = 0, edx = 0;
@@ -16,39 +18,48 @@ unsigned long long read_xcr0() {
     return (static_cast<unsigned long long>(edx) << 32) | eax;
 }
 
-CpuFeatures detect() {
-    CpuFeatures f;
+CpuidWords read_cpuid_words() {
+    CpuidWords w;
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
-    f.sse42 = ecx & (1u << 20);
-    const bool osxsave = ecx & (1u << 27);
-    const bool avx = ecx & (1u << 28);
-    const bool fma = ecx & (1u << 12);
-    if (!osxsave || !avx) return f;
-    const unsigned long long xcr0 = read_xcr0();
-    const bool ymm_saved = (xcr0 & 0x6) == 0x6;            // SSE + AVX state
-    const bool zmm_saved = ymm_saved && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM0-15 high, ZMM16-31
-    if (!ymm_saved) return f;
-    f.fma = fma;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
-    f.avx2 = ebx & (1u << 5);
-    if (zmm_saved) {
-        f.avx512f = ebx & (1u << 16);
-        f.avx512dq = ebx & (1u << 17);
-        f.avx512bw = ebx & (1u << 30);
-        f.avx512vl = ebx & (1u << 31);
-        f.avx512vnni = ecx & (1u << 11);
-    }
-    return f;
+    w.has_leaf1 = __get_cpuid(1, &eax, &ebx, &ecx, &edx);
+    if (!w.has_leaf1) return w;
+    w.leaf1_ecx = ecx;
+    if (ecx & bit(27)) w.xcr0 = read_xcr0();  // XGETBV faults unless OSXSAVE
+    w.has_leaf7 = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
+    if (w.has_leaf7) w.leaf7_ebx = ebx, w.leaf7_ecx = ecx;
+    return w;
 }
 #else
-CpuFeatures detect() { return {}; }
+CpuidWords read_cpuid_words() { return {}; }
 #endif
 
 }  // namespace
 
+CpuFeatures decode_cpu_features(const CpuidWords& w) {
+    CpuFeatures f;
+    if (!w.has_leaf1) return f;
+    f.sse42 = w.leaf1_ecx & bit(20);
+    const bool osxsave = w.leaf1_ecx & bit(27);
+    const bool avx = w.leaf1_ecx & bit(28);
+    if (!osxsave || !avx) return f;
+    const bool ymm_saved = (w.xcr0 & 0x6) == 0x6;                 // SSE + AVX state
+    const bool zmm_saved = ymm_saved && (w.xcr0 & 0xe0) == 0xe0;  // opmask, ZMM0-15 high, ZMM16-31
+    if (!ymm_saved) return f;
+    f.fma = w.leaf1_ecx & bit(12);
+    if (!w.has_leaf7) return f;
+    f.avx2 = w.leaf7_ebx & bit(5);
+    if (zmm_saved) {
+        f.avx512f = w.leaf7_ebx & bit(16);
+        f.avx512dq = w.leaf7_ebx & bit(17);
+        f.avx512bw = w.leaf7_ebx & bit(30);
+        f.avx512vl = w.leaf7_ebx & bit(31);
+        f.avx512vnni = w.leaf7_ecx & bit(11);
+    }
+    return f;
+}
+
 const CpuFeatures& cpu_features() {
-    static const CpuFeatures features = detect();
+    static const CpuFeatures features = decode_cpu_features(read_cpuid_words());
     return features;
 }
 

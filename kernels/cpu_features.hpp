@@ -1,4 +1,5 @@
-// What the CPU (and the OS, for register state) supports; read once with CPUID + XGETBV.
+// What the CPU (and the OS, for register state) supports; read once with CPUID + XGETBV and
+// decoded by a function of the raw words alone.
 #pragma once
 #include <string>
 
@@ -15,6 +16,20 @@ struct CpuFeatures {
     bool avx512vnni = false;
 };
 
+// The words of CPUID leaves 1 and 7 and of XGETBV the decision reads, so that it can be
+// tested with made-up CPUs. xcr0 is read only when leaf 1 says the OS enabled XSAVE (OSXSAVE).
+struct CpuidWords {
+    bool has_leaf1 = false;
+    unsigned leaf1_ecx = 0;
+    bool has_leaf7 = false;
+    unsigned leaf7_ebx = 0, leaf7_ecx = 0;
+    unsigned long long xcr0 = 0;
+};
+
+// What those words say is usable: a feature counts only when the OS also saves its registers.
+CpuFeatures decode_cpu_features(const CpuidWords& words);
+
+// This CPU's, read once.
 const CpuFeatures& cpu_features();
 // "sse4.2 avx2 fma avx512f ..." in a fixed order, or "none"
 std::string describe(const CpuFeatures& features);

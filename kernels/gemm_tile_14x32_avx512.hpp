@@ -4,6 +4,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include "conv2d_path.hpp"
 #include "gemm_tile_job.hpp"
 #include "kernel_table.hpp"
 #include "simd_avx512.hpp"
@@ -22,7 +23,7 @@ struct GemmTile14x32Avx512 {
     // Winograd tiles transformed and multiplied together: enough rows for the micro-kernel to
     // reuse each weight row several times, few enough that the transformed inputs stay near.
     static constexpr int kWinogradBlockTiles = kTileRows * 4;
-    static constexpr int kWinogradMinInC = 1;  // Winograd pays from the first channel
+    static constexpr int kWinogradMinInC = kAvx512WinogradMinInC;
     static void tile(const TileJob<S>& t, int rows);
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include "conv2d_path.hpp"
 #include "gemm_tile_job.hpp"
 #include "simd_avx2.hpp"
 
@@ -21,9 +22,7 @@ struct GemmTile6x16Avx2 {
     // Winograd tiles transformed and multiplied together: enough rows for the micro-kernel to
     // reuse each weight row several times, few enough that the transformed inputs stay near.
     static constexpr int kWinogradBlockTiles = kTileRows * 8;
-    // Below this many input channels Winograd's transforms cost what its GEMMs save (measured
-    // on F(2x2, 3x3): 32 -> 32 at 147x147 breaks even, 17 -> 33 is slower).
-    static constexpr int kWinogradMinInC = 32;
+    static constexpr int kWinogradMinInC = kAvx2WinogradMinInC;
     static void tile(const TileJob<S>& t, int rows);
 };
 

@@ -59,6 +59,9 @@ using Conv2dPackedOffsetFn = std::size_t (*)(const Conv2dArgs&, int first_channe
 // Output rows a row band of this layer must start on a multiple of, so that a cut call tiles
 // its rows as the uncut call does (Winograd tiles span several rows).
 using Conv2dRowAlignmentFn = int (*)(const Conv2dArgs&);
+// The name of the code a call of this layer runs (conv2d_path.hpp lists them), for tests and
+// profiles.
+using Conv2dPathFn = const char* (*)(const Conv2dArgs&);
 using Pool2dFn = void (*)(const Pool2dArgs&);
 // out[b][c] = mean over the h*w pixels of in[b][.][.][c]
 using GlobalAvgPoolFn = void (*)(const float* input, float* output, int n, int h, int w, int c);
@@ -86,6 +89,7 @@ struct KernelTable {
     // packed + first_channel*K above. Null: first_channel*K.
     Conv2dPackedOffsetFn conv2d_packed_offset = nullptr;
     Conv2dRowAlignmentFn conv2d_row_alignment = nullptr;  // null: any row
+    Conv2dPathFn conv2d_path = nullptr;                    // null: one path for every layer
     Pool2dFn maxpool2d = nullptr;
     Pool2dFn avgpool2d = nullptr;
     GlobalAvgPoolFn global_avgpool = nullptr;
