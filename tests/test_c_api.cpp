@@ -16,7 +16,7 @@
 #include "temp_dir.hpp"
 #include "tinception.h"
 #include "tinception.hpp"
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 #include "weights/weight_file.hpp"
 
 namespace {

@@ -6,7 +6,7 @@
 #include "error.hpp"
 #include "file_io.hpp"
 #include "temp_dir.hpp"
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 
 using namespace tinception;
 using tinception::testing::TempDir;

@@ -32,7 +32,7 @@
 #define TINCEPTION_TEST_WEBP_TIFF 1
 #endif
 #include "temp_dir.hpp"
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 #include "train/hashing.hpp"
 #include "weights/crc32.hpp"
 

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "error.hpp"
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 #include "train/final_layer.hpp"
 #include "train/sampling.hpp"
 

@@ -21,7 +21,7 @@
 #include "image/preprocess.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/network.hpp"
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 #include "weights/weight_file.hpp"
 
 namespace {

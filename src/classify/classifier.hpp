@@ -6,7 +6,7 @@
 
 #include "image/image.hpp"
 #include "model/feature_extractor.hpp"
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 
 namespace tinception {
 

@@ -19,19 +19,6 @@ namespace {
 using MatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Row-wise softmax of logits, in place; returns log-sum-exp per row.
-Eigen::VectorXd softmax_rows(MatrixD& z) {
-    Eigen::VectorXd lse(z.rows());
-    for (Eigen::Index i = 0; i < z.rows(); ++i) {
-        const double m = z.row(i).maxCoeff();
-        z.row(i) = (z.row(i).array() - m).exp().matrix();
-        const double s = z.row(i).sum();
-        z.row(i) /= s;
-        lse(i) = m + std::log(s);
-    }
-    return lse;
-}
-
 // Probabilities for the rows of `data` listed in `indices`, plus each row's cross-entropy.
 MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, const std::size_t* indices,
                             std::size_t n, Eigen::VectorXd* row_loss, MatrixD* x_out) {
@@ -44,7 +31,8 @@ MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, c
     MatrixD z = x * w.cast<double>().transpose();
     z.rowwise() += b.cast<double>();
     MatrixD logits = z;
-    const Eigen::VectorXd lse = softmax_rows(z);
+    Eigen::VectorXd lse(z.rows());
+    softmax_rows(z.data(), n, std::size_t(layer.n_classes), lse.data());
     if (row_loss) {
         row_loss->resize(Eigen::Index(n));
         for (std::size_t i = 0; i < n; ++i)
@@ -100,17 +88,6 @@ std::pair<double, double> batch_metrics(const SoftmaxLayer& layer, const Feature
 }
 
 }  // namespace
-
-void softmax_forward(const SoftmaxLayer& layer, const float* features, std::size_t n, float* probabilities) {
-    const int f = layer.feature_size;
-    const Eigen::Map<const MatrixF> x(features, Eigen::Index(n), f);
-    const Eigen::Map<const MatrixF> w(layer.weights.data(), layer.n_classes, f);
-    const Eigen::Map<const Eigen::RowVectorXf> b(layer.bias.data(), layer.n_classes);
-    MatrixD z = x.cast<double>() * w.cast<double>().transpose();
-    z.rowwise() += b.cast<double>();
-    softmax_rows(z);
-    Eigen::Map<MatrixF>(probabilities, Eigen::Index(n), layer.n_classes) = z.cast<float>();
-}
 
 double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std::vector<std::size_t>& indices,
                     const std::vector<float>& class_weights, float l2, std::vector<float>* grad_weights,

@@ -1,21 +1,15 @@
-// The retrained head: softmax regression on bottleneck features, its loss and hand-written
+// Training the head (SoftmaxLayer, classify/softmax_head.hpp): its loss and hand-written
 // gradients, and deterministic mini-batch training (SGD or Adam). Feature extraction and
-// file formats live elsewhere (bottleneck_cache.hpp, classifier_model.hpp).
+// file formats live elsewhere (bottleneck_cache.hpp, classify/classifier_model.hpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
-namespace tinception {
+#include "classify/softmax_head.hpp"
 
-// logits = W x + b; probabilities = softmax(logits).
-struct SoftmaxLayer {
-    int n_classes = 0;
-    int feature_size = 0;
-    std::vector<float> weights;  // row-major [n_classes][feature_size]
-    std::vector<float> bias;     // [n_classes]
-};
+namespace tinception {
 
 // Features with one integer label each.
 struct FeatureSet {
@@ -59,9 +53,6 @@ struct TrainProgress {
     double validation_cross_entropy = 0;
 };
 using ProgressCallback = std::function<void(const TrainProgress&)>;
-
-// Writes n rows of n_classes probabilities; softmax subtracts the row maximum first.
-void softmax_forward(const SoftmaxLayer& layer, const float* features, std::size_t n, float* probabilities);
 
 // Mean (class-weighted when class_weights is non-empty) cross-entropy over the rows in
 // `indices`, plus 0.5 * l2 * |W|^2; computed in double. When grad_weights / grad_bias are

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 #include "train/cross_validation.hpp"
 #include "train/dataset.hpp"
 #include "train/distortions.hpp"

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "error.hpp"
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     try {

@@ -11,7 +11,7 @@
 #if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
 #include "image_corpus_webp_tiff.hpp"
 #endif
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 #include "weights/weight_file_writer.hpp"
 
 namespace fs = std::filesystem;

@@ -1,12 +1,11 @@
 // Writing and validating the classifier file; see the format in classifier_model.hpp.
-#include "train/classifier_model.hpp"
+#include "classify/classifier_model.hpp"
 
 #include <algorithm>
 
 #include "byte_io.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
-#include "train/hashing.hpp"
 #include "weights/crc32.hpp"
 
 namespace tinception {

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "classify/softmax_head.hpp"
 #include "image/preprocess.hpp"
-#include "train/final_layer.hpp"
 
 namespace tinception {
 
