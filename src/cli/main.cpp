@@ -1,5 +1,6 @@
-// The tinception command: picks a subcommand and turns every error into one line and an
-// exit code. The only place in the program that catches.
+// The tinception command: picks a subcommand and turns every error that ends the program into
+// one line and an exit code. Commands that go on past one bad image (guess, guess-dir, and
+// training's feature extraction) catch that image's Error themselves, report it and count it.
 #include <cxxopts.hpp>
 #include <cstring>
 #include <iostream>

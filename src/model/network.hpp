@@ -8,23 +8,17 @@
 #include <vector>
 
 #include "kernel_table.hpp"
+#include "model/network_plan.hpp"
 
 namespace tinception {
 
 class WeightFile;
-struct LayerSpec;
-
-// One activation tensor: a view of channels [channel_offset, channel_offset + c) in a
-// buffer whose pixels are pixel_stride floats apart (wider than c inside a concat).
-struct ActivationShape {
-    int h = 0, w = 0, c = 0;
-};
 
 class Network {
 public:
-    // Checks every needed layer's op, attributes and tensor shapes; throws Error naming
-    // the layer or tensor on the first problem. Packs conv weights once when the table
-    // has a packing function. `weights` must outlive the network.
+    // Plans the layers `output_layer` needs (the weight file checked the graph at open; an
+    // unknown output layer is an Error) and packs conv weights once when the table has a
+    // packing function. `weights` must outlive the network.
     Network(const WeightFile& weights, const std::string& output_layer,
             const kernels::KernelTable& table);
     ~Network();
@@ -50,7 +44,6 @@ public:
 
 private:
     struct Step;
-    struct BufferPlan;
 
     void plan_buffers(int n);
     float* buffer_for(int step_index);
@@ -58,9 +51,9 @@ private:
     const WeightFile& weights_;
     const kernels::KernelTable& table_;
     std::string output_layer_;
-    std::vector<Step> steps_;      // topological order, input first
-    std::vector<float*> storage_;  // one per planned slot, 64-byte aligned
-    std::vector<std::size_t> storage_floats_;
+    NetworkPlan plan_;
+    std::vector<Step> steps_;      // plan_.steps with what the executor adds (packed weights)
+    std::vector<float*> storage_;  // one per planned slot, 64-byte aligned, for planned_batch_ images
     int planned_batch_ = 0;
     std::vector<double>* step_seconds_ = nullptr;
 };

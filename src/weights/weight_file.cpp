@@ -1,5 +1,6 @@
-// Opens a .tcw file: maps it, checks the header, CRCs, table, metadata and graph, and builds
-// tensor views into the mapping. Every read of the table is bounds-checked, so no input crashes it.
+// Opens a .tcw file: maps it, checks the header, CRCs, table and metadata, has layer_graph.cpp
+// check the graph, and builds tensor views into the mapping. Every read of the table is
+// bounds-checked, so no input crashes it.
 #include "weights/weight_file.hpp"
 
 #include <algorithm>
@@ -7,13 +8,13 @@
 #include <cstring>
 #include <limits>
 #include <new>
-#include <set>
 #include <unordered_map>
 #include <utility>
 
 #include "byte_io.hpp"
 #include "error.hpp"
 #include "weights/crc32.hpp"
+#include "weights/layer_graph.hpp"
 #include "weights/mapped_file.hpp"
 #include "weights/tcw_format.hpp"
 
@@ -33,6 +34,7 @@ struct LoadedWeights {
     std::unordered_map<std::string, std::size_t> tensor_index;
     std::unordered_map<std::string, std::size_t> layer_index;
     std::map<std::string, std::string> metadata;
+    LayerGraph graph;
     std::uint32_t data_crc = 0;
 };
 
@@ -42,107 +44,6 @@ bool host_is_little_endian() {
     std::memcpy(&first, &one, 1);
     return first == 1;
 }
-
-std::string dims_text(const std::vector<std::int64_t>& dims) {
-    std::string s;
-    for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
-    return dims.empty() ? "a scalar" : s;
-}
-
-const std::set<std::string>& known_ops() {
-    static const std::set<std::string> ops = {"input", "conv2d", "maxpool2d", "avgpool2d",
-                                              "concat", "flatten", "dense"};
-    return ops;
-}
-
-class GraphChecker {
-public:
-    GraphChecker(const std::string& path, const LoadedWeights& file) : path_(path), file_(file) {}
-
-    void check(const LayerSpec& l, const std::set<std::string>& earlier) {
-        layer_ = &l;
-        if (l.name.empty()) fail("has an empty name");
-        if (!known_ops().count(l.op)) fail("has unknown op '" + l.op + "'");
-        for (const std::string& in : l.inputs)
-            if (!earlier.count(in))
-                fail("takes input '" + in + "', which is not a layer listed before it");
-        for (const std::string& t : l.tensors)
-            if (!file_.tensor_index.count(t)) fail("uses tensor '" + t + "', which the file does not hold");
-
-        if (l.op == "input") {
-            inputs(0, 0);
-            for (const char* k : {"height", "width", "channels"}) positive(k);
-        } else if (l.op == "conv2d") {
-            inputs(1, 1);
-            window();
-            const std::int64_t relu = attr("relu");
-            if (relu != 0 && relu != 1) fail("has relu " + std::to_string(relu) + ", expected 0 or 1");
-            const TensorRef& w = tensor_at(0, 2, 4, "weights");
-            const TensorRef& b = tensor_at(1, 2, 1, "bias");
-            if (w.dims[2] != attr("kernel_h") || w.dims[3] != attr("kernel_w") || b.dims[0] != w.dims[0])
-                fail("has weights " + dims_text(w.dims) + " and bias " + dims_text(b.dims) +
-                     ", which do not match its " + std::to_string(attr("kernel_h")) + "x" +
-                     std::to_string(attr("kernel_w")) + " kernel");
-        } else if (l.op == "maxpool2d" || l.op == "avgpool2d") {
-            inputs(1, 1);
-            window();
-        } else if (l.op == "concat") {
-            inputs(1, std::numeric_limits<std::size_t>::max());
-        } else if (l.op == "flatten") {
-            inputs(1, 1);
-        } else if (l.op == "dense") {
-            inputs(1, 1);
-            const std::string act = string_attr("activation");
-            if (act != "linear" && act != "relu" && act != "softmax")
-                fail("has activation '" + act + "', expected linear, relu or softmax");
-            const TensorRef& w = tensor_at(0, 2, 2, "weights");
-            const TensorRef& b = tensor_at(1, 2, 1, "bias");
-            if (b.dims[0] != w.dims[0])
-                fail("has weights " + dims_text(w.dims) + " but bias " + dims_text(b.dims));
-        }
-    }
-
-private:
-    [[noreturn]] void fail(const std::string& what) const {
-        throw Error(path_ + ": layer '" + layer_->name + "' (" + layer_->op + ") " + what);
-    }
-    void inputs(std::size_t lo, std::size_t hi) const {
-        const std::size_t n = layer_->inputs.size();
-        if (n < lo || n > hi) fail("has " + std::to_string(n) + " inputs");
-    }
-    std::int64_t attr(const char* key) const {
-        const auto it = layer_->ints.find(key);
-        if (it == layer_->ints.end()) fail(std::string("lacks the integer attribute '") + key + "'");
-        return it->second;
-    }
-    void positive(const char* key) const {
-        const std::int64_t v = attr(key);
-        if (v < 1 || v > (1 << 24)) fail(std::string("has ") + key + " " + std::to_string(v) + ", out of range");
-    }
-    std::string string_attr(const char* key) const {
-        const auto it = layer_->strings.find(key);
-        if (it == layer_->strings.end()) fail(std::string("lacks the string attribute '") + key + "'");
-        return it->second;
-    }
-    void window() const {
-        for (const char* k : {"kernel_h", "kernel_w", "stride_h", "stride_w"}) positive(k);
-        const std::string pad = string_attr("padding");
-        if (pad != "same" && pad != "valid") fail("has padding '" + pad + "', expected same or valid");
-    }
-    const TensorRef& tensor_at(std::size_t i, std::size_t count, std::size_t rank, const char* role) const {
-        if (layer_->tensors.size() != count)
-            fail("has " + std::to_string(layer_->tensors.size()) + " tensors, expected " + std::to_string(count));
-        const TensorRef& t = file_.tensors[file_.tensor_index.at(layer_->tensors[i])];
-        if (t.dims.size() != rank)
-            fail(std::string("has ") + role + " '" + t.name + "' of shape " + dims_text(t.dims) + ", expected rank " +
-                 std::to_string(rank));
-        return t;
-    }
-
-    const std::string& path_;
-    const LoadedWeights& file_;
-    const LayerSpec* layer_ = nullptr;
-};
 
 // Reads the three parts of the table: tensor entries, metadata, graph.
 void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_t* table,
@@ -194,8 +95,6 @@ void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_
     }
 
     const auto layer_count = r.number<std::uint32_t>("the layer count");
-    std::set<std::string> earlier;
-    GraphChecker checker(path, f);
     for (std::uint32_t i = 0; i < layer_count; ++i) {
         LayerSpec l;
         l.name = r.text16("a layer name");
@@ -210,11 +109,16 @@ void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_
             l.strings[key] = r.text32("an attribute value");
         }
         for (auto n = r.number<std::uint16_t>("a tensor count"); n > 0; --n) l.tensors.push_back(r.text16("a tensor name"));
-        checker.check(l, earlier);
-        if (!earlier.insert(l.name).second) throw Error(path + ": layer '" + l.name + "' appears twice in the graph");
         f.layer_index.emplace(l.name, f.layers.size());
         f.layers.push_back(std::move(l));
     }
+    f.graph = LayerGraph::checked(
+        f.layers,
+        [&f](const std::string& name) -> const TensorRef* {
+            const auto it = f.tensor_index.find(name);
+            return it == f.tensor_index.end() ? nullptr : &f.tensors[it->second];
+        },
+        path);
     for (const std::uint8_t* p = table + r.position(); p != table + table_size; ++p)
         if (*p != 0) throw Error(path + ": unexpected bytes after the graph, before the data section (file is damaged)");
 }
@@ -321,6 +225,7 @@ WeightFile::~WeightFile() = default;
 
 const std::string& WeightFile::path() const { return impl_->path; }
 const std::vector<LayerSpec>& WeightFile::layers() const { return impl_->layers; }
+const LayerGraph& WeightFile::graph() const { return impl_->graph; }
 const std::vector<TensorRef>& WeightFile::tensors() const { return impl_->tensors; }
 const std::map<std::string, std::string>& WeightFile::metadata() const { return impl_->metadata; }
 std::uint32_t WeightFile::data_checksum() const { return impl_->data_crc; }

@@ -18,6 +18,8 @@
 
 namespace tinception {
 
+class LayerGraph;
+
 struct TensorRef {
     std::string name;
     std::vector<std::int64_t> dims;
@@ -59,7 +61,8 @@ public:
     ~WeightFile();
 
     const std::string& path() const;
-    const std::vector<LayerSpec>& layers() const;  // topological order
+    const std::vector<LayerSpec>& layers() const;  // topological order, as written
+    const LayerGraph& graph() const;               // the same layers, checked and typed (layer_graph.hpp)
     const LayerSpec& layer(const std::string& name) const;
     bool has_tensor(const std::string& name) const;
     const TensorRef& tensor(const std::string& name) const;

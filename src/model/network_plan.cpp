@@ -1,0 +1,127 @@
+// The planner: prune to the layers the output needs, place concat inputs in their slices,
+// assign buffers by liveness. The graph is already checked (layer_graph.cpp), so nothing
+// here validates beyond finding the output layer.
+#include "model/network_plan.hpp"
+
+#include <algorithm>
+
+#include "error.hpp"
+
+namespace tinception {
+namespace {
+
+// The layers `output` depends on, itself included, in graph (topological) order.
+std::vector<int> needed_layers(const LayerGraph& graph, int output) {
+    std::vector<bool> needed(graph.layers().size(), false);
+    std::vector<int> todo{output};
+    while (!todo.empty()) {
+        const int i = todo.back();
+        todo.pop_back();
+        if (needed[std::size_t(i)]) continue;
+        needed[std::size_t(i)] = true;
+        for (const int in : graph.layers()[std::size_t(i)].inputs) todo.push_back(in);
+    }
+    std::vector<int> order;
+    for (std::size_t i = 0; i < needed.size(); ++i)
+        if (needed[i]) order.push_back(int(i));
+    return order;
+}
+
+bool writes_strided(LayerOp op) {
+    return op == LayerOp::conv2d || op == LayerOp::maxpool2d || op == LayerOp::avgpool2d || op == LayerOp::concat;
+}
+
+// An output whose single consumer is a concat is written straight into the concat's slice.
+// Walking backwards resolves nested concats outermost first.
+void place_in_concats(std::vector<PlannedStep>& steps) {
+    std::vector<std::vector<int>> consumers(steps.size());
+    for (int i = 0; i < int(steps.size()); ++i)
+        for (const int in : steps[std::size_t(i)].inputs) consumers[std::size_t(in)].push_back(i);
+    for (int i = int(steps.size()) - 1; i >= 0; --i) {
+        PlannedStep& s = steps[std::size_t(i)];
+        s.owner = i;
+        const std::vector<int>& users = consumers[std::size_t(i)];
+        if (!writes_strided(s.layer->op) || users.size() != 1) continue;
+        const PlannedStep& consumer = steps[std::size_t(users[0])];
+        if (consumer.layer->op != LayerOp::concat ||
+            std::count(consumer.inputs.begin(), consumer.inputs.end(), i) != 1)
+            continue;
+        int offset = consumer.channel_offset;
+        for (const int in : consumer.inputs) {
+            if (in == i) break;
+            offset += steps[std::size_t(in)].layer->shape.c;
+        }
+        s.owner = consumer.owner;
+        s.channel_offset = offset;
+    }
+    for (PlannedStep& s : steps) s.pixel_stride = steps[std::size_t(s.owner)].layer->shape.c;
+}
+
+// A buffer is busy from the first step writing into it to the last step reading from it;
+// slots are reused greedily in step order. Returns each slot's size for one image.
+std::vector<std::size_t> assign_slots(std::vector<PlannedStep>& steps) {
+    const int count = int(steps.size());
+    std::vector<int> first_write(steps.size(), -1), last_read(steps.size(), -1);
+    for (int i = 0; i < count; ++i) {
+        const int owner = steps[std::size_t(i)].owner;
+        if (first_write[std::size_t(owner)] < 0) first_write[std::size_t(owner)] = i;
+        last_read[std::size_t(owner)] = std::max(last_read[std::size_t(owner)], i);
+        for (const int in : steps[std::size_t(i)].inputs) {
+            const std::size_t o = std::size_t(steps[std::size_t(in)].owner);
+            last_read[o] = std::max(last_read[o], i);
+        }
+    }
+    last_read[std::size_t(count - 1)] = count;  // the output is read after the last step
+    std::vector<int> slot_busy_until;              // per slot: last step that reads it
+    std::vector<std::size_t> slot_floats;
+    for (int i = 1; i < count; ++i) {  // step 0, the input, is the caller's
+        for (int owner = 1; owner < count; ++owner) {
+            PlannedStep& o = steps[std::size_t(owner)];
+            if (o.owner != owner || first_write[std::size_t(owner)] != i) continue;
+            int slot = -1;
+            for (int k = 0; k < int(slot_busy_until.size()); ++k)
+                if (slot_busy_until[std::size_t(k)] < i) {
+                    slot = k;
+                    break;
+                }
+            if (slot < 0) {
+                slot = int(slot_busy_until.size());
+                slot_busy_until.push_back(0);
+                slot_floats.push_back(0);
+            }
+            slot_busy_until[std::size_t(slot)] = last_read[std::size_t(owner)];
+            const ActivationShape& s = o.layer->shape;
+            slot_floats[std::size_t(slot)] = std::max(slot_floats[std::size_t(slot)], std::size_t(s.h) * s.w * s.c);
+            o.slot = slot;
+        }
+    }
+    return slot_floats;
+}
+
+}  // namespace
+
+NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_layer, const std::string& path) {
+    const int output = graph.index_of(output_layer);
+    if (output < 0) {
+        std::string blocks;
+        for (const Layer& l : graph.layers())
+            if (l.op == LayerOp::concat) blocks += (blocks.empty() ? "" : ", ") + l.name;
+        throw Error("no layer named '" + output_layer + "' in " + path + " (concatenated blocks: " + blocks + ")");
+    }
+    NetworkPlan plan;
+    std::vector<int> step_of(graph.layers().size(), -1);
+    for (const int li : needed_layers(graph, output)) {
+        PlannedStep step;
+        step.layer = &graph.layers()[std::size_t(li)];
+        for (const int in : step.layer->inputs) step.inputs.push_back(step_of[std::size_t(in)]);
+        step_of[std::size_t(li)] = int(plan.steps.size());
+        plan.steps.push_back(std::move(step));
+    }
+    // The checked graph has one input layer and every other layer reads an earlier one, so
+    // the first needed layer is that input.
+    place_in_concats(plan.steps);
+    plan.slot_floats = assign_slots(plan.steps);
+    return plan;
+}
+
+}  // namespace tinception
