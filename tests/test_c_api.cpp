@@ -44,7 +44,7 @@ tinception::ClassifierModel random_model() {
     m.labels = {"apple", "banana", "cherry"};
     m.feature_layer = "mixed5";
     m.feature_size = 768;
-    m.weights_checksum = weights.data_checksum();
+    m.weights_checksum = weights.checksum();
     m.weights_path = weights_path();
     m.head.n_classes = 3;
     m.head.feature_size = 768;

@@ -78,7 +78,7 @@ void fix_checksums(std::vector<std::uint8_t>& b) {
     const auto data = field<std::uint64_t>(b, tcw::kOffDataOffset);
     if (table <= data && data <= b.size()) {
         set_field(b, tcw::kOffTableCrc, crc32(b.data() + table, std::size_t(data - table)));
-        set_field(b, tcw::kOffDataCrc, crc32(b.data() + data, b.size() - std::size_t(data)));
+        set_field(b, tcw::kOffContentCrc, crc32(b.data() + table, b.size() - std::size_t(table)));
     }
     set_field(b, tcw::kOffHeaderCrc, crc32(b.data(), tcw::kOffHeaderCrc));
 }
@@ -123,11 +123,26 @@ TEST_CASE("a written file reads back equal, with aligned views into the mapping"
     CHECK(f.file_size() == small_network().serialize().size());
 
     const std::vector<std::uint8_t> bytes = small_network().serialize();
-    const auto data_offset = field<std::uint64_t>(bytes, tcw::kOffDataOffset);
-    CHECK(f.data_checksum() == crc32(bytes.data() + data_offset, bytes.size() - std::size_t(data_offset)));
+    const auto table_offset = field<std::uint64_t>(bytes, tcw::kOffTableOffset);
+    CHECK(f.checksum() == crc32(bytes.data() + table_offset, bytes.size() - std::size_t(table_offset)));
 
     WeightFile moved = std::move(f);
     CHECK(moved.tensor("dense_1/bias").data[1] == 1.25f);
+}
+
+TEST_CASE("the checksum covers the graph and metadata as well as the tensors") {
+    const auto checksum_of = [](const WeightFileWriter& w) {
+        const std::vector<std::uint8_t> bytes = w.serialize();
+        return WeightFile::from_memory(bytes.data(), bytes.size(), "w.tcw").checksum();
+    };
+    const std::uint32_t base = checksum_of(small_network());
+    CHECK(checksum_of(small_network()) == base);
+    WeightFileWriter other_metadata = small_network();
+    other_metadata.set_metadata("input_scale", "0.0078125");
+    CHECK(checksum_of(other_metadata) != base);
+    WeightFileWriter other_graph = small_network();
+    other_graph.add_layer({"flatten_2", "flatten", {"dense_1"}, {}, {}, {}});
+    CHECK(checksum_of(other_graph) != base);
 }
 
 TEST_CASE("one flipped byte in the header, table or data is a checksum error") {
@@ -173,14 +188,18 @@ TEST_CASE("wrong magic, other versions and a missing file are clear refusals") {
     CHECK(open_error(dir.file("text.tcw")).find("not a tinception weight file") != std::string::npos);
 
     bytes = small_network().serialize();
-    set_field<std::uint32_t>(bytes, tcw::kOffVersion, 2);
+    set_field<std::uint32_t>(bytes, tcw::kOffVersion, tcw::kNewestFormat + 1);
     fix_checksums(bytes);
-    write_bytes(dir.file("v2.tcw"), bytes);
-    CHECK(open_error(dir.file("v2.tcw")).find("newer") != std::string::npos);
-    set_field<std::uint32_t>(bytes, tcw::kOffVersion, 0);
+    write_bytes(dir.file("v3.tcw"), bytes);
+    CHECK(open_error(dir.file("v3.tcw")).find("newer") != std::string::npos);
+    // Format 1's second checksum covered the data alone: such a file is refused in one line
+    // that says how to get a current one.
+    set_field<std::uint32_t>(bytes, tcw::kOffVersion, 1);
     fix_checksums(bytes);
-    write_bytes(dir.file("v0.tcw"), bytes);
-    CHECK(open_error(dir.file("v0.tcw")).find("re-run tools/convert_weights") != std::string::npos);
+    write_bytes(dir.file("v1.tcw"), bytes);
+    const std::string old = open_error(dir.file("v1.tcw"));
+    CHECK(old.find("format 1 is older than this build reads (2); re-run weights/fetch_weights.sh") != std::string::npos);
+    CHECK(old.find('\n') == std::string::npos);
 
     CHECK(open_error(dir.file("absent.tcw")).find("cannot open") != std::string::npos);
 }

@@ -24,9 +24,14 @@ for tool in "$tinception" "$converter"; do
   [ -x "$tool" ] || die "$tool not found; build first (meson setup $build_dir && ninja -C $build_dir)"
 done
 
-if [ -f "$out" ] && "$tinception" info "$out" >/dev/null 2>&1; then
-  echo "fetch_weights: $out is present and verifies; nothing to do"
-  exit 0
+# A file that does not open (damaged, or an older format this build no longer reads) is
+# converted again from the cached tarball.
+if [ -f "$out" ]; then
+  if reason="$("$tinception" info "$out" 2>&1 >/dev/null)"; then
+    echo "fetch_weights: $out is present and verifies; nothing to do"
+    exit 0
+  fi
+  echo "fetch_weights: converting again: ${reason#tinception: error: }" >&2
 fi
 command -v node >/dev/null || die "node not found (tools/setup.sh installs it)"
 command -v npm >/dev/null || die "npm not found (tools/setup.sh installs it)"

@@ -94,9 +94,9 @@ struct ModelData {
 };
 
 std::shared_ptr<const ModelData> make_model(ClassifierModel classifier, WeightFile weights, const std::string& name) {
-    if (weights.data_checksum() != classifier.weights_checksum)
+    if (weights.checksum() != classifier.weights_checksum)
         fail(TINCEPTION_BAD_FORMAT, name + " was trained on weights with checksum " + hex32(classifier.weights_checksum) +
-                                        ", but " + weights.path() + " has " + hex32(weights.data_checksum()));
+                                        ", but " + weights.path() + " has " + hex32(weights.checksum()));
     bool has_layer = false;
     for (const LayerSpec& l : weights.layers()) has_layer = has_layer || l.name == classifier.feature_layer;
     if (!has_layer)

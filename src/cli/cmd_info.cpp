@@ -24,7 +24,7 @@ void print_weight_file(const std::string& path) {
     std::uint64_t parameters = 0;
     for (const TensorRef& t : file.tensors()) parameters += t.count;
     char crc[16];
-    std::snprintf(crc, sizeof crc, "%08x", unsigned(file.data_checksum()));
+    std::snprintf(crc, sizeof crc, "%08x", unsigned(file.checksum()));
     std::cout << "file:         " << path << "\n"
               << "source:       " << (source == meta.end() ? "(not recorded)" : source->second) << "\n"
               << "format:       tcw version 1\n"
@@ -38,7 +38,7 @@ void print_weight_file(const std::string& path) {
     std::cout << ")\n"
               << "tensors:      " << file.tensors().size() << "\n"
               << "parameters:   " << parameters << " (" << double(parameters) / 1e6 << " M)\n"
-              << "checksum:     verified (data crc32 " << crc << ")\n";
+              << "checksum:     verified (crc32 of table and data " << crc << ")\n";
 }
 
 }  // namespace

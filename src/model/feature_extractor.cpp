@@ -60,7 +60,7 @@ FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = def
 const std::string& FeatureExtractor::layer() const { return network_->output_layer(); }
 int FeatureExtractor::feature_size() const { return network_->feature_size(); }
 const Preprocessing& FeatureExtractor::preprocessing() const { return preprocessing_; }
-std::uint32_t FeatureExtractor::weights_checksum() const { return weights_->data_checksum(); }
+std::uint32_t FeatureExtractor::weights_checksum() const { return weights_->checksum(); }
 const WeightFile& FeatureExtractor::weights() const { return *weights_; }
 const Network& FeatureExtractor::network() const { return *network_; }
 

@@ -25,7 +25,7 @@ public:
     const std::string& layer() const;
     int feature_size() const;
     const Preprocessing& preprocessing() const;
-    std::uint32_t weights_checksum() const;  // CRC-32 of the weight file's tensor data
+    std::uint32_t weights_checksum() const;  // WeightFile::checksum(): tensors, graph and metadata
     const WeightFile& weights() const;
     const Network& network() const;
 

@@ -35,7 +35,7 @@ struct LoadedWeights {
     std::unordered_map<std::string, std::size_t> layer_index;
     std::map<std::string, std::string> metadata;
     LayerGraph graph;
-    std::uint32_t data_crc = 0;
+    std::uint32_t content_crc = 0;
 };
 
 bool host_is_little_endian() {
@@ -168,7 +168,7 @@ WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
                     std::to_string(tcw::kNewestFormat) + "); upgrade tinception");
     if (version < tcw::kOldestFormat)
         throw Error(path + ": weight file format " + std::to_string(version) + " is older than this build reads (" +
-                    std::to_string(tcw::kOldestFormat) + "); re-run tools/convert_weights");
+                    std::to_string(tcw::kOldestFormat) + "); re-run weights/fetch_weights.sh, or tools/convert_weights on the source model");
     if (actual < tcw::kHeaderSize)
         throw Error(path + ": truncated: " + std::to_string(actual) + " bytes, shorter than the " +
                     std::to_string(tcw::kHeaderSize) + "-byte header");
@@ -207,12 +207,13 @@ WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
     if (crc32(table, table_size) != table_crc)
         throw Error(path + ": table checksum mismatch (expected " + hex32(table_crc) + ", computed " +
                     hex32(crc32(table, table_size)) + "); the file is damaged");
+    // The table's CRC matched, so a mismatch here is damage in the data.
     const std::uint8_t* data = base + data_offset;
-    f->data_crc = crc32(data, std::size_t(data_size));
-    const auto data_crc = load_le<std::uint32_t>(base + tcw::kOffDataCrc);
-    if (f->data_crc != data_crc)
-        throw Error(path + ": data checksum mismatch (expected " + hex32(data_crc) + ", computed " +
-                    hex32(f->data_crc) + "); the file is damaged");
+    f->content_crc = crc32(data, std::size_t(data_size), crc32(table, table_size));
+    const auto content_crc = load_le<std::uint32_t>(base + tcw::kOffContentCrc);
+    if (f->content_crc != content_crc)
+        throw Error(path + ": data checksum mismatch (expected " + hex32(content_crc) + " over table and data, computed " +
+                    hex32(f->content_crc) + "); the file is damaged");
 
     parse_table(*f, tensor_count, table, table_size, data, data_size);
     return WeightFile(std::move(f));
@@ -228,7 +229,7 @@ const std::vector<LayerSpec>& WeightFile::layers() const { return impl_->layers;
 const LayerGraph& WeightFile::graph() const { return impl_->graph; }
 const std::vector<TensorRef>& WeightFile::tensors() const { return impl_->tensors; }
 const std::map<std::string, std::string>& WeightFile::metadata() const { return impl_->metadata; }
-std::uint32_t WeightFile::data_checksum() const { return impl_->data_crc; }
+std::uint32_t WeightFile::checksum() const { return impl_->content_crc; }
 std::uint64_t WeightFile::file_size() const { return impl_->size; }
 
 const LayerSpec& WeightFile::layer(const std::string& name) const {

@@ -1,10 +1,10 @@
 // A .tcw weight file, memory-mapped read-only and validated at open; tensors are views
 // into the mapping. Nothing here runs the network: the graph is plain data for the executor.
 //
-// Format 1 in short (full spec in weights/FORMAT.md), all integers little-endian:
+// Format 2 in short (full spec in weights/FORMAT.md), all integers little-endian:
 //   header (68 bytes): magic 54 43 57 0D 0A 1A 0A 00, version, header size, tensor count,
 //     data alignment (64), table offset, data offset, data size, total file size,
-//     CRC-32 of the table, CRC-32 of the data, CRC-32 of header bytes 0..63
+//     CRC-32 of the table, CRC-32 of table and data, CRC-32 of header bytes 0..63
 //   table  [table offset, data offset): tensor entries (name, dtype, rank, dims, offset, size),
 //     metadata (string pairs), graph (layers in topological order), zero padding
 //   data   [data offset, data offset + data size): float32 tensors, each 64-byte aligned
@@ -70,7 +70,9 @@ public:
     // source, converter_version, input_size, input_scale, input_offset, resize,
     // align_corners, labels (optional, newline-separated)
     const std::map<std::string, std::string>& metadata() const;
-    std::uint32_t data_checksum() const;  // CRC-32 of the data section
+    // CRC-32 of the table and data sections: tensors, graph and metadata. What a trained
+    // model records to refuse weights other than its own.
+    std::uint32_t checksum() const;
     std::uint64_t file_size() const;
 
 private:

@@ -116,7 +116,7 @@ std::vector<std::uint8_t> WeightFileWriter::serialize() const {
     put(tcw::kOffDataSize, data_size);
     put(tcw::kOffFileSize, file_size);
     put(tcw::kOffTableCrc, crc32(file.data() + table_offset, std::size_t(data_offset - table_offset)));
-    put(tcw::kOffDataCrc, crc32(file.data() + data_offset, std::size_t(data_size)));
+    put(tcw::kOffContentCrc, crc32(file.data() + table_offset, std::size_t(file_size - table_offset)));
     put(tcw::kOffHeaderCrc, crc32(file.data(), tcw::kOffHeaderCrc));
     return file;
 }

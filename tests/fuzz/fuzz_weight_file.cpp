@@ -45,7 +45,7 @@ void fix_checksums(std::vector<std::uint8_t>& b) {
     const std::uint64_t data = load_le(&b[tcw::kOffDataOffset], 8);
     if (table <= data && data <= b.size()) {
         store_le32(&b[tcw::kOffTableCrc], tinception::crc32(b.data() + table, std::size_t(data - table)));
-        store_le32(&b[tcw::kOffDataCrc], tinception::crc32(b.data() + data, std::size_t(b.size() - data)));
+        store_le32(&b[tcw::kOffContentCrc], tinception::crc32(b.data() + table, std::size_t(b.size() - table)));
     }
     store_le32(&b[tcw::kOffHeaderCrc], tinception::crc32(b.data(), tcw::kOffHeaderCrc));
 }

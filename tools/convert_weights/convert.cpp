@@ -331,7 +331,7 @@ ConvertSummary convert_weights(const ConvertOptions& options) {
         summary.tensor_count = check.tensors().size();
         for (const TensorRef& t : check.tensors()) summary.parameter_count += t.count;
         summary.file_size = check.file_size();
-        summary.data_checksum = check.data_checksum();
+        summary.checksum = check.checksum();
     } catch (...) {
         fs::remove(tmp, ec);
         throw;

@@ -27,7 +27,7 @@ struct ConvertSummary {
     std::size_t tensor_count = 0;
     std::uint64_t parameter_count = 0;
     std::uint64_t file_size = 0;
-    std::uint32_t data_checksum = 0;
+    std::uint32_t checksum = 0;
 };
 
 // The whole network as a writer, ready to serialise. Throws Error (bad input) naming the

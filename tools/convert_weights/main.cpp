@@ -65,9 +65,9 @@ int main(int argc, char** argv) {
             first = false;
         }
         char crc[16];
-        std::snprintf(crc, sizeof crc, "%08x", unsigned(s.data_checksum));
+        std::snprintf(crc, sizeof crc, "%08x", unsigned(s.checksum));
         std::cout << "; " << s.tensor_count << " tensors, " << s.parameter_count << " parameters, " << s.file_size
-                  << " bytes, data crc32 " << crc << "\n";
+                  << " bytes, crc32 of table and data " << crc << "\n";
         return 0;
     } catch (const Error& e) {
         std::cerr << "convert_weights: error: " << e.what() << "\n";
