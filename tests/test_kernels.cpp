@@ -40,13 +40,13 @@ void check_pool(kernels::Pool2dFn KernelTable::*op, bool count_include_pad, Tole
     for (const PoolCase& pc : kPoolCases)
         for (const MemoryLayout& layout : kLayouts) {
             CAPTURE(describe(pc));
-            CAPTURE(layout.name);
+            CAPTURE(std::string(layout.name));
             const PoolFixture f(pc, layout, 99);
             GuardedBuffer expected = f.fresh_output();
             (kernels::reference_kernels().*op)(f.args(&expected, count_include_pad));
             for (const KernelTable* table : tables_under_test()) {
                 if (table->*op == kernels::reference_kernels().*op) continue;
-                CAPTURE(table->isa_name);
+                CAPTURE(std::string(table->isa_name));
                 GuardedBuffer actual = f.fresh_output();
                 (table->*op)(f.args(&actual, count_include_pad));
                 f.check(expected, actual, tolerance(pc));
@@ -71,13 +71,13 @@ TEST_CASE("conv2d: every table matches the reference on every row, packed and no
     for (const ConvCase& cc : kConvCases)
         for (const MemoryLayout& layout : kLayouts) {
             CAPTURE(describe(cc));
-            CAPTURE(layout.name);
+            CAPTURE(std::string(layout.name));
             const ConvFixture f(cc, layout, seed += 7);
             GuardedBuffer expected = f.fresh_output();
             kernels::reference_kernels().conv2d(f.args(&expected));
             for (const KernelTable* table : tables_under_test()) {
-                CAPTURE(table->isa_name);
-                CAPTURE(table->conv2d_path ? table->conv2d_path(f.args()) : "");
+                CAPTURE(std::string(table->isa_name));
+                CAPTURE(std::string(table->conv2d_path ? table->conv2d_path(f.args()) : "one path"));
                 GuardedBuffer actual = f.fresh_output();
                 table->conv2d(f.args(&actual));
                 f.check(*table, expected, actual);
@@ -98,7 +98,7 @@ TEST_CASE("conv2d: the rows reach every path of every SIMD table, built or not")
     };
     for (const Simd& simd : tables) {
         if (!simd.built) continue;
-        CAPTURE(simd.name);
+        CAPTURE(std::string(simd.name));
         std::set<std::string> reached;
         for (const ConvCase& cc : kConvCases) {
             const ConvFixture f(cc, kLayouts[0], 1);
@@ -107,7 +107,7 @@ TEST_CASE("conv2d: the rows reach every path of every SIMD table, built or not")
             // A table that runs here reports the path the choice above names.
             if (simd.table) CHECK(path == simd.table->conv2d_path(f.args()));
         }
-        for (const char* path : kernels::kConvPathNames) CHECK_MESSAGE(reached.count(path), "no row takes " << path);
+        for (const char* path : kernels::kConvPathNames) CHECK_MESSAGE(reached.count(path), "no row takes " << std::string(path));
     }
 }
 
@@ -158,7 +158,7 @@ TEST_CASE("softmax: each implementation against double-precision exponentials, l
                 for (const Logits& range : ranges)
                     for (const bool misaligned : {false, true}) {
                         CAPTURE(entry.second);
-                        CAPTURE(length); CAPTURE(rows); CAPTURE(range.name); CAPTURE(misaligned);
+                        CAPTURE(length); CAPTURE(rows); CAPTURE(std::string(range.name)); CAPTURE(misaligned);
                         const std::size_t count = std::size_t(rows) * length;
                         GuardedBuffer input(count, misaligned), expected(count), actual(count);
                         fill_uniform(input.data(), count, 31u + unsigned(length), range.lo, range.hi);
@@ -222,7 +222,7 @@ TEST_CASE("copy_channels: each implementation copies exactly into the slice and 
             for (const int c : kChannelCounts)
                 for (const MemoryLayout& layout : kLayouts) {
                     CAPTURE(entry.second);
-                    CAPTURE(pixels); CAPTURE(c); CAPTURE(layout.name);
+                    CAPTURE(pixels); CAPTURE(c); CAPTURE(std::string(layout.name));
                     const int stride = c + layout.out_offset + layout.out_extra;
                     GuardedBuffer src(std::size_t(pixels) * c, layout.misaligned);
                     fill_uniform(src.data(), src.size(), 11u + unsigned(c));

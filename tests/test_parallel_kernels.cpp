@@ -30,7 +30,7 @@ TEST_CASE("conv2d: row bands of one to three rows, pad_top down to negative, mat
         kernels::reference_kernels().conv2d(f.args(&expected));
         for (const KernelTable* table : tables_under_test())
             for (const int band_rows : {1, 2, 3}) {
-                CAPTURE(table->isa_name);
+                CAPTURE(std::string(table->isa_name));
                 CAPTURE(band_rows);
                 GuardedBuffer actual = f.fresh_output();
                 const Conv2dArgs whole = f.args(&actual);
@@ -52,7 +52,7 @@ TEST_CASE("conv2d: row bands of one to three rows, pad_top down to negative, mat
 TEST_CASE("conv2d_parallel: every row on 1 to 32 threads, bit-identical to one thread and to the uncut call") {
     // Thread counts past the cores are fine here: only the cut, not the speed, is under test.
     for (const KernelTable* table : tables_under_test()) {
-        CAPTURE(table->isa_name);
+        CAPTURE(std::string(table->isa_name));
         bool cut_rows = false, cut_channels = false;
         for (const ConvCase& cc : kConvCases) {
             CAPTURE(describe(cc));
@@ -89,7 +89,7 @@ TEST_CASE("pool2d_parallel: every pooling row, max and average, 1 and 2 threads 
     for (const KernelTable* table : available_kernel_tables())
         for (const PoolCase& pc : kPoolCases)
             for (const bool max : {true, false}) {
-                CAPTURE(table->isa_name);
+                CAPTURE(std::string(table->isa_name));
                 CAPTURE(describe(pc));
                 CAPTURE(max);
                 const PoolFixture f(pc, kLayouts[1], 5);
