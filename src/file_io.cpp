@@ -27,11 +27,6 @@ public:
     FileDescriptor(const FileDescriptor&) = delete;
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     int get() const { return fd_; }
-    int release() {
-        const int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
 
 private:
     int fd_;
@@ -101,33 +96,69 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     return bytes;
 }
 
-void write_file_atomically(const std::string& path, const void* data, std::size_t size) {
-    const std::string temp = path + ".tmp." + std::to_string(::getpid());
-    const TempFileGuard guard(temp);
-    FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) throw Error(temp + ": cannot create: " + errno_text());
+AtomicFileWriter::AtomicFileWriter(const std::string& path)
+    : path_(path), temp_(path + ".tmp." + std::to_string(::getpid())) {
+    guard_ = std::make_unique<TempFileGuard>(temp_);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(temp_ + ": cannot create: " + errno_text());
+}
+
+AtomicFileWriter::~AtomicFileWriter() { discard(); }
+
+void AtomicFileWriter::discard() {
+    if (fd_ < 0) return;
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(temp_.c_str());
+}
+
+void AtomicFileWriter::write(const void* data, std::size_t size) {
+    if (fd_ < 0) throw Error(temp_ + ": write after the file was closed", ErrorKind::internal);
     const auto* bytes = static_cast<const std::uint8_t*>(data);
-    std::size_t written = 0;
-    while (written < size) {
-        const ssize_t put = ::write(fd.get(), bytes + written, size - written);
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t put = ::write(fd_, bytes + done, size - done);
         if (put < 0 && errno == EINTR) continue;
         if (put <= 0) {
-            const std::string reason = errno_text();
-            ::unlink(temp.c_str());
-            throw Error(temp + ": write failed: " + reason, ErrorKind::internal);
+            const std::string reason = put < 0 ? errno_text() : "no progress";
+            discard();
+            throw Error(temp_ + ": write failed: " + reason, ErrorKind::internal);
         }
-        written += std::size_t(put);
+        done += std::size_t(put);
     }
-    if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
+    written_ += size;
+}
+
+void AtomicFileWriter::commit(bool replace_existing) {
+    if (fd_ < 0) throw Error(temp_ + ": commit after the file was closed", ErrorKind::internal);
+    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
         const std::string reason = errno_text();
-        ::unlink(temp.c_str());
-        throw Error(temp + ": cannot flush: " + reason, ErrorKind::internal);
+        fd_ = -1;
+        ::unlink(temp_.c_str());
+        throw Error(temp_ + ": cannot flush: " + reason, ErrorKind::internal);
     }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        const std::string reason = errno_text();
-        ::unlink(temp.c_str());
-        throw Error(path + ": cannot rename into place: " + reason, ErrorKind::internal);
+    fd_ = -1;
+    if (replace_existing) {
+        if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+            const std::string reason = errno_text();
+            ::unlink(temp_.c_str());
+            throw Error(path_ + ": cannot rename into place: " + reason, ErrorKind::internal);
+        }
+        return;
     }
+    const int linked = ::link(temp_.c_str(), path_.c_str());
+    const int link_errno = errno;
+    ::unlink(temp_.c_str());
+    if (linked != 0 && link_errno == EEXIST)
+        throw Error(path_ + " already exists; choose another name or pass --force to replace it");
+    if (linked != 0)
+        throw Error(path_ + ": cannot link into place: " + std::strerror(link_errno), ErrorKind::internal);
+}
+
+void write_file_atomically(const std::string& path, const void* data, std::size_t size) {
+    AtomicFileWriter writer(path);
+    writer.write(data, size);
+    writer.commit();
 }
 
 }  // namespace tinception

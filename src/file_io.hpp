@@ -1,6 +1,7 @@
 // Whole-file reads and atomic whole-file writes, with errors that name the file.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,31 @@ public:
 
 private:
     int slot_ = -1;
+};
+
+// write_file_atomically for a file written piece by piece: the pieces go to
+// `path.tmp.<pid>` (guarded as above), which commit() flushes and moves to `path`. Destroyed uncommitted (an error midway), it removes
+// the temp file, so `path` is either complete or untouched.
+class AtomicFileWriter {
+public:
+    explicit AtomicFileWriter(const std::string& path);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    void write(const void* data, std::size_t size);
+    std::uint64_t bytes_written() const { return written_; }
+    // replace_existing false: refuses (Error) when `path` exists by then, using link(2),
+    // so a file created meanwhile is never replaced either.
+    void commit(bool replace_existing = true);
+
+private:
+    void discard();
+
+    std::string path_, temp_;
+    int fd_ = -1;
+    std::uint64_t written_ = 0;
+    std::unique_ptr<TempFileGuard> guard_;
 };
 
 // Installs SIGINT, SIGTERM and SIGHUP handlers that unlink every registered temp file,
