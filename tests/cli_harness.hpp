@@ -36,9 +36,9 @@ inline std::string slurp(const std::string& path) {
     return s.str();
 }
 
-// Runs TINCEPTION_EXE with `args` in `cwd` (or the current folder), no shell involved.
-inline CommandResult run_tinception(const std::vector<std::string>& args, const std::string& cwd = "") {
-    const std::string exe = required_env_path("TINCEPTION_EXE");
+// Runs the program `exe` with `args` in `cwd` (or the current folder), no shell involved.
+inline CommandResult run_program(const std::string& exe, const std::vector<std::string>& args,
+                                 const std::string& cwd = "") {
     const std::string capture = std::filesystem::temp_directory_path() /
                                 ("tinception-cli-" + std::to_string(::getpid()));
     const std::string out_path = capture + ".out", err_path = capture + ".err";
@@ -52,7 +52,7 @@ inline CommandResult run_tinception(const std::vector<std::string>& args, const 
         std::vector<char*> argv{const_cast<char*>(exe.c_str())};
         for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
-        ::execv(exe.c_str(), argv.data());
+        ::execvp(exe.c_str(), argv.data());
         ::_exit(127);
     }
     int status = 0;
@@ -64,6 +64,11 @@ inline CommandResult run_tinception(const std::vector<std::string>& args, const 
     std::filesystem::remove(out_path);
     std::filesystem::remove(err_path);
     return r;
+}
+
+// Runs TINCEPTION_EXE with `args` in `cwd` (or the current folder).
+inline CommandResult run_tinception(const std::vector<std::string>& args, const std::string& cwd = "") {
+    return run_program(required_env_path("TINCEPTION_EXE"), args, cwd);
 }
 
 inline std::vector<std::string> lines_of(const std::string& text) {

@@ -8,6 +8,7 @@ tools/build.sh
 weights/fetch_weights.sh build
 tests/tfjs_reference/install.sh
 tests/browser/install.sh
+tests/onnx_runtime/install.sh
 export TINCEPTION_SUPERHEROES="$(data/fetch_superheroes.sh)"
 status=0
 suites=(--suite quick --suite slow)

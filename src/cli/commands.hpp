@@ -19,5 +19,7 @@ int run_train(int argc, char** argv);
 int run_guess(int argc, char** argv);
 int run_guess_dir(int argc, char** argv);
 int run_bench(int argc, char** argv);
+int run_export(int argc, char** argv);
+int run_preprocess(int argc, char** argv);
 
 }  // namespace tinception::cli

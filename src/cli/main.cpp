@@ -31,6 +31,10 @@ const Command kCommands[] = {
     {"info", "print the build, the CPU features and kernels, or what a weight file holds",
      tinception::cli::run_info},
     {"embed", "write images' bottleneck features (binary float32 or CSV)", tinception::cli::run_embed},
+    {"export", "write a trained model as one ONNX file, from the image to the softmax scores",
+     tinception::cli::run_export},
+    {"preprocess", "write images resized and scaled as a model's input (float32 NHWC)",
+     tinception::cli::run_preprocess},
     {"bench", "time the whole network per batch size and thread count, against the fp32 peak",
      tinception::cli::run_bench},
 };

@@ -159,6 +159,17 @@ void read_opset(ProtoReader r, Model& m) {
     if (domain.empty() || domain == "ai.onnx") m.opset = version;
 }
 
+// StringStringEntryProto { key = 1, value = 2 }
+std::pair<std::string, std::string> read_string_entry(ProtoReader r) {
+    std::pair<std::string, std::string> entry;
+    ProtoField f;
+    while (r.next(f)) {
+        if (f.number == 1) entry.first = r.as_string(f);
+        if (f.number == 2) entry.second = r.as_string(f);
+    }
+    return entry;
+}
+
 }  // namespace
 
 std::int64_t Tensor::element_count() const {
@@ -212,11 +223,14 @@ Model parse_model(const std::uint8_t* data, std::size_t size, const std::string&
     while (r.next(f)) {
         switch (f.number) {
             case 1: m.ir_version = r.as_int64(f); break;
+            case 2: m.producer_name = r.as_string(f); break;
+            case 6: m.doc_string = r.as_string(f); break;
             case 7:
                 m.graph = read_graph(r.as_message(f, "graph"));
                 has_graph = true;
                 break;
             case 8: read_opset(r.as_message(f, "opset_import"), m); break;
+            case 14: m.metadata_props.push_back(read_string_entry(r.as_message(f, "metadata_props"))); break;
             default: break;
         }
     }

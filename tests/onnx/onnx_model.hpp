@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tinception::onnx {
@@ -67,6 +68,8 @@ struct Graph {
 struct Model {
     std::int64_t ir_version = 0;
     std::int64_t opset = 0;  // of the default ("" or "ai.onnx") domain
+    std::string producer_name, doc_string;
+    std::vector<std::pair<std::string, std::string>> metadata_props;  // in file order
     Graph graph;
 };
 

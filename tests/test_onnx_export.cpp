@@ -1,0 +1,254 @@
+// The ONNX export on a small synthetic network: the protobuf writer read back by our
+// reader, the file against ONNX's structural rules, and the graph run node by node with
+// ONNX's semantics (tests/onnx/onnx_node_runner) against our own network and head.
+// ONNX Runtime on the real model is test_onnx_runtime.cpp's.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "check_close.hpp"
+#include "error.hpp"
+#include "export/onnx_export.hpp"
+#include "export/protobuf_writer.hpp"
+#include "kernel_table.hpp"
+#include "model/network.hpp"
+#include "onnx/onnx_model.hpp"
+#include "onnx/onnx_node_runner.hpp"
+#include "onnx/onnx_structure.hpp"
+#include "onnx/protobuf_reader.hpp"
+#include "onnx_export_fixture.hpp"
+#include "temp_dir.hpp"
+#include "weights/weight_file.hpp"
+
+using namespace tinception;
+using namespace tinception::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::uint8_t> encoded(const ProtoMessage& m) {
+    std::vector<std::uint8_t> bytes;
+    m.write([&](const void* data, std::size_t size) {
+        const auto* p = static_cast<const std::uint8_t*>(data);
+        bytes.insert(bytes.end(), p, p + size);
+    });
+    return bytes;
+}
+
+// The graph run one node at a time. Transpose (only NHWC -> NCHW) and Flatten are plain
+// copies written here; every other operator goes through the conformance test's runner.
+onnx::Tensor run_graph(const onnx::Model& model, const onnx::Tensor& image) {
+    std::map<std::string, onnx::Tensor> values;
+    for (const onnx::Tensor& t : model.graph.initializers) values[t.name] = t;
+    values[model.graph.inputs.at(0).name] = image;
+    for (const onnx::Node& node : model.graph.nodes) {
+        CAPTURE(node.name);
+        onnx::Inputs in;
+        for (const std::string& name : node.inputs) in.push_back(&values.at(name));
+        onnx::Tensor out;
+        if (node.op_type == "Transpose") {
+            REQUIRE(node.ints_or("perm", {}) == std::vector<std::int64_t>{0, 3, 1, 2});
+            const onnx::Tensor& x = *in.at(0);
+            const std::int64_t n = x.dims[0], h = x.dims[1], w = x.dims[2], c = x.dims[3];
+            out.data_type = onnx::kFloat;
+            out.dims = {n, c, h, w};
+            out.values.resize(x.values.size());
+            for (std::int64_t b = 0; b < n; ++b)
+                for (std::int64_t p = 0; p < h * w; ++p)
+                    for (std::int64_t ch = 0; ch < c; ++ch)
+                        out.values[std::size_t((b * c + ch) * h * w + p)] = x.values[std::size_t((b * h * w + p) * c + ch)];
+        } else if (node.op_type == "Flatten") {
+            REQUIRE(node.int_or("axis", 1) == 1);
+            out = *in.at(0);
+            std::int64_t inner = 1;
+            for (std::size_t d = 1; d < out.dims.size(); ++d) inner *= out.dims[d];
+            out.dims = {out.dims[0], inner};
+        } else {
+            out = onnx::run_node(node, in, kernels::reference_kernels(), model.opset);
+        }
+        REQUIRE(node.outputs.size() == 1);
+        values[node.outputs[0]] = std::move(out);
+    }
+    return values.at(model.graph.outputs.at(0).name);
+}
+
+std::string metadata(const onnx::Model& m, const std::string& key) {
+    for (const auto& [k, v] : m.metadata_props)
+        if (k == key) return v;
+    return "(absent)";
+}
+
+struct TinyFiles {
+    TempDir dir;
+    TinyNetwork network{7};
+    std::string weights_path = dir.file("tiny.tcw");
+    std::unique_ptr<WeightFile> weights;
+    ClassifierModel model;
+
+    TinyFiles() {
+        network.write(weights_path);
+        weights = std::make_unique<WeightFile>(WeightFile::open(weights_path));
+        model = network.classifier(weights_path, weights->data_checksum());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("protobuf writer: varints, strings, nested and viewed fields read back by the reader") {
+    const std::vector<std::uint64_t> varints = {0, 1, 127, 128, 300, 1ull << 35, std::numeric_limits<std::uint64_t>::max()};
+    const std::vector<float> payload = {1.5f, -2.0f, 3.25f};
+    ProtoMessage inner;
+    inner.string_field(1, "inner");
+    inner.viewed_bytes_field(2, payload.data(), payload.size() * sizeof(float));
+    inner.varint_field(3, 42);
+    ProtoMessage outer;
+    for (const std::uint64_t v : varints) outer.varint_field(1, v);
+    outer.string_field(2, std::string("a\0b", 3));
+    outer.message_field(536870911, std::move(inner));  // the largest field number
+    outer.viewed_bytes_field(4, payload.data(), 0);
+
+    const std::vector<std::uint8_t> bytes = encoded(outer);
+    CHECK(bytes.size() == outer.size());
+    onnx::ProtoReader r(bytes.data(), bytes.size(), "test");
+    onnx::ProtoField f;
+    for (const std::uint64_t v : varints) {
+        REQUIRE(r.next(f));
+        CHECK(f.number == 1);
+        CHECK(f.value == v);
+    }
+    REQUIRE(r.next(f));
+    CHECK(r.as_string(f) == std::string("a\0b", 3));
+    REQUIRE(r.next(f));
+    CHECK(f.number == 536870911);
+    onnx::ProtoReader nested = r.as_message(f, "inner");
+    onnx::ProtoField g;
+    REQUIRE(nested.next(g));
+    CHECK(nested.as_string(g) == "inner");
+    REQUIRE(nested.next(g));
+    std::vector<float> floats;
+    nested.append_floats(g, floats);
+    CHECK(floats == payload);
+    REQUIRE(nested.next(g));
+    CHECK(nested.as_int64(g) == 42);
+    CHECK_FALSE(nested.next(g));
+    REQUIRE(r.next(f));
+    CHECK(f.number == 4);
+    CHECK(f.size == 0);
+    CHECK_FALSE(r.next(f));
+}
+
+TEST_CASE("export: the ONNX graph computes what our network and head compute") {
+    TinyFiles files;
+    for (const int batch : {0, 3}) {
+        for (const std::int64_t opset : {std::int64_t(kMinOpset), std::int64_t(kMaxOpset)}) {
+            CAPTURE(batch);
+            CAPTURE(opset);
+            OnnxExportOptions options;
+            options.opset = opset;
+            options.batch = batch;
+            const std::string path = files.dir.file("tiny.onnx");
+            write_onnx_model(build_onnx_model(files.model, trunk_from_weights(*files.weights), options), path, true);
+            const onnx::Model m = onnx::read_model_file(path);
+
+            const std::vector<std::string> problems = onnx::structural_problems(m);
+            CHECK_MESSAGE(problems.empty(), (problems.empty() ? std::string() : problems.front()));
+            CHECK(m.opset == opset);
+            CHECK(m.ir_version >= 7);
+            CHECK(m.producer_name == "tinception");
+            REQUIRE(m.graph.inputs.size() == 1);
+            REQUIRE(m.graph.outputs.size() == 1);
+            const std::int64_t n = batch ? batch : -1;
+            CHECK(m.graph.inputs[0].name == "image");
+            CHECK(m.graph.inputs[0].elem_type == onnx::kFloat);
+            CHECK(m.graph.inputs[0].dims == std::vector<std::int64_t>{n, kTinyInputSize, kTinyInputSize, 3});
+            CHECK(m.graph.outputs[0].name == "scores");
+            CHECK(m.graph.outputs[0].dims == std::vector<std::int64_t>{n, 3});
+            CHECK(metadata(m, "labels") == "cat\ndog\nowl");
+            CHECK(metadata(m, "input_layout") == "NHWC");
+            CHECK(metadata(m, "input_size") == std::to_string(kTinyInputSize));
+            CHECK(metadata(m, "input_scale") == "0.00392156886");
+            CHECK(metadata(m, "feature_layer") == kTinyFeatureLayer);
+            CHECK(m.doc_string.find("NHWC") != std::string::npos);
+            CHECK(m.doc_string.find("cat\ndog\nowl") != std::string::npos);
+            // Only what the feature layer needs: the unused branch and the dense head stay out.
+            for (const onnx::Tensor& t : m.graph.initializers) {
+                CHECK(t.name.rfind("unused/", 0) != 0);
+                CHECK(t.name.rfind("predictions/", 0) != 0);
+            }
+            bool excludes_padding = false;
+            for (const onnx::Node& node : m.graph.nodes)
+                if (node.op_type == "AveragePool") excludes_padding = node.int_or("count_include_pad", 1) == 0;
+            CHECK(excludes_padding);
+
+            const int images = 3;
+            onnx::Tensor image;
+            image.data_type = onnx::kFloat;
+            image.dims = {images, kTinyInputSize, kTinyInputSize, 3};
+            image.values = files.network.random_values(std::size_t(image.element_count()), 1.0f);
+            const onnx::Tensor scores = run_graph(m, image);
+            REQUIRE(scores.dims == std::vector<std::int64_t>{images, 3});
+
+            Network network(*files.weights, kTinyFeatureLayer, kernels::reference_kernels());
+            std::vector<float> features(std::size_t(images) * files.model.feature_size);
+            network.extract_features(image.values.data(), images, features.data());
+            std::vector<float> expected;
+            for (int i = 0; i < images; ++i) {
+                const std::vector<float> p = files.model.predict(features.data() + i * files.model.feature_size);
+                expected.insert(expected.end(), p.begin(), p.end());
+            }
+            // Probabilities of a head over sums of a few hundred products: float rounding only.
+            check_close(expected.data(), scores.values.data(), expected.size(), Tolerance{1e-5, 0.0});
+        }
+    }
+}
+
+TEST_CASE("export: initialisers are written once and stream from the weight file unchanged") {
+    TinyFiles files;
+    const std::string path = files.dir.file("tiny.onnx");
+    const OnnxModel built = build_onnx_model(files.model, trunk_from_weights(*files.weights), {});
+    const OnnxExportSummary summary = write_onnx_model(built, path, false);
+    CHECK(summary.bytes == fs::file_size(path));
+    const onnx::Model m = onnx::read_model_file(path);
+    CHECK(summary.nodes == m.graph.nodes.size());
+    REQUIRE(summary.initializers == m.graph.initializers.size());
+    for (const onnx::Tensor& t : m.graph.initializers) {
+        CAPTURE(t.name);
+        if (t.name.rfind("retrained/", 0) == 0) continue;
+        const TensorRef& source = files.weights->tensor(t.name);
+        CHECK(t.dims == source.dims);
+        CHECK(std::vector<float>(source.data, source.data + source.count) == t.values);
+    }
+    CHECK_THROWS_WITH_AS(write_onnx_model(built, path, false), doctest::Contains("already exists"), Error);
+    CHECK(fs::file_size(path) == summary.bytes);
+    for (const auto& entry : fs::directory_iterator(files.dir.path()))
+        CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("export: refuses what it cannot express, naming the layer") {
+    TinyFiles files;
+    OnnxExportOptions options;
+    options.opset = 12;
+    CHECK_THROWS_WITH_AS(build_onnx_model(files.model, trunk_from_weights(*files.weights), options),
+                         doctest::Contains("opset 12"), Error);
+    ClassifierModel past_dense = files.model;
+    past_dense.feature_layer = "predictions";
+    CHECK_THROWS_WITH_AS(build_onnx_model(past_dense, trunk_from_weights(*files.weights), {}),
+                         doctest::Contains("'flatten' (flatten)"), Error);
+    ClassifierModel wrong_size = files.model;
+    wrong_size.feature_size = 5;
+    CHECK_THROWS_WITH_AS(build_onnx_model(wrong_size, trunk_from_weights(*files.weights), {}),
+                         doctest::Contains("expects 5 features"), Error);
+    ClassifierModel other_input = files.model;
+    other_input.preprocessing.size = 299;
+    CHECK_THROWS_WITH_AS(build_onnx_model(other_input, trunk_from_weights(*files.weights), {}),
+                         doctest::Contains("expects 299x299x3"), Error);
+    ClassifierModel missing = files.model;
+    missing.feature_layer = "mixed_9";
+    CHECK_THROWS_WITH_AS(build_onnx_model(missing, trunk_from_weights(*files.weights), {}),
+                         doctest::Contains("no layer named 'mixed_9'"), Error);
+}
