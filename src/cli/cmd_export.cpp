@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "byte_io.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
 #include "error.hpp"
@@ -23,12 +24,6 @@ int batch_from(const std::string& text) {
     if (end == text.c_str() || *end != '\0' || value < 1 || value > 1 << 20)
         throw Error("--batch must be 'dynamic' or a batch size of 1 or more, not '" + text + "'");
     return int(value);
-}
-
-std::string hex32(std::uint32_t v) {
-    char text[16];
-    std::snprintf(text, sizeof text, "%08x", v);
-    return text;
 }
 
 }  // namespace
