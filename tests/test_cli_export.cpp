@@ -38,7 +38,7 @@ TEST_CASE("export: writes the model, refuses to overwrite without --force, check
     TinyNetwork network(11);
     const std::string weights = dir.file("tiny.tcw");
     network.write(weights);
-    save_classifier_model(dir.file("tiny.tcm"), network.classifier(weights, WeightFile::open(weights).data_checksum()));
+    save_classifier_model(dir.file("tiny.tcm"), network.classifier(weights, WeightFile::open(weights).checksum()));
 
     const CommandResult first = run_tinception({"export", dir.file("tiny.tcm")});
     INFO(first.err);
@@ -83,7 +83,7 @@ TEST_CASE("export: a corrupted or truncated model fails with one line and writes
     TinyNetwork network(12);
     const std::string weights = dir.file("tiny.tcw");
     network.write(weights);
-    save_classifier_model(dir.file("good.tcm"), network.classifier(weights, WeightFile::open(weights).data_checksum()));
+    save_classifier_model(dir.file("good.tcm"), network.classifier(weights, WeightFile::open(weights).checksum()));
     const std::string good = slurp(dir.file("good.tcm"));
 
     std::vector<std::pair<std::string, std::string>> damaged;

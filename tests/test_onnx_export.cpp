@@ -93,7 +93,7 @@ struct TinyFiles {
     TinyFiles() {
         network.write(weights_path);
         weights = std::make_unique<WeightFile>(WeightFile::open(weights_path));
-        model = network.classifier(weights_path, weights->data_checksum());
+        model = network.classifier(weights_path, weights->checksum());
     }
 };
 

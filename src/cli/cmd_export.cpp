@@ -71,9 +71,9 @@ int run_export(int argc, char** argv) {
     const std::string weights_path = args["weights"].as<std::string>().empty() ? model.weights_path
                                                                                 : args["weights"].as<std::string>();
     const WeightFile weights = WeightFile::open(weights_path);
-    if (weights.data_checksum() != model.weights_checksum)
+    if (weights.checksum() != model.weights_checksum)
         throw Error(model_path + " was trained on weights with checksum " + hex32(model.weights_checksum) + ", but " +
-                    weights.path() + " has " + hex32(weights.data_checksum()));
+                    weights.path() + " has " + hex32(weights.checksum()));
     const OnnxModel onnx = build_onnx_model(model, trunk_from_weights(weights), export_options);
     const OnnxExportSummary summary = write_onnx_model(onnx, out, replace);
     const std::string n = export_options.batch ? std::to_string(export_options.batch) : "N";

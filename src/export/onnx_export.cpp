@@ -9,30 +9,11 @@
 #include <set>
 
 #include "build_info.hpp"
-#include "conv_geometry.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
 
 namespace tinception {
 namespace {
-
-struct Shape3 {
-    int h = 0, w = 0, c = 0;
-};
-
-std::int64_t int_attr(const LayerSpec& spec, const char* key) {
-    const auto it = spec.ints.find(key);
-    if (it == spec.ints.end())
-        throw Error("layer '" + spec.name + "' (" + spec.op + ") lacks attribute '" + key + "'");
-    return it->second;
-}
-
-int window_attr(const LayerSpec& spec, const char* key) {
-    const std::int64_t v = int_attr(spec, key);
-    if (v <= 0 || v > 4096)
-        throw Error("layer '" + spec.name + "' has " + key + " = " + std::to_string(v) + ", expected 1..4096");
-    return int(v);
-}
 
 // Builds the ONNX graph layer by layer, refusing a name given twice.
 class GraphBuilder {
@@ -60,65 +41,15 @@ private:
     std::set<std::string> defined_, initializers_;
 };
 
-std::string describe_dims(const std::vector<std::int64_t>& dims) {
-    std::string s;
-    for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
-    return s.empty() ? "scalar" : s;
-}
-
-const TensorRef& tensor_of_shape(const TrunkSource& trunk, const std::string& name,
-                                 const std::vector<std::int64_t>& expected) {
-    const TensorRef& t = trunk.tensor(name);
-    if (t.dims != expected)
-        throw Error("tensor '" + name + "' has shape " + describe_dims(t.dims) + ", expected " + describe_dims(expected));
-    return t;
-}
-
-// kernel_shape, strides and pads [top, left, bottom, right] from our padding rule.
-std::vector<OnnxAttribute> window_attributes(const LayerSpec& spec, const Shape3& in, int kernel_h, int kernel_w,
-                                             Shape3& out) {
-    const int stride_h = window_attr(spec, "stride_h"), stride_w = window_attr(spec, "stride_w");
-    const auto it = spec.strings.find("padding");
-    const std::string padding = it == spec.strings.end() ? "" : it->second;
-    if (padding != "same" && padding != "valid")
-        throw Error("layer '" + spec.name + "' has padding '" + padding + "', expected same or valid");
-    const Padding rule = padding == "same" ? Padding::same : Padding::valid;
-    const Padding1d y = padding_for(rule, in.h, kernel_h, stride_h);
-    const Padding1d x = padding_for(rule, in.w, kernel_w, stride_w);
-    // ONNX computes floor((in + before + after - kernel) / stride) + 1; 'valid' can leave
-    // cells unread at the end, which is no padding at all.
-    const auto after = [](const Padding1d& g, int in_size, int kernel, int stride) {
-        return std::max(0, (g.out - 1) * stride + kernel - in_size - g.before);
-    };
-    out = {y.out, x.out, in.c};
-    return {ints_attribute("kernel_shape", {kernel_h, kernel_w}), ints_attribute("strides", {stride_h, stride_w}),
-            ints_attribute("pads", {y.before, x.before, after(y, in.h, kernel_h, stride_h),
-                                    after(x, in.w, kernel_w, stride_w)})};
-}
-
-// The layers `output` needs, in the source's (topological) order.
-std::vector<const LayerSpec*> layers_needed(const TrunkSource& trunk, const std::string& output) {
-    const std::vector<LayerSpec>& layers = *trunk.layers;
-    std::map<std::string, std::size_t> index_of;
-    for (std::size_t i = 0; i < layers.size(); ++i) index_of[layers[i].name] = i;
-    const auto found = index_of.find(output);
-    if (found == index_of.end()) throw Error("no layer named '" + output + "' in " + trunk.description);
-    std::set<std::size_t> needed;
-    std::vector<std::size_t> todo{found->second};
-    while (!todo.empty()) {
-        const std::size_t i = todo.back();
-        todo.pop_back();
-        if (!needed.insert(i).second) continue;
-        for (const std::string& in : layers[i].inputs) {
-            const auto it = index_of.find(in);
-            if (it == index_of.end() || it->second >= i)
-                throw Error("layer '" + layers[i].name + "' reads '" + in + "', which is not an earlier layer");
-            todo.push_back(it->second);
-        }
-    }
-    std::vector<const LayerSpec*> out;
-    for (const std::size_t i : needed) out.push_back(&layers[i]);
-    return out;
+// kernel_shape, strides and pads [top, left, bottom, right] of a checked conv or pool layer.
+// ONNX's output size is floor((in + before + after - kernel) / stride) + 1; 'valid' can
+// leave cells unread at the end, which is no padding at all.
+std::vector<OnnxAttribute> window_attributes(const Layer& layer, const ActivationShape& in) {
+    const int pad_bottom = std::max(0, (layer.shape.h - 1) * layer.stride_h + layer.kernel_h - in.h - layer.pad_top);
+    const int pad_right = std::max(0, (layer.shape.w - 1) * layer.stride_w + layer.kernel_w - in.w - layer.pad_left);
+    return {ints_attribute("kernel_shape", {layer.kernel_h, layer.kernel_w}),
+            ints_attribute("strides", {layer.stride_h, layer.stride_w}),
+            ints_attribute("pads", {layer.pad_top, layer.pad_left, pad_bottom, pad_right})};
 }
 
 std::string number_text(double v) {
@@ -130,12 +61,7 @@ std::string number_text(double v) {
 }  // namespace
 
 TrunkSource trunk_from_weights(const WeightFile& weights) {
-    TrunkSource t;
-    t.description = weights.path();
-    t.layers = &weights.layers();
-    t.tensor = [&weights](const std::string& name) -> const TensorRef& { return weights.tensor(name); };
-    t.metadata = weights.metadata();
-    return t;
+    return {weights.path(), &weights.graph(), weights.metadata()};
 }
 
 OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trunk, const OnnxExportOptions& options) {
@@ -147,75 +73,62 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
     onnx.graph_name = "tinception_" + model.feature_layer;
     GraphBuilder graph(onnx);
 
-    std::map<std::string, Shape3> shape_of;
-    std::string input_layer;
-    for (const LayerSpec* layer : layers_needed(trunk, model.feature_layer)) {
-        const LayerSpec& spec = *layer;
-        Shape3 in;
-        if (!spec.inputs.empty()) in = shape_of.at(spec.inputs[0]);
-        const bool one_input = spec.op != "input" && spec.op != "concat";
-        if ((spec.op == "input") != spec.inputs.empty() || (one_input && spec.inputs.size() != 1))
-            throw Error("layer '" + spec.name + "' has " + std::to_string(spec.inputs.size()) +
-                        " inputs, which its op '" + spec.op + "' does not take");
-        Shape3 out;
-        if (spec.op == "input") {
-            if (!input_layer.empty()) throw Error("layer '" + spec.name + "': a second input layer is not supported");
-            input_layer = spec.name;
-            out = {window_attr(spec, "height"), window_attr(spec, "width"), window_attr(spec, "channels")};
+    const std::vector<Layer>& layers = trunk.graph->layers();
+    const int feature_layer = trunk.graph->index_of(model.feature_layer);
+    if (feature_layer < 0) throw Error("no layer named '" + model.feature_layer + "' in " + trunk.description);
+    // The checked graph has one input layer and every other layer reads earlier ones.
+    for (const int index : trunk.graph->needed_for(feature_layer)) {
+        const Layer& layer = layers[std::size_t(index)];
+        const std::string& first_input = layer.inputs.empty() ? layer.name : layers[std::size_t(layer.inputs[0])].name;
+        const ActivationShape in = layer.inputs.empty() ? layer.shape : layers[std::size_t(layer.inputs[0])].shape;
+        switch (layer.op) {
+        case LayerOp::input: {
             const int size = model.preprocessing.size;
-            if (out.h != size || out.w != size || out.c != 3)
-                throw Error(trunk.description + ": input layer is " + std::to_string(out.h) + "x" +
-                            std::to_string(out.w) + "x" + std::to_string(out.c) + ", the model expects " +
-                            std::to_string(size) + "x" + std::to_string(size) + "x3 RGB");
+            if (layer.shape.h != size || layer.shape.w != size || layer.shape.c != 3)
+                throw Error(trunk.description + ": input layer is " + std::to_string(layer.shape.h) + "x" +
+                            std::to_string(layer.shape.w) + "x" + std::to_string(layer.shape.c) +
+                            ", the model expects " + std::to_string(size) + "x" + std::to_string(size) + "x3 RGB");
             graph.define("image");
-            graph.add_node({"Transpose", spec.name, {"image"}, {spec.name}, {ints_attribute("perm", {0, 3, 1, 2})}});
-        } else if (spec.op == "conv2d") {
-            if (spec.tensors.size() != 2) throw Error("layer '" + spec.name + "' should name 2 tensors (weights, bias)");
-            const int kernel_h = window_attr(spec, "kernel_h"), kernel_w = window_attr(spec, "kernel_w");
-            const TensorRef& w = trunk.tensor(spec.tensors[0]);
-            if (w.dims.size() != 4 || w.dims[0] <= 0 || w.dims[0] > (1 << 20))
-                throw Error("tensor '" + w.name + "' has shape " + describe_dims(w.dims) +
-                            ", expected out_c x in_c x kernel_h x kernel_w");
-            tensor_of_shape(trunk, w.name, {w.dims[0], in.c, kernel_h, kernel_w});
-            const TensorRef& b = tensor_of_shape(trunk, spec.tensors[1], {w.dims[0]});
+            graph.add_node({"Transpose", layer.name, {"image"}, {layer.name}, {ints_attribute("perm", {0, 3, 1, 2})}});
+            break;
+        }
+        case LayerOp::conv2d: {
             // ONNX's Conv weights are OIHW like ours: the values go out unchanged.
+            const TensorRef& w = *layer.weights;
+            const TensorRef& b = *layer.bias;
             graph.add_initializer(w.name, w.dims, w.data);
             graph.add_initializer(b.name, b.dims, b.data);
-            const bool relu = int_attr(spec, "relu") != 0;
-            const std::string conv_out = relu ? spec.name + "/conv" : spec.name;
-            graph.add_node({"Conv", spec.name, {spec.inputs[0], w.name, b.name}, {conv_out},
-                            window_attributes(spec, in, kernel_h, kernel_w, out)});
-            out.c = int(w.dims[0]);
-            if (relu) graph.add_node({"Relu", spec.name + "/relu", {conv_out}, {spec.name}, {}});
-        } else if (spec.op == "maxpool2d" || spec.op == "avgpool2d") {
-            const bool max = spec.op == "maxpool2d";
-            std::vector<OnnxAttribute> attributes =
-                window_attributes(spec, in, window_attr(spec, "kernel_h"), window_attr(spec, "kernel_w"), out);
+            const std::string conv_out = layer.relu ? layer.name + "/conv" : layer.name;
+            graph.add_node({"Conv", layer.name, {first_input, w.name, b.name}, {conv_out}, window_attributes(layer, in)});
+            if (layer.relu) graph.add_node({"Relu", layer.name + "/relu", {conv_out}, {layer.name}, {}});
+            break;
+        }
+        case LayerOp::maxpool2d:
+            graph.add_node({"MaxPool", layer.name, {first_input}, {layer.name}, window_attributes(layer, in)});
+            break;
+        case LayerOp::avgpool2d: {
             // Our average pooling divides by the cells inside the input only.
-            if (!max) attributes.push_back(int_attribute("count_include_pad", 0));
-            graph.add_node({max ? "MaxPool" : "AveragePool", spec.name, {spec.inputs[0]}, {spec.name}, attributes});
-        } else if (spec.op == "concat") {
-            out = in;
-            out.c = 0;
-            for (const std::string& part : spec.inputs) {
-                const Shape3& s = shape_of.at(part);
-                if (s.h != in.h || s.w != in.w)
-                    throw Error("layer '" + spec.name + "' concatenates inputs of different sizes");
-                out.c += s.c;
-            }
-            graph.add_node({"Concat", spec.name, spec.inputs, {spec.name}, {int_attribute("axis", 1)}});
-        } else {
-            throw Error("layer '" + spec.name + "' (" + spec.op + ") lies between the input and feature layer '" +
+            std::vector<OnnxAttribute> attributes = window_attributes(layer, in);
+            attributes.push_back(int_attribute("count_include_pad", 0));
+            graph.add_node({"AveragePool", layer.name, {first_input}, {layer.name}, attributes});
+            break;
+        }
+        case LayerOp::concat: {
+            std::vector<std::string> parts;
+            for (const int part : layer.inputs) parts.push_back(layers[std::size_t(part)].name);
+            graph.add_node({"Concat", layer.name, parts, {layer.name}, {int_attribute("axis", 1)}});
+            break;
+        }
+        case LayerOp::flatten:
+        case LayerOp::dense:
+            throw Error("layer '" + layer.name + "' (" + op_name(layer.op) + ") lies between the input and feature layer '" +
                         model.feature_layer + "'; ONNX export covers input, conv2d, pooling and concat layers");
         }
-        shape_of[spec.name] = out;
     }
-    if (input_layer.empty())
-        throw Error("layer '" + model.feature_layer + "' in " + trunk.description + " does not start from an input layer");
-    const Shape3 features = shape_of.at(model.feature_layer);
-    if (features.c != model.feature_size)
+    const int features = layers[std::size_t(feature_layer)].shape.c;
+    if (features != model.feature_size)
         throw Error("the model expects " + std::to_string(model.feature_size) + " features from layer '" +
-                    model.feature_layer + "', the network gives " + std::to_string(features.c));
+                    model.feature_layer + "', the network gives " + std::to_string(features));
 
     // The head: mean over the spatial axes, then softmax(W x + b) as ClassifierModel::predict.
     const std::int64_t classes = std::int64_t(model.labels.size());

@@ -8,24 +8,24 @@
 // The labels, the resize and the scaling are also in the model's metadata_props.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "export/onnx_proto.hpp"
 #include "classify/classifier_model.hpp"
+#include "weights/layer_graph.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
 
-// The network the export reads: its layers in topological order and the tensors they name.
-// Today both come from the weight file (trunk_from_weights); a model that carries its own
-// fine-tuned blocks supplies those tensors (and layers) here, and the export follows.
+// The network the export reads: a checked layer graph, its tensors resolved, and where it
+// came from. Today that is the weight file's graph (trunk_from_weights); a model carrying
+// its own fine-tuned blocks checks the same layer list with a tensor lookup that prefers
+// its own tensors (LayerGraph::checked), and the export follows.
 struct TrunkSource {
     std::string description;  // names the source in messages, e.g. the weight file's path
-    const std::vector<LayerSpec>* layers = nullptr;
-    std::function<const TensorRef&(const std::string& name)> tensor;
+    const LayerGraph* graph = nullptr;
     std::map<std::string, std::string> metadata;  // the weight file's, for provenance
 };
 TrunkSource trunk_from_weights(const WeightFile& weights);

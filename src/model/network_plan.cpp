@@ -10,23 +10,6 @@
 namespace tinception {
 namespace {
 
-// The layers `output` depends on, itself included, in graph (topological) order.
-std::vector<int> needed_layers(const LayerGraph& graph, int output) {
-    std::vector<bool> needed(graph.layers().size(), false);
-    std::vector<int> todo{output};
-    while (!todo.empty()) {
-        const int i = todo.back();
-        todo.pop_back();
-        if (needed[std::size_t(i)]) continue;
-        needed[std::size_t(i)] = true;
-        for (const int in : graph.layers()[std::size_t(i)].inputs) todo.push_back(in);
-    }
-    std::vector<int> order;
-    for (std::size_t i = 0; i < needed.size(); ++i)
-        if (needed[i]) order.push_back(int(i));
-    return order;
-}
-
 bool writes_strided(LayerOp op) {
     return op == LayerOp::conv2d || op == LayerOp::maxpool2d || op == LayerOp::avgpool2d || op == LayerOp::concat;
 }
@@ -110,7 +93,7 @@ NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_laye
     }
     NetworkPlan plan;
     std::vector<int> step_of(graph.layers().size(), -1);
-    for (const int li : needed_layers(graph, output)) {
+    for (const int li : graph.needed_for(output)) {
         PlannedStep step;
         step.layer = &graph.layers()[std::size_t(li)];
         for (const int in : step.layer->inputs) step.inputs.push_back(step_of[std::size_t(in)]);

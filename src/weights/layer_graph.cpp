@@ -216,6 +216,22 @@ LayerGraph LayerGraph::checked(const std::vector<LayerSpec>& specs, const Tensor
     return g;
 }
 
+std::vector<int> LayerGraph::needed_for(int output) const {
+    std::vector<bool> needed(layers_.size(), false);
+    std::vector<int> todo{output};
+    while (!todo.empty()) {
+        const int i = todo.back();
+        todo.pop_back();
+        if (needed[std::size_t(i)]) continue;
+        needed[std::size_t(i)] = true;
+        for (const int in : layers_[std::size_t(i)].inputs) todo.push_back(in);
+    }
+    std::vector<int> order;
+    for (std::size_t i = 0; i < needed.size(); ++i)
+        if (needed[i]) order.push_back(int(i));
+    return order;
+}
+
 int LayerGraph::index_of(const std::string& name) const {
     for (std::size_t i = 0; i < layers_.size(); ++i)
         if (layers_[i].name == name) return int(i);

@@ -52,6 +52,8 @@ public:
 
     const std::vector<Layer>& layers() const { return layers_; }
     int index_of(const std::string& name) const;  // -1 when absent
+    // The layers `output` depends on, itself included, in graph (topological) order.
+    std::vector<int> needed_for(int output) const;
 
 private:
     std::vector<Layer> layers_;
