@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "classify/classifier_model.hpp"
+#include "weights/weight_file.hpp"
 #include "weights/weight_file_writer.hpp"
 
 namespace tinception::testing {
@@ -114,5 +115,11 @@ private:
     std::vector<Tensor> tensors_;
     std::map<std::string, int> channels_;
 };
+
+// The network as `weights_path` and a classifier over it, random head, as `model_path`.
+inline void write_tiny_files(TinyNetwork& network, const std::string& weights_path, const std::string& model_path) {
+    network.write(weights_path);
+    save_classifier_model(model_path, network.classifier(weights_path, WeightFile::open(weights_path).checksum()));
+}
 
 }  // namespace tinception::testing

@@ -11,7 +11,6 @@
 #include "onnx/onnx_model.hpp"
 #include "onnx_export_fixture.hpp"
 #include "temp_dir.hpp"
-#include "weights/weight_file.hpp"
 
 using namespace tinception;
 using namespace tinception::testing;
@@ -37,8 +36,7 @@ TEST_CASE("export: writes the model, refuses to overwrite without --force, check
     TempDir dir;
     TinyNetwork network(11);
     const std::string weights = dir.file("tiny.tcw");
-    network.write(weights);
-    save_classifier_model(dir.file("tiny.tcm"), network.classifier(weights, WeightFile::open(weights).checksum()));
+    write_tiny_files(network, weights, dir.file("tiny.tcm"));
 
     const CommandResult first = run_tinception({"export", dir.file("tiny.tcm")});
     INFO(first.err);
@@ -82,8 +80,7 @@ TEST_CASE("export: a corrupted or truncated model fails with one line and writes
     TempDir dir;
     TinyNetwork network(12);
     const std::string weights = dir.file("tiny.tcw");
-    network.write(weights);
-    save_classifier_model(dir.file("good.tcm"), network.classifier(weights, WeightFile::open(weights).checksum()));
+    write_tiny_files(network, weights, dir.file("good.tcm"));
     const std::string good = slurp(dir.file("good.tcm"));
 
     std::vector<std::pair<std::string, std::string>> damaged;

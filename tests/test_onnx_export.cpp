@@ -252,3 +252,34 @@ TEST_CASE("export: refuses what it cannot express, naming the layer") {
     CHECK_THROWS_WITH_AS(build_onnx_model(missing, trunk_from_weights(*files.weights), {}),
                          doctest::Contains("no layer named 'mixed_9'"), Error);
 }
+
+TEST_CASE("structural check: each rule catches its own breach") {
+    TinyFiles files;
+    const std::string path = files.dir.file("tiny.onnx");
+    write_onnx_model(build_onnx_model(files.model, trunk_from_weights(*files.weights), {}), path, true);
+    const onnx::Model good = onnx::read_model_file(path);
+    REQUIRE(onnx::structural_problems(good).empty());
+    const auto first_problem = [](const onnx::Model& m) {
+        const std::vector<std::string> problems = onnx::structural_problems(m);
+        return problems.empty() ? std::string("(none)") : problems.front();
+    };
+
+    onnx::Model swapped = good;
+    std::swap(swapped.graph.nodes[1], swapped.graph.nodes[2]);
+    CHECK(first_problem(swapped).find("before it is defined") != std::string::npos);
+    onnx::Model twice = good;
+    twice.graph.initializers.push_back(twice.graph.initializers.front());
+    CHECK(first_problem(twice).find("is named twice") != std::string::npos);
+    onnx::Model untyped = good;
+    untyped.graph.inputs[0].elem_type = 0;
+    CHECK(first_problem(untyped).find("has no element type") != std::string::npos);
+    onnx::Model shapeless = good;
+    shapeless.graph.outputs[0].has_shape = false;
+    CHECK(first_problem(shapeless).find("has no shape") != std::string::npos);
+    onnx::Model orphan = good;
+    orphan.graph.outputs[0].name = "nowhere";
+    CHECK(first_problem(orphan).find("never computed") != std::string::npos);
+    onnx::Model redefined = good;
+    redefined.graph.nodes.back().outputs[0] = redefined.graph.nodes.front().outputs[0];
+    CHECK(first_problem(redefined).find("defined twice") != std::string::npos);
+}
