@@ -1,7 +1,7 @@
 // The exported model in ONNX Runtime (npm onnxruntime-node, tests/onnx_runtime): a model
-// trained by the program on superheroes images, exported, and run on held-out images as
-// the program preprocesses them, must give every score within 1e-4 of `tinception guess`
-// and the same top label, with a dynamic and a fixed batch. The file also passes ONNX's
+// trained by the program on superheroes images with the whole trunk, exported, and run on
+// held-out images as the program preprocesses them, must give every score within 1e-4 of
+// `tinception guess` and the same top label, with a dynamic and a fixed batch. The file also passes ONNX's
 // structural rules, and examples/classify_onnx.js prints guess's top lines.
 #include <doctest/doctest.h>
 
@@ -74,9 +74,12 @@ TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
     const Images images = make_images(dir);
     const std::string model = dir.file("heroes.tcm");
 
-    // Features of the shared test cache (keyed by image content), so a second run trains at once.
+    // The whole trunk (mixed10), so every kind of block is exported: 1x7 and 7x1, 1x3 and 3x1,
+    // nested concats. Features go to the shared test cache (keyed by image content), so a
+    // second run trains at once.
     const CommandResult train = run_tinception({"train", images.data.string(), "-o", model, "--steps", "300",
-                                                "--bottleneck-dir", required_env_path("TINCEPTION_TEST_CACHE")});
+                                                "--bottleneck", "mixed10", "--bottleneck-dir",
+                                                required_env_path("TINCEPTION_TEST_CACHE")});
     INFO(train.err);
     REQUIRE(train.exit_code == 0);
 
