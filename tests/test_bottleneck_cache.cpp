@@ -120,7 +120,10 @@ TEST_CASE("an entry for another key under this key's file name is not trusted") 
     BottleneckKey other = sample_key();
     other.layer = "mixed_10";
     cache.store(other, kFeatures);
+    std::filesystem::create_directories(std::filesystem::path(cache.entry_path(sample_key())).parent_path());
     std::filesystem::copy_file(cache.entry_path(other), cache.entry_path(sample_key()));
+    CHECK_FALSE(cache.load(sample_key()).has_value());
+    std::filesystem::copy_file(cache.entry_path(other), cache.flat_entry_path(sample_key()));  // older layout
     CHECK_FALSE(cache.load(sample_key()).has_value());
     CHECK(cache.load(other).has_value());
 }

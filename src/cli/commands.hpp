@@ -21,5 +21,7 @@ int run_guess_dir(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_export(int argc, char** argv);
 int run_preprocess(int argc, char** argv);
+int run_bottlenecks(int argc, char** argv);
+int run_cache(int argc, char** argv);
 
 }  // namespace tinception::cli

@@ -35,6 +35,9 @@ const Command kCommands[] = {
      tinception::cli::run_export},
     {"preprocess", "write images resized and scaled as a model's input (float32 NHWC)",
      tinception::cli::run_preprocess},
+    {"bottlenecks", "fill the bottleneck cache for a data folder, or one shard of it (--shard I/N)",
+     tinception::cli::run_bottlenecks},
+    {"cache", "merge, verify, list or prune bottleneck cache folders", tinception::cli::run_cache},
     {"bench", "time the whole network per batch size and thread count, against the fp32 peak",
      tinception::cli::run_bench},
 };

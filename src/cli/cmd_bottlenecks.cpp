@@ -1,0 +1,94 @@
+// `tinception bottlenecks DATA_DIR [--shard I/N]`: fills the bottleneck cache for one shard
+// of a data folder, so a job array can spread the expensive step over many machines and
+// `train --require-cached` then reads every feature back.
+#include <cxxopts.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli/cli_paths.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "cli/thread_option.hpp"
+#include "error.hpp"
+#include "model/feature_extractor.hpp"
+#include "train/bottleneck_cache.hpp"
+#include "train/bottlenecks.hpp"
+#include "train/dataset.hpp"
+#include "train/shard.hpp"
+
+namespace tinception::cli {
+
+int run_bottlenecks(int argc, char** argv) {
+    cxxopts::Options options("tinception bottlenecks",
+                             "Compute and cache the bottleneck features of DATA_DIR's images (those of one shard with\n"
+                             "--shard), for a later 'tinception train --require-cached' with the same cache folder.");
+    options.positional_help("DATA_DIR [--shard I/N]");
+    options.add_options()
+        ("shard", "compute only shard I of N (0 <= I < N), chosen by a stable hash of each image's path inside "
+                  "DATA_DIR; auto/N takes I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX",
+         cxxopts::value<std::string>()->default_value("0/1"))
+        ("weights", "Inception v3 weight file (default: weights/inception_v3.tcw)", cxxopts::value<std::string>()->default_value(""))
+        ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
+         cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
+        ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
+         cxxopts::value<std::string>()->default_value(""))
+        ("dry-run", "list the shard's images (paths inside DATA_DIR), compute nothing")
+        ("h,help", "show this help")
+        ("data_dir", "", cxxopts::value<std::string>());
+    options.parse_positional({"data_dir"});
+    add_threads_option(options);
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+        std::cout << options.help({""});
+        return kExitOk;
+    }
+    if (!args.count("data_dir")) throw Error("bottlenecks needs DATA_DIR (see 'tinception bottlenecks --help')");
+    apply_threads_option(args);
+    const Shard shard = parse_shard(args["shard"].as<std::string>());
+    const std::string shard_name = std::to_string(shard.index) + "/" + std::to_string(shard.count);
+
+    // Every image train would use, whatever its split: no percentages, so no moves.
+    const Dataset data = scan_dataset(args["data_dir"].as<std::string>(), SplitOptions{0.0, 0.0});
+    for (const std::string& w : data.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    std::vector<std::string> all;
+    for (const CategoryImages& c : data.categories) all.insert(all.end(), c.training.begin(), c.training.end());
+    const std::vector<std::string> chosen = paths_in_shard(all, shard);
+    if (args.count("dry-run")) {
+        for (const std::string& path : chosen) std::printf("%s\n", path.c_str());
+        std::printf("shard %s: %zu of %zu images\n", shard_name.c_str(), chosen.size(), all.size());
+        return kExitOk;
+    }
+
+    std::string cache_dir = args["bottleneck-dir"].as<std::string>();
+    if (cache_dir.empty()) cache_dir = default_bottleneck_dir();
+    const BottleneckCache cache(cache_dir);
+    FeatureExtractor extractor(absolute_path(resolve_weights_path(args["weights"].as<std::string>())),
+                               args["bottleneck"].as<std::string>());
+    std::vector<std::string> full;
+    for (const std::string& path : chosen) full.push_back(data.full_path(path));
+
+    const auto start = std::chrono::steady_clock::now();
+    Progress progress("shard " + shard_name, full.size(), "images");
+    std::size_t reported = 0;
+    const BottleneckBatch result = compute_bottlenecks(extractor, &cache, full, [&](std::size_t done) {
+        progress.advance(done - reported);
+        reported = done;
+    });
+    progress.finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    std::size_t failed = 0;
+    for (const std::string& error : result.errors)
+        if (!error.empty()) {
+            std::fprintf(stderr, "failed: %s\n", error.c_str());
+            ++failed;
+        }
+    std::printf("shard %s: %zu of %zu images, %zu computed, %zu from cache, %zu failed, in %.1f s (cache %s)\n",
+                shard_name.c_str(), chosen.size(), all.size(), result.computed, result.from_cache, failed, seconds,
+                cache_dir.c_str());
+    return failed == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace tinception::cli
