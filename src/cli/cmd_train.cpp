@@ -1,5 +1,7 @@
 // `tinception train DATA_DIR -o MODEL`: retrain.py's job, with its flags and defaults.
 #include <cxxopts.hpp>
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -43,6 +45,8 @@ int run_train(int argc, char** argv) {
         ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
          cxxopts::value<std::string>()->default_value(""))
         ("no-cache", "compute every bottleneck, read and write no cache")
+        ("require-cached", "read every bottleneck from the cache, compute none: fail listing the images missing "
+                           "(after 'tinception bottlenecks' filled the cache, e.g. on a job array)")
         ("output-labels", "labels file (default: MODEL with .labels.txt)", cxxopts::value<std::string>()->default_value(""))
         ("report", "HTML report (default: MODEL with .report.html)", cxxopts::value<std::string>()->default_value(""))
         ("validation-percentage", "percentage of images used for validation", cxxopts::value<double>()->default_value("10"))
@@ -90,6 +94,8 @@ int run_train(int argc, char** argv) {
         if (o.cache_dir.empty()) o.cache_dir = default_bottleneck_dir();
     }
     o.overwrite = args.count("force") > 0;
+    o.require_cached = args.count("require-cached") > 0;
+    if (o.require_cached && o.cache_dir.empty()) throw Error("--require-cached and --no-cache exclude each other");
     o.split.validation_percentage = args["validation-percentage"].as<double>();
     o.split.testing_percentage = args["testing-percentage"].as<double>();
     if (o.split.validation_percentage < 0 || o.split.testing_percentage < 0 ||
@@ -162,6 +168,9 @@ int run_train(int argc, char** argv) {
     if (!r.cross_validation.fold_accuracy.empty())
         std::printf("%zu-fold cross-validated accuracy = %.1f%% +- %.1f\n", r.cross_validation.fold_accuracy.size(),
                     100 * r.cross_validation.mean_accuracy, 100 * r.cross_validation.stddev_accuracy);
+    struct rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    std::printf("peak memory: %.1f MB resident\n", double(usage.ru_maxrss) * 1024.0 / 1e6);
     std::printf("wrote %s, %s, %s\n", o.model_path.c_str(), o.labels_path.c_str(), o.report_path.c_str());
     return kExitOk;
 }

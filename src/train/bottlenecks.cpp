@@ -22,7 +22,7 @@ struct Pending {
 
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
                                     const std::vector<std::string>& paths,
-                                    const std::function<void(std::size_t)>& progress) {
+                                    const std::function<void(std::size_t)>& progress, BottleneckMode mode) {
     BottleneckBatch out;
     out.feature_size = extractor.feature_size();
     const std::size_t size = std::size_t(out.feature_size);
@@ -64,7 +64,15 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
                     continue;
                 }
             }
-            pending.push_back({row, key, decode_image(bytes.data(), bytes.size(), paths[row])});
+            ImageRgb8 image = decode_image(bytes.data(), bytes.size(), paths[row]);
+            if (mode == BottleneckMode::cached_only) {
+                out.missing.push_back(row);
+                out.errors[row] = paths[row] + ": not in the bottleneck cache";
+                ++done;
+                if (progress) progress(done);
+                continue;
+            }
+            pending.push_back({row, key, std::move(image)});
         } catch (const Error& e) {
             out.errors[row] = e.what();
             ++done;

@@ -18,11 +18,18 @@ struct BottleneckBatch {
     std::vector<std::string> errors;  // per path: empty when the row is valid
     std::size_t computed = 0;         // rows computed by the network
     std::size_t from_cache = 0;       // rows read back from the cache
+    std::vector<std::size_t> missing; // cached_only: rows that decode but are not in the cache
 };
+
+// compute_misses: the network computes (and the cache stores) what the cache lacks.
+// cached_only: nothing is computed; a miss whose file decodes is listed in `missing` (and
+// has an error), one that does not is an ordinary failed row.
+enum class BottleneckMode { compute_misses, cached_only };
 
 // `cache` may be null (no caching). `progress` is called with the number of files done.
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
                                     const std::vector<std::string>& paths,
-                                    const std::function<void(std::size_t done)>& progress = {});
+                                    const std::function<void(std::size_t done)>& progress = {},
+                                    BottleneckMode mode = BottleneckMode::compute_misses);
 
 }  // namespace tinception

@@ -11,6 +11,7 @@
 #include "train/bottleneck_cache.hpp"
 #include "train/bottlenecks.hpp"
 #include "train/retrain_report.hpp"
+#include "train/split_features.hpp"
 #include "image/image.hpp"
 
 namespace tinception {
@@ -24,13 +25,6 @@ bool exists(const std::string& path) {
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-
-// The rows of one split, with their labels and relative paths, keeping only images whose
-// features could be computed.
-struct SplitRows {
-    FeatureSet set;
-    std::vector<std::string> relative_paths;
-};
 
 // Appends options.distortions.copies distorted copies of every training image (already
 // known to decode) to `training`, labelled like the row they come from. Returns how many.
@@ -78,64 +72,52 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
 
-    // Every image once, in a fixed order: category, then split, then name.
-    std::vector<std::string> relative, full;
-    std::vector<int> label_of;
-    std::vector<Split> split_of;
-    for (std::size_t c = 0; c < data.labels.size(); ++c) {
-        const CategoryImages& cat = data.categories[c];
-        const std::pair<const std::vector<std::string>*, Split> splits[] = {
-            {&cat.training, Split::training}, {&cat.validation, Split::validation}, {&cat.testing, Split::testing}};
-        for (const auto& [list, split] : splits)
-            for (const std::string& rel : *list) {
-                relative.push_back(rel);
-                full.push_back(data.full_path(rel));
-                label_of.push_back(int(c));
-                split_of.push_back(split);
-            }
-    }
+    if (options.require_cached && !cache)
+        throw Error("reading every bottleneck from the cache needs a cache folder (drop --no-cache)");
 
     const auto feature_start = std::chrono::steady_clock::now();
-    if (events.features_started) events.features_started("bottlenecks", full.size());
-    const BottleneckBatch features = compute_bottlenecks(extractor, cache.get(), full, events.features_progress);
+    SplitFeatureEvents feature_events;
+    feature_events.warning = [&](const std::string& message) {
+        result.skipped.push_back(message);
+        if (events.warning) events.warning(message);
+    };
+    feature_events.started = [&](std::size_t total) {
+        if (events.features_started) events.features_started("bottlenecks", total);
+    };
+    feature_events.progress = events.features_progress;
+    SplitFeatures features =
+        load_split_features(extractor, cache.get(), data,
+                            options.require_cached ? BottleneckMode::cached_only : BottleneckMode::compute_misses,
+                            feature_events);
     if (events.features_finished) events.features_finished();
     result.feature_seconds = seconds_since(feature_start);
     result.features_computed = features.computed;
     result.features_from_cache = features.from_cache;
+    result.images_skipped = features.skipped;
 
-    SplitRows training, validation, testing, all;
-    for (SplitRows* rows : {&training, &validation, &testing, &all}) rows->set.feature_size = features.feature_size;
     std::vector<std::size_t> usable(data.labels.size(), 0);
-    std::vector<std::string> testing_full, training_full;
-    for (std::size_t i = 0; i < full.size(); ++i) {
-        if (!features.errors[i].empty()) {
-            ++result.images_skipped;
-            result.skipped.push_back("skipped: " + features.errors[i]);
-            if (events.warning) events.warning(result.skipped.back());
-            continue;
-        }
-        ++usable[label_of[i]];
-        SplitCounts& counts = result.split_counts[std::size_t(label_of[i])];
-        ++(split_of[i] == Split::training ? counts.training : split_of[i] == Split::validation ? counts.validation : counts.testing);
-        const float* row = features.features.data() + i * std::size_t(features.feature_size);
-        SplitRows& target = split_of[i] == Split::training ? training : split_of[i] == Split::validation ? validation : testing;
-        for (SplitRows* rows : {&target, &all}) {
-            rows->set.features.insert(rows->set.features.end(), row, row + features.feature_size);
-            rows->set.labels.push_back(label_of[i]);
-            rows->relative_paths.push_back(relative[i]);
-        }
-        if (split_of[i] == Split::testing) testing_full.push_back(full[i]);
-        if (split_of[i] == Split::training) training_full.push_back(full[i]);
+    for (const int label : features.training.set.labels) ++result.split_counts[std::size_t(label)].training;
+    for (const int label : features.validation.set.labels) ++result.split_counts[std::size_t(label)].validation;
+    for (const int label : features.testing.set.labels) ++result.split_counts[std::size_t(label)].testing;
+    for (std::size_t c = 0; c < usable.size(); ++c) {
+        const SplitCounts& counts = result.split_counts[c];
+        usable[c] = counts.training + counts.validation + counts.testing;
     }
     for (std::size_t c = 0; c < usable.size(); ++c)
         if (usable[c] < 2)
             throw Error("category '" + data.labels[c] + "' in " + data.root + " has " + std::to_string(usable[c]) +
                         " usable image(s); at least 2 are needed");
-    if (options.distortions.any())
-        result.distorted_copies = add_distorted_copies(extractor, training_full, options, events, training.set);
-    result.training_count = training.set.size();
-    result.validation_count = validation.set.size();
-    result.testing_count = testing.set.size();
+    FeatureSet& training = features.training.set;
+    const FeatureSet& validation = features.validation.set;
+    const FeatureSet& testing = features.testing.set;
+    if (options.distortions.any()) {
+        std::vector<std::string> training_full;
+        for (const std::string& rel : features.training.relative_paths) training_full.push_back(data.full_path(rel));
+        result.distorted_copies = add_distorted_copies(extractor, training_full, options, events, training);
+    }
+    result.training_count = training.size();
+    result.validation_count = validation.size();
+    result.testing_count = testing.size();
 
     const auto train_start = std::chrono::steady_clock::now();
     const int n_classes = int(data.labels.size());
@@ -143,20 +125,23 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         result.history.push_back(p);
         if (events.training_progress) events.training_progress(p);
     };
-    const SoftmaxLayer head = train_softmax_layer(training.set, validation.set, n_classes, options.train, record);
+    const SoftmaxLayer head = train_softmax_layer(training, validation, n_classes, options.train, record);
     result.train_seconds = seconds_since(train_start);
 
-    if (testing.set.size() > 0) {
-        result.test = evaluate(head, testing.set);
-        for (std::size_t i = 0; i < testing.set.size(); ++i)
-            if (result.test.predictions[i] != testing.set.labels[i])
-                result.misclassified.push_back({testing_full[i], testing.relative_paths[i], data.labels[testing.set.labels[i]],
+    if (testing.size() > 0) {
+        result.test = evaluate(head, testing);
+        for (std::size_t i = 0; i < testing.size(); ++i)
+            if (result.test.predictions[i] != testing.labels[i])
+                result.misclassified.push_back({data.full_path(features.testing.relative_paths[i]),
+                                                features.testing.relative_paths[i], data.labels[testing.labels[i]],
                                                 data.labels[result.test.predictions[i]],
                                                 result.test.top_probability[i]});
     }
-    if (options.cross_validate_folds > 0)
+    if (options.cross_validate_folds > 0) {
+        const SplitFeatureRows all = all_split_rows(features, data.labels.size());
         result.cross_validation =
             cross_validate(all.set, all.relative_paths, n_classes, options.cross_validate_folds, options.train);
+    }
 
     ClassifierModel model;
     model.labels = data.labels;

@@ -25,6 +25,7 @@ struct RetrainOptions {
     std::string labels_path;    // empty: not written
     std::string report_path;    // empty: not written
     bool overwrite = false;     // replace existing outputs instead of refusing
+    bool require_cached = false;  // read every bottleneck from the cache; fail listing the missing
     SplitOptions split;
     TrainOptions train;
     int cross_validate_folds = 0;  // 0: no cross-validation
