@@ -7,8 +7,8 @@
 #include <iostream>
 #include <memory>
 
-#include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
+#include "cli/feature_options.hpp"
 #include "cli/progress.hpp"
 #include "cli/thread_option.hpp"
 #include "error.hpp"
@@ -29,15 +29,11 @@ int run_bottlenecks(int argc, char** argv) {
         ("shard", "compute only shard I of N (0 <= I < N), chosen by a stable hash of each image's path inside "
                   "DATA_DIR; auto/N takes I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX",
          cxxopts::value<std::string>()->default_value("0/1"))
-        ("weights", "Inception v3 weight file (default: weights/inception_v3.tcw)", cxxopts::value<std::string>()->default_value(""))
-        ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
-         cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
-        ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
-         cxxopts::value<std::string>()->default_value(""))
         ("dry-run", "list the shard's images (paths inside DATA_DIR), compute nothing")
         ("h,help", "show this help")
         ("data_dir", "", cxxopts::value<std::string>());
     options.parse_positional({"data_dir"});
+    add_feature_options(options);
     add_threads_option(options);
     const auto args = options.parse(argc, argv);
     if (args.count("help")) {
@@ -61,11 +57,9 @@ int run_bottlenecks(int argc, char** argv) {
         return kExitOk;
     }
 
-    std::string cache_dir = args["bottleneck-dir"].as<std::string>();
-    if (cache_dir.empty()) cache_dir = default_bottleneck_dir();
+    const std::string cache_dir = cache_dir_option(args);
     const BottleneckCache cache(cache_dir);
-    FeatureExtractor extractor(absolute_path(resolve_weights_path(args["weights"].as<std::string>())),
-                               args["bottleneck"].as<std::string>());
+    FeatureExtractor extractor(weights_path_option(args), args["bottleneck"].as<std::string>());
     std::vector<std::string> full;
     for (const std::string& path : chosen) full.push_back(data.full_path(path));
 

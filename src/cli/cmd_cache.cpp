@@ -164,9 +164,8 @@ int run_cache(int argc, char** argv) {
         std::cout << kUsage;
         return kExitOk;
     }
-    std::cerr << kUsage;
-    throw Error(sub.empty() ? "cache needs a subcommand: merge, verify, stats or prune"
-                            : "unknown cache subcommand '" + sub + "' (merge, verify, stats or prune)");
+    throw Error((sub.empty() ? std::string("cache needs a subcommand") : "unknown cache subcommand '" + sub + "'") +
+                ": merge, verify, stats or prune (see 'tinception cache --help')");
 }
 
 }  // namespace tinception::cli

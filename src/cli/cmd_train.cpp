@@ -8,6 +8,7 @@
 
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
+#include "cli/feature_options.hpp"
 #include "cli/thread_option.hpp"
 #include "cli/progress.hpp"
 #include "error.hpp"
@@ -39,11 +40,6 @@ int run_train(int argc, char** argv) {
     options.positional_help("DATA_DIR -o MODEL");
     options.add_options()
         ("o,output", "the trained model file to write", cxxopts::value<std::string>())
-        ("weights", "Inception v3 weight file (default: weights/inception_v3.tcw)", cxxopts::value<std::string>()->default_value(""))
-        ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
-         cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
-        ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
-         cxxopts::value<std::string>()->default_value(""))
         ("no-cache", "compute every bottleneck, read and write no cache")
         ("require-cached", "read every bottleneck from the cache, compute none: fail listing the images missing "
                            "(after 'tinception bottlenecks' filled the cache, e.g. on a job array)")
@@ -71,6 +67,7 @@ int run_train(int argc, char** argv) {
         ("h,help", "show this help")
         ("data_dir", "", cxxopts::value<std::string>());
     options.parse_positional({"data_dir"});
+    add_feature_options(options);
     add_threads_option(options);
     const auto args = options.parse(argc, argv);
     if (args.count("help")) {
@@ -82,17 +79,14 @@ int run_train(int argc, char** argv) {
 
     RetrainOptions o;
     o.data_dir = args["data_dir"].as<std::string>();
-    o.weights_path = absolute_path(resolve_weights_path(args["weights"].as<std::string>()));
+    o.weights_path = weights_path_option(args);
     o.layer = args["bottleneck"].as<std::string>();
     o.model_path = args["output"].as<std::string>();
     o.labels_path = args["output-labels"].as<std::string>();
     if (o.labels_path.empty()) o.labels_path = with_suffix(o.model_path, ".labels.txt");
     o.report_path = args["report"].as<std::string>();
     if (o.report_path.empty()) o.report_path = with_suffix(o.model_path, ".report.html");
-    if (!args.count("no-cache")) {
-        o.cache_dir = args["bottleneck-dir"].as<std::string>();
-        if (o.cache_dir.empty()) o.cache_dir = default_bottleneck_dir();
-    }
+    if (!args.count("no-cache")) o.cache_dir = cache_dir_option(args);
     o.overwrite = args.count("force") > 0;
     o.require_cached = args.count("require-cached") > 0;
     if (o.require_cached && o.cache_dir.empty()) throw Error("--require-cached and --no-cache exclude each other");

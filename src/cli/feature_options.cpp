@@ -1,0 +1,26 @@
+#include "cli/feature_options.hpp"
+
+#include "cli/cli_paths.hpp"
+#include "cli/commands.hpp"
+
+namespace tinception::cli {
+
+void add_feature_options(cxxopts::Options& options) {
+    options.add_options()
+        ("weights", "Inception v3 weight file (default: weights/inception_v3.tcw)", cxxopts::value<std::string>()->default_value(""))
+        ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
+         cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
+        ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
+         cxxopts::value<std::string>()->default_value(""));
+}
+
+std::string weights_path_option(const cxxopts::ParseResult& args) {
+    return absolute_path(resolve_weights_path(args["weights"].as<std::string>()));
+}
+
+std::string cache_dir_option(const cxxopts::ParseResult& args) {
+    const std::string given = args["bottleneck-dir"].as<std::string>();
+    return given.empty() ? default_bottleneck_dir() : given;
+}
+
+}  // namespace tinception::cli

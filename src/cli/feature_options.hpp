@@ -1,0 +1,18 @@
+// The options that decide which bottleneck features a command computes or reads, shared by
+// train and bottlenecks so a job array and its training job agree on them.
+#pragma once
+#include <cxxopts.hpp>
+#include <string>
+
+namespace tinception::cli {
+
+// --weights FILE, --bottleneck LAYER, --bottleneck-dir DIR.
+void add_feature_options(cxxopts::Options& options);
+
+// The weight file, made absolute (resolve_weights_path's search when --weights is absent).
+std::string weights_path_option(const cxxopts::ParseResult& args);
+
+// --bottleneck-dir, else default_bottleneck_dir().
+std::string cache_dir_option(const cxxopts::ParseResult& args);
+
+}  // namespace tinception::cli
