@@ -176,6 +176,19 @@ std::vector<fs::path> sorted_files(const fs::path& dir) {
     return files;
 }
 
+// Regular files anywhere under `dir` (cache entries sit in sub-folders), sorted.
+std::vector<fs::path> sorted_files_under(const fs::path& dir) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        std::error_code type_ec;
+        if (it->is_regular_file(type_ec)) files.push_back(it->path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
 std::vector<std::string> names_in(const fs::path& dir) {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
@@ -676,9 +689,8 @@ TEST_CASE("train killed mid-run: cache entries are whole or absent, no model; a 
                               dir.path());
     bool interrupted = false;
     for (int wait_ms = 0; wait_ms < 120000; wait_ms += 1) {
-        std::error_code ec;
         std::size_t entries = 0;
-        for (const auto& e : fs::directory_iterator(cache, ec)) entries += e.path().extension() == ".bnc";
+        for (const fs::path& p : sorted_files_under(cache)) entries += p.extension() == ".bnc";
         if (entries >= 2) {
             ::kill(c.pid, SIGKILL);
             interrupted = true;
@@ -693,7 +705,7 @@ TEST_CASE("train killed mid-run: cache entries are whole or absent, no model; a 
     CHECK(r.signal == SIGKILL);
     CHECK_FALSE(fs::exists(model));
     std::size_t whole = 0;
-    for (const fs::path& p : sorted_files(cache)) {
+    for (const fs::path& p : sorted_files_under(cache)) {
         CAPTURE(p);
         if (p.extension() == ".bnc") {
             CHECK(cache_entry_valid(p));
@@ -707,12 +719,12 @@ TEST_CASE("train killed mid-run: cache entries are whole or absent, no model; a 
     // A torn entry under the final name (as a non-atomic writer would leave) is recomputed,
     // and a stray temp file is never read.
     fs::path torn;
-    for (const fs::path& p : sorted_files(cache))
+    for (const fs::path& p : sorted_files_under(cache))
         if (p.extension() == ".bnc") torn = p;
     REQUIRE(!torn.empty());
     const Bytes full = read_bytes(torn);
     write_file(torn, truncated(full, full.size() / 2));
-    write_file(cache / (torn.filename().string() + ".tmp.99999"), truncated(full, 10));
+    write_file(torn.parent_path() / (torn.filename().string() + ".tmp.99999"), truncated(full, 10));
     const Result again = run_cli({"train", data.string(), "-o", model.string(), "--bottleneck-dir", cache.string(),
                                   "--steps", "50"});
     INFO(again.err);
