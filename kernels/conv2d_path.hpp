@@ -14,6 +14,9 @@ namespace {
 // AVX-512 Winograd pays from the first channel.
 constexpr int kAvx2WinogradMinInC = 32;
 constexpr int kAvx512WinogradMinInC = 1;
+// NEON takes AVX2's threshold: both run 8-float panels through FMA pipes of similar width, and
+// no ARM hardware here measures a better one.
+constexpr int kNeonWinogradMinInC = 32;
 
 // Below this width a 3x3 layer's 4x4 tiles are too few: the 8x8 layers would read weights
 // 36/9 the kernel's size for four tiles per image, and F(2x2, 3x3) is faster there.

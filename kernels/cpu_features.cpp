@@ -1,5 +1,5 @@
-// CPUID + XGETBV, nothing else. A feature counts only when the OS also saves its
-// registers on a context switch: AVX needs YMM state, AVX-512 needs opmask and ZMM state.
+// CPUID + XGETBV on x86, nothing else; on AArch64 Advanced SIMD is architectural. A feature
+// counts only when the OS also saves its registers: AVX needs YMM state, AVX-512 ZMM state too.
 #include "cpu_features.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -59,7 +59,13 @@ CpuFeatures decode_cpu_features(const CpuidWords& w) {
 }
 
 const CpuFeatures& cpu_features() {
-    static const CpuFeatures features = decode_cpu_features(read_cpuid_words());
+    static const CpuFeatures features = [] {
+        CpuFeatures f = decode_cpu_features(read_cpuid_words());
+#if defined(__aarch64__)
+        f.neon = true;
+#endif
+        return f;
+    }();
     return features;
 }
 
@@ -78,6 +84,7 @@ std::string describe(const CpuFeatures& f) {
     add(f.avx512dq, "avx512dq");
     add(f.avx512vl, "avx512vl");
     add(f.avx512vnni, "avx512vnni");
+    add(f.neon, "neon");
     return out.empty() ? "none" : out;
 }
 

@@ -1,5 +1,5 @@
-// What the CPU (and the OS, for register state) supports; read once with CPUID + XGETBV and
-// decoded by a function of the raw words alone.
+// What the CPU (and the OS, for register state) supports; read once with CPUID + XGETBV on x86
+// and decoded by a function of the raw words alone; on AArch64, NEON is always there.
 #pragma once
 #include <string>
 
@@ -14,6 +14,7 @@ struct CpuFeatures {
     bool avx512dq = false;
     bool avx512vl = false;
     bool avx512vnni = false;
+    bool neon = false;  // AArch64 Advanced SIMD: part of the architecture, so set on every AArch64 CPU
 };
 
 // The words of CPUID leaves 1 and 7 and of XGETBV the decision reads, so that it can be
@@ -31,7 +32,7 @@ CpuFeatures decode_cpu_features(const CpuidWords& words);
 
 // This CPU's, read once.
 const CpuFeatures& cpu_features();
-// "sse4.2 avx2 fma avx512f ..." in a fixed order, or "none"
+// "sse4.2 avx2 fma avx512f ... neon" in a fixed order, or "none"
 std::string describe(const CpuFeatures& features);
 
 }  // namespace tinception::kernels

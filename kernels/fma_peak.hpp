@@ -5,5 +5,6 @@ namespace tinception::kernels {
 
 double fma_peak_avx2(double seconds);
 double fma_peak_avx512(double seconds);
+double fma_peak_neon(double seconds);
 
 }  // namespace tinception::kernels

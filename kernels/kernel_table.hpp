@@ -76,7 +76,7 @@ using CopyChannelsFn = void (*)(const float* src, int pixels, int c, float* dst,
 using FmaPeakFn = double (*)(double seconds);
 
 struct KernelTable {
-    const char* isa_name = "";  // "reference", "eigen", "avx2", "avx512"
+    const char* isa_name = "";  // "reference", "eigen", "avx2", "avx512", "neon"
     Conv2dFn conv2d = nullptr;
     Conv2dPackedSizeFn conv2d_packed_size = nullptr;
     Conv2dPackFn conv2d_pack = nullptr;
@@ -101,11 +101,14 @@ struct KernelTable {
 
 const KernelTable& reference_kernels();
 // The hand-written SIMD tables: nullptr when this build leaves the ISA out or when the CPU
-// (or the OS, for register state) lacks it, so they are safe to call on any CPU.
+// (or the OS, for register state) lacks it, so they are safe to call on any CPU. NEON is
+// built only for AArch64.
 const KernelTable* avx2_kernels();
 const KernelTable* avx512_kernels();
+const KernelTable* neon_kernels();
 // Whether this build holds the table at all, whatever the CPU: "built but not run" reports.
 bool avx2_kernels_built();
 bool avx512_kernels_built();
+bool neon_kernels_built();
 
 }  // namespace tinception::kernels

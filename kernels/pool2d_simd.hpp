@@ -8,5 +8,7 @@ void maxpool2d_nhwc_avx2(const Pool2dArgs& a);
 void avgpool2d_nhwc_avx2(const Pool2dArgs& a);
 void maxpool2d_nhwc_avx512(const Pool2dArgs& a);
 void avgpool2d_nhwc_avx512(const Pool2dArgs& a);
+void maxpool2d_nhwc_neon(const Pool2dArgs& a);
+void avgpool2d_nhwc_neon(const Pool2dArgs& a);
 
 }  // namespace tinception::kernels

@@ -29,4 +29,12 @@ const KernelTable* avx512_kernels() { return nullptr; }
 bool avx512_kernels_built() { return false; }
 #endif
 
+#ifdef TINCEPTION_BUILT_NEON
+const KernelTable* neon_kernels() { return cpu_features().neon ? &neon_table_unchecked() : nullptr; }
+bool neon_kernels_built() { return true; }
+#else
+const KernelTable* neon_kernels() { return nullptr; }
+bool neon_kernels_built() { return false; }
+#endif
+
 }  // namespace tinception::kernels

@@ -7,5 +7,6 @@ namespace tinception::kernels {
 
 const KernelTable& avx2_table_unchecked();
 const KernelTable& avx512_table_unchecked();
+const KernelTable& neon_table_unchecked();
 
 }  // namespace tinception::kernels

@@ -12,6 +12,7 @@ std::vector<const kernels::KernelTable*> available_kernel_tables() {
     // Each SIMD table comes only when this build holds it and the CPU runs it.
     if (const kernels::KernelTable* t = kernels::avx2_kernels()) tables.push_back(t);
     if (const kernels::KernelTable* t = kernels::avx512_kernels()) tables.push_back(t);
+    if (const kernels::KernelTable* t = kernels::neon_kernels()) tables.push_back(t);
     return tables;
 }
 

@@ -8,10 +8,10 @@
 namespace tinception {
 
 // Every table runnable here, slowest first: reference, eigen, then avx2 and avx512
-// where both built and supported by the CPU.
+// where both built and supported by the CPU, or neon where built (AArch64).
 std::vector<const kernels::KernelTable*> available_kernel_tables();
 
-// The table named `name` ("reference", "eigen", "avx2", "avx512"); throws Error when it
+// The table named `name` ("reference", "eigen", "avx2", "avx512", "neon"); throws Error when it
 // is unknown or this CPU or build lacks it.
 const kernels::KernelTable& kernel_table_named(const std::string& name);
 

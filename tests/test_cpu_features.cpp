@@ -75,5 +75,13 @@ TEST_CASE("kernel sets: reference and eigen always, a SIMD table only where buil
     CHECK(bool(kernels::avx2_kernels()) == (kernels::avx2_kernels_built() && cpu.avx2 && cpu.fma));
     CHECK(bool(kernels::avx512_kernels()) ==
           (kernels::avx512_kernels_built() && cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.fma));
+    // NEON is part of every AArch64 CPU and of no other: where built, it is the default table.
+#if defined(__aarch64__)
+    CHECK(cpu.neon);
+#else
+    CHECK_FALSE(cpu.neon);
+#endif
+    CHECK(bool(kernels::neon_kernels()) == (kernels::neon_kernels_built() && cpu.neon));
+    if (kernels::neon_kernels()) CHECK(tables.back() == kernels::neon_kernels());
     MESSAGE("this CPU: " << kernels::describe(cpu));
 }

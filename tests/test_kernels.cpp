@@ -63,6 +63,7 @@ TEST_CASE("kernel tables: which ran on this CPU, which were built but not run") 
     // instructions the CPU lacks.
     if (kernels::avx2_kernels_built() && !kernels::avx2_kernels()) not_run += " avx2";
     if (kernels::avx512_kernels_built() && !kernels::avx512_kernels()) not_run += " avx512";
+    if (kernels::neon_kernels_built() && !kernels::neon_kernels()) not_run += " neon";
     MESSAGE("kernel tables tested:" << ran << (not_run.empty() ? "" : "; built but NOT RUN on this CPU:" + not_run));
 }
 
@@ -95,6 +96,7 @@ TEST_CASE("conv2d: the rows reach every path of every SIMD table, built or not")
     const Simd tables[] = {
         {"avx2", kernels::avx2_kernels_built(), kernels::avx2_kernels(), kernels::kAvx2WinogradMinInC},
         {"avx512", kernels::avx512_kernels_built(), kernels::avx512_kernels(), kernels::kAvx512WinogradMinInC},
+        {"neon", kernels::neon_kernels_built(), kernels::neon_kernels(), kernels::kNeonWinogradMinInC},
     };
     for (const Simd& simd : tables) {
         if (!simd.built) continue;

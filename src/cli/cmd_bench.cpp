@@ -60,6 +60,7 @@ CpuInfo read_cpuinfo() {
 int lanes_per_fma_pipe(const std::string& isa, const CpuInfo& cpu) {
     if (isa == "avx512") return cpu.vendor == "AuthenticAMD" && cpu.family < 26 ? 8 : 16;
     if (isa == "avx2") return 8;
+    if (isa == "neon") return 4;  // 128-bit pipes
     return 1;
 }
 

@@ -50,7 +50,7 @@ void print_usage(std::ostream& out) {
     out << "\nRun 'tinception COMMAND --help' for a command's options.\n"
            "Options: --help, --version\n"
            "Exit codes: 0 success, 1 internal error or some items failed, 2 bad usage or bad input.\n"
-           "Environment: TINCEPTION_ISA=reference|eigen|avx2|avx512 forces a kernel set.\n";
+           "Environment: TINCEPTION_ISA=reference|eigen|avx2|avx512|neon forces a kernel set.\n";
 }
 
 }  // namespace
