@@ -47,6 +47,8 @@ if [ ! -f build-arm64/build.ninja ]; then
   meson setup build-arm64 --cross-file tools/aarch64-linux-gnu.ini \
     -Dbench=false -Dcli=false -Dimage_io=disabled >/dev/null || fail "cannot configure build-arm64"
 fi
+# Regenerates first when a meson.build changed, so the list below is the current one.
+ninja -C build-arm64 build.ninja >/dev/null || fail "cannot regenerate build-arm64"
 targets=$(meson introspect build-arm64 --tests | python3 -c '
 import json, os, sys
 for t in json.load(sys.stdin):
