@@ -49,7 +49,7 @@ TEST_CASE("features of a noise image: the active kernels match x86's reference k
         scale = std::max(scale, double(std::fabs(expected[i])));
         diff = std::max(diff, double(std::fabs(expected[i] - actual[i])));
     }
-    MESSAGE(testing::kNoiseLayer << ": " << active << " vs x86 reference max |diff| = " << diff << " (max |ref| "
+    MESSAGE(std::string(testing::kNoiseLayer) << ": " << active << " vs x86 reference max |diff| = " << diff << " (max |ref| "
                                  << scale << ", " << actual.size() << " features)");
     CHECK(scale > 0.0);
     CHECK(diff <= 1e-4 * scale);

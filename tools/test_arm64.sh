@@ -35,8 +35,9 @@ step_done "installing packages"
 # 2. The x86 reference: the noise image's features with the reference kernels, from the
 # release build (the README's test command made it; configured here when absent).
 [ -f build/build.ninja ] || meson setup build >/dev/null || fail "cannot configure build"
-ninja -C build tests/noise_features >/dev/null || fail "cannot build build/tests/noise_features"
-[ -f weights/inception_v3.tcw ] || weights/fetch_weights.sh build || fail "cannot fetch the weights"
+ninja -C build tests/noise_features src/tinception tools/convert_weights/convert_weights >/dev/null ||
+  fail "cannot build noise_features and the weight tools in build"
+weights/fetch_weights.sh build || fail "cannot fetch the weights"  # nothing to do when current
 mkdir -p .cache
 TINCEPTION_ISA=reference build/tests/noise_features weights/inception_v3.tcw \
   .cache/noise-features-x86-reference.f32 || fail "x86 reference features failed"
