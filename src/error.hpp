@@ -5,9 +5,9 @@
 
 namespace tinception {
 
-// kind separates a user's bad input (exit code 2 at the command line) from
-// everything else (exit code 1).
-enum class ErrorKind { bad_input, internal };
+// kind separates a user's bad input, a file that cannot be opened or read among it (exit
+// code 2 at the command line; the C API tells the two apart), from everything else (exit code 1).
+enum class ErrorKind { bad_input, unreadable, internal };
 
 class Error : public std::runtime_error {
 public:

@@ -77,10 +77,10 @@ void install_temp_file_cleanup_on_signals() {
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw Error(path + ": cannot open: " + errno_text());
+    if (fd.get() < 0) throw Error(path + ": cannot open: " + errno_text(), ErrorKind::unreadable);
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) throw Error(path + ": cannot stat: " + errno_text());
-    if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a file");
+    if (::fstat(fd.get(), &st) != 0) throw Error(path + ": cannot stat: " + errno_text(), ErrorKind::unreadable);
+    if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a file", ErrorKind::unreadable);
     std::vector<std::uint8_t> bytes;
     bytes.reserve(S_ISREG(st.st_mode) ? std::size_t(st.st_size) : 0);
     std::uint8_t buffer[1 << 16];
@@ -88,7 +88,7 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
         const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
         if (got < 0) {
             if (errno == EINTR) continue;
-            throw Error(path + ": read failed: " + errno_text());
+            throw Error(path + ": read failed: " + errno_text(), ErrorKind::unreadable);
         }
         if (got == 0) break;
         bytes.insert(bytes.end(), buffer, buffer + got);

@@ -132,6 +132,19 @@ TEST_CASE("c api: a missing or damaged model file is a status and a message, nev
     CHECK(model == nullptr);
 }
 
+TEST_CASE("c api: a model whose preprocessing differs from the weight file's is refused with one line") {
+    tinception::ClassifierModel m = random_model();
+    m.preprocessing.scale = 2.0f / 255.0f;  // [-1, 1], where the weights expect [0, 1]
+    m.preprocessing.offset = -1.0f;
+    const std::vector<std::uint8_t> bytes = tinception::serialize_classifier_model(m);
+    tinception_model* model = nullptr;
+    CHECK(tinception_model_load_from_memory(bytes.data(), bytes.size(), nullptr, &model) == TINCEPTION_BAD_FORMAT);
+    CHECK(model == nullptr);
+    CHECK(last_error().find("model in memory was trained with preprocessing 299x299 input, pixel * 0.00784313") == 0);
+    CHECK(last_error().find(weights_path() + " says 299x299 input, pixel * 0.00392156") != std::string::npos);
+    CHECK(last_error().find('\n') == std::string::npos);
+}
+
 TEST_CASE("c api: NULL arguments are refused with TINCEPTION_INVALID_ARGUMENT") {
     tinception_model* model = nullptr;
     CHECK(tinception_model_load(nullptr, nullptr, &model) == TINCEPTION_INVALID_ARGUMENT);

@@ -1,9 +1,9 @@
-// The C API (tinception.h) over Classifier's parts: a shared, immutable model (classifier +
-// weights) and per-thread contexts (network + scratch). Every entry point catches everything;
-// no exception crosses into C. Image decoding is only reached through tinception_classify_file.
+// The C API (tinception.h) over Classifier: a model is one shared, immutable Classifier (model
+// file + weights, checked against each other there), a context one thread's FeatureExtractor.
+// Every entry point catches everything; no exception crosses into C. Image decoding is only
+// reached through tinception_classify_file.
 #include "tinception.h"
 
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -15,13 +15,11 @@
 #include <vector>
 
 #include "build_info.hpp"
-#include "byte_io.hpp"
+#include "classify/classifier.hpp"
 #include "error.hpp"
+#include "file_io.hpp"
 #include "image/image.hpp"
-#include "image/preprocess.hpp"
-#include "kernel_dispatch.hpp"
-#include "model/network.hpp"
-#include "classify/classifier_model.hpp"
+#include "model/feature_extractor.hpp"
 #include "weights/weight_file.hpp"
 
 namespace {
@@ -58,7 +56,12 @@ tinception_status guarded(tinception_status error_status, Body&& body) noexcept 
     } catch (const Failure& f) {
         return record(f.status, f.message);
     } catch (const Error& e) {
-        return record(e.kind() == ErrorKind::internal ? TINCEPTION_INTERNAL_ERROR : error_status, e.what());
+        switch (e.kind()) {
+            case ErrorKind::internal: return record(TINCEPTION_INTERNAL_ERROR, e.what());
+            case ErrorKind::unreadable: return record(TINCEPTION_IO_ERROR, e.what());
+            case ErrorKind::bad_input: break;
+        }
+        return record(error_status, e.what());
     } catch (const std::bad_alloc&) {
         return record(TINCEPTION_OUT_OF_MEMORY, "out of memory");
     } catch (const std::exception& e) {
@@ -68,69 +71,34 @@ tinception_status guarded(tinception_status error_status, Body&& body) noexcept 
     }
 }
 
-std::vector<std::uint8_t> read_whole_file(const std::string& path) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-    if (!file) fail(TINCEPTION_IO_ERROR, path + ": cannot open: " + std::strerror(errno));
-    std::vector<std::uint8_t> bytes;
-    std::uint8_t chunk[1 << 16];
-    for (;;) {
-        const std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get());
-        bytes.insert(bytes.end(), chunk, chunk + n);
-        if (n < sizeof chunk) break;
-    }
-    if (std::ferror(file.get())) fail(TINCEPTION_IO_ERROR, path + ": read failed: " + std::strerror(errno));
-    return bytes;
-}
-
-// Opening the weight file separately first tells "cannot read it" (IO) from "refused" (format).
-void check_readable(const std::string& path) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-    if (!file) fail(TINCEPTION_IO_ERROR, path + ": cannot open the weight file: " + std::strerror(errno));
-}
-
-struct ModelData {
-    ClassifierModel classifier;
-    WeightFile weights;
-};
-
-std::shared_ptr<const ModelData> make_model(ClassifierModel classifier, WeightFile weights, const std::string& name) {
-    if (weights.checksum() != classifier.weights_checksum)
-        fail(TINCEPTION_BAD_FORMAT, name + " was trained on weights with checksum " + hex32(classifier.weights_checksum) +
-                                        ", but " + weights.path() + " has " + hex32(weights.checksum()));
-    bool has_layer = false;
-    for (const LayerSpec& l : weights.layers()) has_layer = has_layer || l.name == classifier.feature_layer;
-    if (!has_layer)
-        fail(TINCEPTION_BAD_FORMAT, name + " uses layer '" + classifier.feature_layer + "', which " + weights.path() +
-                                        " does not have");
-    return std::make_shared<const ModelData>(ModelData{std::move(classifier), std::move(weights)});
-}
-
 }  // namespace
 
 struct tinception_model {
-    std::shared_ptr<const ModelData> data;
+    std::shared_ptr<const Classifier> classifier;
 };
 
 struct tinception_context {
-    std::shared_ptr<const ModelData> data;  // keeps the weights the network views alive
-    std::unique_ptr<Network> network;
+    std::shared_ptr<const Classifier> classifier;  // keeps the weights the extractor views alive
+    FeatureExtractor extractor;
     bool classifies = false;
-    ImageRgb8 rgb;              // the caller's pixels, repacked as tight RGB
-    std::vector<float> input;   // preprocessed, NHWC
+    ImageRgb8 rgb;  // the caller's pixels, repacked as tight RGB
     std::vector<float> features;
 };
 
 namespace {
 
+void create_model(Classifier classifier, tinception_model** out) {
+    auto model = std::make_unique<tinception_model>();
+    model->classifier = std::make_shared<const Classifier>(std::move(classifier));
+    *out = model.release();
+}
+
 // The weights from `weights_path`, or from the path the model names when that is NULL or "".
 void load_model(ClassifierModel classifier, const std::string& name, const char* weights_path,
                 tinception_model** out) {
     const std::string path = weights_path && *weights_path ? weights_path : classifier.weights_path;
-    check_readable(path);
-    WeightFile weights = WeightFile::open(path);
-    auto model = std::make_unique<tinception_model>();
-    model->data = make_model(std::move(classifier), std::move(weights), name);
-    *out = model.release();
+    auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
+    create_model(Classifier(std::move(classifier), std::move(weights), name), out);
 }
 
 std::size_t bytes_per_pixel(tinception_pixel_format format) {
@@ -189,13 +157,10 @@ void take_pixels(tinception_context* ctx, const std::uint8_t* pixels, int width,
 }
 
 // Runs the network on ctx->rgb; the features land in ctx->features.
-void run_network(tinception_context* ctx) {
-    preprocess(ctx->rgb, ctx->data->classifier.preprocessing, ctx->input.data());
-    ctx->network->extract_features(ctx->input.data(), 1, ctx->features.data());
-}
+void run_network(tinception_context* ctx) { ctx->extractor.extract(&ctx->rgb, 1, ctx->features.data()); }
 
 void write_scores(const tinception_context* ctx, float* scores) {
-    const std::vector<float> p = ctx->data->classifier.predict(ctx->features.data());
+    const std::vector<float> p = ctx->classifier->model().predict(ctx->features.data());
     std::memcpy(scores, p.data(), p.size() * sizeof(float));
 }
 
@@ -203,12 +168,12 @@ void write_scores(const tinception_context* ctx, float* scores) {
 void check_classify(const tinception_context* ctx, const float* scores, std::size_t scores_count) {
     if (!ctx) fail(TINCEPTION_INVALID_ARGUMENT, "context is NULL");
     if (!ctx->classifies)
-        fail(TINCEPTION_UNSUPPORTED, "this context gives features of layer '" + ctx->network->output_layer() +
+        fail(TINCEPTION_UNSUPPORTED, "this context gives features of layer '" + ctx->extractor.layer() +
                                          "', but the classifier was trained on '" +
-                                         ctx->data->classifier.feature_layer +
+                                         ctx->classifier->model().feature_layer +
                                          "'; classify with a context from tinception_context_create");
     if (!scores) fail(TINCEPTION_INVALID_ARGUMENT, "scores is NULL");
-    const std::size_t labels = ctx->data->classifier.labels.size();
+    const std::size_t labels = ctx->classifier->model().labels.size();
     if (scores_count < labels)
         fail(TINCEPTION_INVALID_ARGUMENT, "scores has room for " + std::to_string(scores_count) +
                                               " values, the model has " + std::to_string(labels) + " labels");
@@ -241,9 +206,7 @@ tinception_status tinception_model_load(const char* model_path, const char* weig
     return guarded(TINCEPTION_BAD_FORMAT, [&] {
         if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
         if (!model_path || !*model_path) fail(TINCEPTION_INVALID_ARGUMENT, "model_path is NULL or empty");
-        const std::vector<std::uint8_t> bytes = read_whole_file(model_path);
-        ClassifierModel m = parse_classifier_model(bytes.data(), bytes.size(), model_path);
-        load_model(std::move(m), model_path, weights_path, out_model);
+        load_model(load_classifier_model(model_path), model_path, weights_path, out_model);
     });
 }
 
@@ -269,30 +232,29 @@ tinception_status tinception_model_load_from_memory_with_weights(const void* mod
         if (!weight_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "weight_bytes is NULL");
         ClassifierModel m =
             parse_classifier_model(static_cast<const std::uint8_t*>(model_bytes), model_size, "model in memory");
-        WeightFile weights = WeightFile::from_memory(weight_bytes, weight_size, "weights in memory");
-        auto model = std::make_unique<tinception_model>();
-        model->data = make_model(std::move(m), std::move(weights), "model in memory");
-        *out_model = model.release();
+        auto weights =
+            std::make_shared<const WeightFile>(WeightFile::from_memory(weight_bytes, weight_size, "weights in memory"));
+        create_model(Classifier(std::move(m), std::move(weights), "model in memory"), out_model);
     });
 }
 
 void tinception_model_destroy(tinception_model* model) { delete model; }
 
 size_t tinception_model_label_count(const tinception_model* model) {
-    return model ? model->data->classifier.labels.size() : 0;
+    return model ? model->classifier->model().labels.size() : 0;
 }
 
 const char* tinception_model_label(const tinception_model* model, size_t index) {
-    if (!model || index >= model->data->classifier.labels.size()) return nullptr;
-    return model->data->classifier.labels[index].c_str();
+    if (!model || index >= model->classifier->model().labels.size()) return nullptr;
+    return model->classifier->model().labels[index].c_str();
 }
 
 const char* tinception_model_feature_layer(const tinception_model* model) {
-    return model ? model->data->classifier.feature_layer.c_str() : nullptr;
+    return model ? model->classifier->model().feature_layer.c_str() : nullptr;
 }
 
 size_t tinception_model_feature_size(const tinception_model* model) {
-    return model ? std::size_t(model->data->classifier.feature_size) : 0;
+    return model ? std::size_t(model->classifier->model().feature_size) : 0;
 }
 
 tinception_status tinception_context_create_for_layer(const tinception_model* model, const char* layer,
@@ -302,28 +264,14 @@ tinception_status tinception_context_create_for_layer(const tinception_model* mo
         if (!out_context) fail(TINCEPTION_INVALID_ARGUMENT, "out_context is NULL");
         if (!model) fail(TINCEPTION_INVALID_ARGUMENT, "model is NULL");
         if (!layer || !*layer) fail(TINCEPTION_INVALID_ARGUMENT, "layer is NULL or empty");
-        const ModelData& data = *model->data;
-        bool known = false;
-        for (const LayerSpec& l : data.weights.layers()) known = known || l.name == layer;
-        if (!known)
-            fail(TINCEPTION_INVALID_ARGUMENT, std::string("layer '") + layer + "' is not in " + data.weights.path());
-
-        auto ctx = std::make_unique<tinception_context>();
-        ctx->data = model->data;
-        ctx->network = std::make_unique<Network>(data.weights, layer, active_kernels());
-        const ActivationShape in = ctx->network->input_shape();
-        const Preprocessing& p = data.classifier.preprocessing;
-        if (in.h != p.size || in.w != p.size || in.c != 3)
-            fail(TINCEPTION_BAD_FORMAT, data.weights.path() + ": input layer is " + std::to_string(in.h) + "x" +
-                                            std::to_string(in.w) + "x" + std::to_string(in.c) + ", the model expects " +
-                                            std::to_string(p.size) + "x" + std::to_string(p.size) + "x3");
-        ctx->classifies = ctx->network->output_layer() == data.classifier.feature_layer;
-        if (ctx->classifies && ctx->network->feature_size() != data.classifier.feature_size)
-            fail(TINCEPTION_BAD_FORMAT, "the model expects " + std::to_string(data.classifier.feature_size) +
-                                            " features from layer '" + data.classifier.feature_layer +
-                                            "', the network gives " + std::to_string(ctx->network->feature_size()));
-        ctx->input.resize(std::size_t(p.size) * std::size_t(p.size) * 3);
-        ctx->features.resize(std::size_t(ctx->network->feature_size()));
+        const Classifier& classifier = *model->classifier;
+        if (!classifier.has_layer(layer))
+            fail(TINCEPTION_INVALID_ARGUMENT,
+                 std::string("layer '") + layer + "' is not in " + classifier.weights().path());
+        auto ctx = std::unique_ptr<tinception_context>(
+            new tinception_context{model->classifier, classifier.extractor(layer), false, {}, {}});
+        ctx->classifies = ctx->extractor.layer() == classifier.model().feature_layer;
+        ctx->features.resize(std::size_t(ctx->extractor.feature_size()));
         *out_context = ctx.release();
     });
 }
@@ -333,13 +281,13 @@ tinception_status tinception_context_create(const tinception_model* model, tince
         if (out_context) *out_context = nullptr;
         return record(TINCEPTION_INVALID_ARGUMENT, "model is NULL");
     }
-    return tinception_context_create_for_layer(model, model->data->classifier.feature_layer.c_str(), out_context);
+    return tinception_context_create_for_layer(model, model->classifier->model().feature_layer.c_str(), out_context);
 }
 
 void tinception_context_destroy(tinception_context* context) { delete context; }
 
 const char* tinception_context_layer(const tinception_context* context) {
-    return context ? context->network->output_layer().c_str() : nullptr;
+    return context ? context->extractor.layer().c_str() : nullptr;
 }
 
 size_t tinception_context_feature_size(const tinception_context* context) {
@@ -365,7 +313,7 @@ tinception_status tinception_features(tinception_context* context, const uint8_t
         if (!features) fail(TINCEPTION_INVALID_ARGUMENT, "features is NULL");
         if (features_count < context->features.size())
             fail(TINCEPTION_INVALID_ARGUMENT, "features has room for " + std::to_string(features_count) +
-                                                  " values, layer '" + context->network->output_layer() + "' gives " +
+                                                  " values, layer '" + context->extractor.layer() + "' gives " +
                                                   std::to_string(context->features.size()));
         take_pixels(context, pixels, width, height, stride_bytes, format);
         run_network(context);
@@ -379,7 +327,7 @@ tinception_status tinception_classify_file(tinception_context* context, const ch
         check_classify(context, scores, scores_count);
         if (!image_path || !*image_path) fail(TINCEPTION_INVALID_ARGUMENT, "image_path is NULL or empty");
 #ifdef TINCEPTION_HAVE_IMAGE_IO
-        const std::vector<std::uint8_t> bytes = read_whole_file(image_path);
+        const std::vector<std::uint8_t> bytes = read_file_bytes(image_path);
         context->rgb = decode_image(bytes.data(), bytes.size(), image_path);
         run_network(context);
         write_scores(context, scores);

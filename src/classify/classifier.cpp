@@ -1,23 +1,62 @@
-// Classifier: model + weights + network, with the consistency checks between them.
+// Classifier: the model file and its weights, checked against each other once, and the
+// scores the head gives for the features a FeatureExtractor computes.
 #include "classify/classifier.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "byte_io.hpp"
 #include "error.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
+namespace {
 
-Classifier::Classifier(const std::string& model_path, const std::string& weights_path)
-    : model_(load_classifier_model(model_path)),
-      extractor_(weights_path.empty() ? model_.weights_path : weights_path, model_.feature_layer) {
-    if (extractor_.weights_checksum() != model_.weights_checksum)
-        throw Error(model_path + " was trained on weights with checksum " + hex32(model_.weights_checksum) + ", but " +
-                    extractor_.weights().path() + " has " + hex32(extractor_.weights_checksum()));
-    if (extractor_.feature_size() != model_.feature_size)
-        throw Error(model_path + " expects " + std::to_string(model_.feature_size) + " features from layer '" +
-                    model_.feature_layer + "', the network gives " + std::to_string(extractor_.feature_size()));
+std::string describe(const Preprocessing& p) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%dx%d input, pixel * %.9g + %.9g, align_corners %s", p.size, p.size,
+                  double(p.scale), double(p.offset), p.align_corners ? "on" : "off");
+    return text;
+}
+
+bool same(const Preprocessing& a, const Preprocessing& b) {
+    return a.size == b.size && a.scale == b.scale && a.offset == b.offset && a.align_corners == b.align_corners;
+}
+
+}  // namespace
+
+Classifier Classifier::open(const std::string& model_path, const std::string& weights_path) {
+    ClassifierModel model = load_classifier_model(model_path);
+    const std::string path = weights_path.empty() ? model.weights_path : weights_path;
+    auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
+    return Classifier(std::move(model), std::move(weights), model_path);
+}
+
+Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name)
+    : model_(std::move(model)), weights_(std::move(weights)), model_name_(model_name) {
+    if (weights_->checksum() != model_.weights_checksum)
+        throw Error(model_name_ + " was trained on weights with checksum " + hex32(model_.weights_checksum) +
+                    ", but " + weights_->path() + " has " + hex32(weights_->checksum()));
+    if (!has_layer(model_.feature_layer))
+        throw Error(model_name_ + " uses layer '" + model_.feature_layer + "', which " + weights_->path() +
+                    " does not have");
+    const Preprocessing input = preprocessing_of(*weights_);
+    if (!same(input, model_.preprocessing))
+        throw Error(model_name_ + " was trained with preprocessing " + describe(model_.preprocessing) + ", but " +
+                    weights_->path() + " says " + describe(input) + "; retrain the model on these weights");
+}
+
+bool Classifier::has_layer(const std::string& layer) const {
+    const std::vector<LayerSpec>& layers = weights_->layers();
+    return std::any_of(layers.begin(), layers.end(), [&](const LayerSpec& l) { return l.name == layer; });
+}
+
+FeatureExtractor Classifier::extractor(const std::string& layer) const {
+    FeatureExtractor extractor(weights_, layer.empty() ? model_.feature_layer : layer);
+    if (extractor.layer() == model_.feature_layer && extractor.feature_size() != model_.feature_size)
+        throw Error(model_name_ + " expects " + std::to_string(model_.feature_size) + " features from layer '" +
+                    model_.feature_layer + "', the network gives " + std::to_string(extractor.feature_size()));
+    return extractor;
 }
 
 std::vector<LabelScore> Classifier::scores_for(const float* features) const {
@@ -29,8 +68,12 @@ std::vector<LabelScore> Classifier::scores_for(const float* features) const {
     return scores;
 }
 
-std::vector<std::vector<LabelScore>> Classifier::classify(const std::vector<ImageRgb8>& images) {
-    const std::vector<float> features = extractor_.extract(images);
+std::vector<std::vector<LabelScore>> Classifier::classify(FeatureExtractor& extractor,
+                                                          const std::vector<ImageRgb8>& images) const {
+    if (extractor.layer() != model_.feature_layer)
+        throw Error("an extractor for layer '" + extractor.layer() + "' cannot feed a classifier trained on '" +
+                    model_.feature_layer + "'", ErrorKind::internal);
+    const std::vector<float> features = extractor.extract(images);
     std::vector<std::vector<LabelScore>> out;
     for (std::size_t i = 0; i < images.size(); ++i)
         out.push_back(scores_for(features.data() + i * std::size_t(model_.feature_size)));

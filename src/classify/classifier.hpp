@@ -1,14 +1,18 @@
-// A trained model ready to classify: the model file, the weight file it was trained on
-// (checked by checksum) and the network up to the model's feature layer.
+// A trained model ready to classify: the model file and the weight file it was trained on,
+// checked against each other once. Immutable, so threads share one; each thread runs its own
+// FeatureExtractor over the shared weights.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "classify/classifier_model.hpp"
 #include "image/image.hpp"
 #include "model/feature_extractor.hpp"
-#include "classify/classifier_model.hpp"
 
 namespace tinception {
+
+class WeightFile;
 
 struct LabelScore {
     std::string label;
@@ -17,20 +21,29 @@ struct LabelScore {
 
 class Classifier {
 public:
-    // Loads the model, then the weights it names (or `weights_path` when not empty), and
-    // refuses weights whose checksum differs from the one the model was trained on.
-    explicit Classifier(const std::string& model_path, const std::string& weights_path = "");
+    // Loads the model, then the weights it names (or `weights_path` when not empty).
+    static Classifier open(const std::string& model_path, const std::string& weights_path = "");
+    // Refuses, with one line naming `model_name`, weights that are not the ones the model was
+    // trained on: another checksum, no such feature layer, or other preprocessing.
+    Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name);
 
     const ClassifierModel& model() const { return model_; }
-    FeatureExtractor& extractor() { return extractor_; }
+    const WeightFile& weights() const { return *weights_; }
+    bool has_layer(const std::string& layer) const;
 
-    // Per image, every label with its probability, highest first (ties: label order).
-    std::vector<std::vector<LabelScore>> classify(const std::vector<ImageRgb8>& images);
+    // The network up to `layer` (empty: the model's feature layer) over the shared weights.
+    FeatureExtractor extractor(const std::string& layer = "") const;
+
+    // Every label with its probability, highest first (ties: label order).
     std::vector<LabelScore> scores_for(const float* features) const;
+    // The same per image, through `extractor` (one made by extractor() with no layer).
+    std::vector<std::vector<LabelScore>> classify(FeatureExtractor& extractor,
+                                                  const std::vector<ImageRgb8>& images) const;
 
 private:
     ClassifierModel model_;
-    FeatureExtractor extractor_;
+    std::shared_ptr<const WeightFile> weights_;
+    std::string model_name_;
 };
 
 }  // namespace tinception

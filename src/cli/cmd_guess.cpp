@@ -38,13 +38,14 @@ int run_guess(int argc, char** argv) {
     const bool json = args.count("json") > 0;
     const auto images = args["images"].as<std::vector<std::string>>();
 
-    Classifier classifier(args["model"].as<std::string>(), args["weights"].as<std::string>());
+    const Classifier classifier = Classifier::open(args["model"].as<std::string>(), args["weights"].as<std::string>());
+    FeatureExtractor extractor = classifier.extractor();
     int failures = 0;
     std::string json_out = "[";
     for (std::size_t i = 0; i < images.size(); ++i) {
         std::vector<LabelScore> scores;
         try {
-            scores = classifier.classify({load_image(images[i])})[0];
+            scores = classifier.classify(extractor, {load_image(images[i])})[0];
         } catch (const Error& e) {
             std::fprintf(stderr, "tinception: error: %s\n", e.what());
             ++failures;

@@ -66,7 +66,8 @@ int run_guess_dir(int argc, char** argv) {
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     if (fs::equivalent(in_dir, out_dir, ec)) throw Error("the output folder must differ from the input folder");
-    Classifier classifier(positional[0], args["weights"].as<std::string>());
+    const Classifier classifier = Classifier::open(positional[0], args["weights"].as<std::string>());
+    FeatureExtractor extractor = classifier.extractor();
 
     std::vector<std::string> paths;
     std::size_t unreadable = 0;
@@ -116,7 +117,7 @@ int run_guess_dir(int argc, char** argv) {
         }
         std::vector<ImageRgb8> images;
         for (Entry& e : batch) images.push_back(std::move(e.image));
-        const auto scores = classifier.classify(images);
+        const auto scores = classifier.classify(extractor, images);
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const LabelScore& top = scores[i].front();
             const std::string name = classified_file_name(top.label, top.score, batch[i].path);

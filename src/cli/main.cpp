@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
         return kExitBadInput;
     } catch (const tinception::Error& e) {
         std::cerr << "tinception: error: " << e.what() << "\n";
-        return e.kind() == tinception::ErrorKind::bad_input ? kExitBadInput : kExitFailure;
+        return e.kind() == tinception::ErrorKind::internal ? kExitFailure : kExitBadInput;
     } catch (const cxxopts::exceptions::exception& e) {
         std::cerr << "tinception: error: " << e.what() << "\n";
         return kExitBadInput;

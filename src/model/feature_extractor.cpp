@@ -29,7 +29,9 @@ double number_from(const WeightFile& w, const std::string& key, const std::strin
     return value;
 }
 
-Preprocessing preprocessing_from(const WeightFile& w) {
+}  // namespace
+
+Preprocessing preprocessing_of(const WeightFile& w) {
     Preprocessing p;
     p.size = int(number_from(w, "input_size", "299"));
     p.scale = float(number_from(w, "input_scale", "0.00392156862745098"));
@@ -40,15 +42,15 @@ Preprocessing preprocessing_from(const WeightFile& w) {
     return p;
 }
 
-}  // namespace
-
 FeatureExtractor::FeatureExtractor(const std::string& weights_path, const std::string& layer)
-    : weights_(std::make_unique<WeightFile>(WeightFile::open(weights_path))),
-      preprocessing_(preprocessing_from(*weights_)) {
+    : FeatureExtractor(std::make_shared<const WeightFile>(WeightFile::open(weights_path)), layer) {}
+
+FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer)
+    : weights_(std::move(weights)), preprocessing_(preprocessing_of(*weights_)) {
     network_ = std::make_unique<Network>(*weights_, layer, active_kernels());
     const ActivationShape in = network_->input_shape();
     if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
-        throw Error(weights_path + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
+        throw Error(weights_->path() + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
                     "x" + std::to_string(in.c) + ", expected " + std::to_string(preprocessing_.size) + "x" +
                     std::to_string(preprocessing_.size) + "x3 RGB");
 }
@@ -65,15 +67,19 @@ const WeightFile& FeatureExtractor::weights() const { return *weights_; }
 const Network& FeatureExtractor::network() const { return *network_; }
 
 std::vector<float> FeatureExtractor::extract(const std::vector<ImageRgb8>& images) {
-    const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
     std::vector<float> features(images.size() * std::size_t(feature_size()));
-    std::vector<float> batch(image_floats * std::min<std::size_t>(images.size(), kMaxBatch));
-    for (std::size_t first = 0; first < images.size(); first += kMaxBatch) {
-        const int n = int(std::min<std::size_t>(kMaxBatch, images.size() - first));
-        for (int i = 0; i < n; ++i) preprocess(images[first + i], preprocessing_, batch.data() + i * image_floats);
-        network_->extract_features(batch.data(), n, features.data() + first * feature_size());
-    }
+    extract(images.data(), images.size(), features.data());
     return features;
+}
+
+void FeatureExtractor::extract(const ImageRgb8* images, std::size_t count, float* features) {
+    const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
+    input_.resize(image_floats * std::min<std::size_t>(count, kMaxBatch));
+    for (std::size_t first = 0; first < count; first += kMaxBatch) {
+        const int n = int(std::min<std::size_t>(kMaxBatch, count - first));
+        for (int i = 0; i < n; ++i) preprocess(images[first + i], preprocessing_, input_.data() + i * image_floats);
+        network_->extract_features(input_.data(), n, features + first * feature_size());
+    }
 }
 
 std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, int n) {

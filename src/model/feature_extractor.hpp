@@ -14,10 +14,15 @@ namespace tinception {
 class WeightFile;
 class Network;
 
+// What the weight file's metadata says the network's input is; the one source of preprocessing.
+Preprocessing preprocessing_of(const WeightFile& weights);
+
 class FeatureExtractor {
 public:
     // Opens (mmaps and verifies) the weight file and builds the layers `layer` needs.
     FeatureExtractor(const std::string& weights_path, const std::string& layer);
+    // The same over a weight file already open, which other extractors may share.
+    FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer);
     ~FeatureExtractor();
     FeatureExtractor(FeatureExtractor&&) noexcept;
     FeatureExtractor& operator=(FeatureExtractor&&) noexcept;
@@ -31,13 +36,16 @@ public:
 
     // Row-major [images.size()][feature_size()].
     std::vector<float> extract(const std::vector<ImageRgb8>& images);
+    // The same for `count` images into features[count][feature_size()].
+    void extract(const ImageRgb8* images, std::size_t count, float* features);
     // Already preprocessed input, NHWC [n][size][size][3].
     std::vector<float> extract_preprocessed(const float* input, int n);
 
 private:
-    std::unique_ptr<WeightFile> weights_;
+    std::shared_ptr<const WeightFile> weights_;
     std::unique_ptr<Network> network_;
     Preprocessing preprocessing_;
+    std::vector<float> input_;  // one batch of preprocessed images, kept between calls
 };
 
 }  // namespace tinception

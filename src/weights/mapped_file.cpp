@@ -16,23 +16,23 @@ namespace tinception {
 
 MappedFile::MappedFile(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
+    if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno), ErrorKind::unreadable);
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
         ::close(fd);
-        throw Error(path + ": cannot stat: " + std::strerror(err));
+        throw Error(path + ": cannot stat: " + std::strerror(err), ErrorKind::unreadable);
     }
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
-        throw Error(path + ": is not a regular file");
+        throw Error(path + ": is not a regular file", ErrorKind::unreadable);
     }
     if (st.st_size > 0) {
         void* p = ::mmap(nullptr, std::size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             const int err = errno;
             ::close(fd);
-            throw Error(path + ": cannot map into memory: " + std::strerror(err));
+            throw Error(path + ": cannot map into memory: " + std::strerror(err), ErrorKind::unreadable);
         }
         data_ = static_cast<const std::uint8_t*>(p);
         size_ = std::size_t(st.st_size);

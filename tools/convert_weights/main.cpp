@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const Error& e) {
         std::cerr << "convert_weights: error: " << e.what() << "\n";
-        return e.kind() == ErrorKind::bad_input ? 2 : 1;
+        return e.kind() == ErrorKind::internal ? 1 : 2;
     } catch (const std::bad_alloc&) {
         std::cerr << "convert_weights: error: out of memory\n";
         return 1;
