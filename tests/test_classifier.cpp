@@ -125,6 +125,13 @@ TEST_CASE("classifier: a model and weights that disagree are refused with one li
     CHECK(refusal(f.save(other_checksum, "checksum.tcm")).find("was trained on weights with checksum") !=
           std::string::npos);
 
+    ClassifierModel other_features = f.model();
+    other_features.feature_size = 5;
+    other_features.head.feature_size = 5;
+    other_features.head.weights.resize(3 * 5);
+    CHECK(refusal(f.save(other_features, "features.tcm")).find("expects 5 features from layer 'features'") !=
+          std::string::npos);
+
     ClassifierModel other_layer = f.model();
     other_layer.feature_layer = "mixed5";
     CHECK(refusal(f.save(other_layer, "layer.tcm")).find("uses layer 'mixed5'") != std::string::npos);

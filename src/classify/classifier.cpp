@@ -7,6 +7,7 @@
 
 #include "byte_io.hpp"
 #include "error.hpp"
+#include "weights/layer_graph.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
@@ -37,26 +38,24 @@ Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> 
     if (weights_->checksum() != model_.weights_checksum)
         throw Error(model_name_ + " was trained on weights with checksum " + hex32(model_.weights_checksum) +
                     ", but " + weights_->path() + " has " + hex32(weights_->checksum()));
-    if (!has_layer(model_.feature_layer))
+    const int feature_layer = weights_->graph().index_of(model_.feature_layer);
+    if (feature_layer < 0)
         throw Error(model_name_ + " uses layer '" + model_.feature_layer + "', which " + weights_->path() +
                     " does not have");
+    const int feature_size = weights_->graph().layers()[std::size_t(feature_layer)].shape.c;
+    if (feature_size != model_.feature_size)
+        throw Error(model_name_ + " expects " + std::to_string(model_.feature_size) + " features from layer '" +
+                    model_.feature_layer + "', " + weights_->path() + " gives " + std::to_string(feature_size));
     const Preprocessing input = preprocessing_of(*weights_);
     if (!same(input, model_.preprocessing))
         throw Error(model_name_ + " was trained with preprocessing " + describe(model_.preprocessing) + ", but " +
                     weights_->path() + " says " + describe(input) + "; retrain the model on these weights");
 }
 
-bool Classifier::has_layer(const std::string& layer) const {
-    const std::vector<LayerSpec>& layers = weights_->layers();
-    return std::any_of(layers.begin(), layers.end(), [&](const LayerSpec& l) { return l.name == layer; });
-}
+bool Classifier::has_layer(const std::string& layer) const { return weights_->graph().index_of(layer) >= 0; }
 
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
-    FeatureExtractor extractor(weights_, layer.empty() ? model_.feature_layer : layer);
-    if (extractor.layer() == model_.feature_layer && extractor.feature_size() != model_.feature_size)
-        throw Error(model_name_ + " expects " + std::to_string(model_.feature_size) + " features from layer '" +
-                    model_.feature_layer + "', the network gives " + std::to_string(extractor.feature_size()));
-    return extractor;
+    return FeatureExtractor(weights_, layer.empty() ? model_.feature_layer : layer);
 }
 
 std::vector<LabelScore> Classifier::scores_for(const float* features) const {

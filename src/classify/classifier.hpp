@@ -24,7 +24,7 @@ public:
     // Loads the model, then the weights it names (or `weights_path` when not empty).
     static Classifier open(const std::string& model_path, const std::string& weights_path = "");
     // Refuses, with one line naming `model_name`, weights that are not the ones the model was
-    // trained on: another checksum, no such feature layer, or other preprocessing.
+    // trained on: another checksum, no such feature layer or another feature size, other preprocessing.
     Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name);
 
     const ClassifierModel& model() const { return model_; }
