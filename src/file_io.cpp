@@ -129,9 +129,9 @@ void AtomicFileWriter::write(const void* data, std::size_t size) {
     written_ += size;
 }
 
-void AtomicFileWriter::commit(bool replace_existing) {
+void AtomicFileWriter::commit(bool replace_existing, Durability durability) {
     if (fd_ < 0) throw Error(temp_ + ": commit after the file was closed", ErrorKind::internal);
-    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+    if ((durability == Durability::fsync_each && ::fsync(fd_) != 0) || ::close(fd_) != 0) {
         const std::string reason = errno_text();
         fd_ = -1;
         ::unlink(temp_.c_str());
@@ -155,10 +155,19 @@ void AtomicFileWriter::commit(bool replace_existing) {
         throw Error(path_ + ": cannot link into place: " + std::strerror(link_errno), ErrorKind::internal);
 }
 
-void write_file_atomically(const std::string& path, const void* data, std::size_t size) {
+void write_file_atomically(const std::string& path, const void* data, std::size_t size, Durability durability) {
     AtomicFileWriter writer(path);
     writer.write(data, size);
-    writer.commit();
+    writer.commit(true, durability);
+}
+
+void sync_file_system(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(path + ": cannot open to sync: " + errno_text(), ErrorKind::internal);
+    const int synced = ::syncfs(fd);
+    const std::string reason = synced != 0 ? errno_text() : "";
+    ::close(fd);
+    if (synced != 0) throw Error(path + ": cannot sync its file system: " + reason, ErrorKind::internal);
 }
 
 }  // namespace tinception

@@ -11,7 +11,14 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path);
 
 // Writes to `path.tmp.<pid>` and renames over `path`, so a reader never sees half a file.
 // While it writes, the temp file is registered for removal on SIGINT/SIGTERM (see below).
-void write_file_atomically(const std::string& path, const void* data, std::size_t size);
+// Durability::caller_syncs skips the fsync: for a caller that writes many files and syncs
+// the file system once at the end (sync_file_system).
+enum class Durability { fsync_each, caller_syncs };
+void write_file_atomically(const std::string& path, const void* data, std::size_t size,
+                           Durability durability = Durability::fsync_each);
+
+// syncfs(2) of the file system holding `path`; throws Error naming it on failure.
+void sync_file_system(const std::string& path);
 
 // Keeps `path` on the list of temporary files that the signal handler removes, for the
 // guard's lifetime. Never throws; with every slot taken (64 files being written at once)
@@ -42,7 +49,7 @@ public:
     std::uint64_t bytes_written() const { return written_; }
     // replace_existing false: refuses (Error) when `path` exists by then, using link(2),
     // so a file created meanwhile is never replaced either.
-    void commit(bool replace_existing = true);
+    void commit(bool replace_existing = true, Durability durability = Durability::fsync_each);
 
 private:
     void discard();
