@@ -27,7 +27,7 @@ void print_weight_file(const std::string& path) {
     std::snprintf(crc, sizeof crc, "%08x", unsigned(file.checksum()));
     std::cout << "file:         " << path << "\n"
               << "source:       " << (source == meta.end() ? "(not recorded)" : source->second) << "\n"
-              << "format:       tcw version 1\n"
+              << "format:       tcw version " << file.format_version() << "\n"
               << "file size:    " << file.file_size() << " bytes\n"
               << "layers:       " << file.layers().size() << " (";
     bool first = true;

@@ -36,6 +36,7 @@ struct LoadedWeights {
     std::map<std::string, std::string> metadata;
     LayerGraph graph;
     std::uint32_t content_crc = 0;
+    std::uint32_t format_version = 0;
 };
 
 bool host_is_little_endian() {
@@ -169,6 +170,7 @@ WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
     if (version < tcw::kOldestFormat)
         throw Error(path + ": weight file format " + std::to_string(version) + " is older than this build reads (" +
                     std::to_string(tcw::kOldestFormat) + "); re-run weights/fetch_weights.sh, or tools/convert_weights on the source model");
+    f->format_version = version;
     if (actual < tcw::kHeaderSize)
         throw Error(path + ": truncated: " + std::to_string(actual) + " bytes, shorter than the " +
                     std::to_string(tcw::kHeaderSize) + "-byte header");
@@ -231,6 +233,7 @@ const std::vector<TensorRef>& WeightFile::tensors() const { return impl_->tensor
 const std::map<std::string, std::string>& WeightFile::metadata() const { return impl_->metadata; }
 std::uint32_t WeightFile::checksum() const { return impl_->content_crc; }
 std::uint64_t WeightFile::file_size() const { return impl_->size; }
+std::uint32_t WeightFile::format_version() const { return impl_->format_version; }
 
 const LayerSpec& WeightFile::layer(const std::string& name) const {
     const auto it = impl_->layer_index.find(name);

@@ -74,6 +74,7 @@ public:
     // model records to refuse weights other than its own.
     std::uint32_t checksum() const;
     std::uint64_t file_size() const;
+    std::uint32_t format_version() const;  // the header's version field
 
 private:
     struct Impl;
