@@ -14,6 +14,7 @@
 
 #include "inception_v3_shapes.hpp"
 #include "kernel_dispatch.hpp"
+#include "layers/conv2d_workspace.hpp"
 
 using namespace tinception;
 using tinception::bench::ConvLayer;
@@ -79,6 +80,8 @@ double baseline_seconds(const kernels::KernelTable& table, const ConvLayer& laye
     std::vector<float> out(d.output_size());
     d.args.output = out.data();
     const bool reference = std::string(table.isa_name) == "reference";
+    const Conv2dScratch scratch(conv2d_workspace_bytes(table, d.args), 1);
+    d.args.workspace = scratch.workspaces().for_thread(0);
     if (!reference) table.conv2d(d.args);  // warm-up: first-touch page faults, caches
     long runs = 0;
     double elapsed = 0.0;
@@ -100,6 +103,8 @@ void bm_conv2d(benchmark::State& state, const kernels::KernelTable* table, ConvL
         table->conv2d_pack(a, packed.data());
         a.packed = packed.data();
     }
+    const Conv2dScratch scratch(conv2d_workspace_bytes(*table, a), 1);
+    a.workspace = scratch.workspaces().for_thread(0);
     // A fast wrong kernel must not produce a number: check against Eigen once.
     std::vector<float> expected(d.output_size()), out(d.output_size());
     kernels::Conv2dArgs check = d.args;

@@ -32,10 +32,23 @@ void for_each_row_tile(int count, Fn&& fn) {
     }
 }
 
-inline float* alloc_floats(std::size_t count) {
-    const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-    return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
-}
+// Bytes `floats` floats take in a workspace: every piece starts on a 64-byte boundary.
+inline std::size_t scratch_bytes(std::size_t floats) { return (floats * sizeof(float) + 63) / 64 * 64; }
+
+// Hands out a caller's workspace (Conv2dArgs::workspace) piece by piece, in the order the
+// kernel's workspace-size function added the pieces up; a piece may be smaller than sized.
+class ScratchCursor {
+public:
+    explicit ScratchCursor(void* workspace) : next_(static_cast<unsigned char*>(workspace)) {}
+    float* take(std::size_t floats) {
+        float* piece = reinterpret_cast<float*>(next_);
+        next_ += scratch_bytes(floats);
+        return piece;
+    }
+
+private:
+    unsigned char* next_;
+};
 
 template <int PanelWidth>
 std::size_t packed_panels_size(const Conv2dArgs& a) {

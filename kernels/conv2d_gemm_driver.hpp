@@ -2,7 +2,6 @@
 // (ky, kx, ic) to follow NHWC, over any ISA's micro-kernel G (gemm_tile_*.hpp). Internal
 // linkage: each ISA file compiles its own copy with its own flags.
 #pragma once
-#include <cstdlib>
 
 #include "conv2d_gemm_common.hpp"
 #include "gemm_tile_job.hpp"
@@ -26,6 +25,14 @@ void gemm_pack(const Conv2dArgs& a, void* packed) {
     pack_panels<G::kPanelWidth>(a, packed);
 }
 
+// The weights packed here when the caller has not, then one block of im2col rows (sized for
+// every shape, though a pointwise layer reads its input in place and leaves it unused).
+template <class G>
+std::size_t gemm_workspace_size(const Conv2dArgs& a) {
+    return (a.packed ? 0 : scratch_bytes(gemm_packed_size<G>(a) / sizeof(float))) +
+           scratch_bytes(std::size_t(G::kBlockRows) * std::size_t(reduction_length(a)));
+}
+
 // 1x1 stride-1 unpadded layers whose pixels are evenly spaced read the input in place as A;
 // every other shape goes through im2col, one block of pixels at a time.
 template <class G>
@@ -37,15 +44,15 @@ void conv2d_gemm(const Conv2dArgs& a) {
     const long pixels = long(a.n) * a.out_h * a.out_w;
     if (pixels <= 0 || a.out_c <= 0) return;
 
+    ScratchCursor scratch(a.workspace);
     const float* packed = static_cast<const float*>(a.packed);
-    float* packed_here = nullptr;
     if (!packed) {
-        packed_here = alloc_floats(gemm_packed_size<G>(a) / sizeof(float));
+        float* packed_here = scratch.take(gemm_packed_size<G>(a) / sizeof(float));
         gemm_pack<G>(a, packed_here);
         packed = packed_here;
     }
     const bool pointwise = reads_input_in_place(a);
-    float* patches = pointwise ? nullptr : alloc_floats(std::size_t(G::kBlockRows) * k_len);
+    float* patches = pointwise ? nullptr : scratch.take(std::size_t(G::kBlockRows) * std::size_t(k_len));
     const long panels = panel_count<G::kPanelWidth>(a);
 
     for (long m0 = 0; m0 < pixels; m0 += G::kBlockRows) {
@@ -80,8 +87,6 @@ void conv2d_gemm(const Conv2dArgs& a) {
             }
         }
     }
-    std::free(patches);
-    std::free(packed_here);
 }
 
 }  // namespace

@@ -63,6 +63,24 @@ void conv2d_simd_pack(const Conv2dArgs& a, void* packed) {
     gemm_pack<G>(a, packed);
 }
 
+template <class G>
+std::size_t conv2d_simd_workspace_size(const Conv2dArgs& a) {
+    switch (conv_path<G>(a)) {
+    case ConvPath::winograd_f2x2_3x3:
+        return winograd_workspace_size<G>(a, kWinogradF2x2_3x3Elements, winograd_f2x2_3x3_packed_size<G>(a));
+    case ConvPath::winograd_f4x4_3x3:
+        return winograd_workspace_size<G>(a, Winograd2dPlan<4, 3>::kElements, winograd_2d_packed_size<G, 4, 3>(a));
+    case ConvPath::winograd_f2x2_5x5:
+        return winograd_workspace_size<G>(a, Winograd2dPlan<2, 5>::kElements, winograd_2d_packed_size<G, 2, 5>(a));
+    case ConvPath::winograd_f4_3:
+        return winograd_workspace_size<G>(a, Winograd1d<4, 3>::kAlpha, winograd_1d_packed_size<G, 4, 3>(a));
+    case ConvPath::winograd_f4_7:
+        return winograd_workspace_size<G>(a, Winograd1d<4, 7>::kAlpha, winograd_1d_packed_size<G, 4, 7>(a));
+    case ConvPath::gemm: break;
+    }
+    return gemm_workspace_size<G>(a);
+}
+
 // Every layout is panel-major: a panel holds, per input channel, the transformed taps
 // (Winograd) or the kernel's taps (GEMM).
 template <class G>
@@ -98,6 +116,7 @@ void set_conv2d_entries(KernelTable& t) {
     t.conv2d = conv2d_simd<G>;
     t.conv2d_packed_size = conv2d_simd_packed_size<G>;
     t.conv2d_pack = conv2d_simd_pack<G>;
+    t.conv2d_workspace_size = conv2d_simd_workspace_size<G>;
     t.conv2d_packed_offset = conv2d_simd_packed_offset<G>;
     t.conv2d_panel_width = G::kPanelWidth;
     t.conv2d_row_alignment = conv2d_simd_row_alignment<G>;

@@ -17,6 +17,7 @@ struct Conv2dArgs {
     const float* weights = nullptr;  // OIHW
     const float* bias = nullptr;     // [out_c], or nullptr for none
     const void* packed = nullptr;    // this ISA's packed weights (from conv2d_pack), or nullptr
+    void* workspace = nullptr;       // scratch of conv2d_workspace_size(args) bytes, 64-byte aligned
     float* output = nullptr;         // first channel of the slice; pixel stride out_pixel_stride
     int n = 1, in_h = 0, in_w = 0, in_c = 0;
     int out_h = 0, out_w = 0, out_c = 0;
@@ -54,6 +55,11 @@ using Conv2dFn = void (*)(const Conv2dArgs&);
 // choose its layout by anything a row band or channel group keeps: kernel, stride, in_c, widths.
 using Conv2dPackedSizeFn = std::size_t (*)(const Conv2dArgs&);  // bytes
 using Conv2dPackFn = void (*)(const Conv2dArgs&, void* packed);  // fills conv2d_packed_size bytes
+// Bytes of scratch conv2d needs in args.workspace: enough for this call and for any row band,
+// channel group or subset of images cut from it, so one workspace per thread sized from a
+// layer's whole call serves every cut. With args.packed null it includes room to pack. The
+// kernels never allocate: a caller sizes the workspace once and checks that allocation.
+using Conv2dWorkspaceSizeFn = std::size_t (*)(const Conv2dArgs&);
 // Floats from the start of the packed weights to output channel first_channel's panel.
 using Conv2dPackedOffsetFn = std::size_t (*)(const Conv2dArgs&, int first_channel);
 // Output rows a row band of this layer must start on a multiple of, so that a cut call tiles
@@ -80,6 +86,7 @@ struct KernelTable {
     Conv2dFn conv2d = nullptr;
     Conv2dPackedSizeFn conv2d_packed_size = nullptr;
     Conv2dPackFn conv2d_pack = nullptr;
+    Conv2dWorkspaceSizeFn conv2d_workspace_size = nullptr;  // null: conv2d needs no workspace
     // Packed weights are panel-major when this is W > 0: output channels [p*W, (p+1)*W) take
     // K*W floats from float p*K*W on (K = in_c*kernel_h*kernel_w), so a call on a channel
     // range starting at a multiple of W can be handed packed + first_channel*K. 0: not so.

@@ -3,7 +3,6 @@
 // per transform element over the input channels. Each kernel brings its own tiling and
 // transforms. Internal linkage: each ISA file compiles its own copy with its own flags.
 #pragma once
-#include <cstdlib>
 #include <cstring>
 #include <cstddef>
 
@@ -50,9 +49,13 @@ void multiply_transformed(const float* v, long element_stride, const float* pane
     }
 }
 
-inline float* alloc_aligned_floats(std::size_t count) {
-    const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-    return static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
+// The weights packed here when the caller has not (packed_bytes), then the transformed
+// inputs and the products of one block, sized for a full block of tiles so every cut fits.
+template <class G>
+std::size_t winograd_workspace_size(const Conv2dArgs& a, int elements, std::size_t packed_bytes) {
+    const std::size_t block = std::size_t(G::kWinogradBlockTiles) * std::size_t(elements);
+    return (a.packed ? 0 : scratch_bytes(packed_bytes / sizeof(float))) +
+           scratch_bytes(block * std::size_t(a.in_c) + 16) + scratch_bytes(block * G::kPanelWidth);
 }
 
 // The convolution `a` as `total` tiles of `elements` transform elements each, with weights
@@ -64,10 +67,10 @@ template <class G, typename Pack, typename Inputs, typename Outputs>
 void run_winograd(const Conv2dArgs& a, long total, int elements, std::size_t packed_bytes, Pack&& pack,
                   Inputs&& inputs, Outputs&& outputs) {
     if (total <= 0 || a.out_c <= 0) return;
+    ScratchCursor scratch(a.workspace);
     const float* packed = static_cast<const float*>(a.packed);
-    float* packed_here = nullptr;
     if (!packed) {
-        packed_here = alloc_aligned_floats(packed_bytes / sizeof(float));
+        float* packed_here = scratch.take(packed_bytes / sizeof(float));
         pack(a, packed_here);
         packed = packed_here;
     }
@@ -75,8 +78,8 @@ void run_winograd(const Conv2dArgs& a, long total, int elements, std::size_t pac
     const long blocks = (total + G::kWinogradBlockTiles - 1) / G::kWinogradBlockTiles;
     const int block_cap = int((total + blocks - 1) / blocks);
     const long element_stride = long(block_cap) * a.in_c;
-    float* v = alloc_aligned_floats(std::size_t(elements) * std::size_t(element_stride) + 16);
-    float* m = alloc_aligned_floats(std::size_t(block_cap) * std::size_t(elements) * G::kPanelWidth);
+    float* v = scratch.take(std::size_t(elements) * std::size_t(element_stride) + 16);
+    float* m = scratch.take(std::size_t(block_cap) * std::size_t(elements) * G::kPanelWidth);
     const long panels = (a.out_c + G::kPanelWidth - 1) / G::kPanelWidth;
     for (long b = 0; b < blocks; ++b) {
         const long t0 = total * b / blocks;
@@ -89,9 +92,6 @@ void run_winograd(const Conv2dArgs& a, long total, int elements, std::size_t pac
             outputs(t0, count, m, p);
         }
     }
-    std::free(m);
-    std::free(v);
-    std::free(packed_here);
 }
 
 // Calls fn(c0, mask, bias) for the two vectors of panel p that hold output channels: c0 the

@@ -6,8 +6,9 @@
 namespace tinception {
 
 // kind separates a user's bad input, a file that cannot be opened or read among it (exit
-// code 2 at the command line; the C API tells the two apart), from everything else (exit code 1).
-enum class ErrorKind { bad_input, unreadable, internal };
+// code 2 at the command line; the C API tells the two apart), from everything else (exit code 1);
+// out_of_memory is an allocation that failed (exit code 1; TINCEPTION_OUT_OF_MEMORY in the C API).
+enum class ErrorKind { bad_input, unreadable, internal, out_of_memory };
 
 class Error : public std::runtime_error {
 public:

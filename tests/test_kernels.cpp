@@ -13,6 +13,7 @@
 
 #include "conv2d_path.hpp"
 #include "kernel_fixtures.hpp"
+#include "layers/conv2d_workspace.hpp"
 
 using namespace tinception;
 using namespace tinception::testing;
@@ -80,12 +81,12 @@ TEST_CASE("conv2d: every table matches the reference on every row, packed and no
                 CAPTURE(std::string(table->isa_name));
                 CAPTURE(std::string(table->conv2d_path ? table->conv2d_path(f.args()) : "one path"));
                 GuardedBuffer actual = f.fresh_output();
-                table->conv2d(f.args(&actual));
+                conv2d_once(*table, f.args(&actual));
                 f.check(*table, expected, actual);
                 const PackedWeights packed = pack_weights(*table, f.args());
                 if (!packed) continue;
                 GuardedBuffer with_packed = f.fresh_output();
-                table->conv2d(f.args(&with_packed, packed.get()));
+                conv2d_once(*table, f.args(&with_packed, packed.get()));
                 CHECK_MESSAGE(with_packed == actual, "packing the weights once changed the output");
             }
         }

@@ -43,7 +43,7 @@ TEST_CASE("conv2d: row bands of one, two, three and five rows, pad_top down to n
                         band.out_h = std::min(band_rows, whole.out_h - y0);
                         band.pad_top = whole.pad_top - y0 * whole.stride_h;
                         band.output = whole.output + (long(b) * whole.out_h + y0) * whole.out_w * whole.out_pixel_stride;
-                        table->conv2d(band);
+                        conv2d_once(*table, band);
                     }
                 f.check(*table, expected, actual);
             }
@@ -61,7 +61,7 @@ TEST_CASE("conv2d_parallel: every row on 1 to 32 threads, bit-identical to one t
             const PackedWeights packed = pack_weights(*table, f.args());
             GuardedBuffer expected = f.fresh_output(), whole = f.fresh_output(), one = f.fresh_output();
             kernels::reference_kernels().conv2d(f.args(&expected));
-            table->conv2d(f.args(&whole, packed.get()));
+            conv2d_once(*table, f.args(&whole, packed.get()));
             set_thread_count(1);
             conv2d_parallel(*table, f.args(&one, packed.get()));
             for (const int threads : {2, 3, 8, 32}) {

@@ -59,6 +59,7 @@ tinception_status guarded(tinception_status error_status, Body&& body) noexcept 
         switch (e.kind()) {
             case ErrorKind::internal: return record(TINCEPTION_INTERNAL_ERROR, e.what());
             case ErrorKind::unreadable: return record(TINCEPTION_IO_ERROR, e.what());
+            case ErrorKind::out_of_memory: return record(TINCEPTION_OUT_OF_MEMORY, e.what());
             case ErrorKind::bad_input: break;
         }
         return record(error_status, e.what());

@@ -7,7 +7,7 @@
 //   4   label count L (>= 2), then L strings
 //   str feature layer name
 //   4   feature size F
-//   4   weights-file checksum (CRC-32 of the weight file's tensor data)
+//   4   weights-file checksum (WeightFile::checksum(): CRC-32 of its table and data)
 //   str weights file path as given at train time (informational)
 //   4   preprocessing size, 1 align_corners (0/1), 4 scale (f32), 4 offset (f32)
 //   4*L*F head weights, row-major [L][F]; 4*L bias

@@ -4,6 +4,9 @@
 // and output channels.
 #include "layers/conv2d_parallel.hpp"
 
+#include <string>
+
+#include "error.hpp"
 #include "layers/row_band.hpp"
 #include "parallel/thread_pool.hpp"
 
@@ -94,9 +97,24 @@ Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArg
     return cut;
 }
 
-void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
-    if (a.n <= 0 || a.out_h <= 0) return;
-    const Conv2dCut cut = conv2d_cut(table, a, thread_count());
+void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args) {
+    const Conv2dScratch scratch(conv2d_workspace_bytes(table, args), thread_count());
+    conv2d_parallel(table, args, scratch.workspaces());
+}
+
+void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args,
+                     const Conv2dWorkspaces& workspaces) {
+    if (args.n <= 0 || args.out_h <= 0) return;
+    const int threads = thread_count();
+    const std::size_t needed = conv2d_workspace_bytes(table, args);
+    if (needed > 0 && (workspaces.bytes_each < needed || workspaces.count < threads))
+        throw Error("conv2d_parallel: " + std::to_string(workspaces.count) + " workspaces of " +
+                        std::to_string(workspaces.bytes_each) + " bytes, where " + std::to_string(threads) + " of " +
+                        std::to_string(needed) + " are needed",
+                    ErrorKind::internal);
+    kernels::Conv2dArgs a = args;
+    a.workspace = workspaces.for_thread(thread_index());
+    const Conv2dCut cut = conv2d_cut(table, a, threads);
     if (cut.bands == 1 && cut.groups == 1 && a.n == 1) {
         table.conv2d(a);
         return;
@@ -112,7 +130,8 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
         const int y0 = conv2d_band_start(table, a, cut.bands, band);
         const int y1 = conv2d_band_start(table, a, cut.bands, band + 1);
         if (y1 <= y0) return;
-        const kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
+        kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
+        rows.workspace = workspaces.for_thread(thread_index());
         if (cut.groups == 1) {
             table.conv2d(rows);
             return;

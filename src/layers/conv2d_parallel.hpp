@@ -2,6 +2,7 @@
 // same kernel. Shape checking and padding choice stay in the layer code; this only splits.
 #pragma once
 #include "kernel_table.hpp"
+#include "layers/conv2d_workspace.hpp"
 
 namespace tinception {
 
@@ -17,6 +18,11 @@ struct Conv2dCut {
 // kernels chunk the reduction by K alone; bands start on the table's row alignment, so
 // Winograd tiles stay put), so the output is bit-identical to an uncut call. Other tables get a cut that ignores
 // the thread count. Either way the output is bit-identical for any number of threads.
+// Each task runs in its thread's workspace, which must hold conv2d_workspace_bytes(table,
+// args) bytes for at least thread_count() threads (an Error otherwise, before any work).
+void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args,
+                     const Conv2dWorkspaces& workspaces);
+// The same with workspaces allocated for this call: for tests, benchmarks and one-off calls.
 void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args);
 
 // The cut conv2d_parallel uses for this shape, table and thread count (exposed for tests).

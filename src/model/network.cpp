@@ -4,24 +4,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
-#include <new>
+#include <limits>
 
 #include "error.hpp"
 #include "layers/conv2d_parallel.hpp"
 #include "layers/pool2d_parallel.hpp"
+#include "parallel/thread_pool.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
 
-struct AlignedFree {
-    void operator()(void* p) const { std::free(p); }
-};
-
 struct Network::Step {
     const Layer* layer = nullptr;
-    std::unique_ptr<void, AlignedFree> packed;  // conv2d weights in the table's layout, or null
+    AlignedBuffer packed;  // conv2d weights in the table's layout; empty when the table reads OIHW
 };
 
 namespace {
@@ -62,27 +58,26 @@ Network::Network(const WeightFile& weights, const std::string& output_layer, con
     : weights_(weights), table_(table), output_layer_(output_layer),
       plan_(plan_network(weights.graph(), output_layer, weights.path())) {
     steps_.resize(plan_.steps.size());
-    for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i].layer = plan_.steps[i].layer;
-    storage_.assign(plan_.slot_floats.size(), nullptr);
-
-    // Weights packed once, for tables that want their own layout.
-    if (!table_.conv2d_pack || !table_.conv2d_packed_size) return;
+    const bool packs = table_.conv2d_pack && table_.conv2d_packed_size;
     for (std::size_t i = 0; i < steps_.size(); ++i) {
-        const Layer& l = *steps_[i].layer;
+        const Layer& l = *plan_.steps[i].layer;
+        steps_[i].layer = &l;
         if (l.op != LayerOp::conv2d) continue;
         // The layer's own geometry: a table may pick its layout by kernel, stride and width.
         const ActivationShape& in = plan_.steps[std::size_t(plan_.steps[i].inputs[0])].layer->shape;
-        const kernels::Conv2dArgs args = conv_args(l, in, 1, in.c, l.shape.c);
-        const std::size_t bytes = (table_.conv2d_packed_size(args) + 63) / 64 * 64;
-        steps_[i].packed.reset(std::aligned_alloc(64, std::max<std::size_t>(bytes, 64)));
-        if (!steps_[i].packed) throw std::bad_alloc();
-        table_.conv2d_pack(args, steps_[i].packed.get());
+        kernels::Conv2dArgs args = conv_args(l, in, 1, in.c, l.shape.c);
+        if (packs) {  // weights packed once, for tables that want their own layout
+            steps_[i].packed = AlignedBuffer(table_.conv2d_packed_size(args), "packed convolution weights");
+            table_.conv2d_pack(args, steps_[i].packed.data());
+            args.packed = steps_[i].packed.data();
+        }
+        // A kernel's scratch depends on the layer's shape, not on the batch or the cut.
+        workspace_bytes_ = std::max(workspace_bytes_, conv2d_workspace_bytes(table_, args));
     }
+    plan_buffers(1);
 }
 
-Network::~Network() {
-    for (float* p : storage_) std::free(p);
-}
+Network::~Network() = default;
 
 ActivationShape Network::input_shape() const { return plan_.steps.front().layer->shape; }
 ActivationShape Network::output_shape() const { return plan_.steps.back().layer->shape; }
@@ -98,21 +93,43 @@ std::int64_t Network::multiply_adds_per_image() const {
     return total;
 }
 
+// One allocation holds every slot for n images and a convolution workspace per thread; it
+// grows (once) when a larger batch or more threads come along.
 void Network::plan_buffers(int n) {
-    if (n <= planned_batch_) return;
-    for (std::size_t k = 0; k < storage_.size(); ++k) {
-        std::free(storage_[k]);
-        storage_[k] = nullptr;
-        const std::size_t bytes = (plan_.slot_floats[k] * std::size_t(n) * sizeof(float) + 63) / 64 * 64;
-        storage_[k] = static_cast<float*>(std::aligned_alloc(64, std::max<std::size_t>(bytes, 64)));
-        if (!storage_[k]) throw std::bad_alloc();
-    }
+    const int threads = thread_count();
+    if (n <= planned_batch_ && threads <= workspaces_.count) return;
+    n = std::max(n, planned_batch_);
+    const int workspace_count = std::max(threads, workspaces_.count);
+    std::vector<std::size_t> offsets;
+    std::size_t total = 0;
+    const auto add = [&total](std::size_t floats, std::size_t times) {
+        const std::size_t bytes = round_up_64(floats * sizeof(float));
+        if (times != 0 && bytes > (std::numeric_limits<std::size_t>::max() - total) / times)
+            throw Error("out of memory: the activations of " + std::to_string(times) +
+                            " images would need more than the address space",
+                        ErrorKind::out_of_memory);
+        const std::size_t at = total;
+        total += bytes * times;
+        return at;
+    };
+    for (const std::size_t floats : plan_.slot_floats) offsets.push_back(add(floats * std::size_t(n), 1));
+    const std::size_t workspaces_at = add(workspace_bytes_ / sizeof(float), std::size_t(workspace_count));
+    // The old arena goes first, so the two are never held at once; should the new one fail,
+    // the network is left planned for nothing and tries again on the next call.
+    planned_batch_ = 0;
+    workspaces_ = {};
+    slots_.clear();
+    arena_ = AlignedBuffer();
+    arena_ = AlignedBuffer(total, "activations and convolution scratch");
+    auto* base = static_cast<unsigned char*>(arena_.data());
+    for (const std::size_t at : offsets) slots_.push_back(reinterpret_cast<float*>(base + at));
+    workspaces_ = {base + workspaces_at, workspace_bytes_, workspace_count};
     planned_batch_ = n;
 }
 
 float* Network::buffer_for(int step_index) {
     const PlannedStep& s = plan_.steps[std::size_t(step_index)];
-    return storage_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] + s.channel_offset;
+    return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] + s.channel_offset;
 }
 
 void Network::extract_features(const float* input, int n, float* features) {
@@ -137,8 +154,8 @@ void Network::extract_features(const float* input, int n, float* features) {
             kernels::Conv2dArgs a = conv_args(l, in, n, stride_of(src), stride_of(i));
             a.input = pointer_of(src);
             a.output = buffer_for(i);
-            a.packed = steps_[std::size_t(i)].packed.get();
-            conv2d_parallel(table_, a);
+            a.packed = steps_[std::size_t(i)].packed.data();
+            conv2d_parallel(table_, a, workspaces_);
             break;
         }
         case LayerOp::maxpool2d:

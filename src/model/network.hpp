@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "aligned_buffer.hpp"
 #include "kernel_table.hpp"
+#include "layers/conv2d_workspace.hpp"
 #include "model/network_plan.hpp"
 
 namespace tinception {
@@ -52,8 +54,11 @@ private:
     const kernels::KernelTable& table_;
     std::string output_layer_;
     NetworkPlan plan_;
-    std::vector<Step> steps_;      // plan_.steps with what the executor adds (packed weights)
-    std::vector<float*> storage_;  // one per planned slot, 64-byte aligned, for planned_batch_ images
+    std::vector<Step> steps_;          // plan_.steps with what the executor adds (packed weights)
+    std::size_t workspace_bytes_ = 0;  // one thread's convolution scratch, the largest any layer needs
+    AlignedBuffer arena_;              // the slots and the workspaces, from one allocation
+    std::vector<float*> slots_;        // one per planned slot, for planned_batch_ images
+    Conv2dWorkspaces workspaces_;      // in the arena, one per thread
     int planned_batch_ = 0;
     std::vector<double>* step_seconds_ = nullptr;
 };

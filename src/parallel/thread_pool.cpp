@@ -14,6 +14,8 @@ void parallel_for(int tasks, const std::function<void(int task)>& task) {
 
 int thread_count() { return 1; }
 
+int thread_index() { return 0; }
+
 void set_thread_count(int) {}
 
 }  // namespace tinception
@@ -34,6 +36,7 @@ namespace tinception {
 namespace {
 
 thread_local bool t_inside_task = false;
+thread_local int t_thread_index = 0;  // set for a worker's life; the caller's stays 0
 
 // How long a thread that has finished its share keeps polling before it sleeps. A network
 // calls parallel_for once per layer with microseconds between calls, while waking a sleeping
@@ -144,6 +147,7 @@ private:
 
     // `threads` is fixed for a worker's life: resize stops the pool and starts a new one.
     void worker_loop(int index, int threads, unsigned long seen) {
+        t_thread_index = index;
         const auto called = [&] {
             return quit_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
         };
@@ -192,6 +196,8 @@ void parallel_for(int tasks, const std::function<void(int task)>& task) {
 }
 
 int thread_count() { return pool().size(); }
+
+int thread_index() { return t_thread_index; }
 
 void set_thread_count(int threads) { pool().resize(threads > 1 ? threads : 1); }
 

@@ -16,6 +16,11 @@ void parallel_for(int tasks, const std::function<void(int task)>& task);
 // number, else std::thread::hardware_concurrency(), until set_thread_count changes it.
 int thread_count();
 
+// Which of the thread_count() threads is running the calling task: 0 for the thread that
+// called parallel_for (and outside any task), 1..thread_count()-1 for the workers. Lets a
+// task pick its thread's own scratch.
+int thread_index();
+
 // Resizes the pool (values below 1 mean 1). Not to be called while a parallel_for runs.
 void set_thread_count(int threads);
 

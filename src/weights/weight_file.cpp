@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "aligned_buffer.hpp"
 #include "byte_io.hpp"
 #include "error.hpp"
 #include "weights/crc32.hpp"
@@ -26,7 +27,7 @@ namespace {
 struct LoadedWeights {
     std::string path;
     MappedFile mapping;  // the bytes, for a file opened by path
-    std::unique_ptr<std::uint8_t, void (*)(void*)> copy{nullptr, std::free};  // or, from memory: 64-byte aligned
+    AlignedBuffer copy;  // or, for a file given in memory, its bytes copied
     const std::uint8_t* bytes = nullptr;
     std::size_t size = 0;
     std::vector<TensorRef> tensors;
@@ -144,10 +145,9 @@ WeightFile WeightFile::from_memory(const void* bytes, std::size_t size, const st
     // Tensors are views into the bytes and must be 64-byte aligned like in a mapping.
     const std::size_t rounded = (std::max<std::size_t>(size, 1) + 63) / 64 * 64;
     if (rounded < size) throw Error(name + ": " + std::to_string(size) + " bytes is too large");
-    f->copy.reset(static_cast<std::uint8_t*>(std::aligned_alloc(64, rounded)));
-    if (!f->copy) throw std::bad_alloc();
-    if (size != 0) std::memcpy(f->copy.get(), bytes, size);
-    f->bytes = f->copy.get();
+    f->copy = AlignedBuffer(rounded, "a weight file given in memory");
+    if (size != 0) std::memcpy(f->copy.data(), bytes, size);
+    f->bytes = static_cast<const std::uint8_t*>(f->copy.data());
     f->size = size;
     return validated(std::move(f));
 }

@@ -9,6 +9,7 @@
 
 #include "conv_geometry.hpp"
 #include "error.hpp"
+#include "layers/conv2d_workspace.hpp"
 
 namespace tinception::onnx {
 
@@ -108,7 +109,7 @@ void conv2d_packing_first(const KernelTable& table, kernels::Conv2dArgs& a) {
         table.conv2d_pack(a, aligned);
         a.packed = aligned;
     }
-    table.conv2d(a);
+    conv2d_once(table, a);
 }
 
 Tensor run_conv(const Node& node, const Inputs& in, const KernelTable& table) {
