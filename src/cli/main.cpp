@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
         return kExitBadInput;
     } catch (const tinception::Error& e) {
         std::cerr << "tinception: error: " << e.what() << "\n";
-        return e.kind() == tinception::ErrorKind::internal ? kExitFailure : kExitBadInput;
+        const bool ours = e.kind() == tinception::ErrorKind::internal || e.kind() == tinception::ErrorKind::out_of_memory;
+        return ours ? kExitFailure : kExitBadInput;
     } catch (const cxxopts::exceptions::exception& e) {
         std::cerr << "tinception: error: " << e.what() << "\n";
         return kExitBadInput;
