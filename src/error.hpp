@@ -20,4 +20,14 @@ private:
     ErrorKind kind_;
 };
 
+// The one form of a skipped-file warning: "PATH: skipped, REASON", from an Error's text that
+// usually starts with "PATH: " already.
+inline std::string reason_without_path(const std::string& path, const std::string& error) {
+    const std::string prefix = path + ": ";
+    return error.compare(0, prefix.size(), prefix) == 0 ? error.substr(prefix.size()) : error;
+}
+inline std::string skipped_message(const std::string& path, const std::string& error) {
+    return path + ": skipped, " + reason_without_path(path, error);
+}
+
 }  // namespace tinception

@@ -100,7 +100,7 @@ AtomicFileWriter::AtomicFileWriter(const std::string& path)
     : path_(path), temp_(path + ".tmp." + std::to_string(::getpid())) {
     guard_ = std::make_unique<TempFileGuard>(temp_);
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error(temp_ + ": cannot create: " + errno_text());
+    if (fd_ < 0) throw Error(path_ + ": cannot create: " + errno_text());
 }
 
 AtomicFileWriter::~AtomicFileWriter() { discard(); }
@@ -122,7 +122,7 @@ void AtomicFileWriter::write(const void* data, std::size_t size) {
         if (put <= 0) {
             const std::string reason = put < 0 ? errno_text() : "no progress";
             discard();
-            throw Error(temp_ + ": write failed: " + reason, ErrorKind::internal);
+            throw Error(path_ + ": write failed: " + reason, ErrorKind::internal);
         }
         done += std::size_t(put);
     }
@@ -135,7 +135,7 @@ void AtomicFileWriter::commit(bool replace_existing, Durability durability) {
         const std::string reason = errno_text();
         fd_ = -1;
         ::unlink(temp_.c_str());
-        throw Error(temp_ + ": cannot flush: " + reason, ErrorKind::internal);
+        throw Error(path_ + ": cannot flush: " + reason, ErrorKind::internal);
     }
     fd_ = -1;
     if (replace_existing) {
@@ -168,6 +168,34 @@ void sync_file_system(const std::string& path) {
     const std::string reason = synced != 0 ? errno_text() : "";
     ::close(fd);
     if (synced != 0) throw Error(path + ": cannot sync its file system: " + reason, ErrorKind::internal);
+}
+
+void write_files_together(const std::vector<FileContent>& files) {
+    std::vector<std::unique_ptr<AtomicFileWriter>> writers;  // uncommitted ones remove their temp file
+    for (const FileContent& f : files) {
+        writers.push_back(std::make_unique<AtomicFileWriter>(f.path));
+        writers.back()->write(f.data, f.size);
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        try {
+            writers[i]->commit();
+        } catch (...) {
+            for (std::size_t done = 0; done < i; ++done) ::unlink(files[done].path.c_str());
+            throw;
+        }
+    }
+}
+
+void check_can_create(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st {};
+    if (::stat(folder.c_str(), &st) != 0)
+        throw Error(path + ": cannot write there: folder " + folder + " does not exist");
+    if (!S_ISDIR(st.st_mode)) throw Error(path + ": cannot write there: " + folder + " is not a folder");
+    if (::access(folder.c_str(), W_OK | X_OK) != 0)
+        throw Error(path + ": cannot write there: folder " + folder + " is not writable");
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw Error(path + ": is a folder, not a file");
 }
 
 }  // namespace tinception

@@ -20,6 +20,20 @@ void write_file_atomically(const std::string& path, const void* data, std::size_
 // syncfs(2) of the file system holding `path`; throws Error naming it on failure.
 void sync_file_system(const std::string& path);
 
+// Several files that appear together or not at all: every one is written to its temporary
+// name first, and only when all are written are they renamed into place. Errors name the
+// final path, never the temporary one.
+struct FileContent {
+    std::string path;
+    const void* data;
+    std::size_t size;
+};
+void write_files_together(const std::vector<FileContent>& files);
+
+// Throws Error naming `path` when it could not be created: its folder is missing, not a
+// folder or not writable, or `path` is a folder. For checking every output before long work.
+void check_can_create(const std::string& path);
+
 // Keeps `path` on the list of temporary files that the signal handler removes, for the
 // guard's lifetime. Never throws; with every slot taken (64 files being written at once)
 // or a path over 4095 bytes the file is simply not registered and a signal leaves it, still

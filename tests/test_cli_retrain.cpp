@@ -167,10 +167,11 @@ TEST_CASE("guess-dir copies each image as <label>-<score>.<ext>, never overwriti
     for (int i = 0; i < 2; ++i) CHECK(std::regex_match(names[i], name));
     const auto csv = lines_of(slurp((out / "predictions.csv").string()));
     REQUIRE(csv.size() == 3);
-    CHECK(csv[0] == "file,label,score,output");
+    CHECK(csv[0] == "file,label,score,output,error");
     CHECK(csv[1].rfind((in / "first image (1).jpg").string() + ",", 0) == 0);
     // the copy is the original, byte for byte
-    const std::string copied_name = csv[1].substr(csv[1].rfind(',') + 1);
+    const std::string row = csv[1].substr(0, csv[1].size() - 1);  // without the empty error field
+    const std::string copied_name = row.substr(row.rfind(',') + 1);
     CHECK(slurp((out / copied_name).string()) == slurp((in / "first image (1).jpg").string()));
 
     // A second run into the same folder adds numbered names and replaces nothing.

@@ -17,10 +17,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Scanning never decodes, so any bytes do as an image.
+// Scanning reads signatures and never decodes, so a JPEG's first three bytes make an image.
 void touch(const fs::path& path) {
     fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << "not really an image";
+    std::ofstream(path, std::ios::binary) << "\xFF\xD8\xFFnot decoded";
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
 }
 
 void add_images(const fs::path& root, const std::string& label, int first, int last) {
@@ -37,9 +42,9 @@ std::map<std::string, Split> splits_of(const Dataset& d) {
     return out;
 }
 
-std::string error_of(const std::string& dir) {
+std::string error_of(const std::string& dir, const SplitOptions& options = {}) {
     try {
-        scan_dataset(dir);
+        scan_dataset(dir, options);
     } catch (const Error& e) {
         return e.what();
     }
@@ -140,22 +145,26 @@ TEST_CASE("hidden files, non-images and nested folders are skipped with warnings
     add_images(dir.path(), "b", 0, 30);
     touch(dir.path() / "a" / ".DS_Store");
     touch(dir.path() / "a" / ".hidden.jpg");
-    touch(dir.path() / "a" / "notes.txt");
+    write_text(dir.path() / "a" / "notes.txt", "notes");
+    write_text(dir.path() / "a" / "text named like a photo.jpg", "notes");
     touch(dir.path() / "a" / "UPPER.JPG");
+    touch(dir.path() / "a" / "no extension");
+    write_text(dir.path() / "a" / "portable.ppm", "P6\n4 4\n255\n");
     touch(dir.path() / "a" / "nested" / "deep.jpg");
     touch(dir.path() / ".git" / "x.jpg");
     touch(dir.path() / "README.md");
     fs::create_directory_symlink(dir.path(), dir.path() / "b" / "loop");  // must not hang
     const Dataset d = scan_dataset(dir.path().string());
     REQUIRE(d.labels == std::vector<std::string>{"a", "b"});
-    CHECK(d.categories[0].size() == 31);  // UPPER.JPG counts, once
+    CHECK(d.categories[0].size() == 33);  // UPPER.JPG, "no extension" and portable.ppm count, once each
     CHECK(d.categories[1].size() == 30);
-    CHECK(any_contains(d.warnings, ".DS_Store: skipped hidden file"));
-    CHECK(any_contains(d.warnings, ".hidden.jpg: skipped hidden file"));
-    CHECK(any_contains(d.warnings, "notes.txt: skipped, not an image"));
-    CHECK(any_contains(d.warnings, "nested: skipped nested folder"));
-    CHECK(any_contains(d.warnings, "loop: skipped nested folder"));
-    CHECK(any_contains(d.warnings, ".git: skipped hidden entry"));
+    CHECK(any_contains(d.warnings, ".DS_Store: skipped, a hidden file"));
+    CHECK(any_contains(d.warnings, ".hidden.jpg: skipped, a hidden file"));
+    CHECK(any_contains(d.warnings, "notes.txt: skipped, not a supported image (JPEG, PNG, BMP, GIF, PNM"));
+    CHECK(any_contains(d.warnings, "text named like a photo.jpg: skipped, not a supported image"));
+    CHECK(any_contains(d.warnings, "nested: skipped, a nested folder"));
+    CHECK(any_contains(d.warnings, "loop: skipped, a nested folder"));
+    CHECK(any_contains(d.warnings, ".git: skipped, a hidden entry"));
     CHECK(any_contains(d.warnings, "README.md: skipped, not a category folder"));
 }
 
@@ -177,19 +186,23 @@ TEST_CASE("bad layouts are refused with a message naming the folder") {
     const std::string empty = (dir.path() / "empty").string();
     add_images(empty, "full", 0, 10);
     fs::create_directories(fs::path(empty) / "hollow");
-    touch(fs::path(empty) / "hollow" / "readme.txt");
-    CHECK(error_of(empty) == empty + "/hollow: category 'hollow' has 0 usable images; each category needs at least 2");
+    write_text(fs::path(empty) / "hollow" / "readme.txt", "text");
+    CHECK(error_of(empty) == empty + "/hollow: category 'hollow' has 0 usable images; each category needs at least 3 "
+                                     "(one each for training, validation and testing)");
 
     const std::string single = (dir.path() / "single").string();
     add_images(single, "full", 0, 10);
     add_images(single, "lonely", 0, 1);
-    CHECK(error_of(single) == single + "/lonely: category 'lonely' has 1 usable image; each category needs at least 2");
+    CHECK(error_of(single) == single + "/lonely: category 'lonely' has 1 usable image; each category needs at least 3 "
+                                       "(one each for training, validation and testing)");
+    CHECK(error_of(single, {0, 0}) == single + "/lonely: category 'lonely' has 1 usable image; each category needs at least 2");
 
     const std::string two = (dir.path() / "two").string();
     add_images(two, "full", 0, 40);
     add_images(two, "pair", 0, 2);
     const std::string message = error_of(two);
-    CHECK(message.find("category 'pair' has only 2 images") != std::string::npos);
+    CHECK(message.find("category 'pair' has 2 usable images; each category needs at least 3") != std::string::npos);
+    CHECK(error_of(two, {10, 0}).empty());  // two splits in use: 2 images are enough
     CHECK(message.find(two + "/pair") == 0);
 }
 

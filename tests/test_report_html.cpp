@@ -112,7 +112,7 @@ TEST_CASE("the report explains the run: settings, split counts, skipped files, s
     r.labels = {"darth_vader", "elsa"};
     r.settings = {{"data folder", "/data/<heroes>"}, {"seed", "7"}};
     r.split_counts = {{200, 20, 28}, {190, 24, 28}};
-    r.skipped = {"skipped: /data/heroes/elsa/x.jpg: JPEG is truncated"};
+    r.skipped = {"/data/heroes/elsa/x.jpg: skipped, JPEG is truncated"};
     r.confusion = {{27, 1}, {2, 26}};
     r.test_accuracy = 53.0 / 56.0;
     r.test_count = 56;
@@ -137,7 +137,7 @@ TEST_CASE("the report explains the run: settings, split counts, skipped files, s
     CHECK(html.find("/data/&lt;heroes&gt;") != std::string::npos);
     CHECK(html.find("<td>darth_vader</td><td>200</td><td>20</td><td>28</td><td>248</td>") != std::string::npos);
     CHECK(html.find("<th>all</th><th>390</th><th>44</th><th>56</th><th>490</th>") != std::string::npos);
-    CHECK(html.find("<li>skipped: /data/heroes/elsa/x.jpg: JPEG is truncated</li>") != std::string::npos);
+    CHECK(html.find("<li>/data/heroes/elsa/x.jpg: skipped, JPEG is truncated</li>") != std::string::npos);
     CHECK(html.find("<td>elsa</td><td>96.3%</td><td>92.9%</td><td>94.5%</td><td>28</td>") != std::string::npos);
     CHECK(html.find("3-fold mean accuracy 97.3% &plusmn; 2.5 (folds: 95.0% 97.0% 100.0%)") != std::string::npos);
     CHECK(html.find(">step 4000</text>") != std::string::npos);

@@ -97,7 +97,7 @@ void create_model(Classifier classifier, tinception_model** out) {
 // The weights from `weights_path`, or from the path the model names when that is NULL or "".
 void load_model(ClassifierModel classifier, const std::string& name, const char* weights_path,
                 tinception_model** out) {
-    const std::string path = weights_path && *weights_path ? weights_path : classifier.weights_path;
+    const std::string path = weights_path && *weights_path ? weights_path : recorded_weights_location(name, classifier);
     auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
     create_model(Classifier(std::move(classifier), std::move(weights), name), out);
 }

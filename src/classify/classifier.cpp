@@ -28,7 +28,7 @@ bool same(const Preprocessing& a, const Preprocessing& b) {
 
 Classifier Classifier::open(const std::string& model_path, const std::string& weights_path) {
     ClassifierModel model = load_classifier_model(model_path);
-    const std::string path = weights_path.empty() ? model.weights_path : weights_path;
+    const std::string path = weights_path.empty() ? recorded_weights_location(model_path, model) : weights_path;
     auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
     return Classifier(std::move(model), std::move(weights), model_path);
 }
@@ -37,7 +37,8 @@ Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> 
     : model_(std::move(model)), weights_(std::move(weights)), model_name_(model_name) {
     if (weights_->checksum() != model_.weights_checksum)
         throw Error(model_name_ + " was trained on weights with checksum " + hex32(model_.weights_checksum) +
-                    ", but " + weights_->path() + " has " + hex32(weights_->checksum()));
+                    ", but " + weights_->path() + " has " + hex32(weights_->checksum()) +
+                    "; pass --weights FILE with the weights it was trained on");
     const int feature_layer = weights_->graph().index_of(model_.feature_layer);
     if (feature_layer < 0)
         throw Error(model_name_ + " uses layer '" + model_.feature_layer + "', which " + weights_->path() +

@@ -2,6 +2,7 @@
 #include "classify/classifier_model.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "byte_io.hpp"
 #include "error.hpp"
@@ -10,6 +11,8 @@
 
 namespace tinception {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr std::uint8_t kMagic[8] = {'T', 'C', 'L', 'F', '\r', '\n', 0x1A, '\n'};
 constexpr std::uint32_t kVersion = 1;
@@ -115,18 +118,38 @@ void save_classifier_model(const std::string& path, const ClassifierModel& model
     write_file_atomically(path, bytes.data(), bytes.size());
 }
 
+std::string recorded_weights_location(const std::string& model_path, const ClassifierModel& model) {
+    const fs::path recorded(model.weights_path);
+    if (recorded.empty() || recorded.is_absolute()) return model.weights_path;
+    return (fs::path(model_path).parent_path() / recorded).lexically_normal().string();
+}
+
+std::string weights_path_to_record(const std::string& model_path, const std::string& weights_path) {
+    std::error_code ec;
+    const fs::path weights = fs::absolute(weights_path, ec);
+    if (ec || fs::path(weights_path).is_absolute()) return weights_path;
+    const fs::path model_folder = fs::absolute(model_path, ec).parent_path();
+    const fs::path relative = weights.lexically_normal().lexically_relative(model_folder.lexically_normal());
+    return ec || relative.empty() ? weights.lexically_normal().string() : relative.string();
+}
+
 ClassifierModel load_classifier_model(const std::string& path) {
     const std::vector<std::uint8_t> bytes = read_file_bytes(path);
     return parse_classifier_model(bytes.data(), bytes.size(), path);
 }
 
-void write_labels_file(const std::string& path, const std::vector<std::string>& labels) {
+std::string labels_file_text(const std::vector<std::string>& labels) {
     std::string text;
     for (const std::string& label : labels) {
         if (label.find('\n') != std::string::npos) throw Error("label '" + label + "' contains a line break");
         text += label;
         text += '\n';
     }
+    return text;
+}
+
+void write_labels_file(const std::string& path, const std::vector<std::string>& labels) {
+    const std::string text = labels_file_text(labels);
     write_file_atomically(path, text.data(), text.size());
 }
 

@@ -8,7 +8,7 @@
 //   str feature layer name
 //   4   feature size F
 //   4   weights-file checksum (WeightFile::checksum(): CRC-32 of its table and data)
-//   str weights file path as given at train time (informational)
+//   str weights file path: relative to the model file's folder, or absolute
 //   4   preprocessing size, 1 align_corners (0/1), 4 scale (f32), 4 offset (f32)
 //   4*L*F head weights, row-major [L][F]; 4*L bias
 //   4   CRC-32 of every byte before it
@@ -42,9 +42,17 @@ std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& mode
 ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t size, const std::string& name);
 
 void save_classifier_model(const std::string& path, const ClassifierModel& model);  // atomic
+
+// Where the weight file recorded in a model loaded from `model_path` is: a relative record
+// is taken from the model file's folder, so a model moved with its weights still finds them.
+std::string recorded_weights_location(const std::string& model_path, const ClassifierModel& model);
+// What to record for `weights_path` in a model written to `model_path`: relative to the
+// model's folder when the user gave it relative, else absolute.
+std::string weights_path_to_record(const std::string& model_path, const std::string& weights_path);
 ClassifierModel load_classifier_model(const std::string& path);
 
 // One label per line, like retrain.py's retrained_labels.txt; written atomically.
+std::string labels_file_text(const std::vector<std::string>& labels);
 void write_labels_file(const std::string& path, const std::vector<std::string>& labels);
 
 }  // namespace tinception

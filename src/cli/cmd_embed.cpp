@@ -8,7 +8,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/csv_text.hpp"
 #include "cli/thread_option.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
@@ -22,7 +24,7 @@ std::string csv_of(const std::vector<std::string>& names, const std::vector<floa
     std::ostringstream out;
     out.precision(9);
     for (std::size_t i = 0; i < names.size(); ++i) {
-        out << names[i];
+        out << csv_field(names[i]);
         for (int k = 0; k < size; ++k) out << ',' << features[i * size + k];
         out << '\n';
     }
@@ -44,24 +46,21 @@ int run_embed(int argc, char** argv) {
         ("csv", "write CSV (name,f0,f1,...) instead of binary")
         ("raw-input", "read a preprocessed NHWC float32 tensor [N][299][299][3] instead of images",
          cxxopts::value<std::string>())
-        ("h,help", "show this help")
-        ("weights", "", cxxopts::value<std::string>())
-        ("images", "", cxxopts::value<std::vector<std::string>>());
-    options.parse_positional({"weights", "images"});
+        ("h,help", "show this help");
     add_threads_option(options);
-    const auto args = options.parse(argc, argv);
+    const Arguments parsed = parse_arguments(options, argc, argv, 1, SIZE_MAX, "embed WEIGHTS IMAGE...");
+    const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
     apply_threads_option(args);
-    if (!args.count("weights")) throw Error("embed needs a weight file (see 'tinception embed --help')");
     const bool raw = args.count("raw-input") > 0;
-    const std::vector<std::string> images =
-        args.count("images") ? args["images"].as<std::vector<std::string>>() : std::vector<std::string>{};
-    if (raw == !images.empty()) throw Error("embed needs either images or --raw-input FILE, not both");
+    const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
+    if (!raw && images.empty()) throw Error("embed needs images to read, or --raw-input FILE (see 'tinception embed --help')");
+    if (raw && !images.empty()) throw Error("embed takes images or --raw-input FILE, not both");
 
-    FeatureExtractor extractor(args["weights"].as<std::string>(), args["layer"].as<std::string>());
+    FeatureExtractor extractor(parsed.positional[0], args["layer"].as<std::string>());
     std::vector<std::string> names;
     std::vector<float> features;
     if (raw) {

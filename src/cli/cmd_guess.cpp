@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "classify/classifier.hpp"
+#include "cli/arguments.hpp"
+#include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
 #include "cli/thread_option.hpp"
 #include "cli/json_text.hpp"
@@ -16,29 +18,25 @@ int run_guess(int argc, char** argv) {
     cxxopts::Options options("tinception guess", "Classify images with a trained model.");
     options.positional_help("MODEL IMAGE...");
     options.add_options()
-        ("top-k", "labels to print per image (0: all)", cxxopts::value<int>()->default_value("0"))
+        ("top-k", "labels to print per image (0: all)", cxxopts::value<std::string>()->default_value("0"))
         ("json", "print JSON instead of text")
-        ("weights", "weight file (default: the one the model was trained with)",
-         cxxopts::value<std::string>()->default_value(""))
-        ("h,help", "show this help")
-        ("model", "", cxxopts::value<std::string>())
-        ("images", "", cxxopts::value<std::vector<std::string>>());
-    options.parse_positional({"model", "images"});
+        ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
+        ("h,help", "show this help");
     add_threads_option(options);
-    const auto args = options.parse(argc, argv);
+    const Arguments parsed = parse_arguments(options, argc, argv, 2, SIZE_MAX, "guess MODEL IMAGE...");
+    const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
     apply_threads_option(args);
-    if (!args.count("model") || !args.count("images"))
-        throw Error("guess needs MODEL and at least one IMAGE (see 'tinception guess --help')");
-    const int top_k = args["top-k"].as<int>();
-    if (top_k < 0) throw Error("--top-k must be 0 (all) or more");
+    const int top_k = int(integer_option(args, "top-k", 0, 1'000'000));
     const bool json = args.count("json") > 0;
-    const auto images = args["images"].as<std::vector<std::string>>();
+    const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
 
-    const Classifier classifier = Classifier::open(args["model"].as<std::string>(), args["weights"].as<std::string>());
+    const std::string& model = parsed.positional[0];
+    const Classifier classifier =
+        Classifier::open(model, weights_for_model(model, args.count("weights") ? args["weights"].as<std::string>() : ""));
     FeatureExtractor extractor = classifier.extractor();
     int failures = 0;
     std::string json_out = "[";
@@ -49,6 +47,9 @@ int run_guess(int argc, char** argv) {
         } catch (const Error& e) {
             std::fprintf(stderr, "tinception: error: %s\n", e.what());
             ++failures;
+            if (json)
+                json_out += std::string(json_out.size() > 1 ? "," : "") + "\n  {\"image\": " + json_string(images[i]) +
+                            ", \"error\": " + json_string(e.what()) + "}";
             continue;
         }
         if (top_k > 0 && std::size_t(top_k) < scores.size()) scores.resize(std::size_t(top_k));

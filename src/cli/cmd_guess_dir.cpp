@@ -1,6 +1,7 @@
 // `tinception guess-dir MODEL IN_DIR OUT_DIR`: classify every image in IN_DIR and copy each
 // to OUT_DIR as `<label>-<score>.<ext>`, plus OUT_DIR/predictions.csv. Never overwrites,
-// never touches IN_DIR; unreadable files are reported, skipped and counted.
+// never touches IN_DIR; unreadable files are reported, counted and listed in the CSV with
+// their error.
 #include <cxxopts.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -9,7 +10,10 @@
 
 #include "classify/classifier.hpp"
 #include "classify/output_naming.hpp"
+#include "cli/arguments.hpp"
+#include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
+#include "cli/csv_text.hpp"
 #include "cli/thread_option.hpp"
 #include "cli/progress.hpp"
 #include "error.hpp"
@@ -21,12 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::size_t kBatch = 8;
 
-// RFC 4180 quoting for a CSV field.
-std::string csv_field(const std::string& text) {
-    if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-    std::string out = "\"";
-    for (const char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    return out + "\"";
+// A predictions.csv row for a file that could not be classified: no label, score or copy.
+std::string failed_row(const std::string& path, const std::string& error) {
+    return csv_field(path) + ",,,," + csv_field(reason_without_path(path, error)) + "\n";
 }
 
 struct Entry {
@@ -43,20 +44,16 @@ int run_guess_dir(int argc, char** argv) {
                              "and write OUT_DIR/predictions.csv. Existing files are never replaced.");
     options.positional_help("MODEL IN_DIR OUT_DIR");
     options.add_options()
-        ("weights", "weight file (default: the one the model was trained with)",
-         cxxopts::value<std::string>()->default_value(""))
-        ("h,help", "show this help")
-        ("positional", "", cxxopts::value<std::vector<std::string>>());
-    options.parse_positional({"positional"});
+        ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
+        ("h,help", "show this help");
     add_threads_option(options);
-    const auto args = options.parse(argc, argv);
+    const Arguments parsed = parse_arguments(options, argc, argv, 3, 3, "guess-dir MODEL IN_DIR OUT_DIR");
+    const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
-    const auto positional = args.count("positional") ? args["positional"].as<std::vector<std::string>>()
-                                                     : std::vector<std::string>{};
-    if (positional.size() != 3) throw Error("guess-dir needs MODEL IN_DIR OUT_DIR (see 'tinception guess-dir --help')");
+    const std::vector<std::string>& positional = parsed.positional;
     const std::string& in_dir = positional[1];
     const std::string& out_dir = positional[2];
     apply_threads_option(args);
@@ -66,11 +63,13 @@ int run_guess_dir(int argc, char** argv) {
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     if (fs::equivalent(in_dir, out_dir, ec)) throw Error("the output folder must differ from the input folder");
-    const Classifier classifier = Classifier::open(positional[0], args["weights"].as<std::string>());
+    const Classifier classifier = Classifier::open(
+        positional[0], weights_for_model(positional[0], args.count("weights") ? args["weights"].as<std::string>() : ""));
     FeatureExtractor extractor = classifier.extractor();
 
     std::vector<std::string> paths;
     std::size_t unreadable = 0;
+    std::string csv = "file,label,score,output,error\n";
     for (const fs::directory_entry& e : fs::directory_iterator(in_dir, ec)) {
         const std::string name = e.path().filename().string();
         if (name.empty() || name[0] == '.') continue;
@@ -78,7 +77,9 @@ int run_guess_dir(int argc, char** argv) {
         std::error_code entry_ec;
         const fs::file_status status = e.status(entry_ec);
         if (entry_ec) {
-            std::fprintf(stderr, "warning: %s: skipped, cannot read: %s\n", e.path().c_str(), entry_ec.message().c_str());
+            const std::string reason = "cannot read: " + entry_ec.message();
+            std::fprintf(stderr, "warning: %s: skipped, %s\n", e.path().c_str(), reason.c_str());
+            csv += failed_row(e.path().string(), reason);
             ++unreadable;
             continue;
         }
@@ -90,8 +91,11 @@ int run_guess_dir(int argc, char** argv) {
             std::fprintf(stderr, "warning: %s: skipped, not a regular file\n", e.path().c_str());
             continue;
         }
-        if (!has_image_extension(name)) {
-            std::fprintf(stderr, "warning: %s: skipped, not an image file\n", e.path().c_str());
+        // By content: an image named without its extension is classified; a file named like
+        // an image but holding something else is read, fails and is listed as failed.
+        if (const std::string problem = image_file_problem(e.path().string());
+            !problem.empty() && !has_image_extension(name)) {
+            std::fprintf(stderr, "warning: %s: skipped, %s\n", e.path().c_str(), problem.c_str());
             continue;
         }
         paths.push_back(e.path().string());
@@ -99,7 +103,6 @@ int run_guess_dir(int argc, char** argv) {
     if (ec) throw Error(in_dir + ": cannot list: " + ec.message());
     std::sort(paths.begin(), paths.end());
 
-    std::string csv = "file,label,score,output\n";
     std::size_t classified = 0, failed = unreadable;
     Progress progress("classifying", paths.size(), "images");
     for (std::size_t first = 0; first < paths.size(); first += kBatch) {
@@ -110,7 +113,8 @@ int run_guess_dir(int argc, char** argv) {
                 e.image = decode_image(e.bytes.data(), e.bytes.size(), paths[i]);
                 batch.push_back(std::move(e));
             } catch (const Error& err) {
-                std::fprintf(stderr, "\nwarning: %s (skipped)\n", err.what());
+                progress.warn(skipped_message(paths[i], err.what()));
+                csv += failed_row(paths[i], err.what());
                 ++failed;
                 progress.advance();
             }
@@ -125,7 +129,7 @@ int run_guess_dir(int argc, char** argv) {
             char score[32];
             std::snprintf(score, sizeof score, "%.5f", double(top.score));
             csv += csv_field(batch[i].path) + "," + csv_field(top.label) + "," + score + "," +
-                   csv_field(fs::path(written).filename().string()) + "\n";
+                   csv_field(fs::path(written).filename().string()) + ",\n";
             ++classified;
             progress.advance();
         }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "build_info.hpp"
+#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cpu_features.hpp"
 #include "kernel_dispatch.hpp"
@@ -47,17 +48,16 @@ int run_info(int argc, char** argv) {
     cxxopts::Options options("tinception info",
                              "Print version, compiler, build type, CPU features and kernel sets;\n"
                              "with MODEL, what a .tcw weight file holds, its checksums verified.");
-    options.add_options()("h,help", "show this help")(
-        "model", "a .tcw weight file to describe instead", cxxopts::value<std::string>());
-    options.parse_positional({"model"});
+    options.add_options()("h,help", "show this help");
     options.positional_help("[MODEL]");
-    const auto args = options.parse(argc, argv);
+    const Arguments parsed = parse_arguments(options, argc, argv, 0, 1, "info [MODEL]");
+    const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help();
         return kExitOk;
     }
-    if (args.count("model")) {
-        print_weight_file(args["model"].as<std::string>());
+    if (!parsed.positional.empty()) {
+        print_weight_file(parsed.positional[0]);
         return kExitOk;
     }
     std::cout << "tinception " << build_info::version << "\n"

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
 #include "cli/feature_options.hpp"
@@ -43,91 +44,92 @@ int run_train(int argc, char** argv) {
         ("no-cache", "compute every bottleneck, read and write no cache")
         ("require-cached", "read every bottleneck from the cache, compute none: fail listing the images missing "
                            "(after 'tinception bottlenecks' filled the cache, e.g. on a job array)")
-        ("output-labels", "labels file (default: MODEL with .labels.txt)", cxxopts::value<std::string>()->default_value(""))
-        ("report", "HTML report (default: MODEL with .report.html)", cxxopts::value<std::string>()->default_value(""))
-        ("validation-percentage", "percentage of images used for validation", cxxopts::value<double>()->default_value("10"))
-        ("testing-percentage", "percentage of images used for the final test", cxxopts::value<double>()->default_value("10"))
-        ("steps", "training steps", cxxopts::value<int>()->default_value("4000"))
-        ("learning-rate", "learning rate", cxxopts::value<float>()->default_value("0.01"))
-        ("batch-size", "images per training step", cxxopts::value<int>()->default_value("100"))
-        ("eval-interval", "steps between evaluations", cxxopts::value<int>()->default_value("10"))
-        ("validation-batch-size", "validation images per evaluation", cxxopts::value<int>()->default_value("100"))
+        ("output-labels", "labels file (default: MODEL with .labels.txt)", cxxopts::value<std::string>())
+        ("report", "HTML report (default: MODEL with .report.html)", cxxopts::value<std::string>())
+        ("validation-percentage", "percentage of images used for validation (0..99)", cxxopts::value<std::string>()->default_value("10"))
+        ("testing-percentage", "percentage of images used for the final test (0..99)", cxxopts::value<std::string>()->default_value("10"))
+        ("steps", "training steps (1..10000000)", cxxopts::value<std::string>()->default_value("4000"))
+        ("learning-rate", "learning rate (above 0, up to 10)", cxxopts::value<std::string>()->default_value("0.01"))
+        ("batch-size", "images per training step; 0: the whole training set", cxxopts::value<std::string>()->default_value("100"))
+        ("eval-interval", "steps between evaluations (1 or more)", cxxopts::value<std::string>()->default_value("10"))
+        ("validation-batch-size", "validation images per evaluation; 0: the whole validation set",
+         cxxopts::value<std::string>()->default_value("100"))
         ("optimizer", "sgd or adam", cxxopts::value<std::string>()->default_value("sgd"))
-        ("l2", "L2 weight penalty", cxxopts::value<float>()->default_value("0"))
+        ("l2", "L2 weight penalty (0 or more)", cxxopts::value<std::string>()->default_value("0"))
         ("class-weights", "weight classes inversely to their size (for unbalanced categories)")
-        ("seed", "random seed (same data, flags and seed give the same model file)", cxxopts::value<std::uint64_t>()->default_value("1"))
-        ("cross-validate", "also report K-fold cross-validated accuracy", cxxopts::value<int>()->default_value("0"))
+        ("seed", "random seed (same data, flags and seed give the same model file)", cxxopts::value<std::string>()->default_value("1"))
+        ("cross-validate", "also report K-fold cross-validated accuracy (K from 2; 0: off)", cxxopts::value<std::string>()->default_value("0"))
         ("flip-left-right", "distortions: mirror training images at random")
-        ("random-crop", "distortions: crop margin, percent", cxxopts::value<float>()->default_value("0"))
-        ("random-scale", "distortions: extra zoom of up to this percent", cxxopts::value<float>()->default_value("0"))
-        ("random-brightness", "distortions: change brightness by up to this percent", cxxopts::value<float>()->default_value("0"))
-        ("distorted-copies", "distorted copies of each training image, computed on every run (not cached)",
-         cxxopts::value<int>()->default_value("4"))
+        ("random-crop", "distortions: crop margin, percent (0..99)", cxxopts::value<std::string>()->default_value("0"))
+        ("random-scale", "distortions: extra zoom of up to this percent (0..999)", cxxopts::value<std::string>()->default_value("0"))
+        ("random-brightness", "distortions: change brightness by up to this percent (0..99)", cxxopts::value<std::string>()->default_value("0"))
+        ("distorted-copies", "with a distortion: copies of each training image, computed on every run (not cached; 1..100)",
+         cxxopts::value<std::string>()->default_value("4"))
         ("force", "replace existing output files")
-        ("h,help", "show this help")
-        ("data_dir", "", cxxopts::value<std::string>());
-    options.parse_positional({"data_dir"});
+        ("h,help", "show this help");
     add_feature_options(options);
     add_threads_option(options);
-    const auto args = options.parse(argc, argv);
+    const Arguments parsed = parse_arguments(options, argc, argv, 1, 1, "train DATA_DIR -o MODEL");
+    const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
-    if (!args.count("data_dir")) throw Error("train needs DATA_DIR (see 'tinception train --help')");
     if (!args.count("output")) throw Error("train needs -o MODEL, the model file to write");
+    const auto text_option = [&args](const char* name) {
+        return args.count(name) ? args[name].as<std::string>() : std::string();
+    };
 
     RetrainOptions o;
-    o.data_dir = args["data_dir"].as<std::string>();
+    o.data_dir = parsed.positional[0];
     o.weights_path = weights_path_option(args);
     o.layer = args["bottleneck"].as<std::string>();
     o.model_path = args["output"].as<std::string>();
-    o.labels_path = args["output-labels"].as<std::string>();
+    o.labels_path = text_option("output-labels");
     if (o.labels_path.empty()) o.labels_path = with_suffix(o.model_path, ".labels.txt");
-    o.report_path = args["report"].as<std::string>();
+    o.report_path = text_option("report");
     if (o.report_path.empty()) o.report_path = with_suffix(o.model_path, ".report.html");
     if (!args.count("no-cache")) o.cache_dir = cache_dir_option(args);
     o.overwrite = args.count("force") > 0;
     o.require_cached = args.count("require-cached") > 0;
     if (o.require_cached && o.cache_dir.empty()) throw Error("--require-cached and --no-cache exclude each other");
-    o.split.validation_percentage = args["validation-percentage"].as<double>();
-    o.split.testing_percentage = args["testing-percentage"].as<double>();
-    if (o.split.validation_percentage < 0 || o.split.testing_percentage < 0 ||
-        o.split.validation_percentage + o.split.testing_percentage >= 100)
-        throw Error("validation and testing percentages must be >= 0 and leave some images for training");
-    o.train.steps = args["steps"].as<int>();
-    o.train.learning_rate = args["learning-rate"].as<float>();
-    o.train.batch_size = args["batch-size"].as<int>();
-    o.train.eval_step_interval = args["eval-interval"].as<int>();
-    o.train.validation_batch_size = args["validation-batch-size"].as<int>();
-    o.train.l2 = args["l2"].as<float>();
+    o.split.validation_percentage = number_option(args, "validation-percentage", 0, 99);
+    o.split.testing_percentage = number_option(args, "testing-percentage", 0, 99);
+    if (o.split.validation_percentage + o.split.testing_percentage >= 100)
+        throw Error("--validation-percentage plus --testing-percentage must be under 100, to leave images for training");
+    o.train.steps = int(integer_option(args, "steps", 1, 10'000'000));
+    o.train.learning_rate = float(number_option(args, "learning-rate", 0, 10, true));
+    o.train.batch_size = int(integer_option(args, "batch-size", 0, 1'000'000));
+    o.train.eval_step_interval = int(integer_option(args, "eval-interval", 1, 10'000'000));
+    o.train.validation_batch_size = int(integer_option(args, "validation-batch-size", 0, 1'000'000));
+    o.train.l2 = float(number_option(args, "l2", 0, 1e6));
     o.train.class_weighting = args.count("class-weights") > 0;
-    o.train.seed = args["seed"].as<std::uint64_t>();
+    o.train.seed = std::uint64_t(integer_option(args, "seed", 0, INT64_MAX));
     const std::string optimizer = args["optimizer"].as<std::string>();
     if (optimizer == "adam")
         o.train.optimizer = Optimizer::adam;
     else if (optimizer != "sgd")
-        throw Error("--optimizer must be sgd or adam, not '" + optimizer + "'");
-    if (o.train.steps <= 0 || o.train.eval_step_interval <= 0 || !(o.train.learning_rate > 0) || o.train.l2 < 0)
-        throw Error("--steps, --eval-interval and --learning-rate must be positive, --l2 not negative");
+        throw Error("--optimizer takes sgd or adam, not '" + optimizer + "'");
     o.distortions.flip_left_right = args.count("flip-left-right") > 0;
-    o.distortions.random_crop_percent = args["random-crop"].as<float>();
-    o.distortions.random_scale_percent = args["random-scale"].as<float>();
-    o.distortions.random_brightness_percent = args["random-brightness"].as<float>();
-    o.distortions.copies = args["distorted-copies"].as<int>();
-    if (!(o.distortions.random_crop_percent >= 0 && o.distortions.random_crop_percent < 100) ||
-        !(o.distortions.random_scale_percent >= 0 && o.distortions.random_scale_percent < 1000) ||
-        !(o.distortions.random_brightness_percent >= 0 && o.distortions.random_brightness_percent < 100) ||
-        o.distortions.copies < 1)
-        throw Error("--random-crop and --random-brightness take 0..99 percent, --random-scale 0..999, "
-                    "--distorted-copies at least 1");
-    o.cross_validate_folds = args["cross-validate"].as<int>();
-    if (o.cross_validate_folds == 1 || o.cross_validate_folds < 0) throw Error("--cross-validate needs K >= 2");
+    o.distortions.random_crop_percent = float(number_option(args, "random-crop", 0, 99));
+    o.distortions.random_scale_percent = float(number_option(args, "random-scale", 0, 999));
+    o.distortions.random_brightness_percent = float(number_option(args, "random-brightness", 0, 99));
+    o.distortions.copies = int(integer_option(args, "distorted-copies", 1, 100));
+    if (args.count("distorted-copies") && !o.distortions.any())
+        throw Error("--distorted-copies needs a distortion: --flip-left-right, --random-crop, --random-scale or "
+                    "--random-brightness");
+    o.cross_validate_folds = int(integer_option(args, "cross-validate", 0, 1000));
+    if (o.cross_validate_folds == 1) throw Error("--cross-validate takes K from 2 (or 0: off), not 1");
     apply_threads_option(args);
 
     std::unique_ptr<Progress> progress;
     RetrainEvents events;
-    events.warning = [](const std::string& w) { std::fprintf(stderr, "warning: %s\n", w.c_str()); };
+    events.warning = [&progress](const std::string& w) {
+        if (progress)
+            progress->warn(w);
+        else
+            std::fprintf(stderr, "warning: %s\n", w.c_str());
+    };
     std::size_t reported = 0;
     events.features_started = [&](const std::string& what, std::size_t total) {
         progress = std::make_unique<Progress>(what, total, "images");
@@ -137,7 +139,19 @@ int run_train(int argc, char** argv) {
         progress->advance(done - reported);
         reported = done;
     };
-    events.features_finished = [&] { progress->finish(); };
+    events.features_finished = [&] {
+        progress->finish();
+        progress.reset();
+    };
+    events.split_ready = [&o](const RetrainResult& r) {
+        std::printf("bottlenecks: %zu computed, %zu from cache (%s), %zu skipped, in %.1f s\n", r.features_computed,
+                    r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
+                    r.feature_seconds);
+        if (r.distorted_copies) std::printf("distortions: %zu distorted copies added to training\n", r.distorted_copies);
+        std::printf("split: %zu training, %zu validation, %zu testing images\n", r.training_count, r.validation_count,
+                    r.testing_count);
+        std::fflush(stdout);
+    };
     const int steps = o.train.steps;
     events.training_progress = [steps](const TrainProgress& p) {
         std::printf("step %d/%d: train accuracy %.1f%%, cross-entropy %.4f, validation accuracy %.1f%%\n",
@@ -145,12 +159,7 @@ int run_train(int argc, char** argv) {
     };
 
     const RetrainResult r = retrain(o, events);
-    std::printf("bottlenecks: %zu computed, %zu from cache (%s), %zu skipped, in %.1f s\n", r.features_computed,
-                r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
-                r.feature_seconds);
-    if (r.distorted_copies) std::printf("distortions: %zu distorted copies added to training\n", r.distorted_copies);
-    std::printf("split: %zu training, %zu validation, %zu testing images; training took %.2f s\n", r.training_count,
-                r.validation_count, r.testing_count, r.train_seconds);
+    std::printf("training took %.2f s\n", r.train_seconds);
     if (r.testing_count > 0) {
         std::printf("Final test accuracy = %.1f%% (N=%zu)\n", 100 * r.test.accuracy, r.testing_count);
         print_confusion(r.dataset.labels, r.test.confusion);

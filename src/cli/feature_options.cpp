@@ -7,7 +7,8 @@ namespace tinception::cli {
 
 void add_feature_options(cxxopts::Options& options) {
     options.add_options()
-        ("weights", "Inception v3 weight file (default: weights/inception_v3.tcw)", cxxopts::value<std::string>()->default_value(""))
+        ("weights", "Inception v3 weight file (default: $TINCEPTION_WEIGHTS, else weights/inception_v3.tcw)",
+         cxxopts::value<std::string>())
         ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
          cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
         ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
@@ -15,7 +16,8 @@ void add_feature_options(cxxopts::Options& options) {
 }
 
 std::string weights_path_option(const cxxopts::ParseResult& args) {
-    return absolute_path(resolve_weights_path(args["weights"].as<std::string>()));
+    // As given: a model records a relative path relative to itself (weights_path_to_record).
+    return resolve_weights_path(args.count("weights") ? args["weights"].as<std::string>() : "");
 }
 
 std::string cache_dir_option(const cxxopts::ParseResult& args) {

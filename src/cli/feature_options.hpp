@@ -9,7 +9,7 @@ namespace tinception::cli {
 // --weights FILE, --bottleneck LAYER, --bottleneck-dir DIR.
 void add_feature_options(cxxopts::Options& options);
 
-// The weight file, made absolute (resolve_weights_path's search when --weights is absent).
+// The weight file as given (resolve_weights_path's search when --weights is absent).
 std::string weights_path_option(const cxxopts::ParseResult& args);
 
 // --bottleneck-dir, else default_bottleneck_dir().

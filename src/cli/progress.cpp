@@ -47,6 +47,13 @@ void Progress::finish() {
     draw(true);
 }
 
+void Progress::warn(const std::string& line) {
+    if (on_terminal_ && !finished_) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr, "warning: %s\n", line.c_str());
+    if (on_terminal_ && !finished_) draw(false);
+    std::fflush(stderr);
+}
+
 void Progress::draw(bool final_line) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double rate = elapsed > 0 ? done_ / elapsed : 0.0;

@@ -16,6 +16,9 @@ public:
 
     void advance(std::size_t count = 1);
     void finish();  // prints the final line once; also done by the destructor
+    // A warning line on stderr that does not tear the bar: on a terminal the bar's line is
+    // cleared first and redrawn after; elsewhere the line is simply printed.
+    void warn(const std::string& line);
 
 private:
     void draw(bool final_line);

@@ -17,7 +17,7 @@ struct ImageLimits {
     std::int64_t max_pixels = 50'000'000;
 };
 
-// Decodes JPEG, PNG, BMP, GIF (first frame), and WebP and TIFF (first image) when the build
+// Decodes JPEG, PNG, BMP, GIF (first frame), binary PNM (P5/P6), and WebP and TIFF (first image) when the build
 // has them, recognised by content whatever the file is named. Grayscale, alpha and 16-bit
 // inputs come back as 8-bit RGB (alpha dropped). Throws Error naming `name` when the bytes are not an
 // image, are truncated, or exceed the pixel limit.
@@ -27,8 +27,17 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
 // Reads the whole file, then decode_image.
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits = {});
 
-// "JPEG, PNG, BMP, GIF, WebP, TIFF": what decode_image reads in this build.
+// "JPEG, PNG, BMP, GIF, PNM, WebP, TIFF": what decode_image reads in this build.
 std::string supported_image_formats();
+
+// The format its first bytes announce ("JPEG", "PNG", "GIF", "BMP", "PNM", "WebP", "TIFF"),
+// or "" when they are none of these. Signatures only: the file may still be damaged.
+std::string image_format_of(const std::uint8_t* data, std::size_t size);
+
+// Empty when the file starts like an image (image_format_of its first bytes); otherwise why
+// not: "not a supported image (JPEG, PNG, ...)", "file is empty", or why it cannot be read. Reads 16
+// bytes at most, so a folder can be listed by content without decoding anything.
+std::string image_file_problem(const std::string& path);
 
 // True when the file name ends in an image extension we decode (case-insensitive).
 bool has_image_extension(const std::string& path);

@@ -1,4 +1,4 @@
-// Image decoding: JPEG, PNG, BMP and GIF over stb_image (Debian's libstb), WebP and TIFF
+// Image decoding: JPEG, PNG, BMP, GIF and PNM over stb_image (Debian's libstb), WebP and TIFF
 // through image_formats.hpp, chosen by the bytes' signature. The header is read first so an
 // oversized image is refused before its pixels are allocated.
 #include <stb_image.h>
@@ -68,14 +68,6 @@ ImageRgb8 apply_orientation(ImageRgb8 in, int orientation) {
 
 }  // namespace
 
-bool is_webp(const std::uint8_t* data, std::size_t size) {
-    return size >= 12 && std::memcmp(data, "RIFF", 4) == 0 && std::memcmp(data + 8, "WEBP", 4) == 0;
-}
-
-bool is_tiff(const std::uint8_t* data, std::size_t size) {
-    return size >= 4 && (std::memcmp(data, "II*\0", 4) == 0 || std::memcmp(data, "MM\0*", 4) == 0);
-}
-
 void check_pixel_limit(std::int64_t width, std::int64_t height, const std::string& name, const ImageLimits& limits) {
     // Divided, not multiplied: two 32-bit header fields can overflow a 64-bit product.
     if (width > 0 && height > limits.max_pixels / width)
@@ -84,7 +76,7 @@ void check_pixel_limit(std::int64_t width, std::int64_t height, const std::strin
 }
 
 std::string supported_image_formats() {
-    std::string formats = "JPEG, PNG, BMP, GIF";
+    std::string formats = "JPEG, PNG, BMP, GIF, PNM";
 #ifdef TINCEPTION_HAVE_WEBP
     formats += ", WebP";
 #endif
@@ -100,6 +92,9 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
     if (size > std::size_t(INT32_MAX)) throw Error(name + ": file is too large to be an image");
     if (is_webp(data, size)) return decode_webp(data, size, name, limits);
     if (is_tiff(data, size)) return decode_tiff(data, size, name, limits);
+    // Only what we list: stb_image would also take TGA, PSD, HDR and PIC, which no check covers.
+    if (image_format_of(data, size).empty())
+        throw Error(name + ": not a supported image (" + supported_image_formats() + ")");
     // Our own header read first: stb_image refuses some huge sizes with a vaguer reason.
     if (const std::optional<ImageSize> declared = read_image_size(data, size))
         check_pixel_limit(declared->width, declared->height, name, limits);

@@ -20,9 +20,19 @@ int fold_of(const std::string& relative_path, int k) {
     return int((split_hash(relative_path) / 1'000'000u) % std::uint64_t(k));
 }
 
+void check_folds(const std::vector<std::string>& relative_paths, int k) {
+    if (k < 2) throw Error("cross-validation needs at least 2 folds (got " + std::to_string(k) + ")");
+    std::vector<std::size_t> fold_size(std::size_t(k), 0);
+    for (const std::string& path : relative_paths) ++fold_size[std::size_t(fold_of(path, k))];
+    for (int f = 0; f < k; ++f)
+        if (fold_size[std::size_t(f)] == 0 || fold_size[std::size_t(f)] == relative_paths.size())
+            throw Error("--cross-validate " + std::to_string(k) + " leaves fold " + std::to_string(f + 1) + " of " +
+                        std::to_string(relative_paths.size()) + " images empty; use fewer folds or more images");
+}
+
 CrossValidationResult cross_validate(const FeatureSet& data, const std::vector<std::string>& relative_paths,
                                      int n_classes, int k, const TrainOptions& options) {
-    if (k < 2) throw Error("cross-validation needs at least 2 folds (got " + std::to_string(k) + ")");
+    check_folds(relative_paths, k);
     if (relative_paths.size() != data.size())
         throw Error("cross-validation got " + std::to_string(relative_paths.size()) + " paths for " +
                     std::to_string(data.size()) + " feature rows");
@@ -33,9 +43,6 @@ CrossValidationResult cross_validate(const FeatureSet& data, const std::vector<s
         FeatureSet train, held_out;
         train.feature_size = held_out.feature_size = data.feature_size;
         for (std::size_t i = 0; i < data.size(); ++i) append_row(fold[i] == f ? held_out : train, data, i);
-        if (held_out.size() == 0 || train.size() == 0)
-            throw Error("cross-validation fold " + std::to_string(f + 1) + " of " + std::to_string(k) +
-                        " is empty; use fewer folds or more images");
         FeatureSet no_validation;
         no_validation.feature_size = data.feature_size;
         const SoftmaxLayer layer = train_softmax_layer(train, no_validation, n_classes, options);

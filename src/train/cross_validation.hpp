@@ -21,6 +21,10 @@ int fold_of(const std::string& relative_path, int k);
 // Trains k heads, each on all rows outside one fold (no validation set), and tests it on
 // that fold. relative_paths[i] names row i of `data`. Throws Error when k < 2, the sizes
 // disagree, or a fold comes out empty.
+// Throws Error when k folds over these paths would leave a fold empty ("--cross-validate K
+// leaves fold F empty; use fewer folds or more images"), so a bad K is refused before training.
+void check_folds(const std::vector<std::string>& relative_paths, int k);
+
 CrossValidationResult cross_validate(const FeatureSet& data, const std::vector<std::string>& relative_paths,
                                      int n_classes, int k, const TrainOptions& options);
 

@@ -55,16 +55,10 @@ std::vector<fs::directory_entry> sorted_entries(const fs::path& dir) {
 // Gives every split that should have images (training always, the others when their
 // percentage is above 0) at least one, taking from a split that can spare one: training
 // first, as retrain.py's folders usually leave the small splits empty, never the reverse.
+// The scan has checked c.size() >= minimum_images_per_category(options).
 void fill_empty_splits(const std::string& label, CategoryImages& c, const SplitOptions& options,
-                       const std::string& folder, std::vector<std::string>& warnings) {
+                       std::vector<std::string>& warnings) {
     const Split order[] = {Split::training, Split::validation, Split::testing};
-    std::size_t needed = 1;
-    if (options.validation_percentage > 0) ++needed;
-    if (options.testing_percentage > 0) ++needed;
-    if (c.size() < needed)
-        throw Error(folder + ": category '" + label + "' has only " + std::to_string(c.size()) +
-                    " images, too few to give training, validation and testing at least one each; add images (" +
-                    std::to_string(needed) + " or more)");
     for (const Split target : order) {
         const double percentage = target == Split::validation ? options.validation_percentage
                                   : target == Split::testing  ? options.testing_percentage
@@ -92,6 +86,19 @@ void fill_empty_splits(const std::string& label, CategoryImages& c, const SplitO
 }
 
 }  // namespace
+
+std::size_t minimum_images_per_category(const SplitOptions& options) {
+    const std::size_t splits = 1 + (options.validation_percentage > 0) + (options.testing_percentage > 0);
+    return std::max<std::size_t>(2, splits);
+}
+
+std::string too_few_images_message(const std::string& folder, const std::string& label, std::size_t usable,
+                                   const SplitOptions& options) {
+    const std::size_t needed = minimum_images_per_category(options);
+    return folder + ": category '" + label + "' has " + std::to_string(usable) +
+           (usable == 1 ? " usable image" : " usable images") + "; each category needs at least " +
+           std::to_string(needed) + (needed == 3 ? " (one each for training, validation and testing)" : "");
+}
 
 std::string Dataset::full_path(const std::string& relative_path) const {
     return (fs::path(root) / fs::path(relative_path)).string();
@@ -131,7 +138,7 @@ Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options) {
     for (const fs::directory_entry& entry : sorted_entries(data_dir)) {
         const std::string label = entry.path().filename().string();
         if (is_hidden(label)) {
-            data.warnings.push_back(entry.path().string() + ": skipped hidden entry");
+            data.warnings.push_back(entry.path().string() + ": skipped, a hidden entry");
             continue;
         }
         if (!entry.is_directory(ec)) {
@@ -139,26 +146,31 @@ Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options) {
             continue;
         }
         CategoryImages images;
+        std::string nested;  // sub-folder names, for the hint when a category holds no image
         for (const fs::directory_entry& file : sorted_entries(entry.path())) {
             const std::string name = file.path().filename().string();
             const std::string where = file.path().string();
             if (is_hidden(name)) {
-                data.warnings.push_back(where + ": skipped hidden file");
+                data.warnings.push_back(where + ": skipped, a hidden file");
             } else if (file.is_directory(ec)) {
-                data.warnings.push_back(where + ": skipped nested folder (categories are one level deep)");
+                nested += (nested.empty() ? "" : ", ") + name;
+                data.warnings.push_back(where + ": skipped, a nested folder (categories are one level deep)");
             } else if (!file.is_regular_file(ec)) {
                 data.warnings.push_back(where + ": skipped, not a regular file");
-            } else if (!has_image_extension(name)) {
-                data.warnings.push_back(where + ": skipped, not an image file extension");
+            } else if (const std::string problem = image_file_problem(where); !problem.empty()) {
+                data.warnings.push_back(where + ": skipped, " + problem);
             } else {
                 const std::string relative = label + "/" + name;
                 split_list(images, assign_split(relative, options)).push_back(relative);
             }
         }
-        if (images.size() < 2)
-            throw Error(entry.path().string() + ": category '" + label + "' has " +
-                        std::to_string(images.size()) + (images.size() == 1 ? " usable image" : " usable images") +
-                        "; each category needs at least 2");
+        if (images.size() < minimum_images_per_category(options)) {
+            std::string message = too_few_images_message(entry.path().string(), label, images.size(), options);
+            if (images.size() == 0 && !nested.empty())
+                message += "; it holds folders (" + nested + "): is " + data_dir +
+                           " one level too high? Try " + entry.path().string();
+            throw Error(message);
+        }
         data.labels.push_back(label);
         data.categories.push_back(std::move(images));
     }
@@ -166,10 +178,8 @@ Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options) {
         throw Error(data_dir + ": found " + std::to_string(data.labels.size()) +
                     (data.labels.size() == 1 ? " category folder" : " category folders") +
                     ", need at least 2 (one sub-folder of images per category)");
-    for (std::size_t i = 0; i < data.labels.size(); ++i) {
-        const std::string folder = (fs::path(data_dir) / data.labels[i]).string();
-        fill_empty_splits(data.labels[i], data.categories[i], options, folder, data.warnings);
-    }
+    for (std::size_t i = 0; i < data.labels.size(); ++i)
+        fill_empty_splits(data.labels[i], data.categories[i], options, data.warnings);
     return data;
 }
 

@@ -1,5 +1,6 @@
 // Scanning an image folder (one sub-folder per category) and splitting it into training,
-// validation and testing sets by a stable hash. Does not read or decode any image.
+// validation and testing sets by a stable hash. Reads each file's first bytes to tell images
+// by content, whatever their names; decodes nothing.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -42,8 +43,17 @@ double split_percentage(const std::string& relative_path);
 // percentage < validation -> validation; < validation + testing -> testing; else training.
 Split assign_split(const std::string& relative_path, const SplitOptions& options);
 
+// The fewest images a category may have: one per split in use (training, and validation or
+// testing when their percentage is above 0), and never under 2.
+std::size_t minimum_images_per_category(const SplitOptions& options);
+
+// The one message for a category with too few usable images, naming the folder, the label,
+// the count and minimum_images_per_category.
+std::string too_few_images_message(const std::string& folder, const std::string& label, std::size_t usable,
+                                   const SplitOptions& options);
+
 // Lists `data_dir`, one level per category (never deeper, so symlink loops cannot hang),
-// and splits each category. Hidden entries, non-images and nested folders are skipped
+// and splits each category. Hidden entries, files whose first bytes are not an image, and nested folders are skipped
 // with a warning. A split that comes out empty for a category (training always counts,
 // validation and testing when their percentage is above 0) gets the image with the highest
 // split percentage from training (or, if training cannot spare one, from the other split),

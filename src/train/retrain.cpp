@@ -55,10 +55,12 @@ std::size_t add_distorted_copies(FeatureExtractor& extractor, const std::vector<
 
 RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events) {
     if (options.model_path.empty()) throw Error("retrain needs an output model path");
-    if (!options.overwrite)
-        for (const std::string* out : {&options.model_path, &options.labels_path, &options.report_path})
-            if (!out->empty() && exists(*out))
-                throw Error(*out + " already exists; choose another name or pass --force to replace it");
+    for (const std::string* out : {&options.model_path, &options.labels_path, &options.report_path}) {
+        if (out->empty()) continue;
+        if (!options.overwrite && exists(*out))
+            throw Error(*out + " already exists; choose another name or pass --force to replace it");
+        check_can_create(*out);
+    }
 
     RetrainResult result;
     result.dataset = scan_dataset(options.data_dir, options.split);
@@ -67,6 +69,13 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         for (const std::string& w : data.warnings) events.warning(w);
     result.skipped = data.warnings;
     result.split_counts.assign(data.labels.size(), SplitCounts{});
+    if (options.cross_validate_folds > 0) {
+        std::vector<std::string> listed;
+        for (const CategoryImages& cat : data.categories)
+            for (const auto* list : {&cat.training, &cat.validation, &cat.testing})
+                listed.insert(listed.end(), list->begin(), list->end());
+        check_folds(listed, options.cross_validate_folds);
+    }
 
     FeatureExtractor extractor(options.weights_path, options.layer);
     std::unique_ptr<BottleneckCache> cache;
@@ -104,9 +113,8 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         usable[c] = counts.training + counts.validation + counts.testing;
     }
     for (std::size_t c = 0; c < usable.size(); ++c)
-        if (usable[c] < 2)
-            throw Error("category '" + data.labels[c] + "' in " + data.root + " has " + std::to_string(usable[c]) +
-                        " usable image(s); at least 2 are needed");
+        if (usable[c] < minimum_images_per_category(options.split))
+            throw Error(too_few_images_message(data.full_path(data.labels[c]), data.labels[c], usable[c], options.split));
     FeatureSet& training = features.training.set;
     const FeatureSet& validation = features.validation.set;
     const FeatureSet& testing = features.testing.set;
@@ -118,6 +126,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     result.training_count = training.size();
     result.validation_count = validation.size();
     result.testing_count = testing.size();
+    if (events.split_ready) events.split_ready(result);
 
     const auto train_start = std::chrono::steady_clock::now();
     const int n_classes = int(data.labels.size());
@@ -148,15 +157,18 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     model.feature_layer = extractor.layer();
     model.feature_size = extractor.feature_size();
     model.weights_checksum = extractor.weights_checksum();
-    model.weights_path = options.weights_path;
+    model.weights_path = weights_path_to_record(options.model_path, options.weights_path);
     model.preprocessing = extractor.preprocessing();
     model.head = head;
-    save_classifier_model(options.model_path, model);
-    if (!options.labels_path.empty()) write_labels_file(options.labels_path, data.labels);
-    if (!options.report_path.empty()) {
-        const std::string html = render_report_html(report_data(options, result, extractor.layer()));
-        write_file_atomically(options.report_path, html.data(), html.size());
-    }
+    // The model, labels and report appear together or not at all.
+    const std::vector<std::uint8_t> model_bytes = serialize_classifier_model(model);
+    std::vector<FileContent> outputs{{options.model_path, model_bytes.data(), model_bytes.size()}};
+    const std::string labels = labels_file_text(data.labels);
+    if (!options.labels_path.empty()) outputs.push_back({options.labels_path, labels.data(), labels.size()});
+    const std::string html =
+        options.report_path.empty() ? "" : render_report_html(report_data(options, result, extractor.layer()));
+    if (!options.report_path.empty()) outputs.push_back({options.report_path, html.data(), html.size()});
+    write_files_together(outputs);
     return result;
 }
 

@@ -34,12 +34,16 @@ struct RetrainOptions {
     DistortionOptions distortions;
 };
 
+struct RetrainResult;
+
 struct RetrainEvents {
     std::function<void(const std::string&)> warning;
     // Network passes: what ("bottlenecks", "distorted copies") and how many images.
     std::function<void(const std::string& what, std::size_t total)> features_started;
     std::function<void(std::size_t done)> features_progress;
     std::function<void()> features_finished;
+    // The split is known and training is about to start (result holds the counts so far).
+    std::function<void(const RetrainResult&)> split_ready;
     ProgressCallback training_progress;
 };
 

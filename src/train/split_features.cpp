@@ -73,7 +73,8 @@ SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckC
             if (!batch.errors[row].empty()) {
                 if (mode != BottleneckMode::cached_only || !std::binary_search(batch.missing.begin(), batch.missing.end(), row)) {
                     ++out.skipped;
-                    if (events.warning) events.warning("skipped: " + batch.errors[row]);
+                    if (events.warning)
+                        events.warning(skipped_message(data.full_path(list.relative[row]), batch.errors[row]));
                 }
                 continue;
             }
