@@ -157,7 +157,7 @@ TEST_CASE("guess-dir copies each image as <label>-<score>.<ext>, never overwriti
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
     CHECK(run.out.find("guess-dir: 2 classified, 0 failed") != std::string::npos);
-    CHECK(run.err.find("notes.txt: skipped, not an image file") != std::string::npos);
+    CHECK(run.err.find("notes.txt: skipped, not a supported image") != std::string::npos);
     const std::regex name(R"((darth_vader|elsa)-0\.\d{5}\.(jpg|JPG))");
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(out)) names.push_back(e.path().filename().string());

@@ -33,7 +33,10 @@ bool is_tiff(const std::uint8_t* data, std::size_t size) {
 
 std::string image_format_of(const std::uint8_t* data, std::size_t size) {
     const auto starts = [&](const char* magic, std::size_t n) { return size >= n && std::memcmp(data, magic, n) == 0; };
-    if (starts("\xFF\xD8\xFF", 3)) return "JPEG";
+    // The start-of-image marker, after any 0xFF fill bytes (stb_image accepts those too).
+    std::size_t fill = 0;
+    while (fill + 1 < size && data[fill] == 0xFF && data[fill + 1] == 0xFF) ++fill;
+    if (size >= fill + 2 && data[fill] == 0xFF && data[fill + 1] == 0xD8) return "JPEG";
     if (starts("\x89PNG\r\n\x1A\n", 8)) return "PNG";
     if (starts("GIF87a", 6) || starts("GIF89a", 6)) return "GIF";
     if (starts("BM", 2)) return "BMP";
