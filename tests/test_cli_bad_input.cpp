@@ -582,6 +582,145 @@ TEST_CASE("train: hidden files, non-images, broken images, nested folders and li
     CHECK_NOTHROW(load_classifier_model(model.string()));
 }
 
+namespace {
+
+// A binary PNM (P6) of an image's pixels: a format decoded by content, never by its name.
+Bytes ppm_of(const ImageRgb8& image) {
+    const std::string header = "P6\n" + std::to_string(image.width) + " " + std::to_string(image.height) + "\n255\n";
+    Bytes b(header.begin(), header.end());
+    b.insert(b.end(), image.pixels.begin(), image.pixels.end());
+    return b;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = text.find(", ", start)) != std::string::npos; start = comma + 2)
+        items.push_back(text.substr(start, comma - start));
+    items.push_back(text.substr(start));
+    return items;
+}
+
+}  // namespace
+
+TEST_CASE("defect 8: the format list in errors is exactly what decode_image reads, each recognised by content") {
+    const Bytes png = corpus::png_bytes(20, 10, 3);
+    std::map<std::string, Bytes> sample{{"JPEG", corpus::jpeg_bytes(20, 10)}, {"PNG", png},
+                                        {"BMP", corpus::bmp_bytes(20, 10)},   {"GIF", corpus::gif_bytes(20, 10)},
+                                        {"PNM", ppm_of(decode_image(png.data(), png.size(), "p.png"))}};
+#ifdef TINCEPTION_TEST_WEBP_TIFF
+    sample["WebP"] = corpus::webp_bytes(20, 10);
+    sample["TIFF"] = corpus::tiff_bytes(20, 10);
+#endif
+    const std::vector<std::string> listed = split_list(supported_image_formats());
+    CHECK(listed.size() == sample.size());
+    for (const std::string& format : listed) {
+        CAPTURE(format);
+        REQUIRE(sample.count(format) == 1);
+        const Bytes& bytes = sample[format];
+        CHECK(image_format_of(bytes.data(), bytes.size()) == format);
+        const ImageRgb8 image = decode_image(bytes.data(), bytes.size(), "named.txt");
+        CHECK(image.width == 20);
+        CHECK(image.height == 10);
+    }
+    const std::string text = "plain text";
+    const std::string expected = "t.jpg: not a supported image (" + supported_image_formats() + ")";
+    CHECK_THROWS_WITH_AS(decode_image(reinterpret_cast<const std::uint8_t*>(text.data()), text.size(), "t.jpg"),
+                         expected.c_str(), Error);
+}
+
+TEST_CASE("defect 8: train takes images by content, like guess: no extension, or a .ppm") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const fs::path data = dir.path() / "data";
+    fs::copy(m.data, data, fs::copy_options::recursive);
+    const auto heroes = sorted_files(fs::path(env_path("TINCEPTION_SUPERHEROES")) / "darth_vader");
+    REQUIRE(heroes.size() > 6);
+    fs::copy_file(heroes[6], data / "darth_vader" / "photo without extension");
+    write_file(data / "elsa" / "portable.ppm", ppm_of(load_image(m.elsa[0].string())));
+    const fs::path model = dir.path() / "m.tcm";
+    const Result r = run_cli({"train", data.string(), "-o", model.string(), "--bottleneck-dir", m.cache.string(),
+                              "--steps", "20"});
+    INFO(r.out);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_FALSE(contains(r.err, "skipped"));
+    CHECK(contains(r.out, "bottlenecks: 2 computed, 12 from cache"));
+    // guess reads both the same way
+    const Result g = run_cli({"guess", model.string(), (data / "darth_vader" / "photo without extension").string(),
+                              (data / "elsa" / "portable.ppm").string()});
+    INFO(g.err);
+    CHECK(g.exit_code == 0);
+}
+
+TEST_CASE("defect 9: guess --json lists a failed file with its error, in order among the others") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const fs::path broken = dir.path() / "half.jpg";
+    const Bytes jpg = read_bytes(m.elsa[0]);
+    write_file(broken, truncated(jpg, jpg.size() / 2));
+    const Result r = run_cli({"guess", m.model.string(), "--json", m.vader[0].string(), broken.string(),
+                              (dir.path() / "missing.jpg").string(), m.elsa[0].string()});
+    CHECK(r.exit_code == 2);
+    const std::size_t first = r.out.find("{\"image\": \"" + m.vader[0].string() + "\", \"scores\": [");
+    const std::size_t failed = r.out.find("{\"image\": \"" + broken.string() + "\", \"error\": \"" + broken.string() +
+                                          ": JPEG is truncated");
+    const std::size_t missing = r.out.find("{\"image\": \"" + (dir.path() / "missing.jpg").string() +
+                                           "\", \"error\": \"" + (dir.path() / "missing.jpg").string() + ": cannot open");
+    const std::size_t last = r.out.find("{\"image\": \"" + m.elsa[0].string() + "\", \"scores\": [");
+    INFO(r.out);
+    REQUIRE(first != std::string::npos);
+    REQUIRE(failed != std::string::npos);
+    REQUIRE(missing != std::string::npos);
+    REQUIRE(last != std::string::npos);
+    CHECK(first < failed);
+    CHECK(failed < missing);
+    CHECK(missing < last);
+    CHECK(r.out.front() == '[');
+    CHECK(r.out.substr(r.out.size() - 3) == "\n]\n");
+}
+
+TEST_CASE("defect 10: file names with commas, spaces, quotes and leading dashes are one file each") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const std::vector<std::string> names{"s1imag,hhg8696es.jpg", "two  spaces .jpg", "it's \"quoted\".jpg",
+                                         "-leading dash.jpg", "--looks-like-an-option.jpg", ",.jpg"};
+    std::vector<std::string> paths;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        copy_image(m.elsa[i % m.elsa.size()], dir.path() / names[i]);
+        paths.push_back((dir.path() / names[i]).string());
+    }
+    std::vector<std::string> guess{"guess", m.model.string(), "--json", "--"};
+    // Names starting with '-' follow `--`, as with any command-line program.
+    guess.insert(guess.end(), paths.begin(), paths.end());
+    const Result r = run_cli(guess);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    for (const std::string& p : paths) {
+        std::string quoted;  // the name as a JSON string
+        for (char ch : p) quoted += ch == '"' ? std::string("\\\"") : std::string(1, ch);
+        CAPTURE(p);
+        CHECK(contains(r.out, "{\"image\": \"" + quoted + "\", \"scores\""));
+    }
+    std::vector<std::string> comma_names{"guess", m.model.string(), "--top-k", "1", paths[0], paths[5]};
+    const Result text = run_cli(comma_names);
+    CHECK(text.exit_code == 0);
+    CHECK(contains(text.out, paths[0] + ":\n"));
+    CHECK(contains(text.out, paths[5] + ":\n"));
+
+    // embed: one CSV row per file, the name quoted where it needs to be.
+    const std::string weights = env_path("TINCEPTION_WEIGHTS");
+    std::vector<std::string> embed{"embed", weights, "--layer", "mixed0", "--", paths[0], paths[2], paths[3]};
+    const Result e = run_cli(embed);
+    INFO(e.err);
+    CHECK(e.exit_code == 0);
+    const std::vector<std::string> rows = lines_of(e.out);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].rfind("\"" + paths[0] + "\",", 0) == 0);
+    CHECK(rows[2].rfind(paths[3] + ",", 0) == 0);
+}
+
 TEST_CASE("train: an empty or single-image category is refused with its name, exit 2, nothing written") {
     const TrainedModel& m = trained_model();
     for (const int extra_images : {0, 1}) {

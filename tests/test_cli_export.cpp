@@ -60,15 +60,26 @@ TEST_CASE("export: writes the model, refuses to overwrite without --force, check
     CHECK(m.graph.inputs.at(0).dims == std::vector<std::int64_t>{2, 13, 13, 3});
 
     for (const std::vector<std::string>& bad : {std::vector<std::string>{"--opset", "12"}, {"--opset", "99"},
-                                               {"--batch", "0"}, {"--batch", "-3"}, {"--batch", "four"}}) {
+                                               {"--opset", "abc"}, {"--batch", "0"}, {"--batch", "-3"},
+                                               {"--batch", "four"}, {"extra-argument"}}) {
         std::vector<std::string> args{"export", dir.file("tiny.tcm"), "-o", dir.file("bad.onnx")};
         args.insert(args.end(), bad.begin(), bad.end());
-        CAPTURE(bad[1]);
+        CAPTURE(bad.back());
         const CommandResult r = run_tinception(args);
         CHECK(r.exit_code == 2);
         CHECK(lines_of(r.err).size() == 1);
+        CHECK(r.err.find(bad[0]) != std::string::npos);  // the option or argument is named
         CHECK_FALSE(fs::exists(dir.file("bad.onnx")));
     }
+
+    // Defect 7: a weights path recorded relative to the model is found from any current folder.
+    ClassifierModel relative = load_classifier_model(dir.file("tiny.tcm"));
+    relative.weights_path = "tiny.tcw";
+    save_classifier_model(dir.file("relative.tcm"), relative);
+    const CommandResult moved = run_tinception({"export", dir.file("relative.tcm")}, "/");
+    INFO(moved.err);
+    CHECK(moved.exit_code == 0);
+    CHECK(slurp(dir.file("relative.onnx")) == written);
 
     const CommandResult pre = run_tinception({"preprocess", dir.file("tiny.tcm"), dir.file("none.jpg"), "-o", dir.file("x.f32")});
     CHECK(pre.exit_code == 2);

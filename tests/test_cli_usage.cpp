@@ -3,11 +3,14 @@
 // the spelling to use, exit code 2, and nothing written.
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "classify/classifier_model.hpp"
 #include "cli_harness.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
@@ -59,6 +62,38 @@ void check_refused(const CommandResult& r, const std::string& expected_part) {
     CHECK(errors == 1);
     CHECK(contains(r.err, expected_part));
 }
+
+// A model file of two labels over mixed5's 768 features that records `weights` as its
+// weight file; the head is zeros, as nothing here classifies.
+void write_model(const fs::path& path, const std::string& weights) {
+    tinception::ClassifierModel m;
+    m.labels = {"cats", "dogs"};
+    m.feature_layer = "mixed5";
+    m.feature_size = 768;
+    m.weights_path = weights;
+    m.head.n_classes = 2;
+    m.head.feature_size = 768;
+    m.head.weights.assign(2 * 768, 0.0f);
+    m.head.bias.assign(2, 0.0f);
+    tinception::save_classifier_model(path.string(), m);
+}
+
+// Sets an environment variable for the programs started in its scope, then restores it.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const std::string& value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+        ::setenv(name, value.c_str(), 1);
+    }
+    ~ScopedEnv() { had_ ? ::setenv(name_, old_.c_str(), 1) : ::unsetenv(name_); }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* name_;
+    std::string old_;
+    bool had_ = false;
+};
 
 }  // namespace
 
@@ -170,12 +205,71 @@ TEST_CASE("defect 6: the minimum-size messages agree, and a folder one level too
 }
 
 TEST_CASE("defect 11: --weights shows one default; warnings have one form") {
-    for (const char* command : {"train", "guess", "guess-dir"}) {
-        CAPTURE(command);
+    for (const char* command : {"train", "guess", "guess-dir", "embed", "bottlenecks", "info", "export", "preprocess"}) {
+        INFO(std::string(command));
         const CommandResult r = run_tinception({command, "--help"});
         CHECK(r.exit_code == 0);
-        for (const std::string& line : lines_of(r.out))
-            if (contains(line, "--weights")) CHECK_FALSE(contains(line, "(default: \"\")"));
+        std::string help;  // wrapped lines joined, so a default cut over two lines is seen whole
+        for (const char ch : r.out)
+            if (!(std::isspace(static_cast<unsigned char>(ch)) && !help.empty() && help.back() == ' '))
+                help += std::isspace(static_cast<unsigned char>(ch)) ? ' ' : ch;
+        CHECK_FALSE(contains(help, "(default: \"\")"));
+        const std::size_t weights = help.find("--weights");
+        if (weights != std::string::npos) {
+            const std::string text = help.substr(weights, help.find(" --", weights + 2) - weights);
+            CHECK(text.find("default") == text.rfind("default"));  // one default named
+        }
     }
     CHECK(tinception::skipped_message("a/b.jpg", "a/b.jpg: JPEG is truncated") == "a/b.jpg: skipped, JPEG is truncated");
+}
+
+TEST_CASE("defect 7: a relative weights path is recorded from the model's folder and looked up from there") {
+    TempDir dir;
+    // Recorded relative to the model's folder, whatever the current folder was.
+    const fs::path cwd = fs::current_path();
+    fs::current_path(dir.path());
+    const std::string from_elsewhere = tinception::weights_path_to_record("models/m.tcm", "weights/w.tcw");
+    const std::string absolute = tinception::weights_path_to_record("models/m.tcm", (dir.path() / "w.tcw").string());
+    fs::current_path(cwd);
+    CHECK(from_elsewhere == "../weights/w.tcw");
+    CHECK(absolute == (dir.path() / "w.tcw").string());
+
+    // A model moved together with its weights finds them from any current folder: the
+    // stand-in is opened (and refused as a weight file), so it was found where recorded.
+    const fs::path moved = dir.path() / "moved";
+    fs::create_directories(moved / "models");
+    fs::create_directories(moved / "weights");
+    write_model(moved / "models" / "m.tcm", "../weights/w.tcw");
+    write_text(moved / "weights" / "w.tcw", "a stand-in, not a weight file");
+    const CommandResult found = run_tinception({"guess", (moved / "models" / "m.tcm").string(), "a.jpg"}, "/");
+    INFO(found.err);
+    CHECK(found.exit_code == 2);
+    CHECK(contains(found.err, (moved / "weights" / "w.tcw").string() + ": "));
+    CHECK_FALSE(contains(found.err, "cannot open"));
+}
+
+TEST_CASE("defect 7: missing weights are looked for at the default, and the error names every place and --weights") {
+    TempDir dir;
+    write_model(dir.path() / "m.tcm", "gone/w.tcw");
+    write_text(dir.path() / "default.tcw", "a stand-in default");
+    {
+        // The recorded file is gone: the default weight file is tried next.
+        const ScopedEnv env("TINCEPTION_WEIGHTS", (dir.path() / "default.tcw").string());
+        const CommandResult r = run_tinception({"guess", (dir.path() / "m.tcm").string(), "a.jpg"});
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(contains(r.err, (dir.path() / "default.tcw").string() + ": "));
+    }
+    const ScopedEnv env("TINCEPTION_WEIGHTS", (dir.path() / "no default.tcw").string());
+    for (const char* command : {"guess", "guess-dir"}) {
+        CAPTURE(command);
+        std::vector<std::string> args{command, (dir.path() / "m.tcm").string(), "a.jpg"};
+        if (std::string(command) == "guess-dir") args = {command, (dir.path() / "m.tcm").string(), dir.path().string(),
+                                                         (dir.path() / "out").string()};
+        check_refused(run_tinception(args),
+                      (dir.path() / "m.tcm").string() + ": its weight file is not found (looked at " +
+                          (dir.path() / "gone" / "w.tcw").string() + ", " + (dir.path() / "no default.tcw").string() +
+                          "); pass --weights FILE with the weights it was trained on");
+    }
+    CHECK_FALSE(fs::exists(dir.path() / "out"));
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "byte_io.hpp"
+#include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
 #include "error.hpp"
@@ -38,38 +39,33 @@ int run_export(int argc, char** argv) {
         "The labels and the preprocessing are in the file's metadata_props and doc_string.");
     options.positional_help("MODEL");
     options.add_options()
-        ("o,output", "ONNX file to write (default: MODEL with the extension .onnx)",
-         cxxopts::value<std::string>()->default_value(""))
+        ("o,output", "ONNX file to write (default: MODEL with the extension .onnx)", cxxopts::value<std::string>())
         ("opset", "ONNX operator set version, " + std::to_string(kMinOpset) + ".." + std::to_string(kMaxOpset),
-         cxxopts::value<int>()->default_value(std::to_string(kMinOpset)))
+         cxxopts::value<std::string>()->default_value(std::to_string(kMinOpset)))
         ("batch", "batch dimension: 'dynamic' or a fixed size N", cxxopts::value<std::string>()->default_value("dynamic"))
-        ("weights", "weight file (default: the one the model was trained with)",
-         cxxopts::value<std::string>()->default_value(""))
+        ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
         ("force", "replace the output file if it exists")
-        ("h,help", "show this help")
-        ("model", "", cxxopts::value<std::string>());
-    options.parse_positional({"model"});
-    const auto args = options.parse(argc, argv);
+        ("h,help", "show this help");
+    const Arguments parsed = parse_arguments(options, argc, argv, 1, 1, "export MODEL [-o FILE.onnx]");
+    const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
-    if (!args.count("model")) throw Error("export needs MODEL, a trained .tcm file (see 'tinception export --help')");
     OnnxExportOptions export_options;
-    export_options.opset = args["opset"].as<int>();
+    export_options.opset = int(integer_option(args, "opset", kMinOpset, kMaxOpset));
     ir_version_for_opset(export_options.opset);  // refuses an opset before any work
     export_options.batch = batch_from(args["batch"].as<std::string>());
-    const std::string model_path = args["model"].as<std::string>();
-    std::string out = args["output"].as<std::string>();
-    if (out.empty()) out = with_suffix(model_path, ".onnx");
+    const std::string& model_path = parsed.positional[0];
+    const std::string out = args.count("output") ? args["output"].as<std::string>() : with_suffix(model_path, ".onnx");
     const bool replace = args.count("force") > 0;
     struct stat st {};
     if (!replace && ::stat(out.c_str(), &st) == 0)
         throw Error(out + " already exists; choose another name or pass --force to replace it");
 
     const ClassifierModel model = load_classifier_model(model_path);
-    const std::string weights_path = args["weights"].as<std::string>().empty() ? model.weights_path
-                                                                                : args["weights"].as<std::string>();
+    const std::string weights_path =
+        weights_for_model(model_path, args.count("weights") ? args["weights"].as<std::string>() : "");
     const WeightFile weights = WeightFile::open(weights_path);
     if (weights.checksum() != model.weights_checksum)
         throw Error(model_path + " was trained on weights with checksum " + hex32(model.weights_checksum) + ", but " +

@@ -60,11 +60,12 @@ int run_guess_dir(int argc, char** argv) {
 
     std::error_code ec;
     if (!fs::is_directory(in_dir, ec)) throw Error(in_dir + ": not a folder");
-    fs::create_directories(out_dir, ec);
-    if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     if (fs::equivalent(in_dir, out_dir, ec)) throw Error("the output folder must differ from the input folder");
     const Classifier classifier = Classifier::open(
         positional[0], weights_for_model(positional[0], args.count("weights") ? args["weights"].as<std::string>() : ""));
+    // Made once the model opens, so a refused run leaves no empty folder behind.
+    fs::create_directories(out_dir, ec);
+    if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     FeatureExtractor extractor = classifier.extractor();
 
     std::vector<std::string> paths;

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <vector>
 
+#include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
@@ -22,21 +23,17 @@ int run_preprocess(int argc, char** argv) {
     options.add_options()
         ("o,output", "file to write", cxxopts::value<std::string>())
         ("force", "replace the output file if it exists")
-        ("h,help", "show this help")
-        ("model", "", cxxopts::value<std::string>())
-        ("images", "", cxxopts::value<std::vector<std::string>>());
-    options.parse_positional({"model", "images"});
-    const auto args = options.parse(argc, argv);
+        ("h,help", "show this help");
+    const Arguments parsed = parse_arguments(options, argc, argv, 2, SIZE_MAX, "preprocess MODEL IMAGE... -o FILE");
+    const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help({""});
         return kExitOk;
     }
-    if (!args.count("model") || !args.count("images"))
-        throw Error("preprocess needs MODEL and at least one IMAGE (see 'tinception preprocess --help')");
     if (!args.count("output")) throw Error("preprocess needs -o FILE, the tensor file to write");
     const std::string out = args["output"].as<std::string>();
-    const Preprocessing p = load_classifier_model(args["model"].as<std::string>()).preprocessing;
-    const auto images = args["images"].as<std::vector<std::string>>();
+    const Preprocessing p = load_classifier_model(parsed.positional[0]).preprocessing;
+    const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
     const std::size_t image_floats = std::size_t(p.size) * p.size * 3;
     std::vector<float> tensor(images.size() * image_floats);
     for (std::size_t i = 0; i < images.size(); ++i) preprocess(load_image(images[i]), p, tensor.data() + i * image_floats);

@@ -12,7 +12,7 @@ void add_feature_options(cxxopts::Options& options) {
         ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
          cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
         ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
-         cxxopts::value<std::string>()->default_value(""));
+         cxxopts::value<std::string>());
 }
 
 std::string weights_path_option(const cxxopts::ParseResult& args) {
@@ -21,7 +21,7 @@ std::string weights_path_option(const cxxopts::ParseResult& args) {
 }
 
 std::string cache_dir_option(const cxxopts::ParseResult& args) {
-    const std::string given = args["bottleneck-dir"].as<std::string>();
+    const std::string given = args.count("bottleneck-dir") ? args["bottleneck-dir"].as<std::string>() : "";
     return given.empty() ? default_bottleneck_dir() : given;
 }
 
