@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "classify/classifier.hpp"
+#include "model/network.hpp"
 #include "error.hpp"
 #include "temp_dir.hpp"
 #include "weights/weight_file.hpp"
@@ -104,6 +105,23 @@ TEST_CASE("classifier: a model and the weights it was trained on classify") {
     CHECK(scores[0][0].score >= scores[0][1].score);
     CHECK(scores[0][1].score >= scores[0][2].score);
     CHECK(scores[0][0].score + scores[0][1].score + scores[0][2].score == doctest::Approx(1.0));
+}
+
+TEST_CASE("classifier: its extractors share one packed copy of the weights and agree") {
+    const Files f;
+    const Classifier classifier = Classifier::open(f.save(f.model(), "good.tcm"));
+    FeatureExtractor first = classifier.extractor();
+    FeatureExtractor second = classifier.extractor();
+    FeatureExtractor by_name = classifier.extractor("features");
+    CHECK(&first.network().packed_weights()->weights() == &classifier.weights());
+    CHECK(first.network().packed_weights() == second.network().packed_weights());
+    CHECK(first.network().packed_weights() == by_name.network().packed_weights());
+    FeatureExtractor alone(f.weights, "features");  // its own weights and packing
+    CHECK(alone.network().packed_weights() != first.network().packed_weights());
+    const std::vector<ImageRgb8> images = {picture(20, 15, 2), picture(9, 31, 3)};
+    const std::vector<float> expected = alone.extract(images);
+    CHECK(first.extract(images) == expected);
+    CHECK(second.extract(images) == expected);
 }
 
 TEST_CASE("classifier: a model and weights that disagree are refused with one line") {

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "check_close.hpp"
@@ -311,6 +312,43 @@ TEST_CASE("network: a batch of 3 gives what three single runs give, with one net
             CHECK(batch == singles);
             CHECK(batch == again);
         }
+    }
+}
+
+TEST_CASE("network: networks on one PackedWeights share one packing and compute what a network packing its own does") {
+    TempDir dir;
+    const GraphBuilder g = small_inception(41);
+    g.write(dir.file("small.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("small.tcw"));
+    const std::vector<float> input = random_input(2 * 11 * 13 * 3, 3);
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        Network own(weights, "mixed_b", *table);
+        std::vector<float> expected(2 * std::size_t(own.feature_size()));
+        own.extract_features(input.data(), 2, expected.data());
+        const std::size_t one_copy = own.packed_weights()->packed_bytes();
+        CHECK((one_copy > 0) == (table->conv2d_pack != nullptr));
+
+        // Four networks built and run at once on four threads: the layers are packed once.
+        const auto shared = std::make_shared<const PackedWeights>(weights, *table);
+        std::vector<std::vector<float>> got(4, std::vector<float>(expected.size(), NAN));
+        std::vector<std::thread> threads;
+        for (std::size_t t = 0; t < got.size(); ++t)
+            threads.emplace_back([&, t] {
+                Network net(shared, "mixed_b");
+                net.extract_features(input.data(), 2, got[t].data());
+            });
+        for (std::thread& t : threads) t.join();
+        CHECK(shared->packed_bytes() == one_copy);
+        for (const std::vector<float>& features : got) CHECK(features == expected);  // the same bytes packed
+
+        // A network on a cut the others already packed adds nothing; a longer one adds its own layers only.
+        Network shorter(shared, "mixed_a");
+        CHECK(shared->packed_bytes() == one_copy);
+        Network longer(shared, "flatten_1");
+        CHECK(shared->packed_bytes() == Network(weights, "flatten_1", *table).packed_weights()->packed_bytes());
+        CHECK(longer.packed_weights() == shared);
     }
 }
 

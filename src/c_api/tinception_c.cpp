@@ -1,5 +1,6 @@
 // The C API (tinception.h) over Classifier: a model is one shared, immutable Classifier (model
-// file + weights, checked against each other there), a context one thread's FeatureExtractor.
+// file + weights and their one packed copy, checked against each other there), a context one
+// thread's FeatureExtractor (its activations and scratch).
 // Every entry point catches everything; no exception crosses into C. Image decoding is only
 // reached through tinception_classify_file.
 #include "tinception.h"

@@ -7,6 +7,7 @@
 
 #include "byte_io.hpp"
 #include "error.hpp"
+#include "kernel_dispatch.hpp"
 #include "weights/layer_graph.hpp"
 #include "weights/weight_file.hpp"
 
@@ -34,7 +35,8 @@ Classifier Classifier::open(const std::string& model_path, const std::string& we
 }
 
 Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name)
-    : model_(std::move(model)), weights_(std::move(weights)), model_name_(model_name) {
+    : model_(std::move(model)), weights_(std::move(weights)),
+      packed_(std::make_shared<const PackedWeights>(*weights_, active_kernels())), model_name_(model_name) {
     if (weights_->checksum() != model_.weights_checksum)
         throw Error(model_name_ + " was trained on weights with checksum " + hex32(model_.weights_checksum) +
                     ", but " + weights_->path() + " has " + hex32(weights_->checksum()) +
@@ -56,7 +58,7 @@ Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> 
 bool Classifier::has_layer(const std::string& layer) const { return weights_->graph().index_of(layer) >= 0; }
 
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
-    return FeatureExtractor(weights_, layer.empty() ? model_.feature_layer : layer);
+    return FeatureExtractor(weights_, packed_, layer.empty() ? model_.feature_layer : layer);
 }
 
 std::vector<LabelScore> Classifier::scores_for(const float* features) const {

@@ -1,6 +1,6 @@
 // A trained model ready to classify: the model file and the weight file it was trained on,
 // checked against each other once. Immutable, so threads share one; each thread runs its own
-// FeatureExtractor over the shared weights.
+// FeatureExtractor over the shared weights and their one packed copy.
 #pragma once
 #include <memory>
 #include <string>
@@ -9,6 +9,7 @@
 #include "classify/classifier_model.hpp"
 #include "image/image.hpp"
 #include "model/feature_extractor.hpp"
+#include "model/packed_weights.hpp"
 
 namespace tinception {
 
@@ -31,7 +32,8 @@ public:
     const WeightFile& weights() const { return *weights_; }
     bool has_layer(const std::string& layer) const;
 
-    // The network up to `layer` (empty: the model's feature layer) over the shared weights.
+    // The network up to `layer` (empty: the model's feature layer) over the shared weights and
+    // packed weights: N extractors hold N sets of activations but one copy of the weights.
     FeatureExtractor extractor(const std::string& layer = "") const;
 
     // Every label with its probability, highest first (ties: label order).
@@ -43,6 +45,7 @@ public:
 private:
     ClassifierModel model_;
     std::shared_ptr<const WeightFile> weights_;
+    std::shared_ptr<const PackedWeights> packed_;  // of weights_ for the active kernel table
     std::string model_name_;
 };
 

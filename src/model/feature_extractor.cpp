@@ -46,8 +46,15 @@ FeatureExtractor::FeatureExtractor(const std::string& weights_path, const std::s
     : FeatureExtractor(std::make_shared<const WeightFile>(WeightFile::open(weights_path)), layer) {}
 
 FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer)
+    : FeatureExtractor(weights, std::make_shared<const PackedWeights>(*weights, active_kernels()), layer) {}
+
+FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
+                                   std::shared_ptr<const PackedWeights> packed, const std::string& layer)
     : weights_(std::move(weights)), preprocessing_(preprocessing_of(*weights_)) {
-    network_ = std::make_unique<Network>(*weights_, layer, active_kernels());
+    if (&packed->weights() != weights_.get())
+        throw Error("packed weights of " + packed->weights().path() + " given for " + weights_->path(),
+                    ErrorKind::internal);
+    network_ = std::make_unique<Network>(std::move(packed), layer);
     const ActivationShape in = network_->input_shape();
     if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
         throw Error(weights_->path() + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +

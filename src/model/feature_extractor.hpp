@@ -13,6 +13,7 @@ namespace tinception {
 
 class WeightFile;
 class Network;
+class PackedWeights;
 
 // What the weight file's metadata says the network's input is; the one source of preprocessing.
 Preprocessing preprocessing_of(const WeightFile& weights);
@@ -23,6 +24,9 @@ public:
     FeatureExtractor(const std::string& weights_path, const std::string& layer);
     // The same over a weight file already open, which other extractors may share.
     FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer);
+    // The same with packed weights other extractors share; `packed` must be of `weights`.
+    FeatureExtractor(std::shared_ptr<const WeightFile> weights, std::shared_ptr<const PackedWeights> packed,
+                     const std::string& layer);
     ~FeatureExtractor();
     FeatureExtractor(FeatureExtractor&&) noexcept;
     FeatureExtractor& operator=(FeatureExtractor&&) noexcept;

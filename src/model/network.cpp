@@ -17,7 +17,7 @@ namespace tinception {
 
 struct Network::Step {
     const Layer* layer = nullptr;
-    AlignedBuffer packed;  // conv2d weights in the table's layout; empty when the table reads OIHW
+    const void* packed = nullptr;  // conv2d weights in the table's layout, in packed_; null: OIHW
 };
 
 namespace {
@@ -55,10 +55,13 @@ kernels::Conv2dArgs conv_args(const Layer& l, const ActivationShape& in, int n, 
 }  // namespace
 
 Network::Network(const WeightFile& weights, const std::string& output_layer, const kernels::KernelTable& table)
-    : weights_(weights), table_(table), output_layer_(output_layer),
-      plan_(plan_network(weights.graph(), output_layer, weights.path())) {
+    : Network(std::make_shared<const PackedWeights>(weights, table), output_layer) {}
+
+Network::Network(std::shared_ptr<const PackedWeights> packed, const std::string& output_layer)
+    : packed_(std::move(packed)), weights_(packed_->weights()), table_(packed_->table()), output_layer_(output_layer),
+      plan_(plan_network(weights_.graph(), output_layer, weights_.path())) {
     steps_.resize(plan_.steps.size());
-    const bool packs = table_.conv2d_pack && table_.conv2d_packed_size;
+    const Layer* first_layer = weights_.graph().layers().data();
     for (std::size_t i = 0; i < steps_.size(); ++i) {
         const Layer& l = *plan_.steps[i].layer;
         steps_[i].layer = &l;
@@ -66,11 +69,7 @@ Network::Network(const WeightFile& weights, const std::string& output_layer, con
         // The layer's own geometry: a table may pick its layout by kernel, stride and width.
         const ActivationShape& in = plan_.steps[std::size_t(plan_.steps[i].inputs[0])].layer->shape;
         kernels::Conv2dArgs args = conv_args(l, in, 1, in.c, l.shape.c);
-        if (packs) {  // weights packed once, for tables that want their own layout
-            steps_[i].packed = AlignedBuffer(table_.conv2d_packed_size(args), "packed convolution weights");
-            table_.conv2d_pack(args, steps_[i].packed.data());
-            args.packed = steps_[i].packed.data();
-        }
+        steps_[i].packed = args.packed = packed_->conv2d(int(&l - first_layer), args);
         // A kernel's scratch depends on the layer's shape, not on the batch or the cut.
         workspace_bytes_ = std::max(workspace_bytes_, conv2d_workspace_bytes(table_, args));
     }
@@ -154,7 +153,7 @@ void Network::extract_features(const float* input, int n, float* features) {
             kernels::Conv2dArgs a = conv_args(l, in, n, stride_of(src), stride_of(i));
             a.input = pointer_of(src);
             a.output = buffer_for(i);
-            a.packed = steps_[std::size_t(i)].packed.data();
+            a.packed = steps_[std::size_t(i)].packed;
             conv2d_parallel(table_, a, workspaces_);
             break;
         }

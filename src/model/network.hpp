@@ -1,5 +1,6 @@
 // A network built from a weight file's layer list and run up to one named layer.
-// Generic over the ops the file describes; only the layers the output needs are built.
+// Generic over the ops the file describes; only the layers the output needs are built. Each
+// network owns its activations and scratch; packed weights are shared (packed_weights.hpp).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -10,6 +11,7 @@
 #include "aligned_buffer.hpp"
 #include "kernel_table.hpp"
 #include "layers/conv2d_workspace.hpp"
+#include "model/packed_weights.hpp"
 #include "model/network_plan.hpp"
 
 namespace tinception {
@@ -19,10 +21,11 @@ class WeightFile;
 class Network {
 public:
     // Plans the layers `output_layer` needs (the weight file checked the graph at open; an
-    // unknown output layer is an Error) and packs conv weights once when the table has a
-    // packing function. `weights` must outlive the network.
-    Network(const WeightFile& weights, const std::string& output_layer,
-            const kernels::KernelTable& table);
+    // unknown output layer is an Error), with the conv weights of `packed`, shared with every
+    // other network built on it, and allocates activations for one image.
+    Network(std::shared_ptr<const PackedWeights> packed, const std::string& output_layer);
+    // The same with packed weights of its own. `weights` must outlive the network.
+    Network(const WeightFile& weights, const std::string& output_layer, const kernels::KernelTable& table);
     ~Network();
     Network(const Network&) = delete;
     Network& operator=(const Network&) = delete;
@@ -33,6 +36,7 @@ public:
     int feature_size() const { return output_shape().c; }
     std::int64_t multiply_adds_per_image() const;  // conv and dense layers only
     const kernels::KernelTable& kernel_table() const { return table_; }
+    const std::shared_ptr<const PackedWeights>& packed_weights() const { return packed_; }
 
     // input: NHWC [n][h][w][c] as input_shape(); features: [n][feature_size()], the output
     // layer global-average-pooled.
@@ -50,6 +54,7 @@ private:
     void plan_buffers(int n);
     float* buffer_for(int step_index);
 
+    std::shared_ptr<const PackedWeights> packed_;
     const WeightFile& weights_;
     const kernels::KernelTable& table_;
     std::string output_layer_;
