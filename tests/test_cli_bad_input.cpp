@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -544,6 +545,198 @@ TEST_CASE("guess-dir: skips, reports and summarises; the input folder is never m
     CHECK(std::count_if(csv.begin(), csv.end(), [](const std::string& l) { return contains(l, ",,,,"); }) ==
           long(failed));
     CHECK(std::find(csv.begin(), csv.end(), (in / "empty.jpg").string() + ",,,,file is empty") != csv.end());
+}
+
+namespace {
+
+// predictions.csv rows as {file, label, score, output, error}; the names in these tests
+// hold no comma or quote, so a field is the text between commas.
+std::vector<std::vector<std::string>> csv_rows(const fs::path& path) {
+    std::vector<std::vector<std::string>> rows;
+    for (const std::string& line : lines_of(read_text(path))) {
+        std::vector<std::string> fields;
+        std::size_t start = 0;
+        for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+            fields.push_back(line.substr(start, comma - start));
+        fields.push_back(line.substr(start));
+        rows.push_back(fields);
+    }
+    if (!rows.empty()) rows.erase(rows.begin());  // the header
+    return rows;
+}
+
+// IN_DIR for the guess-dir option tests: two images at the top, two in nested folders, one
+// hidden folder, and OUT_DIR's future place inside it.
+fs::path make_nested_input(const TrainedModel& m, const fs::path& root) {
+    const fs::path in = root / "in";
+    fs::create_directories(in / "trip" / "day 1");
+    fs::create_directories(in / ".hidden");
+    copy_image(m.vader[0], in / "a.jpg");
+    copy_image(m.elsa[0], in / "b.jpg");
+    copy_image(m.elsa[1], in / "trip" / "c.jpg");
+    copy_image(m.vader[1], in / "trip" / "day 1" / "d.jpg");
+    copy_image(m.vader[2], in / ".hidden" / "e.jpg");
+    return in;
+}
+
+}  // namespace
+
+TEST_CASE("guess-dir --recursive --by-label: one folder per label, relative folders and names kept, IN_DIR untouched") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const fs::path in = make_nested_input(m, dir.path());
+    const std::string before = tree_digest(in);
+    const fs::path out = dir.path() / "out";
+    const Result r = run_cli({"guess-dir", m.model.string(), in.string(), out.string(), "--recursive", "--by-label"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "guess-dir: 4 classified, 0 failed"));
+    CHECK(tree_digest(in) == before);
+    const auto rows = csv_rows(out / "predictions.csv");
+    REQUIRE(rows.size() == 4);
+    const std::map<std::string, std::string> folder_of{{"a.jpg", ""}, {"b.jpg", ""}, {"c.jpg", "trip/"},
+                                                       {"d.jpg", "trip/day 1/"}};
+    for (const auto& row : rows) {
+        CAPTURE(row[0]);
+        REQUIRE(row.size() == 5);
+        const std::string name = fs::path(row[0]).filename().string();
+        REQUIRE(folder_of.count(name) == 1);
+        CHECK((row[1] == "darth_vader" || row[1] == "elsa"));
+        CHECK(row[3] == row[1] + "/" + folder_of.at(name) + name);
+        CHECK(read_bytes(out / row[3]) == read_bytes(row[0]));
+    }
+    // Again into the same folder: numbered names, nothing replaced.
+    const std::string first_run = tree_digest(out);
+    const Result again = run_cli({"guess-dir", m.model.string(), in.string(), out.string(), "--recursive", "--by-label"});
+    CHECK(again.exit_code == 0);
+    for (const auto& row : csv_rows(out / "predictions-2.csv")) {
+        CAPTURE(row[0]);
+        CHECK(contains(row[3], "-2.jpg"));
+    }
+    for (const std::string& line : lines_of(first_run)) CHECK(contains(tree_digest(out), line));
+    CHECK(tree_digest(in) == before);
+
+    // Without --recursive the sub-folders are reported and left alone.
+    const Result flat = run_cli({"guess-dir", m.model.string(), in.string(), (dir.path() / "flat").string()});
+    CHECK(contains(flat.out, "guess-dir: 2 classified, 0 failed"));
+    CHECK(contains(flat.err, (in / "trip").string() + ": skipped, a sub-folder (guess-dir recurses only with --recursive)"));
+
+    // OUT_DIR inside IN_DIR: never read back as input.
+    const fs::path inside = in / "sorted";
+    const Result nested = run_cli({"guess-dir", m.model.string(), in.string(), inside.string(), "--recursive"});
+    INFO(nested.err);
+    CHECK(contains(nested.out, "guess-dir: 4 classified, 0 failed"));
+    const Result twice = run_cli({"guess-dir", m.model.string(), in.string(), inside.string(), "--recursive"});
+    CHECK(contains(twice.out, "guess-dir: 4 classified, 0 failed"));
+    CHECK(csv_rows(inside / "predictions.csv").size() == 4);
+    const auto nested_rows = csv_rows(inside / "predictions.csv");
+    for (const auto& row : nested_rows) {
+        CAPTURE(row[0]);
+        const std::string name = fs::path(row[0]).filename().string();
+        CHECK(std::regex_match(fs::path(row[3]).filename().string(),
+                               std::regex(row[1] + R"(-[01]\.\d{5}\.jpg)")));
+        CHECK(fs::path(row[3]).parent_path().string() + (folder_of.at(name).empty() ? "" : "/") ==
+              folder_of.at(name));
+    }
+}
+
+TEST_CASE("guess-dir --threshold: a top score below it files the image under 'unknown'") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const fs::path in = make_nested_input(m, dir.path());
+    const Result plain = run_cli({"guess-dir", m.model.string(), in.string(), (dir.path() / "plain").string(),
+                                  "--recursive"});
+    REQUIRE(plain.exit_code == 0);
+    std::map<std::string, double> score;
+    for (const auto& row : csv_rows(dir.path() / "plain" / "predictions.csv")) score[row[0]] = std::stod(row[2]);
+    REQUIRE(score.size() == 4);
+    double low = 1, high = 0;
+    for (const auto& [file, s] : score) low = std::min(low, s), high = std::max(high, s);
+    REQUIRE(low < high);  // the threshold below falls between them
+    const double threshold = (low + high) / 2;
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6f", threshold);
+    for (const bool by_label : {false, true}) {
+        CAPTURE(by_label);
+        const fs::path out = dir.path() / (by_label ? "by-label" : "named");
+        std::vector<std::string> args{"guess-dir", m.model.string(), in.string(), out.string(), "--recursive",
+                                      "--threshold", text};
+        if (by_label) args.push_back("--by-label");
+        const Result r = run_cli(args);
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        std::size_t unknown = 0;
+        for (const auto& row : csv_rows(out / "predictions.csv")) {
+            CAPTURE(row[0]);
+            const bool below = score.at(row[0]) < threshold;
+            CHECK((row[1] == "unknown") == below);
+            const std::string name = fs::path(row[3]).filename().string();
+            if (by_label) CHECK(row[3].rfind(row[1] + "/", 0) == 0);
+            if (!by_label) CHECK(name.rfind(row[1] + "-", 0) == 0);
+            unknown += below;
+        }
+        CHECK(unknown >= 1);
+        CHECK(unknown <= 3);
+    }
+    for (const char* bad : {"-0.1", "1.5", "high"}) {
+        CAPTURE(bad);
+        const Result r = run_cli({"guess-dir", m.model.string(), in.string(), (dir.path() / "bad").string(),
+                                  "--threshold", bad});
+        CHECK(r.exit_code == 2);
+        CHECK(contains(r.err, "--threshold takes a number from 0 to 1"));
+        CHECK_FALSE(fs::exists(dir.path() / "bad"));
+    }
+}
+
+TEST_CASE("guess-dir --link: hard links on the same file system, copies across, IN_DIR's contents untouched") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const fs::path in = make_nested_input(m, dir.path());
+    const std::string before = tree_digest(in);
+    const fs::path out = dir.path() / "out";
+    const Result r = run_cli({"guess-dir", m.model.string(), in.string(), out.string(), "--recursive", "--by-label",
+                              "--link"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "guess-dir: 4 classified, 0 failed; 4 linked, 0 copied"));
+    CHECK(tree_digest(in) == before);
+    for (const auto& row : csv_rows(out / "predictions.csv")) {
+        CAPTURE(row[0]);
+        CHECK(fs::equivalent(out / row[3], row[0]));  // the same file, not a copy
+        CHECK(fs::hard_link_count(row[0]) == 2);
+    }
+    // A link to an image is followed: the output is the image, never a dangling link.
+    fs::create_directories(dir.path() / "links");
+    fs::create_symlink(fs::absolute(in / "a.jpg"), dir.path() / "links" / "via link.jpg");
+    const Result via = run_cli({"guess-dir", m.model.string(), (dir.path() / "links").string(),
+                                (dir.path() / "out2").string(), "--link", "--by-label"});
+    CHECK(via.exit_code == 0);
+    const auto via_rows = csv_rows(dir.path() / "out2" / "predictions.csv");
+    REQUIRE(via_rows.size() == 1);
+    CHECK_FALSE(fs::is_symlink(dir.path() / "out2" / via_rows[0][3]));
+    CHECK(fs::equivalent(dir.path() / "out2" / via_rows[0][3], in / "a.jpg"));
+
+    // Another file system: copies, byte for byte.
+    struct stat tmp_stat {}, shm_stat {};
+    if (::stat(dir.path().c_str(), &tmp_stat) == 0 && ::stat("/dev/shm", &shm_stat) == 0 &&
+        tmp_stat.st_dev != shm_stat.st_dev && ::access("/dev/shm", W_OK) == 0) {
+        TempDir shm_root;  // named like the others, under /dev/shm
+        const fs::path shm = fs::path("/dev/shm") / shm_root.path().filename();
+        std::map<std::string, std::uintmax_t> links_before;
+        for (const auto& row : csv_rows(out / "predictions.csv")) links_before[row[0]] = fs::hard_link_count(row[0]);
+        const Result copied = run_cli({"guess-dir", m.model.string(), in.string(), shm.string(), "--recursive", "--link"});
+        INFO(copied.err);
+        CHECK(copied.exit_code == 0);
+        CHECK(contains(copied.out, "0 linked, 4 copied"));
+        for (const auto& row : csv_rows(shm / "predictions.csv")) {
+            CHECK(read_bytes(shm / row[3]) == read_bytes(row[0]));
+            CHECK(fs::hard_link_count(row[0]) == links_before.at(row[0]));  // no new link
+        }
+        fs::remove_all(shm);
+    } else {
+        MESSAGE("no second writable file system at /dev/shm: the copy fallback is not exercised here");
+    }
+    CHECK(tree_digest(in) == before);
 }
 
 TEST_CASE("train: hidden files, non-images, broken images, nested folders and link loops are skipped and reported") {

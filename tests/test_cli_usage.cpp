@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "classify/classifier_model.hpp"
+#include "classify/output_naming.hpp"
 #include "cli_harness.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
@@ -272,4 +273,13 @@ TEST_CASE("defect 7: missing weights are looked for at the default, and the erro
                           "); pass --weights FILE with the weights it was trained on");
     }
     CHECK_FALSE(fs::exists(dir.path() / "out"));
+}
+
+TEST_CASE("guess-dir's names: a label read from a model never names a place outside OUT_DIR") {
+    CHECK(tinception::safe_name_for_label("elsa") == "elsa");
+    CHECK(tinception::safe_name_for_label("../../etc") == ".._.._etc");
+    CHECK(tinception::safe_name_for_label("..") == "_");
+    CHECK(tinception::safe_name_for_label("") == "_");
+    CHECK(tinception::classified_file_name("a/b", 0.5f, "in/x.y.JPG") == "a_b-0.50000.JPG");
+    CHECK(tinception::classified_file_name(".", 1.0f, "noext") == "_-1.00000");
 }

@@ -1,5 +1,6 @@
-// `tinception guess-dir MODEL IN_DIR OUT_DIR`: classify every image in IN_DIR and copy each
-// to OUT_DIR as `<label>-<score>.<ext>`, plus OUT_DIR/predictions.csv. Never overwrites,
+// `tinception guess-dir MODEL IN_DIR OUT_DIR`: classify every image in IN_DIR and copy (or
+// hard-link) each to OUT_DIR as `<label>-<score>.<ext>` or, with --by-label, under
+// OUT_DIR/<label>/ with its own name; plus OUT_DIR/predictions.csv. Never overwrites,
 // never touches IN_DIR; unreadable files are reported, counted and listed in the CSV with
 // their error.
 #include <cxxopts.hpp>
@@ -24,26 +25,111 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr std::size_t kBatch = 8;
+constexpr const char* kUnknownLabel = "unknown";
+
+struct Placement {
+    bool by_label = false;
+    bool recursive = false;
+    bool link = false;
+    double threshold = 0;
+};
+
+// An image to classify and the folder it sits in, relative to IN_DIR ("" at its top).
+struct Input {
+    std::string path;
+    fs::path folder;
+};
+
+struct Entry {
+    Input input;
+    std::vector<std::uint8_t> bytes;
+    ImageRgb8 image;
+};
 
 // A predictions.csv row for a file that could not be classified: no label, score or copy.
 std::string failed_row(const std::string& path, const std::string& error) {
     return csv_field(path) + ",,,," + csv_field(reason_without_path(path, error)) + "\n";
 }
 
-struct Entry {
-    std::string path;
-    std::vector<std::uint8_t> bytes;
-    ImageRgb8 image;
-};
+void warn_skipped(const fs::path& path, const std::string& reason) {
+    std::fprintf(stderr, "warning: %s: skipped, %s\n", path.c_str(), reason.c_str());
+}
+
+// IN_DIR's images, in sub-folders too when `recursive` (links to folders are not followed,
+// and OUT_DIR is left out when it lies inside IN_DIR). Unreadable entries go to `csv`.
+void list_inputs(const fs::path& dir, const fs::path& folder, const std::string& out_dir, bool recursive,
+                 std::vector<Input>& inputs, std::string& csv, std::size_t& unreadable) {
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.empty() || name[0] == '.') continue;
+        // Its own error code: a broken entry (a symlink loop, say) is skipped, not a listing failure.
+        std::error_code entry_ec;
+        const fs::file_status status = e.status(entry_ec);
+        if (entry_ec) {
+            const std::string reason = "cannot read: " + entry_ec.message();
+            warn_skipped(e.path(), reason);
+            csv += failed_row(e.path().string(), reason);
+            ++unreadable;
+            continue;
+        }
+        if (fs::is_directory(status)) {
+            if (!recursive)
+                warn_skipped(e.path(), "a sub-folder (guess-dir recurses only with --recursive)");
+            else if (e.is_symlink(entry_ec))
+                warn_skipped(e.path(), "a link to a folder (not followed)");
+            else if (!fs::equivalent(e.path(), out_dir, entry_ec))
+                list_inputs(e.path(), folder / name, out_dir, recursive, inputs, csv, unreadable);
+            continue;
+        }
+        if (!fs::is_regular_file(status)) {
+            warn_skipped(e.path(), "not a regular file");
+            continue;
+        }
+        // By content: an image named without its extension is classified; a file named like
+        // an image but holding something else is read, fails and is listed as failed.
+        if (const std::string problem = image_file_problem(e.path().string());
+            !problem.empty() && !has_image_extension(name)) {
+            warn_skipped(e.path(), problem);
+            continue;
+        }
+        inputs.push_back({e.path().string(), folder});
+    }
+    if (ec) throw Error(dir.string() + ": cannot list: " + ec.message());
+}
+
+// Copies or links one classified image into place; returns its path relative to OUT_DIR.
+std::string place(const Entry& e, const std::string& label, float score, const std::string& out_dir,
+                  const Placement& how, std::size_t& links) {
+    const fs::path folder = how.by_label ? fs::path(safe_name_for_label(label)) / e.input.folder : e.input.folder;
+    const std::string target = (fs::path(out_dir) / folder).string();
+    std::error_code ec;
+    fs::create_directories(target, ec);
+    if (ec) throw Error(target + ": cannot create the folder: " + ec.message(), ErrorKind::internal);
+    const std::string name =
+        how.by_label ? fs::path(e.input.path).filename().string() : classified_file_name(label, score, e.input.path);
+    bool linked = false;
+    const std::string written = how.link ? link_or_write_new_file(e.input.path, target, name, e.bytes, &linked)
+                                         : write_new_file(target, name, e.bytes);
+    links += linked;
+    return (folder / fs::path(written).filename()).lexically_normal().string();
+}
 
 }  // namespace
 
 int run_guess_dir(int argc, char** argv) {
     cxxopts::Options options("tinception guess-dir",
                              "Classify every image in IN_DIR; copy each to OUT_DIR as <label>-<score>.<ext>\n"
-                             "and write OUT_DIR/predictions.csv. Existing files are never replaced.");
+                             "and write OUT_DIR/predictions.csv. IN_DIR is never modified and existing files\n"
+                             "are never replaced: a taken name gets -2, -3...");
     options.positional_help("MODEL IN_DIR OUT_DIR");
     options.add_options()
+        ("by-label", "put each image in OUT_DIR/<label>/ under its own name instead")
+        ("threshold", "a top score below this (0..1) files the image under 'unknown'",
+         cxxopts::value<std::string>()->default_value("0"))
+        ("recursive", "classify the images of IN_DIR's sub-folders too, keeping their folders in OUT_DIR")
+        ("link", "hard-link instead of copying where the file system allows (the output then shares "
+                 "the input's data: editing one edits both); else copy")
         ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
         ("h,help", "show this help");
     add_threads_option(options);
@@ -56,6 +142,11 @@ int run_guess_dir(int argc, char** argv) {
     const std::vector<std::string>& positional = parsed.positional;
     const std::string& in_dir = positional[1];
     const std::string& out_dir = positional[2];
+    Placement how;
+    how.by_label = args.count("by-label") > 0;
+    how.recursive = args.count("recursive") > 0;
+    how.link = args.count("link") > 0;
+    how.threshold = number_option(args, "threshold", 0, 1);
     apply_threads_option(args);
 
     std::error_code ec;
@@ -68,54 +159,25 @@ int run_guess_dir(int argc, char** argv) {
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     FeatureExtractor extractor = classifier.extractor();
 
-    std::vector<std::string> paths;
+    std::vector<Input> inputs;
     std::size_t unreadable = 0;
     std::string csv = "file,label,score,output,error\n";
-    for (const fs::directory_entry& e : fs::directory_iterator(in_dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if (name.empty() || name[0] == '.') continue;
-        // Its own error code: a broken entry (a symlink loop, say) is skipped, not a listing failure.
-        std::error_code entry_ec;
-        const fs::file_status status = e.status(entry_ec);
-        if (entry_ec) {
-            const std::string reason = "cannot read: " + entry_ec.message();
-            std::fprintf(stderr, "warning: %s: skipped, %s\n", e.path().c_str(), reason.c_str());
-            csv += failed_row(e.path().string(), reason);
-            ++unreadable;
-            continue;
-        }
-        if (fs::is_directory(status)) {
-            std::fprintf(stderr, "warning: %s: skipped, a sub-folder (guess-dir does not recurse)\n", e.path().c_str());
-            continue;
-        }
-        if (!fs::is_regular_file(status)) {
-            std::fprintf(stderr, "warning: %s: skipped, not a regular file\n", e.path().c_str());
-            continue;
-        }
-        // By content: an image named without its extension is classified; a file named like
-        // an image but holding something else is read, fails and is listed as failed.
-        if (const std::string problem = image_file_problem(e.path().string());
-            !problem.empty() && !has_image_extension(name)) {
-            std::fprintf(stderr, "warning: %s: skipped, %s\n", e.path().c_str(), problem.c_str());
-            continue;
-        }
-        paths.push_back(e.path().string());
-    }
-    if (ec) throw Error(in_dir + ": cannot list: " + ec.message());
-    std::sort(paths.begin(), paths.end());
+    list_inputs(in_dir, "", out_dir, how.recursive, inputs, csv, unreadable);
+    std::sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) { return a.path < b.path; });
 
-    std::size_t classified = 0, failed = unreadable;
-    Progress progress("classifying", paths.size(), "images");
-    for (std::size_t first = 0; first < paths.size(); first += kBatch) {
+    std::size_t classified = 0, failed = unreadable, links = 0;
+    Progress progress("classifying", inputs.size(), "images");
+    for (std::size_t first = 0; first < inputs.size(); first += kBatch) {
         std::vector<Entry> batch;
-        for (std::size_t i = first; i < std::min(paths.size(), first + kBatch); ++i) {
+        for (std::size_t i = first; i < std::min(inputs.size(), first + kBatch); ++i) {
+            const std::string& path = inputs[i].path;
             try {
-                Entry e{paths[i], read_file_bytes(paths[i]), {}};
-                e.image = decode_image(e.bytes.data(), e.bytes.size(), paths[i]);
+                Entry e{inputs[i], read_file_bytes(path), {}};
+                e.image = decode_image(e.bytes.data(), e.bytes.size(), path);
                 batch.push_back(std::move(e));
             } catch (const Error& err) {
-                progress.warn(skipped_message(paths[i], err.what()));
-                csv += failed_row(paths[i], err.what());
+                progress.warn(skipped_message(path, err.what()));
+                csv += failed_row(path, err.what());
                 ++failed;
                 progress.advance();
             }
@@ -125,12 +187,12 @@ int run_guess_dir(int argc, char** argv) {
         const auto scores = classifier.classify(extractor, images);
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const LabelScore& top = scores[i].front();
-            const std::string name = classified_file_name(top.label, top.score, batch[i].path);
-            const std::string written = write_new_file(out_dir, name, batch[i].bytes);
+            const std::string label = top.score < how.threshold ? kUnknownLabel : top.label;
+            const std::string written = place(batch[i], label, top.score, out_dir, how, links);
             char score[32];
             std::snprintf(score, sizeof score, "%.5f", double(top.score));
-            csv += csv_field(batch[i].path) + "," + csv_field(top.label) + "," + score + "," +
-                   csv_field(fs::path(written).filename().string()) + ",\n";
+            csv += csv_field(batch[i].input.path) + "," + csv_field(label) + "," + score + "," + csv_field(written) +
+                   ",\n";
             ++classified;
             progress.advance();
         }
@@ -138,8 +200,10 @@ int run_guess_dir(int argc, char** argv) {
     progress.finish();
     const std::string csv_path =
         write_new_file(out_dir, "predictions.csv", std::vector<std::uint8_t>(csv.begin(), csv.end()));
-    std::printf("guess-dir: %zu classified, %zu failed; copies in %s, predictions in %s\n", classified, failed,
-                out_dir.c_str(), csv_path.c_str());
+    const std::string placed = how.link ? std::to_string(links) + " linked, " + std::to_string(classified - links) +
+                                              " copied" : "copies";
+    std::printf("guess-dir: %zu classified, %zu failed; %s in %s, predictions in %s\n", classified, failed,
+                placed.c_str(), out_dir.c_str(), csv_path.c_str());
     return failed ? kExitFailure : kExitOk;
 }
 
