@@ -914,6 +914,92 @@ TEST_CASE("defect 10: file names with commas, spaces, quotes and leading dashes 
     CHECK(rows[2].rfind(paths[3] + ",", 0) == 0);
 }
 
+TEST_CASE("train --quiet --metrics-json: silence but for warnings, and every evaluation as the console counts it") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const std::vector<std::string> common{"train", m.data.string(), "--bottleneck-dir", m.cache.string(), "--steps",
+                                          "25", "--eval-interval", "10"};
+    std::vector<std::string> loud = common, quiet = common;
+    loud.insert(loud.end(), {"-o", (dir.path() / "loud.tcm").string(), "--metrics-json", (dir.path() / "loud.json").string()});
+    quiet.insert(quiet.end(), {"-o", (dir.path() / "quiet.tcm").string(), "--metrics-json",
+                               (dir.path() / "quiet.json").string(), "--quiet"});
+    const Result l = run_cli(loud);
+    const Result q = run_cli(quiet);
+    INFO(q.err);
+    REQUIRE(l.exit_code == 0);
+    REQUIRE(q.exit_code == 0);
+    CHECK(q.out.empty());
+    for (const std::string& line : lines_of(q.err)) CHECK(line.rfind("warning: ", 0) == 0);
+    CHECK(contains(q.err, "warning: category 'elsa' has 6 images; under 20 the model may be unreliable"));
+    CHECK(read_bytes(dir.path() / "loud.tcm") == read_bytes(dir.path() / "quiet.tcm"));
+    const std::string json = read_text(dir.path() / "quiet.json");
+    CHECK(json == read_text(dir.path() / "loud.json"));  // no times: the same run, the same file
+    CHECK(contains(l.out, "wrote " + (dir.path() / "loud.tcm").string()));
+    CHECK(contains(l.out, (dir.path() / "loud.json").string()));
+
+    // One entry per console step line, with the same step numbers and the same accuracies.
+    const std::regex step_line(R"(step (\d+)/25: train accuracy ([0-9.]+)%, cross-entropy ([0-9.]+), validation accuracy ([0-9.]+)%)");
+    const std::regex entry(R"(\{"step": (\d+), "train_accuracy": ([0-9.e-]+), "train_cross_entropy": ([0-9.e-]+), "validation_accuracy": ([0-9.e-]+), "validation_cross_entropy": ([0-9.e-]+)\})");
+    std::vector<std::smatch> console, metrics;
+    for (auto it = std::sregex_iterator(l.out.begin(), l.out.end(), step_line); it != std::sregex_iterator(); ++it)
+        console.push_back(*it);
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), entry); it != std::sregex_iterator(); ++it)
+        metrics.push_back(*it);
+    INFO(json);
+    REQUIRE(console.size() >= 3);
+    REQUIRE(metrics.size() == console.size());
+    for (std::size_t i = 0; i < console.size(); ++i) {
+        CAPTURE(i);
+        CHECK(metrics[i][1] == console[i][1]);
+        CHECK(100 * std::stod(metrics[i][2]) == doctest::Approx(std::stod(console[i][2])).epsilon(0.001).scale(0.051));
+        CHECK(std::stod(metrics[i][3]) == doctest::Approx(std::stod(console[i][3])).epsilon(0.0001));
+    }
+    CHECK(metrics.back()[1] == "25");  // the last step, counted as the console counts it
+    std::smatch test;
+    REQUIRE(std::regex_search(json, test, std::regex(R"("test": \{"images": (\d+), "accuracy": ([0-9.e-]+))")));
+    std::smatch final_line;
+    REQUIRE(std::regex_search(l.out, final_line, std::regex(R"(Final test accuracy = ([0-9.]+)% \(N=(\d+)\))")));
+    CHECK(test[1] == final_line[2]);
+    CHECK(contains(json, "\"cross_validation\": null"));
+
+    // The metrics file is one of the run's outputs: checked before any work, never replaced.
+    const Result exists = run_cli(loud);
+    CHECK(exists.exit_code == 2);
+    const std::vector<std::string> missing_folder{"train", m.data.string(), "-o", (dir.path() / "x.tcm").string(),
+                                                  "--metrics-json", (dir.path() / "no" / "m.json").string()};
+    const Result refused = run_cli(missing_folder);
+    CHECK(refused.exit_code == 2);
+    CHECK(contains(refused.err, (dir.path() / "no" / "m.json").string() + ": cannot write there"));
+    CHECK_FALSE(fs::exists(dir.path() / "x.tcm"));
+}
+
+TEST_CASE("train: byte-identical images are reported once and counted once; across categories, a warning") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const fs::path data = dir.path() / "data";
+    fs::copy(m.data, data, fs::copy_options::recursive);
+    copy_image(m.elsa[0], data / "elsa" / "copy of first.jpg");
+    copy_image(m.vader[1], data / "elsa" / "vader in disguise.jpg");
+    const Result r = run_cli({"train", data.string(), "-o", (dir.path() / "m.tcm").string(), "--bottleneck-dir",
+                              m.cache.string(), "--steps", "20"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    const std::string first = "elsa/" + m.elsa[0].filename().string();
+    const std::string copy = (data / "elsa" / "copy of first.jpg").string();
+    const std::string copy_first = m.elsa[0].filename().string() < "copy of first.jpg"
+                                       ? copy + ": skipped, byte-identical to " + first
+                                       : (data / first).string() + ": skipped, byte-identical to elsa/copy of first.jpg";
+    CHECK(contains(r.err, "warning: " + copy_first + " (counted once)"));
+    CHECK(contains(r.err, "warning: byte-identical images in different categories: darth_vader/" +
+                              m.vader[1].filename().string() + ", elsa/vader in disguise.jpg; the label is ambiguous"));
+    // 6 + 6 + the disguised one; the copy counts once.
+    std::smatch split;
+    REQUIRE(std::regex_search(r.out, split, std::regex(R"(split: (\d+) training, (\d+) validation, (\d+) testing)")));
+    CHECK(std::stoi(split[1]) + std::stoi(split[2]) + std::stoi(split[3]) == 13);
+    // The report lists the skipped copy with its reason.
+    CHECK(contains(read_text(dir.path() / "m.report.html"), "byte-identical"));
+}
+
 TEST_CASE("train: an empty or single-image category is refused with its name, exit 2, nothing written") {
     const TrainedModel& m = trained_model();
     for (const int extra_images : {0, 1}) {

@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "temp_dir.hpp"
 #include "train/dataset.hpp"
+#include "train/dataset_checks.hpp"
 #include "train/hashing.hpp"
 
 using namespace tinception;
@@ -20,7 +21,7 @@ namespace {
 // Scanning reads signatures and never decodes, so a JPEG's first three bytes make an image.
 void touch(const fs::path& path) {
     fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << "\xFF\xD8\xFFnot decoded";
+    std::ofstream(path, std::ios::binary) << "\xFF\xD8\xFFnot decoded: " << path.string();  // unique bytes
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -242,4 +243,58 @@ TEST_CASE("a category whose images all hash into validation still gets training 
     CHECK(held.testing.size() == 1);
     CHECK(any_contains(d.warnings, "the training split was empty, moved"));
     CHECK(any_contains(d.warnings, "into it from validation"));
+}
+
+TEST_CASE("byte-identical images: counted once inside a category, warned about across categories") {
+    TempDir dir;
+    add_images(dir.path(), "a", 0, 30);
+    add_images(dir.path(), "b", 0, 30);
+    // Three copies of one picture in a.
+    for (const char* name : {"same 1.jpg", "same 2.jpg", "same 3.jpg"}) write_text(dir.path() / "a" / name, "\xFF\xD8\xFF twin");
+    // One picture in a and in b: an ambiguous label, kept in both.
+    write_text(dir.path() / "a" / "shared.jpg", "\xFF\xD8\xFF shared");
+    write_text(dir.path() / "b" / "shared too.jpg", "\xFF\xD8\xFF shared");
+    // Same size as the twins, other bytes: not a copy.
+    write_text(dir.path() / "b" / "lookalike.jpg", "\xFF\xD8\xFF twix");
+    const Dataset d = scan_dataset(dir.path().string());
+    CHECK(d.categories[0].size() == 30 + 1 + 1);
+    CHECK(d.categories[1].size() == 30 + 1 + 1);
+    const auto splits = splits_of(d);
+    CHECK(splits.count("a/same 1.jpg") == 1);
+    CHECK(splits.count("a/same 2.jpg") == 0);
+    CHECK(splits.count("a/same 3.jpg") == 0);
+    CHECK(any_contains(d.warnings, "same 2.jpg: skipped, byte-identical to a/same 1.jpg (counted once)"));
+    CHECK(any_contains(d.warnings, "same 3.jpg: skipped, byte-identical to a/same 1.jpg (counted once)"));
+    std::size_t ambiguous = 0;
+    for (const std::string& w : d.warnings)
+        ambiguous += w == "byte-identical images in different categories: a/shared.jpg, b/shared too.jpg; the label is ambiguous";
+    CHECK(ambiguous == 1);
+    CHECK(splits.count("a/shared.jpg") == 1);
+    CHECK(splits.count("b/shared too.jpg") == 1);
+    CHECK_FALSE(any_contains(d.warnings, "lookalike"));
+
+    // A category that only copies make look big is refused by its usable count.
+    TempDir small;
+    add_images(small.path(), "full", 0, 10);
+    for (int i = 0; i < 5; ++i) write_text(small.path() / "copies" / ("c" + std::to_string(i) + ".jpg"), "\xFF\xD8\xFF c");
+    write_text(small.path() / "copies" / "other.jpg", "\xFF\xD8\xFF other");
+    CHECK(error_of(small.path().string()).find("category 'copies' has 2 usable images") != std::string::npos);
+}
+
+TEST_CASE("advice: categories under 20 images, and strongly unbalanced ones unless classes are weighted") {
+    TempDir dir;
+    add_images(dir.path(), "big", 0, 60);
+    add_images(dir.path(), "small", 0, 19);
+    const Dataset d = scan_dataset(dir.path().string());
+    const std::vector<std::string> advice = dataset_advice(d, false);
+    CHECK(advice == std::vector<std::string>{
+                        "category 'small' has 19 images; under 20 the model may be unreliable",
+                        "categories are strongly unbalanced: 'big' has 60 images, 'small' 19 (3.2 times fewer); "
+                        "--class-weights weights each category by its size"});
+    CHECK(dataset_advice(d, true) == std::vector<std::string>{advice[0]});
+
+    TempDir even;
+    add_images(even.path(), "x", 0, 40);
+    add_images(even.path(), "y", 0, 20);
+    CHECK(dataset_advice(scan_dataset(even.path().string()), false).empty());  // 2 times: not strongly
 }

@@ -33,6 +33,58 @@ void print_confusion(const std::vector<std::string>& labels, const std::vector<s
     }
 }
 
+// Progress bars for the feature passes and a line per split and per evaluation on stdout.
+void set_progress_events(const RetrainOptions& o, std::unique_ptr<Progress>& progress, std::size_t& reported,
+                         RetrainEvents& events) {
+    events.features_started = [&](const std::string& what, std::size_t total) {
+        progress = std::make_unique<Progress>(what, total, "images");
+        reported = 0;
+    };
+    events.features_progress = [&](std::size_t done) {
+        progress->advance(done - reported);
+        reported = done;
+    };
+    events.features_finished = [&] {
+        progress->finish();
+        progress.reset();
+    };
+    events.split_ready = [&o](const RetrainResult& r) {
+        std::printf("bottlenecks: %zu computed, %zu from cache (%s), %zu skipped, in %.1f s\n", r.features_computed,
+                    r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
+                    r.feature_seconds);
+        if (r.distorted_copies) std::printf("distortions: %zu distorted copies added to training\n", r.distorted_copies);
+        std::printf("split: %zu training, %zu validation, %zu testing images\n", r.training_count, r.validation_count,
+                    r.testing_count);
+        std::fflush(stdout);
+    };
+    const int steps = o.train.steps;
+    events.training_progress = [steps](const TrainProgress& p) {
+        std::printf("step %d/%d: train accuracy %.1f%%, cross-entropy %.4f, validation accuracy %.1f%%\n",
+                    p.step + 1, steps, 100 * p.train_accuracy, p.cross_entropy, 100 * p.validation_accuracy);
+    };
+}
+
+// What the run gave: test accuracy, confusion, misses, cross-validation, memory, files.
+void print_summary(const RetrainOptions& o, const RetrainResult& r) {
+    std::printf("training took %.2f s\n", r.train_seconds);
+    if (r.testing_count > 0) {
+        std::printf("Final test accuracy = %.1f%% (N=%zu)\n", 100 * r.test.accuracy, r.testing_count);
+        print_confusion(r.dataset.labels, r.test.confusion);
+        std::printf("Misclassified test images: %zu\n", r.misclassified.size());
+        for (const MisclassifiedImage& m : r.misclassified)
+            std::printf("  %s  (%s, guessed %s %.5f)\n", m.path.c_str(), m.true_label.c_str(),
+                        m.predicted_label.c_str(), m.probability);
+    }
+    if (!r.cross_validation.fold_accuracy.empty())
+        std::printf("%zu-fold cross-validated accuracy = %.1f%% +- %.1f\n", r.cross_validation.fold_accuracy.size(),
+                    100 * r.cross_validation.mean_accuracy, 100 * r.cross_validation.stddev_accuracy);
+    struct rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    std::printf("peak memory: %.1f MB resident\n", double(usage.ru_maxrss) * 1024.0 / 1e6);
+    std::printf("wrote %s, %s, %s%s%s\n", o.model_path.c_str(), o.labels_path.c_str(), o.report_path.c_str(),
+                o.metrics_path.empty() ? "" : ", ", o.metrics_path.c_str());
+}
+
 }  // namespace
 
 int run_train(int argc, char** argv) {
@@ -46,6 +98,9 @@ int run_train(int argc, char** argv) {
                            "(after 'tinception bottlenecks' filled the cache, e.g. on a job array)")
         ("output-labels", "labels file (default: MODEL with .labels.txt)", cxxopts::value<std::string>())
         ("report", "HTML report (default: MODEL with .report.html)", cxxopts::value<std::string>())
+        ("metrics-json", "also write each evaluation's step, accuracies and cross-entropies, and the test "
+                         "result, as JSON to FILE", cxxopts::value<std::string>())
+        ("q,quiet", "print only warnings and errors")
         ("validation-percentage", "percentage of images used for validation (0..99)", cxxopts::value<std::string>()->default_value("10"))
         ("testing-percentage", "percentage of images used for the final test (0..99)", cxxopts::value<std::string>()->default_value("10"))
         ("steps", "training steps (1..10000000)", cxxopts::value<std::string>()->default_value("4000"))
@@ -89,6 +144,8 @@ int run_train(int argc, char** argv) {
     if (o.labels_path.empty()) o.labels_path = with_suffix(o.model_path, ".labels.txt");
     o.report_path = text_option("report");
     if (o.report_path.empty()) o.report_path = with_suffix(o.model_path, ".report.html");
+    o.metrics_path = text_option("metrics-json");
+    const bool quiet = args.count("quiet") > 0;
     if (!args.count("no-cache")) o.cache_dir = cache_dir_option(args);
     o.overwrite = args.count("force") > 0;
     o.require_cached = args.count("require-cached") > 0;
@@ -131,50 +188,9 @@ int run_train(int argc, char** argv) {
             std::fprintf(stderr, "warning: %s\n", w.c_str());
     };
     std::size_t reported = 0;
-    events.features_started = [&](const std::string& what, std::size_t total) {
-        progress = std::make_unique<Progress>(what, total, "images");
-        reported = 0;
-    };
-    events.features_progress = [&](std::size_t done) {
-        progress->advance(done - reported);
-        reported = done;
-    };
-    events.features_finished = [&] {
-        progress->finish();
-        progress.reset();
-    };
-    events.split_ready = [&o](const RetrainResult& r) {
-        std::printf("bottlenecks: %zu computed, %zu from cache (%s), %zu skipped, in %.1f s\n", r.features_computed,
-                    r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
-                    r.feature_seconds);
-        if (r.distorted_copies) std::printf("distortions: %zu distorted copies added to training\n", r.distorted_copies);
-        std::printf("split: %zu training, %zu validation, %zu testing images\n", r.training_count, r.validation_count,
-                    r.testing_count);
-        std::fflush(stdout);
-    };
-    const int steps = o.train.steps;
-    events.training_progress = [steps](const TrainProgress& p) {
-        std::printf("step %d/%d: train accuracy %.1f%%, cross-entropy %.4f, validation accuracy %.1f%%\n",
-                    p.step + 1, steps, 100 * p.train_accuracy, p.cross_entropy, 100 * p.validation_accuracy);
-    };
-
+    if (!quiet) set_progress_events(o, progress, reported, events);
     const RetrainResult r = retrain(o, events);
-    std::printf("training took %.2f s\n", r.train_seconds);
-    if (r.testing_count > 0) {
-        std::printf("Final test accuracy = %.1f%% (N=%zu)\n", 100 * r.test.accuracy, r.testing_count);
-        print_confusion(r.dataset.labels, r.test.confusion);
-        std::printf("Misclassified test images: %zu\n", r.misclassified.size());
-        for (const MisclassifiedImage& m : r.misclassified)
-            std::printf("  %s  (%s, guessed %s %.5f)\n", m.path.c_str(), m.true_label.c_str(),
-                        m.predicted_label.c_str(), m.probability);
-    }
-    if (!r.cross_validation.fold_accuracy.empty())
-        std::printf("%zu-fold cross-validated accuracy = %.1f%% +- %.1f\n", r.cross_validation.fold_accuracy.size(),
-                    100 * r.cross_validation.mean_accuracy, 100 * r.cross_validation.stddev_accuracy);
-    struct rusage usage {};
-    ::getrusage(RUSAGE_SELF, &usage);
-    std::printf("peak memory: %.1f MB resident\n", double(usage.ru_maxrss) * 1024.0 / 1e6);
-    std::printf("wrote %s, %s, %s\n", o.model_path.c_str(), o.labels_path.c_str(), o.report_path.c_str());
+    if (!quiet) print_summary(o, r);
     return kExitOk;
 }
 

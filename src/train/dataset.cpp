@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "image/image.hpp"
+#include "train/dataset_checks.hpp"
 #include "train/hashing.hpp"
 
 namespace fs = std::filesystem;
@@ -135,6 +136,7 @@ Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options) {
 
     Dataset data;
     data.root = data_dir;
+    std::vector<std::string> nested_folders;  // per category, for the hint when one holds no image
     for (const fs::directory_entry& entry : sorted_entries(data_dir)) {
         const std::string label = entry.path().filename().string();
         if (is_hidden(label)) {
@@ -146,7 +148,7 @@ Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options) {
             continue;
         }
         CategoryImages images;
-        std::string nested;  // sub-folder names, for the hint when a category holds no image
+        std::string nested;  // sub-folder names
         for (const fs::directory_entry& file : sorted_entries(entry.path())) {
             const std::string name = file.path().filename().string();
             const std::string where = file.path().string();
@@ -164,15 +166,20 @@ Dataset scan_dataset(const std::string& data_dir, const SplitOptions& options) {
                 split_list(images, assign_split(relative, options)).push_back(relative);
             }
         }
-        if (images.size() < minimum_images_per_category(options)) {
-            std::string message = too_few_images_message(entry.path().string(), label, images.size(), options);
-            if (images.size() == 0 && !nested.empty())
-                message += "; it holds folders (" + nested + "): is " + data_dir +
-                           " one level too high? Try " + entry.path().string();
-            throw Error(message);
-        }
         data.labels.push_back(label);
         data.categories.push_back(std::move(images));
+        nested_folders.push_back(nested);
+    }
+    drop_identical_images(data);
+    for (std::size_t i = 0; i < data.labels.size(); ++i) {
+        const std::size_t usable = data.categories[i].size();
+        if (usable >= minimum_images_per_category(options)) continue;
+        const std::string folder = data.full_path(data.labels[i]);
+        std::string message = too_few_images_message(folder, data.labels[i], usable, options);
+        if (usable == 0 && !nested_folders[i].empty())
+            message += "; it holds folders (" + nested_folders[i] + "): is " + data_dir + " one level too high? Try " +
+                       folder;
+        throw Error(message);
     }
     if (data.labels.size() < 2)
         throw Error(data_dir + ": found " + std::to_string(data.labels.size()) +

@@ -54,7 +54,7 @@ std::string too_few_images_message(const std::string& folder, const std::string&
 
 // Lists `data_dir`, one level per category (never deeper, so symlink loops cannot hang),
 // and splits each category. Hidden entries, files whose first bytes are not an image, and nested folders are skipped
-// with a warning. A split that comes out empty for a category (training always counts,
+// with a warning, and so are byte-identical copies inside a category (drop_identical_images). A split that comes out empty for a category (training always counts,
 // validation and testing when their percentage is above 0) gets the image with the highest
 // split percentage from training (or, if training cannot spare one, from the other split),
 // with a warning; so a category needs 3 images with both percentages above 0. Throws

@@ -10,6 +10,8 @@
 #include "model/feature_extractor.hpp"
 #include "train/bottleneck_cache.hpp"
 #include "train/bottlenecks.hpp"
+#include "train/dataset_checks.hpp"
+#include "train/metrics_json.hpp"
 #include "train/retrain_report.hpp"
 #include "train/split_features.hpp"
 #include "image/image.hpp"
@@ -55,7 +57,8 @@ std::size_t add_distorted_copies(FeatureExtractor& extractor, const std::vector<
 
 RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events) {
     if (options.model_path.empty()) throw Error("retrain needs an output model path");
-    for (const std::string* out : {&options.model_path, &options.labels_path, &options.report_path}) {
+    for (const std::string* out : {&options.model_path, &options.labels_path, &options.report_path,
+                                   &options.metrics_path}) {
         if (out->empty()) continue;
         if (!options.overwrite && exists(*out))
             throw Error(*out + " already exists; choose another name or pass --force to replace it");
@@ -65,8 +68,11 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     RetrainResult result;
     result.dataset = scan_dataset(options.data_dir, options.split);
     const Dataset& data = result.dataset;
-    if (events.warning)
+    result.advice = dataset_advice(data, options.train.class_weighting);
+    if (events.warning) {
         for (const std::string& w : data.warnings) events.warning(w);
+        for (const std::string& w : result.advice) events.warning(w);
+    }
     result.skipped = data.warnings;
     result.split_counts.assign(data.labels.size(), SplitCounts{});
     if (options.cross_validate_folds > 0) {
@@ -168,6 +174,8 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     const std::string html =
         options.report_path.empty() ? "" : render_report_html(report_data(options, result, extractor.layer()));
     if (!options.report_path.empty()) outputs.push_back({options.report_path, html.data(), html.size()});
+    const std::string metrics = options.metrics_path.empty() ? "" : metrics_json(result);
+    if (!options.metrics_path.empty()) outputs.push_back({options.metrics_path, metrics.data(), metrics.size()});
     write_files_together(outputs);
     return result;
 }

@@ -24,6 +24,7 @@ struct RetrainOptions {
     std::string model_path;     // required
     std::string labels_path;    // empty: not written
     std::string report_path;    // empty: not written
+    std::string metrics_path;   // JSON of every evaluation and the test result; empty: not written
     bool overwrite = false;     // replace existing outputs instead of refusing
     bool require_cached = false;  // read every bottleneck from the cache; fail listing the missing
     SplitOptions split;
@@ -56,6 +57,7 @@ struct RetrainResult {
     std::size_t training_count = 0, validation_count = 0, testing_count = 0;
     std::vector<SplitCounts> split_counts;  // usable images per label and split
     std::vector<std::string> skipped;       // every file left out, with the reason
+    std::vector<std::string> advice;        // small or unbalanced categories (dataset_advice)
     std::vector<TrainProgress> history;  // what the trainer reported, in step order
     Evaluation test;
     std::vector<MisclassifiedImage> misclassified;
