@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "error.hpp"
 
@@ -73,6 +75,14 @@ void install_temp_file_cleanup_on_signals() {
     action.sa_handler = remove_temp_files_and_reraise;
     sigemptyset(&action.sa_mask);
     for (const int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
+}
+
+std::string default_cache_dir(const std::string& name) {
+    namespace fs = std::filesystem;
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return (fs::path(xdg) / "tinception" / name).string();
+    if (const char* home = std::getenv("HOME"); home && *home)
+        return (fs::path(home) / ".cache" / "tinception" / name).string();
+    return (fs::temp_directory_path() / ("tinception-" + name)).string();
 }
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path) {

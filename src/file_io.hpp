@@ -9,6 +9,10 @@ namespace tinception {
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path);
 
+// $XDG_CACHE_HOME/tinception/<name>, else ~/.cache/tinception/<name>, else
+// tinception-<name> in the system's temporary folder: where every cache of the program lives.
+std::string default_cache_dir(const std::string& name);
+
 // Writes to `path.tmp.<pid>` and renames over `path`, so a reader never sees half a file.
 // While it writes, the temp file is registered for removal on SIGINT/SIGTERM (see below).
 // Durability::caller_syncs skips the fsync: for a caller that writes many files and syncs

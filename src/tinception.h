@@ -69,9 +69,28 @@ const char* tinception_last_error(void);
 
 /* Loads a model file (.tcm) and the weight file (.tcw) it was trained on. weights_path NULL
  * or "" uses the path stored in the model. The weights must have the checksum the model was
- * trained with. On success *out_model is a new model; destroy it with tinception_model_destroy. */
+ * trained with. On success *out_model is a new model; destroy it with tinception_model_destroy.
+ * The weights' kernel-layout (packed) copy comes from the packed-weights cache in the default
+ * folder ($XDG_CACHE_HOME/tinception/packed, else ~/.cache/tinception/packed): the first load
+ * of a weight file on a machine builds it (checking every weight against the file's checksum),
+ * later loads map it. tinception_model_load_with_options chooses. */
 tinception_status tinception_model_load(const char* model_path, const char* weights_path,
                                         tinception_model** out_model);
+
+/* How a model gets its packed weights; zero-initialise, then set what differs. */
+typedef struct tinception_load_options {
+    /* Non-zero: no cache file is read or written; the weights are checked and packed in
+     * memory at every load. */
+    int no_packed_cache;
+    /* The cache folder (created when missing); NULL or "": the default folder above. A folder
+     * that cannot be written is no error: the weights are then packed in memory. */
+    const char* packed_cache_dir;
+} tinception_load_options;
+
+/* tinception_model_load with options; NULL options: the defaults, as tinception_model_load. */
+tinception_status tinception_model_load_with_options(const char* model_path, const char* weights_path,
+                                                     const tinception_load_options* options,
+                                                     tinception_model** out_model);
 
 /* As tinception_model_load, with the model file's bytes in memory (copied; the buffer may be
  * freed after the call). The weights come from weights_path, or the path stored in the model

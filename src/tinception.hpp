@@ -40,6 +40,12 @@ public:
         check(tinception_model_load(model_path.c_str(), weights_path.c_str(), &raw));
         handle_.reset(raw, tinception_model_destroy);
     }
+    // The same with the packed-weights cache chosen (tinception_load_options).
+    Model(const std::string& model_path, const std::string& weights_path, const tinception_load_options& options) {
+        tinception_model* raw = nullptr;
+        check(tinception_model_load_with_options(model_path.c_str(), weights_path.c_str(), &options, &raw));
+        handle_.reset(raw, tinception_model_destroy);
+    }
     static Model from_memory(const void* model_bytes, std::size_t model_size, const std::string& weights_path = "") {
         tinception_model* raw = nullptr;
         check(tinception_model_load_from_memory(model_bytes, model_size, weights_path.c_str(), &raw));

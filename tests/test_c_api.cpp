@@ -348,3 +348,33 @@ TEST_CASE("c api: the C++ wrapper throws the status and message") {
     CHECK(context.scores(rgb.data(), kWidth, kHeight).size() == 3);
     CHECK_THROWS_AS(context.scores(rgb.data(), 0, kHeight), api::Error);
 }
+
+TEST_CASE("c api: a model loads through the packed-weights cache or without it, with the same scores") {
+    const Fixture& f = fixture();
+    TempDir cache;
+    const std::vector<std::uint8_t> rgb = test_rgb(kWidth, kHeight);
+    const auto scores_with = [&](const tinception_load_options* options) {
+        tinception_model* model = nullptr;
+        tinception_context* context = nullptr;
+        std::vector<float> out(3, -1.0f);
+        REQUIRE_MESSAGE(tinception_model_load_with_options(f.model_path.c_str(), nullptr, options, &model) ==
+                            TINCEPTION_OK,
+                        tinception_last_error());
+        REQUIRE(tinception_context_create(model, &context) == TINCEPTION_OK);
+        CHECK(tinception_classify(context, rgb.data(), kWidth, kHeight, 0, TINCEPTION_RGB8, out.data(), 3) ==
+              TINCEPTION_OK);
+        tinception_context_destroy(context);
+        tinception_model_destroy(model);
+        return out;
+    };
+    const tinception_load_options no_cache{1, nullptr};
+    const std::vector<float> expected = scores_with(&no_cache);
+    CHECK(fs::is_empty(cache.path()));
+    const std::string dir = cache.file("packed");
+    const tinception_load_options in_folder{0, dir.c_str()};
+    CHECK(scores_with(&in_folder) == expected);  // builds the cache file
+    REQUIRE(fs::is_directory(dir));
+    CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+    CHECK(scores_with(&in_folder) == expected);  // maps it
+    CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+}

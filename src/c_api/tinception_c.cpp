@@ -92,15 +92,24 @@ namespace {
 void create_model(Classifier classifier, tinception_model** out) {
     auto model = std::make_unique<tinception_model>();
     model->classifier = std::make_shared<const Classifier>(std::move(classifier));
+    model->classifier->packed_weights();  // the weights checked and packed (or mapped) at load
     *out = model.release();
 }
 
 // The weights from `weights_path`, or from the path the model names when that is NULL or "".
 void load_model(ClassifierModel classifier, const std::string& name, const char* weights_path,
-                tinception_model** out) {
+                const PackedCacheChoice& cache, tinception_model** out) {
     const std::string path = weights_path && *weights_path ? weights_path : recorded_weights_location(name, classifier);
-    auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
-    create_model(Classifier(std::move(classifier), std::move(weights), name), out);
+    auto weights = std::make_shared<const WeightFile>(WeightFile::open(path, DataCheck::deferred));
+    create_model(Classifier(std::move(classifier), std::move(weights), name, cache), out);
+}
+
+PackedCacheChoice cache_choice(const tinception_load_options* options) {
+    PackedCacheChoice choice;
+    if (!options) return choice;
+    choice.use = options->no_packed_cache == 0;
+    if (options->packed_cache_dir) choice.dir = options->packed_cache_dir;
+    return choice;
 }
 
 std::size_t bytes_per_pixel(tinception_pixel_format format) {
@@ -208,7 +217,18 @@ tinception_status tinception_model_load(const char* model_path, const char* weig
     return guarded(TINCEPTION_BAD_FORMAT, [&] {
         if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
         if (!model_path || !*model_path) fail(TINCEPTION_INVALID_ARGUMENT, "model_path is NULL or empty");
-        load_model(load_classifier_model(model_path), model_path, weights_path, out_model);
+        load_model(load_classifier_model(model_path), model_path, weights_path, {}, out_model);
+    });
+}
+
+tinception_status tinception_model_load_with_options(const char* model_path, const char* weights_path,
+                                                     const tinception_load_options* options,
+                                                     tinception_model** out_model) {
+    if (out_model) *out_model = nullptr;
+    return guarded(TINCEPTION_BAD_FORMAT, [&] {
+        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
+        if (!model_path || !*model_path) fail(TINCEPTION_INVALID_ARGUMENT, "model_path is NULL or empty");
+        load_model(load_classifier_model(model_path), model_path, weights_path, cache_choice(options), out_model);
     });
 }
 
@@ -220,7 +240,7 @@ tinception_status tinception_model_load_from_memory(const void* model_bytes, siz
         if (!model_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "model_bytes is NULL");
         ClassifierModel m =
             parse_classifier_model(static_cast<const std::uint8_t*>(model_bytes), model_size, "model in memory");
-        load_model(std::move(m), "model in memory", weights_path, out_model);
+        load_model(std::move(m), "model in memory", weights_path, {}, out_model);
     });
 }
 

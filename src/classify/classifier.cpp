@@ -27,16 +27,17 @@ bool same(const Preprocessing& a, const Preprocessing& b) {
 
 }  // namespace
 
-Classifier Classifier::open(const std::string& model_path, const std::string& weights_path) {
+Classifier Classifier::open(const std::string& model_path, const std::string& weights_path,
+                            const PackedCacheChoice& cache) {
     ClassifierModel model = load_classifier_model(model_path);
     const std::string path = weights_path.empty() ? recorded_weights_location(model_path, model) : weights_path;
-    auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
-    return Classifier(std::move(model), std::move(weights), model_path);
+    auto weights = std::make_shared<const WeightFile>(WeightFile::open(path, DataCheck::deferred));
+    return Classifier(std::move(model), std::move(weights), model_path, cache);
 }
 
-Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name)
-    : model_(std::move(model)), weights_(std::move(weights)),
-      packed_(std::make_shared<const PackedWeights>(*weights_, active_kernels())), model_name_(model_name) {
+Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name,
+                       const PackedCacheChoice& cache)
+    : model_(std::move(model)), weights_(std::move(weights)), cache_(cache), model_name_(model_name) {
     if (weights_->checksum() != model_.weights_checksum)
         throw Error(model_name_ + " was trained on weights with checksum " + hex32(model_.weights_checksum) +
                     ", but " + weights_->path() + " has " + hex32(weights_->checksum()) +
@@ -55,10 +56,16 @@ Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> 
                     weights_->path() + " says " + describe(input) + "; retrain the model on these weights");
 }
 
+const std::shared_ptr<const PackedWeights>& Classifier::packed_weights() const {
+    const std::lock_guard<std::mutex> lock(packed_->mutex);
+    if (!packed_->weights) packed_->weights = PackedWeights::make(*weights_, active_kernels(), cache_);
+    return packed_->weights;
+}
+
 bool Classifier::has_layer(const std::string& layer) const { return weights_->graph().index_of(layer) >= 0; }
 
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
-    return FeatureExtractor(weights_, packed_, layer.empty() ? model_.feature_layer : layer);
+    return FeatureExtractor(weights_, packed_weights(), layer.empty() ? model_.feature_layer : layer);
 }
 
 std::vector<LabelScore> Classifier::scores_for(const float* features) const {

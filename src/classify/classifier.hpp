@@ -3,6 +3,7 @@
 // FeatureExtractor over the shared weights and their one packed copy.
 #pragma once
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,14 +23,21 @@ struct LabelScore {
 
 class Classifier {
 public:
-    // Loads the model, then the weights it names (or `weights_path` when not empty).
-    static Classifier open(const std::string& model_path, const std::string& weights_path = "");
+    // Loads the model, then the header, table and graph of the weights it names (or
+    // `weights_path` when not empty): milliseconds. The weights' data is checked, and their
+    // packed copy made, when packed_weights() or extractor() first needs it, through the
+    // packed-weights cache unless `cache` says not to (packed_weights.hpp).
+    static Classifier open(const std::string& model_path, const std::string& weights_path = "",
+                           const PackedCacheChoice& cache = {});
     // Refuses, with one line naming `model_name`, weights that are not the ones the model was
     // trained on: another checksum, no such feature layer or another feature size, other preprocessing.
-    Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name);
+    Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> weights, const std::string& model_name,
+               const PackedCacheChoice& cache = {false, {}});
 
     const ClassifierModel& model() const { return model_; }
     const WeightFile& weights() const { return *weights_; }
+    // Made on the first call (thread-safe), shared by every extractor; throws for damaged weights.
+    const std::shared_ptr<const PackedWeights>& packed_weights() const;
     bool has_layer(const std::string& layer) const;
 
     // The network up to `layer` (empty: the model's feature layer) over the shared weights and
@@ -45,7 +53,12 @@ public:
 private:
     ClassifierModel model_;
     std::shared_ptr<const WeightFile> weights_;
-    std::shared_ptr<const PackedWeights> packed_;  // of weights_ for the active kernel table
+    PackedCacheChoice cache_;
+    struct Packed {
+        std::mutex mutex;
+        std::shared_ptr<const PackedWeights> weights;  // of weights_ for the active kernel table
+    };
+    std::shared_ptr<Packed> packed_ = std::make_shared<Packed>();
     std::string model_name_;
 };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "error.hpp"
+#include "file_io.hpp"
 #include "classify/classifier_model.hpp"
 
 namespace tinception::cli {
@@ -55,13 +56,7 @@ std::string weights_for_model(const std::string& model_path, const std::string& 
                 "); pass --weights FILE with the weights it was trained on");
 }
 
-std::string default_bottleneck_dir() {
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-        return (fs::path(xdg) / "tinception" / "bottlenecks").string();
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return (fs::path(home) / ".cache" / "tinception" / "bottlenecks").string();
-    return (fs::temp_directory_path() / "tinception-bottlenecks").string();
-}
+std::string default_bottleneck_dir() { return default_cache_dir("bottlenecks"); }
 
 std::string absolute_path(const std::string& path) {
     std::error_code ec;

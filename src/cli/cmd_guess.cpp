@@ -3,6 +3,7 @@
 #include <cxxopts.hpp>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "classify/classifier.hpp"
 #include "cli/arguments.hpp"
@@ -21,6 +22,8 @@ int run_guess(int argc, char** argv) {
         ("top-k", "labels to print per image (0: all)", cxxopts::value<std::string>()->default_value("0"))
         ("json", "print JSON instead of text")
         ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
+        ("no-cache", "pack the weights in memory instead of using the packed-weights cache "
+                     "(~/.cache/tinception/packed)")
         ("h,help", "show this help");
     add_threads_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 2, SIZE_MAX, "guess MODEL IMAGE...");
@@ -35,21 +38,35 @@ int run_guess(int argc, char** argv) {
     const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
 
     const std::string& model = parsed.positional[0];
+    // The model and the weights' header and table only (milliseconds); the network is built
+    // once an image has decoded, so a bad image is refused without it.
     const Classifier classifier =
-        Classifier::open(model, weights_for_model(model, args.count("weights") ? args["weights"].as<std::string>() : ""));
-    FeatureExtractor extractor = classifier.extractor();
+        Classifier::open(model, weights_for_model(model, args.count("weights") ? args["weights"].as<std::string>() : ""),
+                         PackedCacheChoice{args.count("no-cache") == 0, {}});
+    std::unique_ptr<FeatureExtractor> extractor;
     int failures = 0;
     std::string json_out = "[";
+    const auto report = [&](std::size_t i, const Error& e) {
+        std::fprintf(stderr, "tinception: error: %s\n", e.what());
+        ++failures;
+        if (json)
+            json_out += std::string(json_out.size() > 1 ? "," : "") + "\n  {\"image\": " + json_string(images[i]) +
+                        ", \"error\": " + json_string(e.what()) + "}";
+    };
     for (std::size_t i = 0; i < images.size(); ++i) {
+        ImageRgb8 image;
+        try {
+            image = load_image(images[i]);
+        } catch (const Error& e) {
+            report(i, e);
+            continue;
+        }
+        if (!extractor) extractor = std::make_unique<FeatureExtractor>(classifier.extractor());  // damaged weights end the run
         std::vector<LabelScore> scores;
         try {
-            scores = classifier.classify(extractor, {load_image(images[i])})[0];
+            scores = classifier.classify(*extractor, {std::move(image)})[0];
         } catch (const Error& e) {
-            std::fprintf(stderr, "tinception: error: %s\n", e.what());
-            ++failures;
-            if (json)
-                json_out += std::string(json_out.size() > 1 ? "," : "") + "\n  {\"image\": " + json_string(images[i]) +
-                            ", \"error\": " + json_string(e.what()) + "}";
+            report(i, e);
             continue;
         }
         if (top_k > 0 && std::size_t(top_k) < scores.size()) scores.resize(std::size_t(top_k));

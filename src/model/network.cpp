@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "layers/conv2d_parallel.hpp"
 #include "layers/pool2d_parallel.hpp"
+#include "model/layer_args.hpp"
 #include "parallel/thread_pool.hpp"
 #include "weights/weight_file.hpp"
 
@@ -19,40 +20,6 @@ struct Network::Step {
     const Layer* layer = nullptr;
     const void* packed = nullptr;  // conv2d weights in the table's layout, in packed_; null: OIHW
 };
-
-namespace {
-
-// The window geometry convolution and pooling arguments share.
-template <typename WindowArgs>
-void set_window(WindowArgs& a, const Layer& l, const ActivationShape& in, int n, int in_stride, int out_stride) {
-    a.n = n;
-    a.in_h = in.h;
-    a.in_w = in.w;
-    a.out_h = l.shape.h;
-    a.out_w = l.shape.w;
-    a.kernel_h = l.kernel_h;
-    a.kernel_w = l.kernel_w;
-    a.stride_h = l.stride_h;
-    a.stride_w = l.stride_w;
-    a.pad_top = l.pad_top;
-    a.pad_left = l.pad_left;
-    a.in_pixel_stride = in_stride;
-    a.out_pixel_stride = out_stride;
-}
-
-// A conv2d layer's arguments for n images, all but the input and output pointers.
-kernels::Conv2dArgs conv_args(const Layer& l, const ActivationShape& in, int n, int in_stride, int out_stride) {
-    kernels::Conv2dArgs a;
-    set_window(a, l, in, n, in_stride, out_stride);
-    a.weights = l.weights->data;
-    a.bias = l.bias->data;
-    a.in_c = in.c;
-    a.out_c = l.shape.c;
-    a.relu = l.relu;
-    return a;
-}
-
-}  // namespace
 
 Network::Network(const WeightFile& weights, const std::string& output_layer, const kernels::KernelTable& table)
     : Network(std::make_shared<const PackedWeights>(weights, table), output_layer) {}
@@ -67,8 +34,7 @@ Network::Network(std::shared_ptr<const PackedWeights> packed, const std::string&
         steps_[i].layer = &l;
         if (l.op != LayerOp::conv2d) continue;
         // The layer's own geometry: a table may pick its layout by kernel, stride and width.
-        const ActivationShape& in = plan_.steps[std::size_t(plan_.steps[i].inputs[0])].layer->shape;
-        kernels::Conv2dArgs args = conv_args(l, in, 1, in.c, l.shape.c);
+        kernels::Conv2dArgs args = conv_args_for_packing(weights_.graph(), l);
         steps_[i].packed = args.packed = packed_->conv2d(int(&l - first_layer), args);
         // A kernel's scratch depends on the layer's shape, not on the batch or the cut.
         workspace_bytes_ = std::max(workspace_bytes_, conv2d_workspace_bytes(table_, args));

@@ -7,6 +7,18 @@
 
 namespace tinception {
 
+// Which file a mapping holds, from the fstat of the descriptor it was mapped from: a file
+// replaced, rewritten or touched since has another identity (rename gives a new inode; a
+// write changes the modification and change times).
+struct FileIdentity {
+    std::uint64_t device = 0, inode = 0, size = 0;
+    std::int64_t modified_ns = 0, changed_ns = 0;
+    bool operator==(const FileIdentity& o) const {
+        return device == o.device && inode == o.inode && size == o.size && modified_ns == o.modified_ns &&
+               changed_ns == o.changed_ns;
+    }
+};
+
 class MappedFile {
 public:
     MappedFile() = default;
@@ -20,12 +32,14 @@ public:
 
     const std::uint8_t* data() const { return data_; }
     std::size_t size() const { return size_; }
+    const FileIdentity& identity() const { return identity_; }
 
 private:
     void unmap() noexcept;
 
     const std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
+    FileIdentity identity_;
 };
 
 }  // namespace tinception

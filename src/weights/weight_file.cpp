@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <new>
 #include <unordered_map>
 #include <utility>
@@ -36,9 +37,24 @@ struct LoadedWeights {
     std::unordered_map<std::string, std::size_t> layer_index;
     std::map<std::string, std::string> metadata;
     LayerGraph graph;
-    std::uint32_t content_crc = 0;
+    std::uint32_t content_crc = 0;  // the header's, checked against the bytes by verify_content()
     std::uint32_t format_version = 0;
+    std::uint64_t table_offset = 0, data_offset = 0;
+    std::mutex verify_mutex;
+    bool data_verified = false;  // under verify_mutex
+    FileIdentity no_identity;    // what identity() gives for weights in memory
 };
+
+// The table's CRC matched, so a mismatch here is damage in the data.
+void verify_content(const LoadedWeights& f) {
+    const std::uint8_t* base = f.bytes;
+    const std::size_t table_size = std::size_t(f.data_offset - f.table_offset);
+    const std::uint32_t computed = crc32(base + f.data_offset, std::size_t(f.size - f.data_offset),
+                                         crc32(base + f.table_offset, table_size));
+    if (computed != f.content_crc)
+        throw Error(f.path + ": data checksum mismatch (expected " + hex32(f.content_crc) +
+                    " over table and data, computed " + hex32(computed) + "); the file is damaged");
+}
 
 bool host_is_little_endian() {
     const std::uint32_t one = 1;
@@ -129,13 +145,15 @@ void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_
 
 struct WeightFile::Impl : LoadedWeights {};
 
-WeightFile WeightFile::open(const std::string& path) {
+WeightFile WeightFile::open(const std::string& path, DataCheck data) {
     auto f = std::make_unique<Impl>();
     f->path = path;
     f->mapping = MappedFile(path);
     f->bytes = f->mapping.data();
     f->size = f->mapping.size();
-    return validated(std::move(f));
+    WeightFile file = validated(std::move(f));
+    if (data == DataCheck::at_open) file.verify_data();
+    return file;
 }
 
 WeightFile WeightFile::from_memory(const void* bytes, std::size_t size, const std::string& name) {
@@ -149,7 +167,9 @@ WeightFile WeightFile::from_memory(const void* bytes, std::size_t size, const st
     if (size != 0) std::memcpy(f->copy.data(), bytes, size);
     f->bytes = static_cast<const std::uint8_t*>(f->copy.data());
     f->size = size;
-    return validated(std::move(f));
+    WeightFile file = validated(std::move(f));
+    file.verify_data();
+    return file;
 }
 
 WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
@@ -209,13 +229,10 @@ WeightFile WeightFile::validated(std::unique_ptr<Impl> f) {
     if (crc32(table, table_size) != table_crc)
         throw Error(path + ": table checksum mismatch (expected " + hex32(table_crc) + ", computed " +
                     hex32(crc32(table, table_size)) + "); the file is damaged");
-    // The table's CRC matched, so a mismatch here is damage in the data.
     const std::uint8_t* data = base + data_offset;
-    f->content_crc = crc32(data, std::size_t(data_size), crc32(table, table_size));
-    const auto content_crc = load_le<std::uint32_t>(base + tcw::kOffContentCrc);
-    if (f->content_crc != content_crc)
-        throw Error(path + ": data checksum mismatch (expected " + hex32(content_crc) + " over table and data, computed " +
-                    hex32(f->content_crc) + "); the file is damaged");
+    f->content_crc = load_le<std::uint32_t>(base + tcw::kOffContentCrc);
+    f->table_offset = table_offset;
+    f->data_offset = data_offset;
 
     parse_table(*f, tensor_count, table, table_size, data, data_size);
     return WeightFile(std::move(f));
@@ -234,6 +251,21 @@ const std::map<std::string, std::string>& WeightFile::metadata() const { return 
 std::uint32_t WeightFile::checksum() const { return impl_->content_crc; }
 std::uint64_t WeightFile::file_size() const { return impl_->size; }
 std::uint32_t WeightFile::format_version() const { return impl_->format_version; }
+const FileIdentity& WeightFile::identity() const {
+    return impl_->mapping.data() ? impl_->mapping.identity() : impl_->no_identity;
+}
+
+void WeightFile::verify_data() const {
+    const std::lock_guard<std::mutex> lock(impl_->verify_mutex);
+    if (impl_->data_verified) return;
+    verify_content(*impl_);
+    impl_->data_verified = true;
+}
+
+bool WeightFile::data_verified() const {
+    const std::lock_guard<std::mutex> lock(impl_->verify_mutex);
+    return impl_->data_verified;
+}
 
 const LayerSpec& WeightFile::layer(const std::string& name) const {
     const auto it = impl_->layer_index.find(name);

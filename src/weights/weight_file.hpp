@@ -19,6 +19,13 @@
 namespace tinception {
 
 class LayerGraph;
+struct FileIdentity;
+
+// When open() checks the tensor data against the file's checksum. Header, table and graph are
+// always checked at open. deferred leaves the data to verify_data(): for a caller that either
+// calls it before using the tensors or holds a record that this very file (FileIdentity) was
+// verified before, as the packed-weights cache does (model/packed_cache.hpp).
+enum class DataCheck { at_open, deferred };
 
 struct TensorRef {
     std::string name;
@@ -48,9 +55,9 @@ struct LayerSpec {
 
 class WeightFile {
 public:
-    // Maps the file read-only and validates everything, CRCs included. Throws
-    // tinception::Error with one sentence naming the file.
-    static WeightFile open(const std::string& path);
+    // Maps the file read-only and validates it, every CRC included unless `data` is deferred.
+    // Throws tinception::Error with one sentence naming the file.
+    static WeightFile open(const std::string& path, DataCheck data = DataCheck::at_open);
     // The same checks on a .tcw image in memory, copied into a 64-byte-aligned buffer the
     // WeightFile owns (the caller's bytes may be freed afterwards). `name` stands in for the
     // path in messages and path().
@@ -75,7 +82,12 @@ public:
     std::uint32_t checksum() const;
     std::uint64_t file_size() const;
     std::uint32_t format_version() const;  // the header's version field
-
+    // Checks the tensor data against the checksum (throws as open() would), once: later calls
+    // return at once. Thread-safe. A no-op for a file whose data open() checked.
+    void verify_data() const;
+    bool data_verified() const;
+    // The mapped file's identity at open; all zero for weights given in memory.
+    const FileIdentity& identity() const;
 private:
     struct Impl;
     explicit WeightFile(std::unique_ptr<Impl> impl);

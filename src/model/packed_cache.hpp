@@ -1,0 +1,78 @@
+// The packed-weights cache file (.tcp): every conv2d layer of a weight file in one kernel
+// table's layout (Winograd-transformed where the table does that), written once and mapped
+// by later runs so they pack nothing. Format, all integers little-endian:
+//   header (120 bytes, padded to 128): magic "TCPACK\r\n", version, header size, the weight file's checksum,
+//     table name (16 bytes, zero-padded), packing fingerprint, the weight file's identity when
+//     its data was verified (device, inode, size, modification and change times in ns), entry
+//     count, data offset, trailer offset, file size, XXH64 of the bytes before it
+//   data: each entry's packed bytes from a 64-byte boundary
+//   trailer: per entry layer index (u32), zero (u32), offset, size, XXH64 of its bytes; then
+//     XXH64 of the entries
+// An entry's own XXH64 is checked the first time a network asks for it, so a run reads only
+// the layers it uses.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel_table.hpp"
+#include "weights/mapped_file.hpp"
+
+namespace tinception {
+
+class LayerGraph;
+
+// What a cache file must match to be used: weights (by checksum), table, how the table packs
+// (packing_fingerprint), and the very weight file whose data was verified when it was built.
+struct PackedCacheKey {
+    std::uint32_t weights_checksum = 0;
+    std::string table_name;
+    std::uint64_t fingerprint = 0;
+    FileIdentity weights_identity;
+};
+
+// XXH64 over the table's name and panel width, each conv2d layer's path, packed size and row
+// alignment, and the bytes the table packs for a small copy of one layer of each kind
+// (kernel, stride, path): a build that packs differently gets another cache file.
+std::uint64_t packing_fingerprint(const LayerGraph& graph, const kernels::KernelTable& table);
+
+// "<checksum>-<table>-<fingerprint>.tcp": one file per key but the identity, so a weight file
+// rewritten in place replaces its stale cache rather than adding one.
+std::string packed_cache_file_name(const PackedCacheKey& key);
+
+// default_cache_dir("packed"): ~/.cache/tinception/packed, next to the bottleneck cache.
+std::string default_packed_cache_dir();
+
+struct PackedCacheEntry {
+    std::uint32_t layer = 0;
+    std::uint64_t offset = 0, size = 0, hash = 0;
+};
+
+class PackedCacheFile {
+public:
+    // Maps `path` and checks its header, key, sizes and trailer. Null, with the reason in
+    // `why_not`, when the file is missing, stale or damaged: the caller rebuilds it. Never throws
+    // for what the file holds.
+    static std::unique_ptr<PackedCacheFile> open(const std::string& path, const PackedCacheKey& key,
+                                                 std::string* why_not);
+
+    // Layer `layer`'s packed bytes when the file holds them with `size` bytes and their XXH64
+    // matches (checked on the first call per entry; not thread-safe: the caller locks). Null
+    // when absent; sets *damaged when present but wrong.
+    const void* layer(int layer, std::size_t size, bool* damaged);
+    std::size_t entry_count() const { return entries_.size(); }
+
+private:
+    MappedFile mapping_;
+    std::vector<PackedCacheEntry> entries_;
+    std::vector<int> entry_of_layer_;  // -1: none
+    std::vector<char> checked_;        // by entry: hash verified
+};
+
+// Packs every conv2d layer of `graph` one at a time and writes the cache file atomically
+// (a temporary name renamed into place). Throws Error when the file cannot be written.
+void write_packed_cache(const std::string& path, const PackedCacheKey& key, const LayerGraph& graph,
+                        const kernels::KernelTable& table);
+
+}  // namespace tinception

@@ -1,0 +1,202 @@
+// The packed-weights cache on a small synthetic weight file with Winograd-sized layers: built
+// on first use and mapped afterwards with the same results as packing in memory; damaged,
+// truncated and stale files rebuilt, never trusted and never a crash; and the weight file's
+// data still checked, at the latest when a cache is built.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "kernel_dispatch.hpp"
+#include "model/network.hpp"
+#include "model/packed_cache.hpp"
+#include "model/packed_weights.hpp"
+#include "temp_dir.hpp"
+#include "weights/weight_file.hpp"
+#include "weights/weight_file_writer.hpp"
+
+using namespace tinception;
+using tinception::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSize = 10;
+
+// input -> 3x3 conv to 40 channels (in_c 3: GEMM) -> 3x3 conv 40 -> 40 (Winograd where the
+// table has it) -> 1x7 conv 40 -> 40 -> 1x1 conv to 16 channels "features".
+void write_weights(const std::string& path) {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.0f, 0.2f);
+    const auto values = [&](std::size_t n) {
+        std::vector<float> v(n);
+        for (float& x : v) x = normal(rng);
+        return v;
+    };
+    WeightFileWriter w;
+    w.add_layer({"input_1", "input", {}, {{"height", kSize}, {"width", kSize}, {"channels", 3}}, {}, {}});
+    struct Conv { const char* name; const char* from; int in_c, out_c, kh, kw; };
+    const Conv convs[] = {{"stem", "input_1", 3, 40, 3, 3}, {"wide", "stem", 40, 40, 3, 3},
+                          {"row", "wide", 40, 40, 1, 7}, {"features", "row", 40, 16, 1, 1}};
+    for (const Conv& c : convs) {
+        const std::string n = c.name;
+        w.add_layer({n, "conv2d", {c.from},
+                     {{"kernel_h", c.kh}, {"kernel_w", c.kw}, {"stride_h", 1}, {"stride_w", 1}, {"relu", 1}},
+                     {{"padding", "same"}}, {n + "/weights", n + "/bias"}});
+        w.add_tensor(n + "/weights", {c.out_c, c.in_c, c.kh, c.kw}, values(std::size_t(c.out_c * c.in_c * c.kh * c.kw)));
+        w.add_tensor(n + "/bias", {c.out_c}, values(std::size_t(c.out_c)));
+    }
+    w.write(path);
+}
+
+std::vector<float> features_of(const std::shared_ptr<const PackedWeights>& packed) {
+    Network net(packed, "features");
+    std::vector<float> input(2 * kSize * kSize * 3);
+    for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(i % 17) / 17.0f;
+    std::vector<float> out(2 * std::size_t(net.feature_size()), NAN);
+    net.extract_features(input.data(), 2, out.data());
+    return out;
+}
+
+std::vector<char> read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_all(const std::string& path, const std::vector<char>& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+struct Fixture {
+    TempDir dir;
+    std::string weights_path = dir.file("small.tcw");
+    std::string cache_dir = dir.file("cache");
+    Fixture() { write_weights(weights_path); }
+};
+
+}  // namespace
+
+TEST_CASE("packed cache: built on first use, mapped afterwards, features identical to packing in memory") {
+    const Fixture f;
+    const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        const std::vector<float> expected = features_of(std::make_shared<const PackedWeights>(weights, *table));
+        const auto built = PackedWeights::cached(weights, *table, f.cache_dir);
+        CHECK(built->source() == PackedWeights::Source::cache_built);
+        CHECK(fs::is_regular_file(built->cache_path()));
+        CHECK(features_of(built) == expected);
+        const auto mapped = PackedWeights::cached(weights, *table, f.cache_dir);
+        CHECK(mapped->source() == PackedWeights::Source::cache_mapped);
+        CHECK(features_of(mapped) == expected);
+        CHECK(mapped->packed_bytes() == 0);  // every layer came from the file, none packed here
+    }
+}
+
+TEST_CASE("packed cache: damaged, truncated or stale files are rebuilt and never crash") {
+    const Fixture f;
+    const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
+    const kernels::KernelTable& table = active_kernels();
+    const std::vector<float> expected = features_of(std::make_shared<const PackedWeights>(weights, table));
+    const std::string path = PackedWeights::cached(weights, table, f.cache_dir)->cache_path();
+    const std::vector<char> good = read_all(path);
+    REQUIRE(good.size() > 256);
+
+    struct Damage { const char* what; std::vector<char> bytes; };
+    std::vector<Damage> cases;
+    for (const std::size_t keep : {std::size_t(0), std::size_t(7), std::size_t(64), std::size_t(130),
+                                   good.size() / 2, good.size() - 1})
+        cases.push_back({"truncated", std::vector<char>(good.begin(), good.begin() + std::ptrdiff_t(keep))});
+    for (const std::size_t at : {std::size_t(3), std::size_t(40), std::size_t(100), good.size() - 20, good.size() - 3}) {
+        std::vector<char> b = good;
+        b[at] = char(b[at] ^ 0x40);
+        cases.push_back({"a flipped byte in the header or the entry table", b});
+    }
+    std::vector<char> longer = good;
+    longer.push_back('x');
+    cases.push_back({"padded", longer});
+    for (const Damage& d : cases) {
+        CAPTURE(d.what);
+        CAPTURE(d.bytes.size());
+        write_all(path, d.bytes);
+        const auto p = PackedWeights::cached(weights, table, f.cache_dir);
+        CHECK(p->source() == PackedWeights::Source::cache_built);
+        CHECK(features_of(p) == expected);
+        CHECK(read_all(path) == good);  // rebuilt byte for byte
+    }
+}
+
+TEST_CASE("packed cache: a damaged layer is packed in memory, and the file rebuilt for the next run") {
+    const Fixture f;
+    const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        if (!table->conv2d_pack) continue;  // nothing packed, nothing in the data section to damage
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        const std::vector<float> expected = features_of(std::make_shared<const PackedWeights>(weights, *table));
+        const std::string path = PackedWeights::cached(weights, *table, f.cache_dir)->cache_path();
+        const std::vector<char> good = read_all(path);
+        std::vector<char> bad = good;
+        bad[200] = char(bad[200] ^ 0x01);  // inside the first layer's packed bytes (data starts at 128)
+        write_all(path, bad);
+        const auto p = PackedWeights::cached(weights, *table, f.cache_dir);
+        CHECK(p->source() == PackedWeights::Source::cache_mapped);  // header and entry table are sound
+        CHECK(features_of(p) == expected);
+        CHECK(p->packed_bytes() > 0);  // the damaged layer, packed in memory
+        CHECK(read_all(path) == good);
+        CHECK(PackedWeights::cached(weights, *table, f.cache_dir)->source() == PackedWeights::Source::cache_mapped);
+    }
+}
+
+TEST_CASE("packed cache: a weight file changed since the cache was built is checked again") {
+    const Fixture f;
+    const kernels::KernelTable& table = active_kernels();
+    {
+        const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
+        PackedWeights::cached(weights, table, f.cache_dir);
+    }
+    // A flipped byte in the last tensor's data, written in place: the header still says the old
+    // checksum, so only the data check can tell.
+    std::vector<char> bytes = read_all(f.weights_path);
+    bytes[bytes.size() - 5] = char(bytes[bytes.size() - 5] ^ 0x08);
+    write_all(f.weights_path, bytes);
+    const WeightFile damaged = WeightFile::open(f.weights_path, DataCheck::deferred);  // header and table only
+    CHECK_FALSE(damaged.data_verified());
+    CHECK_THROWS_WITH_AS(PackedWeights::cached(damaged, table, f.cache_dir), doctest::Contains("data checksum mismatch"),
+                         Error);
+    CHECK_THROWS_WITH_AS(PackedWeights(damaged, table), doctest::Contains("data checksum mismatch"), Error);
+    CHECK_THROWS_WITH_AS(WeightFile::open(f.weights_path), doctest::Contains("data checksum mismatch"), Error);
+}
+
+TEST_CASE("packed cache: a folder that cannot be written leaves the layers packed in memory") {
+    const Fixture f;
+    const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
+    const kernels::KernelTable& table = active_kernels();
+    write_all(f.cache_dir, {'n', 'o', 't', ' ', 'a', ' ', 'f', 'o', 'l', 'd', 'e', 'r'});
+    const auto p = PackedWeights::cached(weights, table, f.cache_dir);
+    CHECK(p->cache_note().find("not written") != std::string::npos);
+    CHECK(features_of(p) == features_of(std::make_shared<const PackedWeights>(weights, table)));
+    CHECK(weights.data_verified());
+}
+
+TEST_CASE("packed cache: the file name carries checksum, table and fingerprint; another table packs differently") {
+    const Fixture f;
+    const WeightFile weights = WeightFile::open(f.weights_path);
+    const std::vector<const kernels::KernelTable*> tables = available_kernel_tables();
+    std::vector<std::uint64_t> prints;
+    for (const kernels::KernelTable* t : tables) prints.push_back(packing_fingerprint(weights.graph(), *t));
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+        CHECK(prints[i] == packing_fingerprint(weights.graph(), *tables[i]));  // deterministic
+        for (std::size_t j = 0; j < i; ++j) CHECK(prints[i] != prints[j]);
+    }
+    const PackedCacheKey key{0x1234abcdu, "avx2", 0x0123456789abcdefull, {}};
+    CHECK(packed_cache_file_name(key) == "1234abcd-avx2-0123456789abcdef.tcp");
+}
