@@ -16,6 +16,9 @@
 
 #include "convert.hpp"
 #include "error.hpp"
+#include "image/image.hpp"
+#include "image/preprocess.hpp"
+#include "model/feature_extractor.hpp"
 #include "reference.hpp"
 #include "temp_dir.hpp"
 #include "weights/weight_file.hpp"
@@ -189,7 +192,8 @@ const double kEps = 0.001;
 TEST_CASE("the converted graph drops BN, relu, Dropout and the head, and keeps names and wiring") {
     TempDir dir;
     SyntheticModel m;
-    convert::ConvertOptions o{m.write(dir, Encoding::float32), dir.file("out.tcw"), false, false, "synthetic", ""};
+    convert::ConvertOptions o{m.write(dir, Encoding::float32), dir.file("out.tcw"), false, false, "synthetic", "",
+                             std::make_pair(0.0, 1.0)};
     const convert::ConvertSummary s = convert::convert_weights(o);
     CHECK(s.layers_by_op.at("conv2d") == 2);
     const WeightFile f = WeightFile::open(o.out_path);
@@ -238,7 +242,7 @@ TEST_CASE("folded weights equal the formula, and the folded conv equals conv the
         CAPTURE(int(encoding));
         TempDir dir;
         SyntheticModel m;
-        convert::ConvertOptions o{m.write(dir, encoding), dir.file("out.tcw"), false, false, "", ""};
+        convert::ConvertOptions o{m.write(dir, encoding), dir.file("out.tcw"), false, false, "", "", std::make_pair(0.0, 1.0)};
         convert::convert_weights(o);
         const WeightFile f = WeightFile::open(o.out_path);
         auto& v = m.values;
@@ -311,7 +315,7 @@ TEST_CASE("bad models are refused with a message naming the problem") {
         json model = json::parse(std::ifstream(path));
         damage(model);
         std::ofstream(path) << model.dump();
-        return convert_error({path, dir.file("out.tcw"), true, false, "", ""});
+        return convert_error({path, dir.file("out.tcw"), true, false, "", "", std::make_pair(0.0, 1.0)});
     };
     auto weight_named = [](json& model, const std::string& name) -> json& {
         for (json& w : model["weightsManifest"][0]["weights"])
@@ -351,9 +355,59 @@ TEST_CASE("bad models are refused with a message naming the problem") {
         SyntheticModel m;
         const std::string path = m.write(dir, Encoding::float32);
         std::ofstream(dir.file("shard2"), std::ios::binary | std::ios::app) << "x";
-        CHECK(convert_error({path, dir.file("out.tcw"), true, false, "", ""}).find("shard files hold") != std::string::npos);
+        CHECK(convert_error({path, dir.file("out.tcw"), true, false, "", "", std::make_pair(0.0, 1.0)}).find("shard files hold") != std::string::npos);
         std::ofstream(path) << "{ not json";
-        CHECK(convert_error({path, dir.file("out.tcw"), true, false, "", ""}).find("not valid JSON") != std::string::npos);
+        CHECK(convert_error({path, dir.file("out.tcw"), true, false, "", "", std::make_pair(0.0, 1.0)}).find("not valid JSON") != std::string::npos);
     }
     CHECK_FALSE(std::ifstream(dir.file("out.tcw.tmp")).good());
+}
+
+// What a flat grey image of `value` becomes at the network's input, through the converted
+// file's metadata and the library's preprocessing.
+float network_input_for(const std::string& tcw, std::uint8_t value) {
+    const Preprocessing p = preprocessing_of(WeightFile::open(tcw));
+    const ImageRgb8 image{p.size, p.size, std::vector<std::uint8_t>(std::size_t(p.size * p.size * 3), value)};
+    std::vector<float> input(std::size_t(p.size * p.size * 3));
+    preprocess(image, p, input.data());
+    const auto [lo, hi] = std::minmax_element(input.begin(), input.end());
+    REQUIRE(*lo == *hi);
+    return *lo;
+}
+
+TEST_CASE("the input scaling comes from --input-range or a leading Rescaling layer, never a guess") {
+    TempDir dir;
+    SyntheticModel m;
+    const std::string model_json = m.write(dir, Encoding::float32);
+    convert::ConvertOptions o{model_json, dir.file("out.tcw"), true, false, "", "", std::make_pair(-1.0, 1.0)};
+    convert::convert_weights(o);
+    CHECK(network_input_for(o.out_path, 0) == doctest::Approx(-1.0).epsilon(1e-6));
+    CHECK(network_input_for(o.out_path, 255) == doctest::Approx(1.0).epsilon(1e-6));
+    CHECK(std::strtod(WeightFile::open(o.out_path).metadata().at("input_scale").c_str(), nullptr) == 2.0 / 255.0);
+
+    o.input_range.reset();
+    CHECK(convert_error(o).find("pass --input-range 0,1") != std::string::npos);
+
+    // Keras's Rescaling(1/127.5, -1) between the input and the first conv says the same.
+    json model = json::parse(std::ifstream(model_json));
+    json& layers = model["modelTopology"]["model_config"]["config"]["layers"];
+    layers.insert(layers.begin() + 1, layer("rescaling", "Rescaling", {{"scale", 1.0 / 127.5}, {"offset", -1.0}}, {"input_1"}));
+    layers[2]["inbound_nodes"] = json::parse(R"([[["rescaling", 0, 0, {}]]])");
+    std::ofstream(model_json) << model.dump();
+    convert::convert_weights(o);
+    CHECK(network_input_for(o.out_path, 0) == doctest::Approx(-1.0).epsilon(1e-6));
+    CHECK(network_input_for(o.out_path, 255) == doctest::Approx(1.0).epsilon(1e-6));
+    CHECK(WeightFile::open(o.out_path).layer("conv2d_1").inputs == std::vector<std::string>{"input_1"});
+
+    o.input_range = std::make_pair(0.0, 1.0);
+    CHECK(convert_error(o).find("drop --input-range") != std::string::npos);
+
+    // Anywhere else a Rescaling is arithmetic the engine does not have.
+    o.input_range.reset();
+    model = json::parse(std::ifstream(m.write(dir, Encoding::float32)));
+    json& plain = model["modelTopology"]["model_config"]["config"]["layers"];
+    REQUIRE(plain[4]["name"] == "conv2d_2");
+    plain.insert(plain.begin() + 4, layer("rescaling", "Rescaling", {{"scale", 0.5}}, {"activation_1"}));
+    plain[5]["inbound_nodes"] = json::parse(R"([[["rescaling", 0, 0, {}]]])");
+    std::ofstream(model_json) << model.dump();
+    CHECK(convert_error(o).find("does not directly follow the input layer") != std::string::npos);
 }

@@ -61,4 +61,5 @@ layers_dir="$cache/nsfwjs-inception_v3"
 rm -rf "$layers_dir"
 node "$repo/tools/unwrap_nsfwjs.js" "$unpacked/package/dist/models/inception_v3" "$layers_dir"
 
-"$converter" "$layers_dir/model.json" "$out" --force --source "$source_text"
+# nsfwjs trained its InceptionV3 on pixels / 255, not keras.applications' [-1, 1].
+"$converter" "$layers_dir/model.json" "$out" --input-range 0,1 --force --source "$source_text"

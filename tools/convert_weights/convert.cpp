@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -57,8 +58,9 @@ public:
         writer.set_metadata("source", options_.source.empty() ? "tfjs:" + model_.path() : options_.source);
         writer.set_metadata("converter_version", kConverterVersion);
         if (input_h_ > 0 && input_h_ == input_w_) writer.set_metadata("input_size", std::to_string(input_h_));
-        writer.set_metadata("input_scale", "0.00392156862745098");
-        writer.set_metadata("input_offset", "0");
+        const auto [scale, offset] = input_scaling();
+        writer.set_metadata("input_scale", shortest_text(scale));
+        writer.set_metadata("input_offset", shortest_text(offset));
         writer.set_metadata("resize", "bilinear");
         writer.set_metadata("align_corners", "1");
         if (!options_.labels.empty()) writer.set_metadata("labels", options_.labels);
@@ -66,6 +68,50 @@ public:
     }
 
 private:
+    // value = pixel * scale + offset: from a leading Rescaling layer (Keras feeds it raw
+    // 0..255 pixels) or from the caller's input range, never assumed.
+    std::pair<double, double> input_scaling() const {
+        if (rescaling_ && options_.input_range)
+            throw Error(model_.path() + ": the model's Rescaling layer already sets how pixels are scaled; "
+                                        "drop --input-range");
+        if (rescaling_) return *rescaling_;
+        if (!options_.input_range)
+            throw Error(model_.path() + ": the model does not say how its input pixels are scaled; pass "
+                                        "--input-range 0,1 (pixels / 255, as nsfwjs's model) or --input-range -1,1 "
+                                        "(keras.applications' InceptionV3)");
+        const auto [lo, hi] = *options_.input_range;
+        return {(hi - lo) / 255.0, lo};
+    }
+
+    // The shortest decimal that reads back as the same double.
+    static std::string shortest_text(double v) {
+        char text[32];
+        for (int digits = 1; digits <= 17; ++digits) {
+            std::snprintf(text, sizeof text, "%.*g", digits, v);
+            if (std::strtod(text, nullptr) == v) break;
+        }
+        return text;
+    }
+
+    // Keras's Rescaling(scale, offset), allowed only straight after the input layer, where
+    // it is the model's preprocessing; elsewhere it would be arithmetic the engine lacks.
+    void take_rescaling(const KerasLayer& l) {
+        const std::string& from = source_of(l);
+        if (rescaling_ || layers_.empty() || layers_.front().name != from || shapes_.at(from).size() != 3)
+            fail(l, "is a Rescaling that does not directly follow the input layer; only input scaling is supported");
+        const auto number = [&](const char* key, double fallback) {
+            if (!l.config.contains(key)) return fallback;
+            const nlohmann::json& v = l.config.at(key);
+            if (!v.is_number() || !std::isfinite(v.get<double>()))
+                fail(l, std::string("has ") + key + " " + v.dump() + "; only one finite number is supported");
+            return v.get<double>();
+        };
+        const double scale = number("scale", 1.0);
+        if (scale == 0.0) fail(l, "has scale 0, which would blank every image");
+        rescaling_ = std::make_pair(scale, number("offset", 0.0));
+        alias_[l.name] = from;
+    }
+
     [[noreturn]] void fail(const KerasLayer& l, const std::string& what) const {
         throw Error(model_.path() + ": layer '" + l.name + "' (" + l.class_name + ") " + what);
     }
@@ -177,6 +223,8 @@ private:
                 fail(l, "applies '" + act + "'; only relu (fused into the preceding conv) and linear are supported");
             }
             alias_[l.name] = source_of(l);
+        } else if (c == "Rescaling") {
+            take_rescaling(l);
         } else if (c == "Dropout") {
             alias_[l.name] = source_of(l);
         } else if (c == "MaxPooling2D" || c == "AveragePooling2D") {
@@ -303,6 +351,7 @@ private:
     std::map<std::string, Conv> convs_;
     std::map<std::string, std::pair<std::vector<float>, std::vector<float>>> dense_;
     std::int64_t input_h_ = 0, input_w_ = 0;
+    std::optional<std::pair<double, double>> rescaling_;  // scale, offset
 };
 
 }  // namespace

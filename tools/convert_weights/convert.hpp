@@ -4,7 +4,9 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "tfjs_model.hpp"
 #include "weights/weight_file_writer.hpp"
@@ -20,6 +22,10 @@ struct ConvertOptions {
     bool keep_head = false;    // keep the Dense layers after the last Flatten
     std::string source;        // metadata "source"; defaults to the model.json path
     std::string labels;        // metadata "labels" (newline-separated), omitted when empty
+    // What pixel values 0 and 255 become at the network's input, e.g. {0, 1} (nsfwjs's
+    // model) or {-1, 1} (keras.applications' InceptionV3). A model.json does not record it
+    // unless it starts with a Rescaling layer; with neither, conversion is refused.
+    std::optional<std::pair<double, double>> input_range;
 };
 
 struct ConvertSummary {

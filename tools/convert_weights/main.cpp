@@ -1,6 +1,9 @@
-// convert_weights MODEL_JSON OUT.tcw [--force] [--keep-head] [--source TEXT] [--labels FILE]
+// convert_weights MODEL_JSON OUT.tcw [--input-range LO,HI] [--force] [--keep-head] [--source TEXT] [--labels FILE]
 // Prints one summary line on success, one error line on failure (exit 2 bad input, 1 otherwise).
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -12,12 +15,30 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: convert_weights MODEL_JSON OUT.tcw [--force] [--keep-head] [--source TEXT] [--labels FILE]\n"
+    "usage: convert_weights MODEL_JSON OUT.tcw [--input-range LO,HI] [--force] [--keep-head] [--source TEXT]\n"
+    "                       [--labels FILE]\n"
     "  Converts a TF.js layers-format Keras InceptionV3-family model to a tinception weight file.\n"
+    "  --input-range  what pixel values 0 and 255 become at the model's input: 0,1 for nsfwjs's\n"
+    "                 model, -1,1 for keras.applications' InceptionV3; required unless the model\n"
+    "                 starts with a Rescaling layer, which then says it\n"
     "  --force      overwrite OUT.tcw if it exists\n"
     "  --keep-head  keep the Dense layers after the last Flatten (default: cut them)\n"
     "  --source     text stored as the file's 'source' metadata\n"
     "  --labels     file of class labels, one a line, stored as 'labels' metadata\n";
+
+// "LO,HI": two finite, different numbers.
+std::optional<std::pair<double, double>> parse_range(const std::string& text) {
+    const std::size_t comma = text.find(',');
+    if (comma == std::string::npos) return std::nullopt;
+    const std::string lo_text = text.substr(0, comma), hi_text = text.substr(comma + 1);
+    char* end = nullptr;
+    const double lo = std::strtod(lo_text.c_str(), &end);
+    if (lo_text.empty() || *end != '\0') return std::nullopt;
+    const double hi = std::strtod(hi_text.c_str(), &end);
+    if (hi_text.empty() || *end != '\0') return std::nullopt;
+    if (!std::isfinite(lo) || !std::isfinite(hi) || lo == hi) return std::nullopt;
+    return std::make_pair(lo, hi);
+}
 
 }  // namespace
 
@@ -35,6 +56,13 @@ int main(int argc, char** argv) {
             options.force = true;
         } else if (arg == "--keep-head") {
             options.keep_head = true;
+        } else if (arg == "--input-range" && i + 1 < argc) {
+            options.input_range = parse_range(argv[++i]);
+            if (!options.input_range) {
+                std::cerr << "convert_weights: error: --input-range takes LO,HI (two different numbers, e.g. -1,1), not '"
+                          << argv[i] << "'\n";
+                return 2;
+            }
         } else if ((arg == "--source" || arg == "--labels") && i + 1 < argc) {
             (arg == "--source" ? options.source : labels_path) = argv[++i];
         } else if (!arg.empty() && arg[0] == '-') {
