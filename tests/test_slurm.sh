@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bottlenecks on a real Slurm job array, on this one machine: starts munged, slurmctld
 # and slurmd (as root, everything under a temporary folder), submits the 4-shard array over
-# the superheroes images plus the training job with tools/slurm/submit.sh, and checks that
+# the superheroes images (the first 40 of each category) plus the training job with tools/slurm/submit.sh, and checks that
 #  - a task made to fail cancels the training job, and waiting on it reports failure;
 #  - `train --require-cached` then lists exactly that shard's images as missing;
 #  - re-running just that task completes the cache, and the training job after it writes a
@@ -22,13 +22,25 @@ for var in TINCEPTION_EXE TINCEPTION_SUPERHEROES TINCEPTION_WEIGHTS; do
   [ -e "${!var:-}" ] || { echo "FAIL: $var is not set or missing; run tools/test.sh"; exit 1; }
 done
 exe=$TINCEPTION_EXE
-data=$TINCEPTION_SUPERHEROES
 started=$SECONDS
 say() { echo "[$((SECONDS - started)) s] $*"; }
 
 work=$(mktemp -d /tmp/tinception-slurm.XXXXXX)
 chmod 755 "$work"  # munged refuses a socket folder others cannot search
 mkdir -p "$work"/{munge,state,spool,log,jobs}
+# The first TINCEPTION_SLURM_PER_CATEGORY images of each category (default 40; 0: all): the
+# features are computed twice, by the array and by the one-machine run it is compared with,
+# and nothing below depends on how many images there are.
+per_category=${TINCEPTION_SLURM_PER_CATEGORY:-40}
+data=$TINCEPTION_SUPERHEROES
+if [ "$per_category" -gt 0 ]; then
+  data=$work/data
+  for category in "$TINCEPTION_SUPERHEROES"/*/; do
+    mkdir -p "$data/$(basename "$category")"
+    find "$category" -maxdepth 1 -type f ! -name '.*' | sort | head -n "$per_category" |
+      xargs -d '\n' cp -t "$data/$(basename "$category")"
+  done
+fi
 pids=()
 cleanup() {
   local status=$?
