@@ -108,7 +108,7 @@ TEST_CASE("packed cache: damaged, truncated or stale files are rebuilt and never
     const std::vector<float> expected = features_of(std::make_shared<const PackedWeights>(weights, table));
     const std::string path = PackedWeights::cached(weights, table, f.cache_dir)->cache_path();
     const std::vector<char> good = read_all(path);
-    REQUIRE(good.size() > 256);
+    REQUIRE(good.size() > 130);  // header and trailer at least: a table that packs nothing writes no layers
 
     struct Damage { const char* what; std::vector<char> bytes; };
     std::vector<Damage> cases;
