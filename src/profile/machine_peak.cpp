@@ -1,0 +1,60 @@
+#include "profile/machine_peak.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <vector>
+
+#include "parallel/thread_pool.hpp"
+
+namespace tinception {
+
+CpuInfo read_cpuinfo() {
+    CpuInfo info;
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    const auto value_of = [](const std::string& l) {
+        const auto colon = l.find(':');
+        if (colon == std::string::npos) return std::string();
+        const auto start = l.find_first_not_of(' ', colon + 1);
+        return start == std::string::npos ? std::string() : l.substr(start);
+    };
+    while (std::getline(in, line)) {
+        if (line.rfind("processor", 0) == 0) ++info.logical_cpus;
+        else if (line.rfind("model name", 0) == 0 && info.model == "unknown") info.model = value_of(line);
+        else if (line.rfind("vendor_id", 0) == 0 && info.vendor.empty()) info.vendor = value_of(line);
+        else if (line.rfind("cpu family", 0) == 0 && !info.family) info.family = std::atoi(value_of(line).c_str());
+        else if (line.rfind("cpu MHz", 0) == 0 && info.mhz == 0.0) info.mhz = std::atof(value_of(line).c_str());
+    }
+    return info;
+}
+
+// AMD before Zen 5 (family 26) runs 512-bit instructions as two 256-bit halves, so its pipes
+// stay 8 lanes wide.
+int lanes_per_fma_pipe(const std::string& isa, const CpuInfo& cpu) {
+    if (isa == "avx512") return cpu.vendor == "AuthenticAMD" && cpu.family < 26 ? 8 : 16;
+    if (isa == "avx2") return 8;
+    if (isa == "neon") return 4;  // 128-bit pipes
+    return 1;
+}
+
+double formula_peak_flops(int fma_pipes, const std::string& isa, const CpuInfo& cpu) {
+    return double(fma_pipes) * lanes_per_fma_pipe(isa, cpu) * 2.0 * cpu.mhz * 1e6;
+}
+
+// Each thread runs the loop in four slices and keeps its best: on a shared machine a slice
+// the scheduler interrupts reads low, and the peak is what the core can do, not what it got.
+double measured_peak_flops(const kernels::KernelTable& table, int threads, double seconds) {
+    if (!table.fma_peak) return 0.0;
+    set_thread_count(threads);
+    std::vector<double> per_thread(std::size_t(threads), 0.0);
+    parallel_for(threads, [&](int t) {
+        for (int slice = 0; slice < 4; ++slice)
+            per_thread[std::size_t(t)] = std::max(per_thread[std::size_t(t)], table.fma_peak(seconds / 4));
+    });
+    double total = 0.0;
+    for (const double f : per_thread) total += f;
+    return total;
+}
+
+}  // namespace tinception

@@ -1,0 +1,31 @@
+// What the machine could do: its CPU as /proc/cpuinfo names it, the fp32 peak a formula
+// gives for it, and the peak a register-only FMA loop measures. `tinception bench` reports
+// the network's rate against both.
+#pragma once
+#include <string>
+
+#include "kernel_table.hpp"
+
+namespace tinception {
+
+struct CpuInfo {
+    std::string model = "unknown", vendor;
+    int family = 0;
+    int logical_cpus = 0;
+    double mhz = 0.0;  // first 'cpu MHz' line: the nominal clock as the kernel reports it
+};
+
+// Linux's /proc/cpuinfo; fields it lacks keep their defaults.
+CpuInfo read_cpuinfo();
+
+// fp32 lanes one FMA pipe retires per cycle for this table's ISA.
+int lanes_per_fma_pipe(const std::string& isa, const CpuInfo& cpu);
+
+// Peak fp32 flops per second of one core by the formula pipes x lanes x 2 x clock.
+double formula_peak_flops(int fma_pipes, const std::string& isa, const CpuInfo& cpu);
+
+// Sum over `threads` threads, all running the table's register-only FMA loop at once for
+// `seconds`; 0 when the table has no such loop.
+double measured_peak_flops(const kernels::KernelTable& table, int threads, double seconds);
+
+}  // namespace tinception

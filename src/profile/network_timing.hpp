@@ -1,0 +1,35 @@
+// Timing a network as `tinception bench` reports it: medians over repeated runs, per layer
+// at several thread counts, and start-up step by step. Measures; asserts nothing.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "kernel_table.hpp"
+
+namespace tinception {
+
+class Network;
+class WeightFile;
+
+double median(std::vector<double> values);
+
+// Median seconds per extract_features call of `batch` images over `iterations` runs, after
+// `warmup` untimed runs; `input` holds at least `batch` images.
+double median_seconds(Network& net, const std::vector<float>& input, int batch, int warmup, int iterations);
+
+struct LayerTimes {
+    std::vector<std::string> steps;       // the network's steps, input first
+    std::vector<std::vector<double>> ms;  // [thread config][step]: median ms per image
+};
+LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
+                       int iterations);
+
+// Start-up on one thread, in milliseconds: the packed-weights cache built in a fresh temporary
+// folder (the user's cache is left alone), then mapped, a network built from it and run once.
+struct StartUpTimes {
+    double fingerprint = 0, build_cache = 0, map_cache = 0, network = 0, first_forward = 0;
+};
+StartUpTimes time_start_up(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,
+                           const std::vector<float>& input);
+
+}  // namespace tinception
