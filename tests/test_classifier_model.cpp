@@ -6,7 +6,10 @@
 #include "error.hpp"
 #include "file_io.hpp"
 #include "temp_dir.hpp"
+#include "byte_io.hpp"
+#include "classifier_model_v1.hpp"
 #include "classify/classifier_model.hpp"
+#include "weights/crc32.hpp"
 
 using namespace tinception;
 using tinception::testing::TempDir;
@@ -120,4 +123,56 @@ TEST_CASE("the labels file has one label per line") {
     write_labels_file(dir.file("retrained_labels.txt"), {"darth_vader", "elsa"});
     const std::vector<std::uint8_t> bytes = read_file_bytes(dir.file("retrained_labels.txt"));
     CHECK(std::string(bytes.begin(), bytes.end()) == "darth_vader\nelsa\n");
+}
+
+
+TEST_CASE("format 2 keeps the training record; format 1 files still load, without one") {
+    TempDir dir;
+    ClassifierModel m = sample_model();
+    m.training.present = true;
+    m.training.trained_at = "2026-11-30T12:00:00Z";
+    m.training.settings = {{"data folder", "/data/heroes"}, {"steps", "4000"}, {"seed", "7"}};
+    m.training.split_counts = {{10, 2, 1}, {20, 3, 4}, {5, 1, 1}};
+    m.training.test_count = 6;
+    m.training.test_accuracy = 0.875f;
+    m.training.folds = 5;
+    m.training.fold_mean = 0.9f;
+    m.training.fold_stddev = 0.02f;
+    save_classifier_model(dir.file("v2.tcm"), m);
+    const ClassifierModel r = load_classifier_model(dir.file("v2.tcm"));
+    CHECK(r.training.present);
+    CHECK(r.training.trained_at == m.training.trained_at);
+    CHECK(r.training.settings == m.training.settings);
+    REQUIRE(r.training.split_counts.size() == 3);
+    CHECK(r.training.split_counts[1].validation == 3);
+    CHECK(r.training.split_counts[2].training == 5);
+    CHECK(r.training.test_count == 6);
+    CHECK(r.training.test_accuracy == 0.875f);
+    CHECK(r.training.folds == 5);
+    CHECK(r.training.fold_stddev == 0.02f);
+    CHECK(serialize_classifier_model(r) == serialize_classifier_model(m));
+
+    write_bytes(dir.file("v1.tcm"), tinception::testing::format1_bytes(m));
+    const ClassifierModel old = load_classifier_model(dir.file("v1.tcm"));
+    CHECK_FALSE(old.training.present);
+    CHECK(old.labels == m.labels);
+    CHECK(old.head.weights == m.head.weights);
+    CHECK(old.weights_path == m.weights_path);
+}
+
+TEST_CASE("a newer or unknown format is refused with one clear line") {
+    TempDir dir;
+    for (const std::uint32_t version : {3u, 0u, 0x01000000u}) {
+        CAPTURE(version);
+        std::vector<std::uint8_t> bytes = serialize_classifier_model(sample_model());
+        store_le(bytes.data() + 8, version);
+        const std::uint32_t crc = crc32(bytes.data(), bytes.size() - 4);
+        store_le(bytes.data() + bytes.size() - 4, crc);
+        write_bytes(dir.file("m.tcm"), bytes);
+        const std::string v = std::to_string(version);
+        CHECK(load_error(dir.file("m.tcm")) ==
+              dir.file("m.tcm") + ": classifier file format " + v +
+                  (version ? " is newer than this build reads (1 to 2); upgrade tinception"
+                           : " is not one this build reads (1 to 2); the file is corrupt"));
+    }
 }

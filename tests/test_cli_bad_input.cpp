@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -998,6 +999,54 @@ TEST_CASE("train: byte-identical images are reported once and counted once; acro
     CHECK(std::stoi(split[1]) + std::stoi(split[2]) + std::stoi(split[3]) == 13);
     // The report lists the skipped copy with its reason.
     CHECK(contains(read_text(dir.path() / "m.report.html"), "byte-identical"));
+}
+
+TEST_CASE("info MODEL: what train recorded, matching what it printed; the date is now unless SOURCE_DATE_EPOCH") {
+    const TrainedModel& m = trained_model();
+    TempDir dir;
+    const fs::path model = dir.path() / "m.tcm";
+    const Result t = run_cli({"train", m.data.string(), "-o", model.string(), "--bottleneck-dir", m.cache.string(),
+                              "--steps", "30", "--cross-validate", "3", "--seed", "5", "--optimizer", "adam"});
+    INFO(t.err);
+    REQUIRE(t.exit_code == 0);
+    const Result info = run_cli({"info", model.string()});
+    INFO(info.out);
+    REQUIRE(info.exit_code == 0);
+    std::smatch test, cv, split;
+    REQUIRE(std::regex_search(t.out, test, std::regex(R"(Final test accuracy = ([0-9.]+)% \(N=(\d+)\))")));
+    CHECK(contains(info.out, "test accuracy: " + std::string(test[1]) + "% on " + std::string(test[2]) + " images"));
+    REQUIRE(std::regex_search(t.out, cv, std::regex(R"(3-fold cross-validated accuracy = ([0-9.]+% \+- [0-9.]+))")));
+    CHECK(contains(info.out, "cross-validated accuracy: " + std::string(cv[1]) + " (3 folds)"));
+    REQUIRE(std::regex_search(t.out, split, std::regex(R"(split: (\d+) training, (\d+) validation, (\d+) testing)")));
+    CHECK(std::regex_search(info.out, std::regex("total +" + std::string(split[1]) + " +" + std::string(split[2]) +
+                                                 " +" + std::string(split[3]))));
+    CHECK(contains(info.out, "labels:       2: darth_vader, elsa"));
+    CHECK(contains(info.out, "bottleneck:   mixed5 (768 features)"));
+    CHECK(std::regex_search(info.out, std::regex(R"(seed +5\n)")));
+    CHECK(std::regex_search(info.out, std::regex(R"(optimizer +adam\n)")));
+    CHECK(std::regex_search(info.out, std::regex("data folder +" + fs::absolute(m.data).string() + "\n")));
+    const std::string weights = fs::canonical(env_path("TINCEPTION_WEIGHTS")).string();
+    CHECK(contains(info.out, weights + ": there, checksum matches"));
+    const char* fixed = std::getenv("SOURCE_DATE_EPOCH");
+    REQUIRE_MESSAGE(fixed, "SOURCE_DATE_EPOCH is not set; run through meson test");
+    CHECK(std::string(fixed) == "1700000000");
+    CHECK(contains(info.out, "trained:      2023-11-14T22:13:20Z"));
+
+    // Without it, the date of the run.
+    const std::string saved = fixed;
+    ::unsetenv("SOURCE_DATE_EPOCH");
+    const std::time_t before = std::time(nullptr);
+    const Result now = run_cli({"train", m.data.string(), "-o", (dir.path() / "now.tcm").string(), "--bottleneck-dir",
+                                m.cache.string(), "--steps", "10", "--quiet"});
+    const std::time_t after = std::time(nullptr);
+    ::setenv("SOURCE_DATE_EPOCH", saved.c_str(), 1);
+    REQUIRE(now.exit_code == 0);
+    const std::string recorded = load_classifier_model((dir.path() / "now.tcm").string()).training.trained_at;
+    std::tm parsed{};
+    REQUIRE(::strptime(recorded.c_str(), "%Y-%m-%dT%H:%M:%SZ", &parsed) != nullptr);
+    const std::time_t when = ::timegm(&parsed);
+    CHECK(when >= before);
+    CHECK(when <= after);
 }
 
 TEST_CASE("train: an empty or single-image category is refused with its name, exit 2, nothing written") {

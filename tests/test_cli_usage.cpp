@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "classifier_model_v1.hpp"
 #include "classify/classifier_model.hpp"
 #include "classify/output_naming.hpp"
 #include "cli_harness.hpp"
@@ -282,4 +283,56 @@ TEST_CASE("guess-dir's names: a label read from a model never names a place outs
     CHECK(tinception::safe_name_for_label("") == "_");
     CHECK(tinception::classified_file_name("a/b", 0.5f, "in/x.y.JPG") == "a_b-0.50000.JPG");
     CHECK(tinception::classified_file_name(".", 1.0f, "noext") == "_-1.00000");
+}
+
+TEST_CASE("info MODEL: labels, how it was trained, its results and where its weights are looked for") {
+    TempDir dir;
+    write_model(dir.path() / "m.tcm", "w.tcw");
+    tinception::ClassifierModel m = tinception::load_classifier_model((dir.path() / "m.tcm").string());
+    m.training.present = true;
+    m.training.trained_at = "2026-11-30T12:00:00Z";
+    m.training.settings = {{"data folder", "/data/pets"}, {"steps", "300"}, {"seed", "7"}};
+    m.training.split_counts = {{30, 4, 3}, {25, 3, 5}};
+    m.training.test_count = 8;
+    m.training.test_accuracy = 0.875f;
+    m.training.folds = 5;
+    m.training.fold_mean = 0.9f;
+    m.training.fold_stddev = 0.0213f;
+    tinception::save_classifier_model((dir.path() / "m.tcm").string(), m);
+    write_text(dir.path() / "w.tcw", "a stand-in");
+    const ScopedEnv env("TINCEPTION_WEIGHTS", (dir.path() / "default.tcw").string());
+    const CommandResult r = run_tinception({"info", (dir.path() / "m.tcm").string()});
+    INFO(r.err);
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    const std::vector<std::string> expected{
+        "format:       tcm version 2",
+        "labels:       2: cats, dogs",
+        "bottleneck:   mixed5 (768 features)",
+        "trained:      2026-11-30T12:00:00Z",
+        "  data folder                /data/pets",
+        "  seed                       7",
+        "images:              training  validation  testing",
+        "              cats         30           4        3",
+        "              total        55           7        8",
+        "test accuracy: 87.5% on 8 images",
+        "cross-validated accuracy: 90.0% +- 2.1 (5 folds)",
+        "weights:      checksum 0x00000000, recorded as w.tcw",
+        "  " + (dir.path() / "w.tcw").string() + ": there, unreadable: ",
+        "  " + (dir.path() / "default.tcw").string() + ": not there",
+    };
+    for (const std::string& line : expected) {
+        CAPTURE(line);
+        CHECK(contains(r.out, line));
+    }
+    // A format-1 model (no record) says so; a weight file is still described as one.
+    const std::vector<std::uint8_t> v1 = tinception::testing::format1_bytes(m);
+    write_text(dir.path() / "v1.tcm", std::string(v1.begin(), v1.end()));
+    const CommandResult old = run_tinception({"info", (dir.path() / "v1.tcm").string()});
+    CHECK(old.exit_code == 0);
+    CHECK(contains(old.out, "format:       tcm version 1"));
+    CHECK(contains(old.out, "training:     not recorded (a format 1 model, written before models kept it)"));
+    CHECK(contains(old.out, "labels:       2: cats, dogs"));
+    CHECK_FALSE(contains(old.out, "test accuracy"));
+    check_refused(run_tinception({"info", (dir.path() / "missing.tcm").string()}), "missing.tcm: cannot open");
 }

@@ -15,11 +15,53 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint8_t kMagic[8] = {'T', 'C', 'L', 'F', '\r', '\n', 0x1A, '\n'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;         // what this build writes
+constexpr std::uint32_t kOldestVersion = 1;   // format 1: no training record
 constexpr std::size_t kMaxString = 1 << 16;
 constexpr std::uint32_t kMaxLabels = 1 << 20;
 constexpr std::uint32_t kMaxFeatureSize = 1 << 24;
 constexpr std::size_t kSizeOffset = 12;  // where the total size field sits
+constexpr std::uint32_t kMaxSettings = 1 << 10;
+
+void write_record(ByteWriter& w, const TrainingRecord& t, std::size_t n_labels) {
+    w.string(t.trained_at);
+    w.u32(std::uint32_t(t.settings.size()));
+    for (const auto& [name, value] : t.settings) {
+        w.string(name);
+        w.string(value);
+    }
+    for (std::size_t i = 0; i < n_labels; ++i) {
+        const SplitCounts c = i < t.split_counts.size() ? t.split_counts[i] : SplitCounts{};
+        for (const std::size_t n : {c.training, c.validation, c.testing}) w.u32(std::uint32_t(n));
+    }
+    w.u32(t.test_count);
+    w.f32(t.test_accuracy);
+    w.u32(t.folds);
+    w.f32(t.fold_mean);
+    w.f32(t.fold_stddev);
+}
+
+TrainingRecord read_record(ByteReader& r, std::size_t n_labels, const std::string& name) {
+    TrainingRecord t;
+    t.present = true;
+    t.trained_at = r.string(kMaxString);
+    const std::uint32_t n_settings = r.u32();
+    if (n_settings > kMaxSettings)
+        throw Error(name + ": classifier file has " + std::to_string(n_settings) + " settings; corrupt");
+    for (std::uint32_t i = 0; i < n_settings; ++i) {
+        std::string key = r.string(kMaxString);
+        t.settings.emplace_back(std::move(key), r.string(kMaxString));
+    }
+    t.split_counts.resize(n_labels);
+    for (SplitCounts& c : t.split_counts)
+        for (std::size_t* n : {&c.training, &c.validation, &c.testing}) *n = r.u32();
+    t.test_count = r.u32();
+    t.test_accuracy = r.f32();
+    t.folds = r.u32();
+    t.fold_mean = r.f32();
+    t.fold_stddev = r.f32();
+    return t;
+}
 
 void check_consistent(const ClassifierModel& m, const std::string& name) {
     if (m.labels.size() < 2) throw Error(name + ": a classifier needs at least 2 labels");
@@ -55,6 +97,7 @@ std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& m) {
     w.u8(m.preprocessing.align_corners ? 1 : 0);
     w.f32(m.preprocessing.scale);
     w.f32(m.preprocessing.offset);
+    write_record(w, m.training, m.labels.size());
     w.floats(m.head.weights.data(), m.head.weights.size());
     w.floats(m.head.bias.data(), m.head.bias.size());
     std::vector<std::uint8_t>& bytes = w.bytes();
@@ -70,9 +113,12 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
         throw Error(name + ": not a tinception classifier file (wrong magic)");
     r.take(sizeof kMagic, "the magic");
     const std::uint32_t version = r.u32();
-    if (version != kVersion)
+    if (version > kVersion)
+        throw Error(name + ": classifier file format " + std::to_string(version) + " is newer than this build reads (" +
+                    std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) + "); upgrade tinception");
+    if (version < kOldestVersion)
         throw Error(name + ": classifier file format " + std::to_string(version) + " is not one this build reads (" +
-                    std::to_string(kVersion) + ")");
+                    std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) + "); the file is corrupt");
     const std::uint64_t total = r.u64();
     if (total != size)
         throw Error(name + ": classifier file is " + std::to_string(size) + " bytes but its header says " +
@@ -100,6 +146,7 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
     m.preprocessing.align_corners = align == 1;
     m.preprocessing.scale = r.f32();
     m.preprocessing.offset = r.f32();
+    if (version >= 2) m.training = read_record(r, n_labels, name);
     const std::size_t n_weights = std::size_t(n_labels) * feature_size;
     if (r.remaining() != (n_weights + n_labels) * 4 + 4)
         throw Error(name + ": classifier file holds " + std::to_string(r.remaining()) + " bytes for the head, expected " +

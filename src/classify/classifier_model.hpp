@@ -10,18 +10,38 @@
 //   4   weights-file checksum (WeightFile::checksum(): CRC-32 of its table and data)
 //   str weights file path: relative to the model file's folder, or absolute
 //   4   preprocessing size, 1 align_corners (0/1), 4 scale (f32), 4 offset (f32)
+//       format 2 only, the training record (TrainingRecord):
+//   str training date; 4 setting count S, then S name and value strings
+//   12*L images per split and label (training, validation, testing; u32 each)
+//   4   test images, 4 test accuracy (f32); 4 folds, 4 mean and 4 stddev accuracy (f32)
 //   4*L*F head weights, row-major [L][F]; 4*L bias
 //   4   CRC-32 of every byte before it
-// A string is a u32 byte count and that many UTF-8 bytes, no terminator.
+// A string is a u32 byte count and that many UTF-8 bytes, no terminator. Format 1 files
+// (no training record) are still read; they are written as format 2.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "classify/softmax_head.hpp"
+#include "classify/split_counts.hpp"
 #include "image/preprocess.hpp"
 
 namespace tinception {
+
+// How a model was trained, for `tinception info MODEL`: written by train, absent
+// (present == false) in a format-1 file.
+struct TrainingRecord {
+    bool present = false;
+    std::string trained_at;  // ISO 8601 UTC, "2026-11-30T12:43:36Z"
+    std::vector<std::pair<std::string, std::string>> settings;  // the report's settings, in order
+    std::vector<SplitCounts> split_counts;                      // per label
+    std::uint32_t test_count = 0;
+    float test_accuracy = 0;
+    std::uint32_t folds = 0;  // 0: no cross-validation
+    float fold_mean = 0, fold_stddev = 0;
+};
 
 struct ClassifierModel {
     std::vector<std::string> labels;
@@ -31,6 +51,7 @@ struct ClassifierModel {
     std::string weights_path;
     Preprocessing preprocessing;
     SoftmaxLayer head;  // head.n_classes == labels.size(), head.feature_size == feature_size
+    TrainingRecord training;  // its split_counts, when present, parallel to labels
 
     // Probabilities for one feature vector of feature_size floats, in label order.
     std::vector<float> predict(const float* features) const;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "train/final_layer.hpp"
+#include "classify/split_counts.hpp"
 
 namespace tinception {
 
@@ -23,10 +24,6 @@ struct MisclassifiedImage {
 };
 
 // Images of one category in each split.
-struct SplitCounts {
-    std::size_t training = 0, validation = 0, testing = 0;
-};
-
 struct ReportData {
     std::string title = "tinception training report";
     std::vector<std::pair<std::string, std::string>> settings;  // name, value; in this order

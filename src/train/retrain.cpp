@@ -166,6 +166,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     model.weights_path = weights_path_to_record(options.model_path, options.weights_path);
     model.preprocessing = extractor.preprocessing();
     model.head = head;
+    model.training = training_record(options, result, extractor.layer());
     // The model, labels and report appear together or not at all.
     const std::vector<std::uint8_t> model_bytes = serialize_classifier_model(model);
     std::vector<FileContent> outputs{{options.model_path, model_bytes.data(), model_bytes.size()}};

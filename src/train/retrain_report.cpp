@@ -3,6 +3,9 @@
 #include "train/retrain_report.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
 
 namespace tinception {
 namespace {
@@ -20,6 +23,21 @@ std::string distortions(const DistortionOptions& d) {
     if (d.random_crop_percent > 0) text += " --random-crop " + number(d.random_crop_percent);
     if (d.random_scale_percent > 0) text += " --random-scale " + number(d.random_scale_percent);
     if (d.random_brightness_percent > 0) text += " --random-brightness " + number(d.random_brightness_percent);
+    return text;
+}
+
+// "2026-11-30T12:43:36Z" for $SOURCE_DATE_EPOCH if it holds a number of seconds, else now.
+std::string training_date() {
+    std::time_t when = std::time(nullptr);
+    if (const char* fixed = std::getenv("SOURCE_DATE_EPOCH"); fixed && *fixed) {
+        char* end = nullptr;
+        const long long seconds = std::strtoll(fixed, &end, 10);
+        if (*end == '\0' && seconds >= 0) when = std::time_t(seconds);
+    }
+    std::tm utc{};
+    gmtime_r(&when, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return text;
 }
 
@@ -60,6 +78,26 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
     report.fold_mean = result.cross_validation.mean_accuracy;
     report.fold_stddev = result.cross_validation.stddev_accuracy;
     return report;
+}
+
+TrainingRecord training_record(const RetrainOptions& options, const RetrainResult& result, const std::string& layer) {
+    TrainingRecord t;
+    t.present = true;
+    t.trained_at = training_date();
+    for (auto& [name, value] : report_data(options, result, layer).settings) {
+        // The weight file is recorded as the model's weights path and checksum.
+        if (name == "bottleneck cache" || name == "features" || name == "weights") continue;
+        std::error_code ec;
+        const std::filesystem::path absolute = std::filesystem::absolute(value, ec);
+        t.settings.emplace_back(name, name == "data folder" && !ec ? absolute.lexically_normal().string() : value);
+    }
+    t.split_counts = result.split_counts;
+    t.test_count = std::uint32_t(result.testing_count);
+    t.test_accuracy = float(result.test.accuracy);
+    t.folds = std::uint32_t(result.cross_validation.fold_accuracy.size());
+    t.fold_mean = float(result.cross_validation.mean_accuracy);
+    t.fold_stddev = float(result.cross_validation.stddev_accuracy);
+    return t;
 }
 
 }  // namespace tinception
