@@ -28,19 +28,6 @@ say() { echo "[$((SECONDS - started)) s] $*"; }
 work=$(mktemp -d /tmp/tinception-slurm.XXXXXX)
 chmod 755 "$work"  # munged refuses a socket folder others cannot search
 mkdir -p "$work"/{munge,state,spool,log,jobs}
-# The first TINCEPTION_SLURM_PER_CATEGORY images of each category (default 40; 0: all): the
-# features are computed twice, by the array and by the one-machine run it is compared with,
-# and nothing below depends on how many images there are.
-per_category=${TINCEPTION_SLURM_PER_CATEGORY:-40}
-data=$TINCEPTION_SUPERHEROES
-if [ "$per_category" -gt 0 ]; then
-  data=$work/data
-  for category in "$TINCEPTION_SUPERHEROES"/*/; do
-    mkdir -p "$data/$(basename "$category")"
-    find "$category" -maxdepth 1 -type f ! -name '.*' | sort | head -n "$per_category" |
-      xargs -d '\n' cp -t "$data/$(basename "$category")"
-  done
-fi
 pids=()
 cleanup() {
   local status=$?
@@ -62,6 +49,20 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+
+# The first TINCEPTION_SLURM_PER_CATEGORY images of each category (default 40; 0: all): the
+# features are computed twice, by the array and by the one-machine run it is compared with,
+# and nothing below depends on how many images there are.
+per_category=${TINCEPTION_SLURM_PER_CATEGORY:-40}
+data=$TINCEPTION_SUPERHEROES
+if [ "$per_category" -gt 0 ]; then
+  data=$work/data
+  for category in "$TINCEPTION_SUPERHEROES"/*/; do
+    mapfile -t files < <(find "$category" -maxdepth 1 -type f ! -name '.*' | sort)
+    mkdir -p "$data/$(basename "$category")"
+    cp -t "$data/$(basename "$category")" "${files[@]:0:per_category}"
+  done
+fi
 
 # Free TCP ports for slurmctld and slurmd (a connection attempt that fails means free).
 free_port() {
