@@ -41,6 +41,7 @@ std::shared_ptr<const PackedWeights> PackedWeights::cached(const WeightFile& wei
         std::error_code ec;
         std::filesystem::create_directories(cache_dir, ec);
         write_packed_cache(p->cache_path_, key, weights.graph(), table);
+        weights.drop_resident_pages();  // packing read every weight; the network reads the cache
         std::string why;
         p->cache_ = PackedCacheFile::open(p->cache_path_, key, &why);
         if (!p->cache_) p->cache_note_ += "; the new file did not open: " + why;

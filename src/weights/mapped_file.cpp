@@ -45,6 +45,10 @@ MappedFile::MappedFile(const std::string& path) {
 
 MappedFile::~MappedFile() { unmap(); }
 
+void MappedFile::drop_resident_pages() const noexcept {
+    if (data_) ::madvise(const_cast<std::uint8_t*>(data_), size_, MADV_DONTNEED);  // a hint: failure changes nothing
+}
+
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
       identity_(std::exchange(other.identity_, {})) {}

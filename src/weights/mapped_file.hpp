@@ -33,6 +33,9 @@ public:
     const std::uint8_t* data() const { return data_; }
     std::size_t size() const { return size_; }
     const FileIdentity& identity() const { return identity_; }
+    // Drops the mapped pages from this process's resident set (madvise MADV_DONTNEED); they
+    // stay in the page cache and come back unchanged, without disk reads, when touched again.
+    void drop_resident_pages() const noexcept;
 
 private:
     void unmap() noexcept;

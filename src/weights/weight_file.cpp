@@ -260,7 +260,10 @@ void WeightFile::verify_data() const {
     if (impl_->data_verified) return;
     verify_content(*impl_);
     impl_->data_verified = true;
+    drop_resident_pages();  // the check read every page; what the network then touches stays
 }
+
+void WeightFile::drop_resident_pages() const { impl_->mapping.drop_resident_pages(); }
 
 bool WeightFile::data_verified() const {
     const std::lock_guard<std::mutex> lock(impl_->verify_mutex);

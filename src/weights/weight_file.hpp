@@ -86,6 +86,9 @@ public:
     // return at once. Thread-safe. A no-op for a file whose data open() checked.
     void verify_data() const;
     bool data_verified() const;
+    // For a mapped file, drops its pages from the resident set (they stay in the page cache);
+    // after reading it all, so what is used afterwards is what counts. Nothing for weights in memory.
+    void drop_resident_pages() const;
     // The mapped file's identity at open; all zero for weights given in memory.
     const FileIdentity& identity() const;
 private:
