@@ -28,7 +28,7 @@ const Command kCommands[] = {
     {"guess", "classify images: 'label (score = 0.99636)' lines", tinception::cli::run_guess},
     {"guess-dir", "classify a folder, copying each image to OUT_DIR as <label>-<score>.<ext>",
      tinception::cli::run_guess_dir},
-    {"info", "print the build, the CPU features and kernels, or what a weight file holds",
+    {"info", "print the build, CPU features and kernels, or what a weight file or model holds",
      tinception::cli::run_info},
     {"embed", "write images' bottleneck features (binary float32 or CSV)", tinception::cli::run_embed},
     {"export", "write a trained model as one ONNX file, from the image to the softmax scores",
