@@ -11,7 +11,7 @@ seconds=${1:-60}
 shift || true
 build=build-fuzz
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_image_decode fuzz_classifier_model fuzz_weight_file fuzz_tfjs_model fuzz_protobuf_tensor
+((${#targets[@]})) || targets=(fuzz_image_decode fuzz_jpeg_decode fuzz_classifier_model fuzz_weight_file fuzz_tfjs_model fuzz_protobuf_tensor
   fuzz_webp_tiff_decode)
 
 if [ ! -f "$build/build.ninja" ]; then

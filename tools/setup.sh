@@ -11,6 +11,7 @@ packages=(
   libonnx-testdata                         # ONNX node tests: our kernels' conformance suite
   libjpeg-dev                              # tests write grayscale, CMYK, progressive and Exif JPEGs
   libwebp-dev libtiff-dev                  # WebP and TIFF input (optional at build time: -Dwebp, -Dtiff)
+  libturbojpeg0-dev                        # fast, DCT-scaled JPEG input (optional: -Dturbojpeg)
   slurmctld slurmd slurm-client munge      # the Slurm job-array test runs a one-machine cluster
 )
 

@@ -14,11 +14,16 @@ struct ImageRgb8 {
 };
 
 struct ImageLimits {
-    std::int64_t max_pixels = 50'000'000;
+    std::int64_t max_pixels = 50'000'000;  // of the image as stored, checked from its header
+    // Over 0: a JPEG may be decoded shrunk in the DCT (by libjpeg-turbo, 1/8 to 7/8) as long as
+    // both sides stay at least this, the network's input size; the pixels then differ slightly
+    // from a full-size decode's (bench/README.md). 0: every image at its stored size.
+    int min_side = 0;
 };
 
-// Decodes JPEG, PNG, BMP, GIF (first frame), binary PNM (P5/P6), and WebP and TIFF (first image) when the build
-// has them, recognised by content whatever the file is named. Grayscale, alpha and 16-bit
+// Decodes JPEG (libjpeg-turbo when the build has it, else stb_image), PNG, BMP, GIF (first
+// frame), binary PNM (P5/P6), and WebP and TIFF (first image) when the build has them,
+// recognised by content whatever the file is named. Grayscale, alpha and 16-bit
 // inputs come back as 8-bit RGB (alpha dropped). Throws Error naming `name` when the bytes are not an
 // image, are truncated, or exceed the pixel limit.
 ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,

@@ -1,5 +1,6 @@
-// Image decoding: JPEG, PNG, BMP, GIF and PNM over stb_image (Debian's libstb), WebP and TIFF
-// through image_formats.hpp, chosen by the bytes' signature. The header is read first so an
+// Image decoding: PNG, BMP, GIF and PNM over stb_image (Debian's libstb), JPEG over
+// libjpeg-turbo (stb_image in builds without it), WebP and TIFF through image_formats.hpp,
+// chosen by the bytes' signature. The header is read first so an
 // oversized image is refused before its pixels are allocated.
 #include <stb_image.h>
 
@@ -23,14 +24,19 @@ bool is_jpeg(const std::uint8_t* data, std::size_t size) {
 
 // stb_image pads a truncated JPEG with zeros and reports success, so we look for the
 // end-of-image marker after the last start-of-scan ourselves. Entropy-coded data stuffs
-// every 0xFF with 0x00, so FF D9 there can only be the real marker.
+// every 0xFF with 0x00, so FF D9 there can only be the real marker. memchr, not a byte loop:
+// a phone photo is megabytes and decoding it with libjpeg-turbo takes only a few times longer.
 bool jpeg_has_end_marker(const std::uint8_t* data, std::size_t size) {
-    std::size_t last_scan = 0;
-    for (std::size_t i = 0; i + 1 < size; ++i)
-        if (data[i] == 0xFF && data[i + 1] == 0xDA) last_scan = i;
-    if (last_scan == 0) return false;
-    for (std::size_t i = last_scan + 2; i + 1 < size; ++i)
-        if (data[i] == 0xFF && data[i + 1] == 0xD9) return true;
+    const std::uint8_t* const end = data + size;
+    const auto next_ff = [end](const std::uint8_t* from) {
+        return from < end ? static_cast<const std::uint8_t*>(std::memchr(from, 0xFF, std::size_t(end - from))) : nullptr;
+    };
+    const std::uint8_t* last_scan = nullptr;
+    for (const std::uint8_t* p = next_ff(data); p && p + 1 < end; p = next_ff(p + 1))
+        if (p[1] == 0xDA && p != data) last_scan = p;
+    if (!last_scan) return false;
+    for (const std::uint8_t* p = next_ff(last_scan + 2); p && p + 1 < end; p = next_ff(p + 1))
+        if (p[1] == 0xD9) return true;
     return false;
 }
 
@@ -86,34 +92,30 @@ std::string supported_image_formats() {
     return formats;
 }
 
-ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
-                       const ImageLimits& limits) {
-    if (size == 0) throw Error(name + ": file is empty");
+void check_jpeg_complete(const std::uint8_t* data, std::size_t size, const std::string& name) {
+    // Before any decoder reads the headers: stb_image's header parsing already builds the
+    // Huffman tables. The same reasons whichever decoder runs.
+    if (const std::string problem = jpeg_structure_problem(data, size); !problem.empty())
+        throw Error(name + ": JPEG is damaged: " + problem);
+    if (!is_jpeg(data, size)) return;
+    if (!read_image_size(data, size)) throw Error(name + ": JPEG is truncated or damaged before its frame header");
+    if (!jpeg_has_end_marker(data, size)) throw Error(name + ": JPEG is truncated (no end-of-image marker)");
+}
+
+ImageRgb8 decode_with_stb(const std::uint8_t* data, std::size_t size, const std::string& name,
+                          const ImageLimits& limits) {
     if (size > std::size_t(INT32_MAX)) throw Error(name + ": file is too large to be an image");
-    if (is_webp(data, size)) return decode_webp(data, size, name, limits);
-    if (is_tiff(data, size)) return decode_tiff(data, size, name, limits);
     // Only what we list: stb_image would also take TGA, PSD, HDR and PIC, which no check covers.
     if (image_format_of(data, size).empty())
         throw Error(name + ": not a supported image (" + supported_image_formats() + ")");
-    // Our own header read first: stb_image refuses some huge sizes with a vaguer reason.
-    if (const std::optional<ImageSize> declared = read_image_size(data, size))
-        check_pixel_limit(declared->width, declared->height, name, limits);
-    // Before any stb_image call: its header parsing already builds the Huffman tables.
-    if (const std::string problem = jpeg_structure_problem(data, size); !problem.empty())
-        throw Error(name + ": JPEG is damaged: " + problem);
+    check_jpeg_complete(data, size, name);
     int width = 0, height = 0, channels = 0;
-    if (!stbi_info_from_memory(data, int(size), &width, &height, &channels)) {
-        // A JPEG start cut off before its frame header: say so rather than "unknown image type".
-        if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8 && !read_image_size(data, size))
-            throw Error(name + ": JPEG is truncated or damaged before its frame header");
+    if (!stbi_info_from_memory(data, int(size), &width, &height, &channels))
         throw Error(name + ": not a supported image (" + supported_image_formats() + "): " +
                     stbi_failure_reason());
-    }
     if (width <= 0 || height <= 0) throw Error(name + ": image has no pixels");
     check_pixel_limit(width, height, name, limits);
     const std::int64_t pixels = std::int64_t(width) * height;
-    if (is_jpeg(data, size) && !jpeg_has_end_marker(data, size))
-        throw Error(name + ": JPEG is truncated (no end-of-image marker)");
 
     int decoded_w = 0, decoded_h = 0, decoded_channels = 0;
     std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
@@ -127,8 +129,25 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
     image.width = width;
     image.height = height;
     image.pixels.assign(decoded.get(), decoded.get() + std::size_t(pixels) * 3);
-    if (is_jpeg(data, size)) return apply_orientation(std::move(image), read_jpeg_exif_orientation(data, size));
     return image;
+}
+
+ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
+                       const ImageLimits& limits) {
+    if (size == 0) throw Error(name + ": file is empty");
+    if (size > std::size_t(INT32_MAX)) throw Error(name + ": file is too large to be an image");
+    if (is_webp(data, size)) return decode_webp(data, size, name, limits);
+    if (is_tiff(data, size)) return decode_tiff(data, size, name, limits);
+    // Our own header read first: stb_image refuses some huge sizes with a vaguer reason.
+    if (const std::optional<ImageSize> declared = read_image_size(data, size))
+        check_pixel_limit(declared->width, declared->height, name, limits);
+    if (!is_jpeg(data, size)) return decode_with_stb(data, size, name, limits);
+#ifdef TINCEPTION_HAVE_TURBOJPEG
+    ImageRgb8 image = decode_jpeg_turbo(data, size, name, limits);
+#else
+    ImageRgb8 image = decode_with_stb(data, size, name, limits);
+#endif
+    return apply_orientation(std::move(image), read_jpeg_exif_orientation(data, size));
 }
 
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits) {

@@ -84,6 +84,21 @@ int main(int argc, char** argv) {
     save(images, "progressive.jpg", t::jpeg_bytes(17, 9, {t::JpegKind::rgb, true}));
     save(images, "exif6.jpg", t::jpeg_bytes(8, 4, {t::JpegKind::rgb, false, 6}));
 
+    // fuzz_jpeg_decode: a selector byte (min_side in the low 7 bits, 0x80 for stb_image), then
+    // the file; sizes past 8 pixels so scaling by 1/8..7/8 has room.
+    const fs::path jpegs = out / "fuzz_jpeg_decode";
+    const auto selected = [](std::uint8_t selector, Bytes file) {
+        file.insert(file.begin(), selector);
+        return file;
+    };
+    save(jpegs, "scaled.jpg.seed", selected(5, t::jpeg_bytes(40, 24)));
+    save(jpegs, "full.jpg.seed", selected(0, t::jpeg_bytes(17, 9)));
+    save(jpegs, "gray-scaled.jpg.seed", selected(3, t::jpeg_bytes(24, 16, {t::JpegKind::grayscale})));
+    save(jpegs, "cmyk-scaled.jpg.seed", selected(4, t::jpeg_bytes(32, 16, {t::JpegKind::cmyk})));
+    save(jpegs, "progressive-scaled.jpg.seed", selected(7, t::jpeg_bytes(41, 29, {t::JpegKind::rgb, true})));
+    save(jpegs, "exif6-scaled.jpg.seed", selected(2, t::jpeg_bytes(32, 16, {t::JpegKind::rgb, false, 6})));
+    save(jpegs, "stb.jpg.seed", selected(0x80, t::jpeg_bytes(17, 9)));
+
 #if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
     // fuzz_webp_tiff_decode: a selector byte (1 WebP, 0 TIFF little-endian, 2 big-endian),
     // then the file less the signature the target puts back.
