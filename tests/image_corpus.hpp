@@ -4,6 +4,8 @@
 #pragma once
 #include <stb_image_write.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,27 @@ inline std::vector<unsigned char> corpus_pattern(int w, int h, int channels) {
         for (int x = 0; x < w; ++x)
             for (int c = 0; c < channels; ++c)
                 px[(std::size_t(y) * w + x) * channels + c] = (unsigned char)((x * 5 + y * 3 + c * 70) % 256);
+    return px;
+}
+
+// Something like a photo: smooth shading, an edge, fine texture and a little noise, so JPEG
+// has every frequency to code and a scaled decode has detail to lose. Used by the JPEG tests
+// and the decoding benchmarks (bench/), which make their 12-megapixel "photos" with it.
+inline std::vector<unsigned char> photo_pattern(int w, int h, int channels, unsigned seed = 7) {
+    std::vector<unsigned char> px(std::size_t(w) * h * channels);
+    std::uint32_t state = seed * 2654435761u + 1;
+    for (int y = 0; y < h; ++y) {
+        const double row_shade = std::cos(y * 0.011 + seed);
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < channels; ++c) {
+                state = state * 1664525u + 1013904223u;  // LCG noise: fast enough for 12 MP
+                const double shade = 120 + 80 * std::sin(x * 0.013 + c + seed) * row_shade;
+                const double texture = 25 * std::sin(x * 0.9 + y * 0.4 + c);
+                const double edge = (x > w / 3 && y > h / 2) ? 40 : 0;
+                const int v = int(shade + texture + edge) + int(state >> 28) - 8;
+                px[(std::size_t(y) * w + x) * channels + c] = (unsigned char)std::min(255, std::max(0, v));
+            }
+    }
     return px;
 }
 

@@ -18,27 +18,9 @@ namespace corpus = tinception::testing;
 
 namespace {
 
-// Something like a photo: smooth shading, an edge, fine texture and a little noise, so JPEG
-// has every frequency to code and a scaled decode has detail to lose.
-std::vector<unsigned char> photo_like(int w, int h, int channels, unsigned seed = 7) {
-    std::mt19937 rng(seed);
-    std::uniform_int_distribution<int> noise(-6, 6);
-    std::vector<unsigned char> px(std::size_t(w) * h * channels);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            for (int c = 0; c < channels; ++c) {
-                const double shade = 120 + 80 * std::sin(x * 0.013 + c) * std::cos(y * 0.011);
-                const double texture = 25 * std::sin(x * 0.9 + y * 0.4 + c);
-                const double edge = (x > w / 3 && y > h / 2) ? 40 : 0;
-                const int v = int(shade + texture + edge) + noise(rng);
-                px[(std::size_t(y) * w + x) * channels + c] = (unsigned char)std::min(255, std::max(0, v));
-            }
-    return px;
-}
-
 corpus::Bytes photo_jpeg(int w, int h, corpus::JpegOptions o = {}) {
     const int channels = o.kind == corpus::JpegKind::rgb ? 3 : o.kind == corpus::JpegKind::grayscale ? 1 : 4;
-    return corpus::jpeg_from_pixels(w, h, photo_like(w, h, channels), o);
+    return corpus::jpeg_from_pixels(w, h, corpus::photo_pattern(w, h, channels), o);
 }
 
 struct PixelDifference {
@@ -248,3 +230,50 @@ TEST_CASE("without libjpeg-turbo, JPEGs decode at full size whatever min_side as
 }
 
 #endif
+
+TEST_CASE("decode_variant names what a feature cache must tell apart") {
+    const corpus::Bytes jpg = corpus::jpeg_bytes(16, 16);
+    const corpus::Bytes png = corpus::png_bytes(16, 16, 3);
+    CHECK(decode_variant(jpg.data(), jpg.size(), {}) == "");
+    CHECK(decode_variant(png.data(), png.size(), scaled_to(299)) == "");  // PNGs decode alike either way
+#ifdef TINCEPTION_HAVE_TURBOJPEG
+    CHECK(decode_variant(jpg.data(), jpg.size(), scaled_to(299)) == "jpeg-dct-scaled");
+#else
+    CHECK(decode_variant(jpg.data(), jpg.size(), scaled_to(299)) == "");  // stb_image never scales
+#endif
+}
+
+TEST_CASE("fuzz finding: a scan naming an undefined Huffman table is refused before any decoder reads it") {
+    // tests/fuzz/fuzz_jpeg_decode: stb_image 2.27 indexed past maxcode[18] decoding with a
+    // table no DHT segment defined. Rename every table the file defines to id 1, so its
+    // scan's tables (id 0) are undefined.
+    corpus::Bytes jpg = corpus::jpeg_bytes(16, 16);
+    for (std::size_t i = 2; i + 4 < jpg.size(); ++i)
+        if (jpg[i] == 0xFF && jpg[i + 1] == 0xC4) {
+            const std::size_t end = i + 2 + (std::size_t(jpg[i + 2]) << 8 | jpg[i + 3]);
+            for (std::size_t t = i + 4; t + 17 <= end;) {
+                std::size_t codes = 0;
+                for (int k = 1; k <= 16; ++k) codes += jpg[t + std::size_t(k)];
+                jpg[t] = std::uint8_t((jpg[t] & 0xF0) | 1);
+                t += 17 + codes;
+            }
+        }
+    CHECK(refusal(jpg, "tables.jpg") == "tables.jpg: JPEG is damaged: a scan uses a Huffman table that is not defined");
+    CHECK_THROWS_WITH_AS(decode_with_stb(jpg.data(), jpg.size(), "tables.jpg", {}),
+                         "tables.jpg: JPEG is damaged: a scan uses a Huffman table that is not defined", Error);
+    // Behind 0xFF fill bytes the same file is still a JPEG, and still refused.
+    jpg.insert(jpg.begin(), {0xFF, 0xFF});
+    CHECK(refusal(jpg, "fill.jpg").find("not defined") != std::string::npos);
+}
+
+TEST_CASE("a JPEG behind 0xFF fill bytes decodes like the same file without them") {
+    const corpus::Bytes jpg = corpus::jpeg_bytes(32, 24, {corpus::JpegKind::rgb, false, 6});
+    corpus::Bytes filled = jpg;
+    filled.insert(filled.begin(), {0xFF, 0xFF, 0xFF});
+    const ImageRgb8 plain = decode_image(jpg.data(), jpg.size(), "plain.jpg", scaled_to(8));
+    const ImageRgb8 behind = decode_image(filled.data(), filled.size(), "filled.jpg", scaled_to(8));
+    CHECK(behind.width == plain.width);
+    CHECK(behind.height == plain.height);
+    CHECK(behind.pixels == plain.pixels);
+    CHECK(plain.width == 9);  // 24 * 3/8 (2/8 leaves 6 by 8), turned by its Exif tag (6)
+}

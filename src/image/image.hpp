@@ -29,6 +29,11 @@ struct ImageLimits {
 ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::string& name,
                        const ImageLimits& limits = {});
 
+// What a feature cache must tell apart about how decode_image decodes these bytes under
+// `limits`: "jpeg-dct-scaled" for a JPEG libjpeg-turbo may shrink (min_side over 0), else ""
+// (every other image, and every image when min_side is 0, decodes at its stored size).
+std::string decode_variant(const std::uint8_t* data, std::size_t size, const ImageLimits& limits);
+
 // Reads the whole file, then decode_image.
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits = {});
 

@@ -141,13 +141,28 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
     // Our own header read first: stb_image refuses some huge sizes with a vaguer reason.
     if (const std::optional<ImageSize> declared = read_image_size(data, size))
         check_pixel_limit(declared->width, declared->height, name, limits);
-    if (!is_jpeg(data, size)) return decode_with_stb(data, size, name, limits);
+    // A JPEG may sit behind 0xFF fill bytes (image_format_of takes them); its decoder starts at
+    // the start-of-image marker, which libjpeg-turbo insists on.
+    std::size_t fill = 0;
+    while (fill + 3 < size && data[fill] == 0xFF && data[fill + 1] == 0xFF) ++fill;
+    const std::uint8_t* jpeg = data + fill;
+    const std::size_t jpeg_size = size - fill;
+    if (!is_jpeg(jpeg, jpeg_size)) return decode_with_stb(data, size, name, limits);
 #ifdef TINCEPTION_HAVE_TURBOJPEG
-    ImageRgb8 image = decode_jpeg_turbo(data, size, name, limits);
+    ImageRgb8 image = decode_jpeg_turbo(jpeg, jpeg_size, name, limits);
 #else
-    ImageRgb8 image = decode_with_stb(data, size, name, limits);
+    ImageRgb8 image = decode_with_stb(jpeg, jpeg_size, name, limits);
 #endif
-    return apply_orientation(std::move(image), read_jpeg_exif_orientation(data, size));
+    return apply_orientation(std::move(image), read_jpeg_exif_orientation(jpeg, jpeg_size));
+}
+
+std::string decode_variant(const std::uint8_t* data, std::size_t size, const ImageLimits& limits) {
+#ifdef TINCEPTION_HAVE_TURBOJPEG
+    if (limits.min_side > 0 && image_format_of(data, size) == "JPEG") return "jpeg-dct-scaled";
+#else
+    (void)data, (void)size, (void)limits;
+#endif
+    return "";
 }
 
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits) {

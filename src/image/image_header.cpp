@@ -2,6 +2,7 @@
 #include "image/image_header.hpp"
 
 #include <cstdlib>
+#include <cstring>
 
 namespace tinception {
 namespace {
@@ -62,17 +63,38 @@ int exif_orientation(const std::uint8_t* p, std::size_t n) {
 // One DHT segment's payload: tables of class/id, 16 code counts, then that many symbols.
 // `available` may be less than `length` when the file ends inside the segment; stb_image
 // then reads zeros, so only the counts actually present can overflow its tables.
-std::string dht_problem(const std::uint8_t* p, std::size_t length, std::size_t available) {
+// Marks each table it holds in defined[class][id].
+std::string dht_problem(const std::uint8_t* p, std::size_t length, std::size_t available, bool (&defined)[2][4]) {
     std::size_t i = 0;
     while (i < length) {
         if (i >= available) return "";
         if ((p[i] >> 4) > 1 || (p[i] & 15) > 3) return "a Huffman table has an invalid class or id";
+        defined[p[i] >> 4][p[i] & 15] = true;
         std::size_t codes = 0;
         for (std::size_t k = 1; k <= 16 && i + k < available; ++k) codes += p[i + k];
         if (codes > 256) return "a Huffman table declares " + std::to_string(codes) + " codes (at most 256)";
         // stb_image keeps reading past the segment's end: a table cut short by it is refused.
         if (length - i < 17 + codes) return "a Huffman table runs past the end of its segment";
         i += 17 + codes;
+    }
+    return "";
+}
+
+// One start-of-scan header: Ns, Ns x (component, DC table << 4 | AC table), Ss, Se, Ah << 4 | Al.
+// stb_image decodes with whatever tables the scan names, and reads past the end of one that
+// was never defined (found by tests/fuzz/fuzz_jpeg_decode), so a scan must name defined ones:
+// baseline scans both, a progressive first DC scan its DC table, an AC scan its AC table.
+std::string scan_tables_problem(const std::uint8_t* p, std::size_t length, bool progressive,
+                                const bool (&defined)[2][4]) {
+    if (length < 1 || length < 1 + 2 * std::size_t(p[0]) + 3) return "";  // stb_image refuses it itself
+    const std::size_t components = p[0];
+    const std::uint8_t spectral_start = p[1 + 2 * components], approximation_high = p[3 + 2 * components] >> 4;
+    const bool uses_dc = !progressive || (spectral_start == 0 && approximation_high == 0);
+    const bool uses_ac = !progressive || spectral_start > 0;
+    for (std::size_t k = 0; k < components; ++k) {
+        const int dc = p[2 + 2 * k] >> 4, ac = p[2 + 2 * k] & 15;
+        if ((uses_dc && (dc > 3 || !defined[0][dc])) || (uses_ac && (ac > 3 || !defined[1][ac])))
+            return "a scan uses a Huffman table that is not defined";
     }
     return "";
 }
@@ -88,6 +110,8 @@ std::string jpeg_structure_problem(const std::uint8_t* d, std::size_t n) {
     while (i < n && d[i] == 0xFF) ++i;
     if (i == 0 || i >= n || d[i] != 0xD8) return "";
     ++i;
+    bool defined[2][4] = {};
+    bool progressive = false;
     while (i < n) {
         if (d[i] != 0xFF) { ++i; continue; }
         while (i < n && d[i] == 0xFF) ++i;
@@ -98,13 +122,19 @@ std::string jpeg_structure_problem(const std::uint8_t* d, std::size_t n) {
         if (n - i < 2) break;
         const std::size_t length = be16(d + i);
         if (length < 2) break;
-        if (marker == 0xC4) {
-            const std::string problem = dht_problem(d + i + 2, length - 2, n - i - 2);
+        if (marker == 0xC2) progressive = true;
+        if (marker == 0xC4 || marker == 0xDA) {
+            const std::string problem = marker == 0xC4 ? dht_problem(d + i + 2, length - 2, n - i - 2, defined)
+                                        : n - i >= length ? scan_tables_problem(d + i + 2, length - 2, progressive, defined)
+                                                          : "";
             if (!problem.empty()) return problem;
         }
         i += length;
-        if (marker == 0xDA)
-            while (i + 1 < n && !(d[i] == 0xFF && d[i + 1] != 0x00 && !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7))) ++i;
+        if (marker == 0xDA)  // memchr to each 0xFF: megabytes of entropy-coded data hold few
+            while (i + 1 < n && !(d[i] == 0xFF && d[i + 1] != 0x00 && !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7))) {
+                const void* ff = std::memchr(d + i + 1, 0xFF, n - i - 1);
+                i = ff ? std::size_t(static_cast<const std::uint8_t*>(ff) - d) : n;
+            }
     }
     return "";
 }

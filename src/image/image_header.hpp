@@ -20,7 +20,8 @@ std::optional<ImageSize> read_image_size(const std::uint8_t* data, std::size_t s
 // Empty when a JPEG's marker segments are well formed as far as stb_image relies on them;
 // otherwise why not. Checks every Huffman table (DHT) has at most 256 codes and fits its
 // segment: the stb_image Debian ships (2.27) indexes past its tables when the counts sum
-// over 256 (found by tests/fuzz/fuzz_image_decode). Non-JPEG bytes give "".
+// over 256 (found by tests/fuzz/fuzz_image_decode), and every scan uses only tables defined
+// before it (stb_image reads past an undefined one's). Non-JPEG bytes give "".
 std::string jpeg_structure_problem(const std::uint8_t* data, std::size_t size);
 
 // The Exif Orientation tag (1..8) of a JPEG's APP1 segment, or 1 (as stored) when the

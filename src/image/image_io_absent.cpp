@@ -9,6 +9,8 @@ ImageRgb8 decode_image(const std::uint8_t*, std::size_t, const std::string& name
     throw Error(name + ": this build of tinception cannot decode images (configured with -Dimage_io=disabled)");
 }
 
+std::string decode_variant(const std::uint8_t*, std::size_t, const ImageLimits&) { return ""; }
+
 std::string supported_image_formats() { return "none (built with -Dimage_io=disabled)"; }
 
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits) {

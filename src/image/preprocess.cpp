@@ -43,6 +43,12 @@ void resize_bilinear(const ImageRgb8& image, int out_w, int out_h, bool align_co
     }
 }
 
+ImageLimits decode_limits(const Preprocessing& p, DecodeMode mode) {
+    ImageLimits limits;
+    limits.min_side = mode == DecodeMode::scaled ? p.size : 0;
+    return limits;
+}
+
 void preprocess(const ImageRgb8& image, const Preprocessing& p, float* out) {
     resize_bilinear(image, p.size, p.size, p.align_corners, out);
     const std::size_t count = std::size_t(p.size) * p.size * 3;

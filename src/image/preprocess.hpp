@@ -11,6 +11,15 @@ struct Preprocessing {
     float offset = 0.0f;
 };
 
+// How images headed for the network are decoded. `scaled`: a JPEG is shrunk in the DCT to no
+// less than the input size (libjpeg-turbo; several times faster on photos, features within
+// a cosine of 0.99 or so of a full decode: bench/README.md). `exact`: every image at its
+// stored size, then resized: the reference behaviour.
+enum class DecodeMode { scaled, exact };
+
+// The ImageLimits that give `mode` for input p.size x p.size.
+ImageLimits decode_limits(const Preprocessing& p, DecodeMode mode);
+
 // Bilinear resize of an RGB8 image to out_w x out_h, as float RGB in 0..255.
 // align_corners=true maps corner pixel centres onto each other (scale (in-1)/(out-1));
 // false uses TensorFlow 1's legacy mapping (scale in/out, no half-pixel offset).
