@@ -100,7 +100,7 @@ void merge_entries(const fs::path& work, std::size_t count) {
         sources.push_back((work / ("node" + std::to_string(s))).string());
         const BottleneckCache cache(sources.back());
         for (std::size_t i = std::size_t(s); i < count; i += kSources) {
-            BottleneckKey key{std::uint64_t(i) * 0x9E3779B97F4A7C15ULL, "mixed5", 0x1234abcd, 768};
+            BottleneckKey key{std::uint64_t(i) * 0x9E3779B97F4A7C15ULL, "mixed5", 0x1234abcd, 768, ""};
             write_entry(cache, key, synthetic_row(rng, int(i % 10), 768));
         }
     }
@@ -133,7 +133,7 @@ void train_from_cache(const std::string& exe, const std::string& weights, const 
         const std::string bytes = "synthetic image " + std::to_string(i);  // never decoded: every row is cached
         std::ofstream(file, std::ios::binary) << bytes;
         BottleneckKey key{image_content_hash(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-                          "mixed5", checksum, 768};
+                          "mixed5", checksum, 768, ""};
         write_entry(cache, key, synthetic_row(rng, label, 768));
     }
     sync_file_system(work.string());

@@ -102,6 +102,8 @@ public:
         check(tinception_features(get(), pixels, width, height, stride_bytes, format, out.data(), out.size()));
         return out;
     }
+    // How image files are decoded (tinception_context_set_decode_mode).
+    void set_decode_mode(tinception_decode_mode mode) { check(tinception_context_set_decode_mode(get(), mode)); }
     std::string layer() const { return tinception_context_layer(get()); }
     tinception_context* get() const { return handle_.get(); }
 

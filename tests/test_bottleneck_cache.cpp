@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error.hpp"
 #include "file_io.hpp"
 #include "temp_dir.hpp"
 #include "train/bottleneck_cache.hpp"
@@ -126,4 +127,31 @@ TEST_CASE("an entry for another key under this key's file name is not trusted") 
     std::filesystem::copy_file(cache.entry_path(other), cache.flat_entry_path(sample_key()));  // older layout
     CHECK_FALSE(cache.load(sample_key()).has_value());
     CHECK(cache.load(other).has_value());
+}
+
+TEST_CASE("the decode variant is part of the key; entries without one keep format 1") {
+    TempDir dir;
+    BottleneckCache cache(dir.path().string());
+    const BottleneckKey exact = sample_key();
+    BottleneckKey scaled = sample_key();
+    scaled.decode = "jpeg-dct-scaled";
+    CHECK(bottleneck_entry_name(exact) != bottleneck_entry_name(scaled));
+    cache.store(scaled, kFeatures);
+    CHECK_FALSE(cache.load(exact).has_value());  // features of a scaled decode never serve an exact one
+    REQUIRE(cache.load(scaled).has_value());
+    std::vector<float> other = kFeatures;
+    other[0] = 9.0f;
+    cache.store(exact, other);
+    CHECK(*cache.load(exact) == other);
+    CHECK(*cache.load(scaled) == kFeatures);
+
+    const std::vector<std::uint8_t> v1 = encode_bottleneck_entry(exact, kFeatures);
+    const std::vector<std::uint8_t> v2 = encode_bottleneck_entry(scaled, kFeatures);
+    CHECK(v1[8] == 1);  // format version, little-endian after the 8-byte magic
+    CHECK(v2[8] == 2);
+    CHECK(decode_bottleneck_entry(v1, "v1.bnc").key.decode.empty());
+    CHECK(decode_bottleneck_entry(v2, "v2.bnc").key.decode == "jpeg-dct-scaled");
+    // Truncated inside the variant: refused, not misread.
+    const std::vector<std::uint8_t> cut(v2.begin(), v2.begin() + 40);
+    CHECK_THROWS_AS(decode_bottleneck_entry(cut, "cut.bnc"), Error);
 }

@@ -26,7 +26,7 @@ void make_data(const fs::path& root, int per_category) {
         }
 }
 
-BottleneckKey key_of(std::uint64_t content) { return BottleneckKey{content, "mixed5", 0xa6b91f05, 3}; }
+BottleneckKey key_of(std::uint64_t content) { return BottleneckKey{content, "mixed5", 0xa6b91f05, 3, ""}; }
 
 }  // namespace
 

@@ -85,6 +85,7 @@ struct tinception_context {
     bool classifies = false;
     ImageRgb8 rgb;  // the caller's pixels, repacked as tight RGB
     std::vector<float> features;
+    DecodeMode decode = DecodeMode::scaled;  // tinception_classify_file's
 };
 
 namespace {
@@ -291,7 +292,7 @@ tinception_status tinception_context_create_for_layer(const tinception_model* mo
             fail(TINCEPTION_INVALID_ARGUMENT,
                  std::string("layer '") + layer + "' is not in " + classifier.weights().path());
         auto ctx = std::unique_ptr<tinception_context>(
-            new tinception_context{model->classifier, classifier.extractor(layer), false, {}, {}});
+            new tinception_context{model->classifier, classifier.extractor(layer), false, {}, {}, DecodeMode::scaled});
         ctx->classifies = ctx->extractor.layer() == classifier.model().feature_layer;
         ctx->features.resize(std::size_t(ctx->extractor.feature_size()));
         *out_context = ctx.release();
@@ -343,6 +344,15 @@ tinception_status tinception_features(tinception_context* context, const uint8_t
     });
 }
 
+tinception_status tinception_context_set_decode_mode(tinception_context* context, tinception_decode_mode mode) {
+    return guarded(TINCEPTION_INVALID_ARGUMENT, [&] {
+        if (!context) fail(TINCEPTION_INVALID_ARGUMENT, "context is NULL");
+        if (mode != TINCEPTION_DECODE_SCALED && mode != TINCEPTION_DECODE_EXACT)
+            fail(TINCEPTION_INVALID_ARGUMENT, "unknown decode mode " + std::to_string(int(mode)));
+        context->decode = mode == TINCEPTION_DECODE_EXACT ? DecodeMode::exact : DecodeMode::scaled;
+    });
+}
+
 tinception_status tinception_classify_file(tinception_context* context, const char* image_path, float* scores,
                                            size_t scores_count) {
     return guarded(TINCEPTION_BAD_FORMAT, [&] {
@@ -350,7 +360,8 @@ tinception_status tinception_classify_file(tinception_context* context, const ch
         if (!image_path || !*image_path) fail(TINCEPTION_INVALID_ARGUMENT, "image_path is NULL or empty");
 #ifdef TINCEPTION_HAVE_IMAGE_IO
         const std::vector<std::uint8_t> bytes = read_file_bytes(image_path);
-        context->rgb = decode_image(bytes.data(), bytes.size(), image_path);
+        context->rgb = decode_image(bytes.data(), bytes.size(), image_path,
+                                    decode_limits(context->extractor.preprocessing(), context->decode));
         run_network(context);
         write_scores(context, scores);
 #else

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/decode_option.hpp"
 #include "cli/commands.hpp"
 #include "cli/feature_options.hpp"
 #include "cli/progress.hpp"
@@ -69,7 +70,7 @@ int run_bottlenecks(int argc, char** argv) {
     const BottleneckBatch result = compute_bottlenecks(extractor, &cache, full, [&](std::size_t done) {
         progress.advance(done - reported);
         reported = done;
-    });
+    }, BottleneckMode::compute_misses, decode_limits(extractor.preprocessing(), decode_mode_option(args)));
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

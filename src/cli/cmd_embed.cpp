@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/decode_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/csv_text.hpp"
@@ -48,6 +49,7 @@ int run_embed(int argc, char** argv) {
          cxxopts::value<std::string>())
         ("h,help", "show this help");
     add_threads_option(options);
+    add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 1, SIZE_MAX, "embed WEIGHTS IMAGE...");
     const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
@@ -78,7 +80,7 @@ int run_embed(int argc, char** argv) {
         for (int i = 0; i < n; ++i) names.push_back(path + "[" + std::to_string(i) + "]");
     } else {
         std::vector<ImageRgb8> decoded;
-        for (const std::string& path : images) decoded.push_back(load_image(path));
+        for (const std::string& path : images) decoded.push_back(load_image(path, decode_limits(extractor.preprocessing(), decode_mode_option(args))));
         features = extractor.extract(decoded);
         names = images;
     }

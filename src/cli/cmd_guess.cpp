@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "classify/classifier.hpp"
+#include "cli/decode_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
@@ -26,6 +27,7 @@ int run_guess(int argc, char** argv) {
                      "(~/.cache/tinception/packed)")
         ("h,help", "show this help");
     add_threads_option(options);
+    add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 2, SIZE_MAX, "guess MODEL IMAGE...");
     const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
@@ -44,6 +46,7 @@ int run_guess(int argc, char** argv) {
         Classifier::open(model, weights_for_model(model, args.count("weights") ? args["weights"].as<std::string>() : ""),
                          PackedCacheChoice{args.count("no-cache") == 0, {}});
     std::unique_ptr<FeatureExtractor> extractor;
+    const ImageLimits decode = decode_limits(classifier.model().preprocessing, decode_mode_option(args));
     int failures = 0;
     std::string json_out = "[";
     const auto report = [&](std::size_t i, const Error& e) {
@@ -56,7 +59,7 @@ int run_guess(int argc, char** argv) {
     for (std::size_t i = 0; i < images.size(); ++i) {
         ImageRgb8 image;
         try {
-            image = load_image(images[i]);
+            image = load_image(images[i], decode);
         } catch (const Error& e) {
             report(i, e);
             continue;

@@ -11,6 +11,7 @@
 
 #include "classify/classifier.hpp"
 #include "classify/output_naming.hpp"
+#include "cli/decode_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
@@ -133,6 +134,7 @@ int run_guess_dir(int argc, char** argv) {
         ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
         ("h,help", "show this help");
     add_threads_option(options);
+    add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 3, 3, "guess-dir MODEL IN_DIR OUT_DIR");
     const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
@@ -158,6 +160,7 @@ int run_guess_dir(int argc, char** argv) {
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     FeatureExtractor extractor = classifier.extractor();
+    const ImageLimits decode = decode_limits(extractor.preprocessing(), decode_mode_option(args));
 
     std::vector<Input> inputs;
     std::size_t unreadable = 0;
@@ -173,7 +176,7 @@ int run_guess_dir(int argc, char** argv) {
             const std::string& path = inputs[i].path;
             try {
                 Entry e{inputs[i], read_file_bytes(path), {}};
-                e.image = decode_image(e.bytes.data(), e.bytes.size(), path);
+                e.image = decode_image(e.bytes.data(), e.bytes.size(), path, decode);
                 batch.push_back(std::move(e));
             } catch (const Error& err) {
                 progress.warn(skipped_message(path, err.what()));

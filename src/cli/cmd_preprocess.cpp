@@ -7,6 +7,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/decode_option.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
 #include "image/image.hpp"
@@ -24,6 +25,7 @@ int run_preprocess(int argc, char** argv) {
         ("o,output", "file to write", cxxopts::value<std::string>())
         ("force", "replace the output file if it exists")
         ("h,help", "show this help");
+    add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 2, SIZE_MAX, "preprocess MODEL IMAGE... -o FILE");
     const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
@@ -36,7 +38,8 @@ int run_preprocess(int argc, char** argv) {
     const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
     const std::size_t image_floats = std::size_t(p.size) * p.size * 3;
     std::vector<float> tensor(images.size() * image_floats);
-    for (std::size_t i = 0; i < images.size(); ++i) preprocess(load_image(images[i]), p, tensor.data() + i * image_floats);
+    const ImageLimits decode = decode_limits(p, decode_mode_option(args));
+    for (std::size_t i = 0; i < images.size(); ++i) preprocess(load_image(images[i], decode), p, tensor.data() + i * image_floats);
     AtomicFileWriter file(out);
     file.write(tensor.data(), tensor.size() * sizeof(float));
     file.commit(args.count("force") > 0);  // without --force an existing file is refused

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/decode_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
@@ -149,6 +150,7 @@ int run_train(int argc, char** argv) {
     if (!args.count("no-cache")) o.cache_dir = cache_dir_option(args);
     o.overwrite = args.count("force") > 0;
     o.require_cached = args.count("require-cached") > 0;
+    o.decode = decode_mode_option(args);
     if (o.require_cached && o.cache_dir.empty()) throw Error("--require-cached and --no-cache exclude each other");
     o.split.validation_percentage = number_option(args, "validation-percentage", 0, 99);
     o.split.testing_percentage = number_option(args, "testing-percentage", 0, 99);

@@ -2,6 +2,7 @@
 
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
+#include "cli/decode_option.hpp"
 
 namespace tinception::cli {
 
@@ -13,6 +14,7 @@ void add_feature_options(cxxopts::Options& options) {
          cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
         ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
          cxxopts::value<std::string>());
+    add_decode_option(options);
 }
 
 std::string weights_path_option(const cxxopts::ParseResult& args) {

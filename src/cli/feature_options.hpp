@@ -6,7 +6,7 @@
 
 namespace tinception::cli {
 
-// --weights FILE, --bottleneck LAYER, --bottleneck-dir DIR.
+// --weights FILE, --bottleneck LAYER, --bottleneck-dir DIR, --exact-decode (decode_option.hpp).
 void add_feature_options(cxxopts::Options& options);
 
 // The weight file as given (resolve_weights_path's search when --weights is absent).

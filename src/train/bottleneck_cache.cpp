@@ -16,7 +16,8 @@ namespace tinception {
 namespace {
 
 constexpr std::uint8_t kMagic[8] = {'T', 'B', 'N', 'C', '\r', '\n', 0x1A, '\n'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 1;             // keys decoded at stored size
+constexpr std::uint32_t kVersionWithDecode = 2;   // keys with a decode variant
 constexpr std::size_t kMaxLayerName = 4096;
 
 void write_key(ByteWriter& w, const BottleneckKey& key) {
@@ -24,6 +25,7 @@ void write_key(ByteWriter& w, const BottleneckKey& key) {
     w.u32(key.weights_checksum);
     w.u32(std::uint32_t(key.feature_size));
     w.string(key.layer);
+    if (!key.decode.empty()) w.string(key.decode);  // absent: the name and bytes of version 1
 }
 
 }  // namespace
@@ -42,7 +44,7 @@ std::vector<std::uint8_t> encode_bottleneck_entry(const BottleneckKey& key, cons
                     ErrorKind::internal);
     ByteWriter w;
     w.raw(kMagic, sizeof kMagic);
-    w.u32(kVersion);
+    w.u32(key.decode.empty() ? kVersion : kVersionWithDecode);
     write_key(w, key);
     w.u32(std::uint32_t(features.size()));
     ByteWriter data;
@@ -56,14 +58,19 @@ BottleneckEntry decode_bottleneck_entry(const std::vector<std::uint8_t>& bytes, 
     ByteReader r(bytes.data(), bytes.size(), path);
     const std::uint8_t* magic = r.take(sizeof kMagic, "the magic");
     if (!std::equal(magic, magic + sizeof kMagic, kMagic)) throw Error(path + ": not a bottleneck cache entry");
-    if (const std::uint32_t version = r.u32(); version != kVersion)
+    const std::uint32_t version = r.u32();
+    if (version != kVersion && version != kVersionWithDecode)
         throw Error(path + ": entry format " + std::to_string(version) + ", this build reads " +
-                    std::to_string(kVersion));
+                    std::to_string(kVersion) + " and " + std::to_string(kVersionWithDecode));
     BottleneckEntry entry;
     entry.key.content_hash = r.u64();
     entry.key.weights_checksum = r.u32();
     entry.key.feature_size = int(r.u32());
     entry.key.layer = r.string(kMaxLayerName);
+    if (version == kVersionWithDecode) {
+        entry.key.decode = r.string(kMaxLayerName);
+        if (entry.key.decode.empty()) throw Error(path + ": format 2 entry without a decode variant");
+    }
     const std::uint32_t count = r.u32();
     const std::uint32_t crc = r.u32();
     if (entry.key.feature_size < 0 || count != std::uint32_t(entry.key.feature_size))
@@ -112,7 +119,7 @@ std::optional<std::vector<float>> BottleneckCache::load(const BottleneckKey& key
             BottleneckEntry entry = decode_bottleneck_entry(read_file_bytes(path), path);
             const BottleneckKey& found = entry.key;
             if (found.content_hash == key.content_hash && found.weights_checksum == key.weights_checksum &&
-                found.feature_size == key.feature_size && found.layer == key.layer)
+                found.feature_size == key.feature_size && found.layer == key.layer && found.decode == key.decode)
                 return std::move(entry.features);
         } catch (const Error&) {
             // unreadable, truncated or damaged: try the other place, else recompute

@@ -4,10 +4,13 @@
 // Entry file `<first 2 of the 16 hex digits>/<16 hex digits of FNV-1a 64 of the key>.bnc`
 // (256 sub-folders, so a million entries never sit in one folder; entries of the older
 // flat layout, directly in the folder, are still read), little-endian:
-//   8  magic "TBNC\r\n\x1a\n"     4  format version (1)
+//   8  magic "TBNC\r\n\x1a\n"     4  format version (1, or 2 when the key has a decode variant)
 //   8  image content hash          4  weights checksum     4  feature size
-//   4+n layer name                 4  float count          4  CRC-32 (weights/crc32.hpp) of the float bytes
+//   4+n layer name                 version 2 only: 4+n decode variant
+//   4  float count                 4  CRC-32 (weights/crc32.hpp) of the float bytes
 //   4*count floats (binary32)      and nothing after them.
+// An entry without a decode variant (an image decoded at its stored size) is written as
+// version 1 under the name it always had, so caches of earlier builds stay valid both ways.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -21,6 +24,7 @@ struct BottleneckKey {
     std::string layer;                  // feature layer name
     std::uint32_t weights_checksum = 0; // FeatureExtractor::weights_checksum()
     int feature_size = 0;
+    std::string decode;                 // decode_variant(): "" at stored size, "jpeg-dct-scaled"
 };
 
 // FNV-1a 64 (see hashing.hpp) over the file's bytes: the same image under another name or

@@ -22,7 +22,8 @@ struct Pending {
 
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
                                     const std::vector<std::string>& paths,
-                                    const std::function<void(std::size_t)>& progress, BottleneckMode mode) {
+                                    const std::function<void(std::size_t)>& progress, BottleneckMode mode,
+                                    const ImageLimits& decode) {
     BottleneckBatch out;
     out.feature_size = extractor.feature_size();
     const std::size_t size = std::size_t(out.feature_size);
@@ -55,6 +56,7 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
             key.layer = extractor.layer();
             key.weights_checksum = extractor.weights_checksum();
             key.feature_size = out.feature_size;
+            key.decode = decode_variant(bytes.data(), bytes.size(), decode);
             if (cache) {
                 if (std::optional<std::vector<float>> hit = cache->load(key)) {
                     std::copy(hit->begin(), hit->end(), out.features.begin() + long(row * size));
@@ -64,7 +66,7 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
                     continue;
                 }
             }
-            ImageRgb8 image = decode_image(bytes.data(), bytes.size(), paths[row]);
+            ImageRgb8 image = decode_image(bytes.data(), bytes.size(), paths[row], decode);
             if (mode == BottleneckMode::cached_only) {
                 out.missing.push_back(row);
                 out.errors[row] = paths[row] + ": not in the bottleneck cache";

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "image/image.hpp"
+
 namespace tinception {
 
 class BottleneckCache;
@@ -27,9 +29,11 @@ struct BottleneckBatch {
 enum class BottleneckMode { compute_misses, cached_only };
 
 // `cache` may be null (no caching). `progress` is called with the number of files done.
+// Images are decoded under `decode` (decode_limits); cache entries are keyed on the variant.
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
                                     const std::vector<std::string>& paths,
                                     const std::function<void(std::size_t done)>& progress = {},
-                                    BottleneckMode mode = BottleneckMode::compute_misses);
+                                    BottleneckMode mode = BottleneckMode::compute_misses,
+                                    const ImageLimits& decode = {});
 
 }  // namespace tinception

@@ -41,7 +41,7 @@ std::size_t add_distorted_copies(FeatureExtractor& extractor, const std::vector<
     if (events.features_started) events.features_started("distorted copies", total);
     std::vector<float> inputs(image_floats * std::size_t(copies));
     for (std::size_t i = 0; i < paths.size(); ++i) {
-        const ImageRgb8 image = load_image(paths[i]);
+        const ImageRgb8 image = load_image(paths[i], decode_limits(p, options.decode));
         for (int c = 0; c < copies; ++c)
             distort_and_preprocess(image, options.distortions, p, rng, inputs.data() + std::size_t(c) * image_floats);
         const std::vector<float> features = extractor.extract_preprocessed(inputs.data(), copies);
@@ -103,7 +103,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     SplitFeatures features =
         load_split_features(extractor, cache.get(), data,
                             options.require_cached ? BottleneckMode::cached_only : BottleneckMode::compute_misses,
-                            feature_events);
+                            feature_events, decode_limits(extractor.preprocessing(), options.decode));
     if (events.features_finished) events.features_finished();
     result.feature_seconds = seconds_since(feature_start);
     result.features_computed = features.computed;

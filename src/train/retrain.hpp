@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "classify/classifier_model.hpp"
+#include "image/preprocess.hpp"
 #include "train/cross_validation.hpp"
 #include "train/dataset.hpp"
 #include "train/distortions.hpp"
@@ -33,6 +34,8 @@ struct RetrainOptions {
     // When any is set, each training image also adds `copies` distorted copies, computed
     // by the network on every run (never cached), seeded by train.seed.
     DistortionOptions distortions;
+    // exact: every image decoded at its stored size, as the default ImageLimits do.
+    DecodeMode decode = DecodeMode::exact;
 };
 
 struct RetrainResult;

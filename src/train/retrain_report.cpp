@@ -62,6 +62,7 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
                                            number(options.split.testing_percentage) + "%"},
         {"distortions", distortions(options.distortions)},
         {"seed", std::to_string(t.seed)},
+        {"JPEG decoding", options.decode == DecodeMode::exact ? "at stored size (exact)" : "scaled in the DCT to the input size"},
         {"bottleneck cache", options.cache_dir.empty() ? "off" : options.cache_dir},
         {"features", std::to_string(result.features_computed) + " computed, " +
                          std::to_string(result.features_from_cache) + " from the cache"},

@@ -34,7 +34,7 @@ SplitList list_split(const Dataset& data, Split split) {
 }  // namespace
 
 SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckCache* cache, const Dataset& data,
-                                  BottleneckMode mode, const SplitFeatureEvents& events) {
+                                  BottleneckMode mode, const SplitFeatureEvents& events, const ImageLimits& decode) {
     SplitFeatures out;
     const Split splits[] = {Split::training, Split::validation, Split::testing};
     SplitFeatureRows* targets[] = {&out.training, &out.validation, &out.testing};
@@ -57,7 +57,7 @@ SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckC
             [&](std::size_t done) {
                 if (events.progress) events.progress(done_before + done);
             },
-            mode);
+            mode, decode);
         full.clear();
         full.shrink_to_fit();
         done_before += list.relative.size();

@@ -34,8 +34,10 @@ struct SplitFeatureEvents {
 
 // With BottleneckMode::cached_only, every image missing from the cache is reported through
 // events.warning and then an Error lists how many (and the first few); nothing is computed.
+// Images are decoded under `decode`, as compute_bottlenecks says.
 SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckCache* cache, const Dataset& data,
-                                  BottleneckMode mode, const SplitFeatureEvents& events = {});
+                                  BottleneckMode mode, const SplitFeatureEvents& events = {},
+                                  const ImageLimits& decode = {});
 
 // The rows of all three splits in category, then split, then name order: the order
 // cross-validation folds are made in. A copy; only built when asked for.
