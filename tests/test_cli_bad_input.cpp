@@ -1146,9 +1146,14 @@ bool cache_entry_valid(const fs::path& path) {
                std::uint32_t(b[at + 3]) << 24;
     };
     static const std::uint8_t magic[8] = {'T', 'B', 'N', 'C', '\r', '\n', 0x1A, '\n'};
-    if (b.size() < 36 || !std::equal(magic, magic + 8, b.begin()) || u32(8) != 1) return false;
+    // Format 1, or 2 (a DCT-scaled JPEG's entry): its decode variant follows the layer name.
+    if (b.size() < 36 || !std::equal(magic, magic + 8, b.begin()) || (u32(8) != 1 && u32(8) != 2)) return false;
     const std::size_t layer_at = 8 + 4 + 8 + 4 + 4;
-    const std::size_t after_layer = layer_at + 4 + u32(layer_at);
+    std::size_t after_layer = layer_at + 4 + u32(layer_at);
+    if (u32(8) == 2) {
+        if (after_layer + 4 > b.size()) return false;
+        after_layer += 4 + u32(after_layer);
+    }
     if (after_layer + 8 > b.size()) return false;
     const std::uint32_t count = u32(after_layer), crc = u32(after_layer + 4);
     const std::size_t data_at = after_layer + 8;

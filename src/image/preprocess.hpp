@@ -12,8 +12,9 @@ struct Preprocessing {
 };
 
 // How images headed for the network are decoded. `scaled`: a JPEG is shrunk in the DCT to no
-// less than the input size (libjpeg-turbo; several times faster on photos, features within
-// a cosine of 0.99 or so of a full decode: bench/README.md). `exact`: every image at its
+// less than the input size (libjpeg-turbo), several times faster on photos; the features move
+// a little (mixed5 cosine to the full decode's 0.98-0.999 on photo-like images; fine texture
+// that a full-size resize aliases moves more: bench/README.md). `exact`: every image at its
 // stored size, then resized: the reference behaviour.
 enum class DecodeMode { scaled, exact };
 

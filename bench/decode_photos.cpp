@@ -1,0 +1,151 @@
+// How much DCT-scaled JPEG decoding changes the features, and generated photos for timing
+// guess-dir. Results are in bench/README.md.
+//   decode_photos cosine WEIGHTS [SUPERHEROES_DIR]
+//     generated photos of several sizes (tests/image_corpus.hpp's pattern, and, given the
+//     folder, superheroes images enlarged to 12 megapixels with a little noise), each decoded
+//     at full size and DCT-scaled: the cosine of their features at mixed5 and mixed10, and, for
+//     scale, the same between stb_image's and libjpeg-turbo's full-size decodes.
+//   decode_photos write DIR N
+//     N generated 12-megapixel JPEGs (4032x3024, quality 90) into DIR.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "file_io.hpp"
+#include "image/image.hpp"
+#include "image/image_formats.hpp"
+#include "image/preprocess.hpp"
+#include "image_corpus.hpp"
+#include "model/feature_extractor.hpp"
+#include "weights/weight_file.hpp"
+
+using namespace tinception;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Photo {
+    std::string name;
+    testing::Bytes jpeg;
+};
+
+testing::Bytes encode(int w, int h, const std::vector<unsigned char>& rgb) {
+    testing::JpegOptions o;
+    o.quality = 90;
+    return testing::jpeg_from_pixels(w, h, rgb, o);
+}
+
+Photo pattern_photo(int w, int h, unsigned seed) {
+    return {"pattern " + std::to_string(w) + "x" + std::to_string(h) + " seed " + std::to_string(seed),
+            encode(w, h, testing::photo_pattern(w, h, 3, seed))};
+}
+
+// A small real image enlarged (bilinear) to w x h, with +-4 levels of noise as a sensor adds.
+Photo enlarged_photo(const std::string& path, int w, int h, unsigned seed) {
+    const ImageRgb8 small = load_image(path);
+    std::vector<float> big(std::size_t(w) * h * 3);
+    resize_bilinear(small, w, h, true, big.data());
+    std::vector<unsigned char> rgb(big.size());
+    std::uint32_t state = seed;
+    for (std::size_t i = 0; i < big.size(); ++i) {
+        state = state * 1664525u + 1013904223u;
+        rgb[i] = (unsigned char)std::clamp(int(std::lround(big[i])) + int(state >> 29) - 4, 0, 255);
+    }
+    return {fs::path(path).parent_path().filename().string() + "/" + fs::path(path).filename().string() +
+                " enlarged to " + std::to_string(w) + "x" + std::to_string(h),
+            encode(w, h, rgb)};
+}
+
+double cosine(const float* a, const float* b, std::size_t n) {
+    double ab = 0, aa = 0, bb = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        ab += double(a[i]) * b[i];
+        aa += double(a[i]) * a[i];
+        bb += double(b[i]) * b[i];
+    }
+    return ab / std::sqrt(aa * bb);
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+int run_cosine(const std::string& weights_path, const std::string& superheroes) {
+    std::vector<Photo> photos;
+    for (unsigned seed = 1; seed <= 3; ++seed) photos.push_back(pattern_photo(4032, 3024, seed));
+    photos.push_back(pattern_photo(3024, 4032, 4));
+    photos.push_back(pattern_photo(2000, 1500, 5));
+    photos.push_back(pattern_photo(1200, 900, 6));
+    if (!superheroes.empty()) {
+        std::vector<std::string> paths;
+        for (const auto& category : fs::directory_iterator(superheroes))
+            if (category.is_directory())
+                for (const auto& f : fs::directory_iterator(category.path()))
+                    if (has_image_extension(f.path().string())) paths.push_back(f.path().string());
+        std::sort(paths.begin(), paths.end());
+        const std::size_t step = std::max<std::size_t>(1, paths.size() / 8);
+        for (std::size_t i = 0; i < paths.size() && photos.size() < 14; i += step)
+            photos.push_back(enlarged_photo(paths[i], 4032, 3024, unsigned(i)));
+    }
+
+    const auto weights = std::make_shared<const WeightFile>(WeightFile::open(weights_path));
+    FeatureExtractor mixed5(weights, "mixed5"), mixed10(weights, "mixed10");
+    const Preprocessing p = mixed5.preprocessing();
+    std::vector<double> scaled5, scaled10, decoders5, decoders10;
+    std::printf("%-52s %11s  %-15s %-15s\n", "photo", "scaled to", "scaled vs full", "turbo vs stb");
+    std::printf("%-52s %11s  %7s %7s  %7s %7s\n", "", "", "mixed5", "mixed10", "mixed5", "mixed10");
+    for (const Photo& photo : photos) {
+        const auto& b = photo.jpeg;
+        const ImageRgb8 full = decode_image(b.data(), b.size(), photo.name, decode_limits(p, DecodeMode::exact));
+        const ImageRgb8 scaled = decode_image(b.data(), b.size(), photo.name, decode_limits(p, DecodeMode::scaled));
+        const ImageRgb8 stb = decode_with_stb(b.data(), b.size(), photo.name, {});
+        const std::vector<ImageRgb8> images = {full, scaled, stb};
+        const std::vector<float> f5 = mixed5.extract(images), f10 = mixed10.extract(images);
+        const std::size_t n5 = std::size_t(mixed5.feature_size()), n10 = std::size_t(mixed10.feature_size());
+        scaled5.push_back(cosine(f5.data(), f5.data() + n5, n5));
+        scaled10.push_back(cosine(f10.data(), f10.data() + n10, n10));
+        decoders5.push_back(cosine(f5.data(), f5.data() + 2 * n5, n5));
+        decoders10.push_back(cosine(f10.data(), f10.data() + 2 * n10, n10));
+        std::printf("%-52s %5dx%-5d  %.5f %.5f  %.5f %.5f\n", photo.name.c_str(), scaled.width, scaled.height,
+                    scaled5.back(), scaled10.back(), decoders5.back(), decoders10.back());
+    }
+    std::printf("%-52s %11s  %.5f %.5f  %.5f %.5f\n", "median", "", median(scaled5), median(scaled10),
+                median(decoders5), median(decoders10));
+    std::printf("%-52s %11s  %.5f %.5f  %.5f %.5f\n", "lowest", "", *std::min_element(scaled5.begin(), scaled5.end()),
+                *std::min_element(scaled10.begin(), scaled10.end()), *std::min_element(decoders5.begin(), decoders5.end()),
+                *std::min_element(decoders10.begin(), decoders10.end()));
+    return 0;
+}
+
+int run_write(const std::string& dir, int count) {
+    fs::create_directories(dir);
+    for (int i = 0; i < count; ++i) {
+        const Photo photo = pattern_photo(4032, 3024, unsigned(100 + i));
+        const std::string path = (fs::path(dir) / ("photo" + std::to_string(i) + ".jpg")).string();
+        write_file_atomically(path, photo.jpeg.data(), photo.jpeg.size());
+        std::printf("%s: %zu bytes\n", path.c_str(), photo.jpeg.size());
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const std::string command = argc > 1 ? argv[1] : "";
+        if (command == "cosine" && (argc == 3 || argc == 4)) return run_cosine(argv[2], argc == 4 ? argv[3] : "");
+        if (command == "write" && argc == 4) return run_write(argv[2], std::atoi(argv[3]));
+        std::fprintf(stderr, "usage: decode_photos cosine WEIGHTS [SUPERHEROES_DIR] | write DIR N\n");
+        return 2;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "decode_photos: %s\n", e.what());
+        return 1;
+    }
+}
