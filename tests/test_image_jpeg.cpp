@@ -277,3 +277,17 @@ TEST_CASE("a JPEG behind 0xFF fill bytes decodes like the same file without them
     CHECK(behind.pixels == plain.pixels);
     CHECK(plain.width == 9);  // 24 * 3/8 (2/8 leaves 6 by 8), turned by its Exif tag (6)
 }
+
+TEST_CASE("fuzz finding: a PNM header number too long for stb_image's int is refused before it reads it") {
+    // tests/fuzz/fuzz_image_decode: stb_image 2.27 overflowed an int (UBSan) reading the width
+    // "50187203380". The header's size also counts against the pixel limit, before decoding.
+    const std::string text = "P5\n50187203380 77\n255\n";
+    const corpus::Bytes long_number(text.begin(), text.end());
+    CHECK(refusal(long_number, "long.pgm") == "long.pgm: PNM is damaged: a number in its header has more than nine digits");
+    const std::string big = "P6\n# a comment\n100000 90000\n255\n";
+    CHECK(refusal(corpus::Bytes(big.begin(), big.end()), "big.ppm") ==
+          "big.ppm: image is 100000x90000 pixels, over the limit of 50000000");
+    const std::string small("P6 2 1 255\n\xff\x00\x00\x00\x00\xff", 17);
+    const ImageRgb8 two = decode_image(reinterpret_cast<const std::uint8_t*>(small.data()), small.size(), "two.ppm");
+    CHECK(two.pixels == std::vector<std::uint8_t>{255, 0, 0, 0, 0, 255});
+}

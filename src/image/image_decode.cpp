@@ -109,6 +109,8 @@ ImageRgb8 decode_with_stb(const std::uint8_t* data, std::size_t size, const std:
     if (image_format_of(data, size).empty())
         throw Error(name + ": not a supported image (" + supported_image_formats() + ")");
     check_jpeg_complete(data, size, name);
+    if (const std::string problem = pnm_header_problem(data, size); !problem.empty())
+        throw Error(name + ": PNM is damaged: " + problem);
     int width = 0, height = 0, channels = 0;
     if (!stbi_info_from_memory(data, int(size), &width, &height, &channels))
         throw Error(name + ": not a supported image (" + supported_image_formats() + "): " +

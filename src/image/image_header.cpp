@@ -1,6 +1,7 @@
 // Header parsing for the four formats we decode: sizes, and a JPEG's Exif orientation.
 #include "image/image_header.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
 
@@ -99,7 +100,38 @@ std::string scan_tables_problem(const std::uint8_t* p, std::size_t length, bool 
     return "";
 }
 
+bool is_pnm(const std::uint8_t* d, std::size_t n) {
+    return n >= 3 && d[0] == 'P' && (d[1] == '5' || d[1] == '6');
+}
+
+// The three numbers of a binary PNM header (width, height, maximum value), read the way
+// stb_image reads them: whitespace and '#' comments skipped, then a run of digits. A run over
+// nine digits would overflow stb_image's int (found by tests/fuzz/fuzz_image_decode): nothing.
+std::optional<std::array<std::int64_t, 3>> pnm_numbers(const std::uint8_t* d, std::size_t n) {
+    const auto is_space = [](std::uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+    std::array<std::int64_t, 3> numbers{};
+    std::size_t i = 2;
+    for (std::int64_t& number : numbers) {
+        for (;;) {
+            while (i < n && is_space(d[i])) ++i;
+            if (i >= n || d[i] != '#') break;
+            while (i < n && d[i] != '\n' && d[i] != '\r') ++i;
+        }
+        std::size_t digits = 0;
+        for (; i < n && d[i] >= '0' && d[i] <= '9'; ++i, ++digits) {
+            if (digits == 9) return std::nullopt;
+            number = number * 10 + (d[i] - '0');
+        }
+    }
+    return numbers;
+}
+
 }  // namespace
+
+std::string pnm_header_problem(const std::uint8_t* d, std::size_t n) {
+    if (!is_pnm(d, n) || pnm_numbers(d, n)) return "";
+    return "a number in its header has more than nine digits";
+}
 
 // Walks the markers the way stb_image finds them: bytes between segments are skipped up to
 // the next 0xFF, fill bytes are skipped, and after a start-of-scan the entropy-coded data
@@ -167,6 +199,8 @@ std::optional<ImageSize> read_image_size(const std::uint8_t* d, std::size_t n) {
     if (n >= 26 && d[0] == 'B' && d[1] == 'M')  // height is negative for top-down bitmaps
         return ImageSize{std::abs(std::int64_t(le32(d + 18))), std::abs(std::int64_t(le32(d + 22)))};
     if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) return jpeg_size(d, n);
+    if (is_pnm(d, n))
+        if (const auto numbers = pnm_numbers(d, n)) return ImageSize{(*numbers)[0], (*numbers)[1]};
     return std::nullopt;
 }
 

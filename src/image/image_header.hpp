@@ -13,7 +13,10 @@ struct ImageSize {
     std::int64_t height = 0;
 };
 
-// The declared size of a PNG, GIF, BMP or JPEG, or nothing when the header is not one
+// Empty when a binary PNM's (P5, P6) header is safe for stb_image; otherwise why not.
+std::string pnm_header_problem(const std::uint8_t* data, std::size_t size);
+
+// The declared size of a PNG, GIF, BMP, JPEG or PNM, or nothing when the header is not one
 // of those or is cut short.
 std::optional<ImageSize> read_image_size(const std::uint8_t* data, std::size_t size);
 
