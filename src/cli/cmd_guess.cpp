@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "classify/classifier.hpp"
 #include "cli/decode_option.hpp"
@@ -13,6 +15,7 @@
 #include "cli/thread_option.hpp"
 #include "cli/json_text.hpp"
 #include "error.hpp"
+#include "model/image_batches.hpp"
 
 namespace tinception::cli {
 
@@ -48,47 +51,58 @@ int run_guess(int argc, char** argv) {
     std::unique_ptr<FeatureExtractor> extractor;
     const ImageLimits decode = decode_limits(classifier.model().preprocessing, decode_mode_option(args));
     int failures = 0;
-    std::string json_out = "[";
+    std::vector<std::string> json_entries(images.size());  // in the images' order, whatever ran first
     const auto report = [&](std::size_t i, const Error& e) {
         std::fprintf(stderr, "tinception: error: %s\n", e.what());
         ++failures;
-        if (json)
-            json_out += std::string(json_out.size() > 1 ? "," : "") + "\n  {\"image\": " + json_string(images[i]) +
-                        ", \"error\": " + json_string(e.what()) + "}";
+        json_entries[i] = "{\"image\": " + json_string(images[i]) + ", \"error\": " + json_string(e.what()) + "}";
     };
-    for (std::size_t i = 0; i < images.size(); ++i) {
-        ImageRgb8 image;
-        try {
-            image = load_image(images[i], decode);
-        } catch (const Error& e) {
-            report(i, e);
-            continue;
-        }
+    bool printed = false;
+    ImageBatches batches([&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& decoded) {
+        // Built at the first batch, so images that all fail never load the network.
         if (!extractor) extractor = std::make_unique<FeatureExtractor>(classifier.extractor());  // damaged weights end the run
-        std::vector<LabelScore> scores;
+        std::vector<std::vector<LabelScore>> scores;
         try {
-            scores = classifier.classify(*extractor, {std::move(image)})[0];
+            scores = classifier.classify(*extractor, decoded);
+        } catch (const Error& e) {
+            for (const std::size_t i : items) report(i, e);
+            return;
+        }
+        for (std::size_t b = 0; b < items.size(); ++b) {
+            const std::size_t i = items[b];
+            std::vector<LabelScore>& top = scores[b];
+            if (top_k > 0 && std::size_t(top_k) < top.size()) top.resize(std::size_t(top_k));
+            if (json) {
+                std::string& entry = json_entries[i];
+                entry = "{\"image\": " + json_string(images[i]) + ", \"scores\": [";
+                for (std::size_t k = 0; k < top.size(); ++k) {
+                    char score[32];
+                    std::snprintf(score, sizeof score, "%.5f", top[k].score);
+                    entry += std::string(k ? ", " : "") + "{\"label\": " + json_string(top[k].label) +
+                             ", \"score\": " + score + "}";
+                }
+                entry += "]}";
+                continue;
+            }
+            if (images.size() > 1) std::printf("%s%s:\n", printed ? "\n" : "", images[i].c_str());
+            for (const LabelScore& s : top) std::printf("%s (score = %.5f)\n", s.label.c_str(), s.score);
+            printed = true;
+        }
+    });
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        try {
+            batches.add(i, load_image(images[i], decode));
         } catch (const Error& e) {
             report(i, e);
-            continue;
         }
-        if (top_k > 0 && std::size_t(top_k) < scores.size()) scores.resize(std::size_t(top_k));
-        if (json) {
-            json_out += std::string(json_out.size() > 1 ? "," : "") + "\n  {\"image\": " + json_string(images[i]) +
-                        ", \"scores\": [";
-            for (std::size_t k = 0; k < scores.size(); ++k) {
-                char score[32];
-                std::snprintf(score, sizeof score, "%.5f", scores[k].score);
-                json_out += std::string(k ? ", " : "") + "{\"label\": " + json_string(scores[k].label) +
-                            ", \"score\": " + score + "}";
-            }
-            json_out += "]}";
-            continue;
-        }
-        if (images.size() > 1) std::printf("%s%s:\n", i ? "\n" : "", images[i].c_str());
-        for (const LabelScore& s : scores) std::printf("%s (score = %.5f)\n", s.label.c_str(), s.score);
     }
-    if (json) std::printf("%s\n]\n", json_out.c_str());
+    batches.flush();
+    if (json) {
+        std::string out = "[";
+        for (const std::string& entry : json_entries)
+            if (!entry.empty()) out += std::string(out.size() > 1 ? "," : "") + "\n  " + entry;
+        std::printf("%s\n]\n", out.c_str());
+    }
     return failures ? kExitBadInput : kExitOk;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "classify/classifier.hpp"
 #include "classify/output_naming.hpp"
@@ -20,12 +21,12 @@
 #include "cli/progress.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
+#include "model/image_batches.hpp"
 
 namespace tinception::cli {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::size_t kBatch = 8;
 constexpr const char* kUnknownLabel = "unknown";
 
 struct Placement {
@@ -43,8 +44,7 @@ struct Input {
 
 struct Entry {
     Input input;
-    std::vector<std::uint8_t> bytes;
-    ImageRgb8 image;
+    std::vector<std::uint8_t> bytes;  // copied to the output as they are
 };
 
 // A predictions.csv row for a file that could not be classified: no label, score or copy.
@@ -170,36 +170,38 @@ int run_guess_dir(int argc, char** argv) {
 
     std::size_t classified = 0, failed = unreadable, links = 0;
     Progress progress("classifying", inputs.size(), "images");
-    for (std::size_t first = 0; first < inputs.size(); first += kBatch) {
-        std::vector<Entry> batch;
-        for (std::size_t i = first; i < std::min(inputs.size(), first + kBatch); ++i) {
-            const std::string& path = inputs[i].path;
-            try {
-                Entry e{inputs[i], read_file_bytes(path), {}};
-                e.image = decode_image(e.bytes.data(), e.bytes.size(), path, decode);
-                batch.push_back(std::move(e));
-            } catch (const Error& err) {
-                progress.warn(skipped_message(path, err.what()));
-                csv += failed_row(path, err.what());
-                ++failed;
-                progress.advance();
-            }
-        }
-        std::vector<ImageRgb8> images;
-        for (Entry& e : batch) images.push_back(std::move(e.image));
+    std::map<std::size_t, Entry> waiting;  // decoded, their batch not yet run
+    ImageBatches batches([&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& images) {
         const auto scores = classifier.classify(extractor, images);
-        for (std::size_t i = 0; i < batch.size(); ++i) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const Entry& entry = waiting.at(items[i]);
             const LabelScore& top = scores[i].front();
             const std::string label = top.score < how.threshold ? kUnknownLabel : top.label;
-            const std::string written = place(batch[i], label, top.score, out_dir, how, links);
+            const std::string written = place(entry, label, top.score, out_dir, how, links);
             char score[32];
             std::snprintf(score, sizeof score, "%.5f", double(top.score));
-            csv += csv_field(batch[i].input.path) + "," + csv_field(label) + "," + score + "," + csv_field(written) +
+            csv += csv_field(entry.input.path) + "," + csv_field(label) + "," + score + "," + csv_field(written) +
                    ",\n";
+            waiting.erase(items[i]);
             ++classified;
             progress.advance();
         }
+    });
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const std::string& path = inputs[i].path;
+        try {
+            Entry e{inputs[i], read_file_bytes(path)};
+            ImageRgb8 image = decode_image(e.bytes.data(), e.bytes.size(), path, decode);
+            waiting.emplace(i, std::move(e));
+            batches.add(i, std::move(image));
+        } catch (const Error& err) {
+            progress.warn(skipped_message(path, err.what()));
+            csv += failed_row(path, err.what());
+            ++failed;
+            progress.advance();
+        }
     }
+    batches.flush();
     progress.finish();
     const std::string csv_path =
         write_new_file(out_dir, "predictions.csv", std::vector<std::uint8_t>(csv.begin(), csv.end()));

@@ -7,13 +7,13 @@
 
 #include "error.hpp"
 #include "kernel_dispatch.hpp"
+#include "model/image_batches.hpp"
 #include "model/network.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
 namespace {
 
-constexpr int kMaxBatch = 8;  // activations of 8 images stay well under 1 GiB
 
 std::string metadata_or(const WeightFile& w, const std::string& key, const std::string& fallback) {
     const auto it = w.metadata().find(key);
@@ -81,9 +81,9 @@ std::vector<float> FeatureExtractor::extract(const std::vector<ImageRgb8>& image
 
 void FeatureExtractor::extract(const ImageRgb8* images, std::size_t count, float* features) {
     const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
-    input_.resize(image_floats * std::min<std::size_t>(count, kMaxBatch));
-    for (std::size_t first = 0; first < count; first += kMaxBatch) {
-        const int n = int(std::min<std::size_t>(kMaxBatch, count - first));
+    input_.resize(image_floats * std::min(count, kNetworkBatch));
+    for (std::size_t first = 0; first < count; first += kNetworkBatch) {
+        const int n = int(std::min(kNetworkBatch, count - first));
         for (int i = 0; i < n; ++i) preprocess(images[first + i], preprocessing_, input_.data() + i * image_floats);
         network_->extract_features(input_.data(), n, features + first * feature_size());
     }
@@ -92,8 +92,8 @@ void FeatureExtractor::extract(const ImageRgb8* images, std::size_t count, float
 std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, int n) {
     const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
     std::vector<float> features(std::size_t(n) * feature_size());
-    for (int first = 0; first < n; first += kMaxBatch) {
-        const int count = std::min(kMaxBatch, n - first);
+    for (int first = 0; first < n; first += int(kNetworkBatch)) {
+        const int count = std::min(int(kNetworkBatch), n - first);
         network_->extract_features(input + first * image_floats, count,
                                    features.data() + std::size_t(first) * feature_size());
     }

@@ -1,24 +1,16 @@
 // Cache lookups first, then the misses through the network a batch at a time.
 #include "train/bottlenecks.hpp"
 
+#include <unordered_map>
+
 #include "error.hpp"
 #include "file_io.hpp"
 #include "image/image.hpp"
 #include "model/feature_extractor.hpp"
+#include "model/image_batches.hpp"
 #include "train/bottleneck_cache.hpp"
 
 namespace tinception {
-namespace {
-
-constexpr std::size_t kBatch = 8;
-
-struct Pending {
-    std::size_t row;
-    BottleneckKey key;
-    ImageRgb8 image;
-};
-
-}  // namespace
 
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
                                     const std::vector<std::string>& paths,
@@ -30,23 +22,20 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
     out.features.assign(paths.size() * size, 0.0f);
     out.errors.assign(paths.size(), "");
     std::size_t done = 0;
-    std::vector<Pending> pending;
+    std::unordered_map<std::size_t, BottleneckKey> keys;  // of the rows waiting in a batch
 
-    const auto flush = [&] {
-        if (pending.empty()) return;
-        std::vector<ImageRgb8> images;
-        for (Pending& p : pending) images.push_back(std::move(p.image));
+    ImageBatches batches([&](const std::vector<std::size_t>& rows, std::vector<ImageRgb8>& images) {
         const std::vector<float> features = extractor.extract(images);
-        for (std::size_t i = 0; i < pending.size(); ++i) {
+        for (std::size_t i = 0; i < rows.size(); ++i) {
             const std::vector<float> row(features.begin() + long(i * size), features.begin() + long((i + 1) * size));
-            std::copy(row.begin(), row.end(), out.features.begin() + long(pending[i].row * size));
-            if (cache) cache->store(pending[i].key, row);
+            std::copy(row.begin(), row.end(), out.features.begin() + long(rows[i] * size));
+            if (cache) cache->store(keys.at(rows[i]), row);
+            keys.erase(rows[i]);
         }
-        out.computed += pending.size();
-        done += pending.size();
-        pending.clear();
+        out.computed += rows.size();
+        done += rows.size();
         if (progress) progress(done);
-    };
+    });
 
     for (std::size_t row = 0; row < paths.size(); ++row) {
         try {
@@ -74,15 +63,15 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
                 if (progress) progress(done);
                 continue;
             }
-            pending.push_back({row, key, std::move(image)});
+            keys[row] = std::move(key);
+            batches.add(row, std::move(image));
         } catch (const Error& e) {
             out.errors[row] = e.what();
             ++done;
             if (progress) progress(done);
         }
-        if (pending.size() == kBatch) flush();
     }
-    flush();
+    batches.flush();
     return out;
 }
 
