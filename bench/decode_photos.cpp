@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "feature_similarity.hpp"
 #include "file_io.hpp"
 #include "image/image.hpp"
 #include "image/image_formats.hpp"
@@ -26,6 +27,7 @@
 #include "weights/weight_file.hpp"
 
 using namespace tinception;
+using tinception::testing::cosine;
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,16 +62,6 @@ Photo enlarged_photo(const std::string& path, int w, int h, unsigned seed) {
     return {fs::path(path).parent_path().filename().string() + "/" + fs::path(path).filename().string() +
                 " enlarged to " + std::to_string(w) + "x" + std::to_string(h),
             encode(w, h, rgb)};
-}
-
-double cosine(const float* a, const float* b, std::size_t n) {
-    double ab = 0, aa = 0, bb = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        ab += double(a[i]) * b[i];
-        aa += double(a[i]) * a[i];
-        bb += double(b[i]) * b[i];
-    }
-    return ab / std::sqrt(aa * bb);
 }
 
 double median(std::vector<double> v) {

@@ -18,12 +18,14 @@
 
 #include "image/image.hpp"
 #include "image/preprocess.hpp"
+#include "feature_similarity.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/network.hpp"
 #include "temp_dir.hpp"
 
 using namespace tinception;
+using tinception::testing::cosine;
 using tinception::testing::TempDir;
 
 namespace {
@@ -102,16 +104,6 @@ std::string quoted(const std::string& s) {
     std::string q = "'";
     for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
-}
-
-double cosine(const float* a, const float* b, std::size_t count) {
-    double ab = 0.0, aa = 0.0, bb = 0.0;
-    for (std::size_t i = 0; i < count; ++i) {
-        ab += double(a[i]) * b[i];
-        aa += double(a[i]) * a[i];
-        bb += double(b[i]) * b[i];
-    }
-    return ab / std::sqrt(aa * bb);
 }
 
 }  // namespace
