@@ -50,6 +50,18 @@ inline std::vector<unsigned char> photo_pattern(int w, int h, int channels, unsi
     return px;
 }
 
+// RGB, left half red and right half blue: which way an Exif rotation turned it is plain.
+inline std::vector<unsigned char> red_left_blue_right(int w, int h) {
+    std::vector<unsigned char> px(std::size_t(w) * h * 3);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            unsigned char* p = &px[(std::size_t(y) * w + x) * 3];
+            p[0] = x < w / 2 ? 255 : 0;
+            p[2] = x < w / 2 ? 0 : 255;
+        }
+    return px;
+}
+
 inline void append_to_bytes(void* context, void* data, int size) {
     auto* out = static_cast<Bytes*>(context);
     const auto* p = static_cast<const std::uint8_t*>(data);

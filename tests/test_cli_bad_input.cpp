@@ -240,13 +240,7 @@ Bytes truncated(const Bytes& b, std::size_t n) { return Bytes(b.begin(), b.begin
 
 // One image stored 16x8: left half red, right half blue, as a JPEG with `orientation`.
 ImageRgb8 decode_halves(int orientation) {
-    std::vector<unsigned char> px(16 * 8 * 3);
-    for (int y = 0; y < 8; ++y)
-        for (int x = 0; x < 16; ++x) {
-            unsigned char* p = &px[(std::size_t(y) * 16 + x) * 3];
-            p[0] = x < 8 ? 255 : 0;
-            p[2] = x < 8 ? 0 : 255;
-        }
+    const std::vector<unsigned char> px = corpus::red_left_blue_right(16, 8);
     corpus::JpegOptions o;
     o.exif_orientation = orientation;
     o.quality = 100;

@@ -151,13 +151,7 @@ TEST_CASE("a DCT-scaled decode is the full image averaged over blocks, near enou
 
 TEST_CASE("Exif orientation turns a scaled decode upright, after scaling") {
     // Stored 1600x800, left half red and right half blue, rotated 90 clockwise by its tag.
-    std::vector<unsigned char> px(1600 * 800 * 3);
-    for (int y = 0; y < 800; ++y)
-        for (int x = 0; x < 1600; ++x) {
-            unsigned char* p = &px[(std::size_t(y) * 1600 + x) * 3];
-            p[0] = x < 800 ? 255 : 0;
-            p[2] = x < 800 ? 0 : 255;
-        }
+    const std::vector<unsigned char> px = corpus::red_left_blue_right(1600, 800);
     corpus::JpegOptions o;
     o.exif_orientation = 6;
     const corpus::Bytes jpg = corpus::jpeg_from_pixels(1600, 800, px, o);
