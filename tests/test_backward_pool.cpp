@@ -1,0 +1,118 @@
+// Pooling backward (max, average, global average) against central finite differences of
+// the forward references on the shared pooling cases, concat's backward as channel views
+// read in place, and every SIMD backward table's pooling against the reference.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "backward/backward_kernels.hpp"
+#include "gradient_check.hpp"
+#include "kernel_fixtures.hpp"
+#include "reference.hpp"
+
+using namespace tinception;
+using namespace tinception::testing;
+using kernels::BackwardKernelTable;
+using kernels::Pool2dBackwardArgs;
+
+namespace {
+
+using PoolForward = void (*)(const kernels::Pool2dArgs&);
+
+// Finite differences of `forward` over f's input against `backward`'s gradient; returns the
+// worst relative error.
+double check_pool_case(PoolFixture& f, PoolForward forward, kernels::Pool2dBackwardFn backward,
+                       bool count_include_pad, std::uint32_t seed) {
+    kernels::Pool2dArgs a = f.args(nullptr, count_include_pad);
+    std::vector<float> output(f.fresh_output().size()), grad_output(output.size());
+    fill_uniform(grad_output.data(), grad_output.size(), seed);
+    const auto loss = [&] {
+        kernels::Pool2dArgs again = a;
+        again.output = output.data();
+        forward(again);
+        return weighted_sum(output, grad_output);
+    };
+    std::vector<float> grad_input(f.input.size(), 123.0f);  // overwritten, not added to
+    Pool2dBackwardArgs b;
+    b.forward = a;
+    b.grad_output = grad_output.data();
+    b.grad_input = grad_input.data();
+    backward(b);
+    const GradientReport r = check_gradient(f.input.data(), f.input.size(), grad_input.data(), loss, 0.1, true);
+    require_close_gradient(r, "input");
+    return r.worst;
+}
+
+}  // namespace
+
+TEST_CASE("pool2d backward: max and average match finite differences of the forward references") {
+    std::uint32_t seed = 77;
+    double worst_max = 0.0, worst_avg = 0.0;
+    int cases = 0;
+    for (const PoolCase& pc : kPoolCases) {
+        if (long(pc.n) * pc.h * pc.w * pc.c > 6000) continue;  // two forward calls per element
+        CAPTURE(describe(pc));
+        ++cases;
+        PoolFixture f(pc, kLayouts[0], seed += 3);
+        worst_max = std::max(worst_max, check_pool_case(f, kernels::maxpool2d_ref, kernels::maxpool2d_backward_ref,
+                                                        false, seed + 1));
+        for (bool include_pad : {false, true}) {
+            CAPTURE(include_pad);
+            worst_avg = std::max(worst_avg, check_pool_case(f, kernels::avgpool2d_ref,
+                                                            kernels::avgpool2d_backward_ref, include_pad, seed + 2));
+        }
+    }
+    CHECK(cases >= 10);
+    MESSAGE("pool2d backward, reference: " << cases << " cases, worst relative error: max " << worst_max
+                                           << ", average " << worst_avg);
+}
+
+TEST_CASE("global average pool backward matches finite differences, and adds when asked") {
+    const int n = 3, h = 5, w = 7, c = 9;
+    std::vector<float> input(std::size_t(n) * h * w * c), output(std::size_t(n) * c), grad_output(output.size());
+    fill_uniform(input.data(), input.size(), 5);
+    fill_uniform(grad_output.data(), grad_output.size(), 6);
+    const auto loss = [&] {
+        kernels::global_avgpool_ref(input.data(), output.data(), n, h, w, c);
+        return weighted_sum(output, grad_output);
+    };
+    std::vector<float> grad_input(input.size(), 5.0f);
+    kernels::global_avgpool_backward_ref(grad_output.data(), grad_input.data(), n, h, w, c, false);
+    const GradientReport r = check_gradient(input.data(), input.size(), grad_input.data(), loss, 0.1, true);
+    require_close_gradient(r, "input");
+    MESSAGE("global average pool backward: worst relative error " << r.worst);
+
+    std::vector<float> added(input.size(), 5.0f);
+    kernels::global_avgpool_backward_ref(grad_output.data(), added.data(), n, h, w, c, true);
+    for (std::size_t i = 0; i < added.size(); ++i) REQUIRE(added[i] == 5.0f + grad_input[i]);
+}
+
+TEST_CASE("concat backward: each branch reads its slice of the concatenated gradient in place") {
+    // Two branches of 5 and 11 channels concatenated into 16, over 2 images of 6x7.
+    const int n = 2, h = 6, w = 7, c1 = 5, c2 = 11, total = c1 + c2;
+    std::vector<float> concat_grad(std::size_t(n) * h * w * total);
+    fill_uniform(concat_grad.data(), concat_grad.size(), 9);
+    const kernels::ChannelSliceView second = kernels::concat_backward_slice(concat_grad.data(), total, c1, c2);
+    CHECK(second.data == concat_grad.data() + c1);  // a view, not a copy
+    CHECK(second.pixel_stride == total);
+    CHECK(second.channels == c2);
+
+    // The second branch: a 3x3 stride-1 'same' average pool of an [n][h][w][c2] input.
+    std::vector<float> input(std::size_t(n) * h * w * c2);
+    fill_uniform(input.data(), input.size(), 10);
+    Pool2dBackwardArgs b;
+    b.forward.input = input.data();
+    b.forward.n = n, b.forward.in_h = h, b.forward.in_w = w, b.forward.c = c2;
+    b.forward.out_h = h, b.forward.out_w = w, b.forward.kernel_h = b.forward.kernel_w = 3;
+    b.forward.pad_top = b.forward.pad_left = 1;
+    std::vector<float> copied(std::size_t(n) * h * w * c2);
+    for (long p = 0; p < long(n) * h * w; ++p)
+        for (int ch = 0; ch < c2; ++ch) copied[std::size_t(p * c2 + ch)] = concat_grad[std::size_t(p * total + c1 + ch)];
+    std::vector<float> from_view(input.size()), from_copy(input.size());
+    b.grad_output = second.data, b.grad_output_pixel_stride = second.pixel_stride, b.grad_input = from_view.data();
+    kernels::avgpool2d_backward_ref(b);
+    b.grad_output = copied.data(), b.grad_output_pixel_stride = 0, b.grad_input = from_copy.data();
+    kernels::avgpool2d_backward_ref(b);
+    CHECK(from_view == from_copy);
+}
