@@ -137,3 +137,36 @@ TEST_CASE("guess: a bad image is refused before the weight data is read; the cac
     }
     ::unsetenv("XDG_CACHE_HOME");
 }
+
+TEST_CASE("guess-dir: --no-cache writes no cache and classifies as the cache does, across batches and a bad image") {
+    TempDir dir;
+    const std::string weights = dir.file("w.tcw"), model = dir.file("m.tcm"), in = dir.file("in");
+    write_weights(weights);
+    write_model(model, weights);
+    fs::create_directories(in);
+    for (int i = 0; i < 11; ++i) write_bmp(in + "/image" + std::to_string(10 + i) + ".bmp");
+    std::ofstream(in + "/image15.bmp", std::ios::trunc) << "not a picture";  // in the first batch
+    const std::string cache = dir.file("cache");
+    ::setenv("XDG_CACHE_HOME", cache.c_str(), 1);
+
+    const CommandResult uncached = run_tinception({"guess-dir", model, in, dir.file("out1"), "--no-cache"});
+    INFO(uncached.err);
+    CHECK(uncached.exit_code == 1);  // one file failed
+    CHECK(contains(uncached.out, "10 classified, 1 failed"));
+    CHECK_FALSE(fs::exists(fs::path(cache) / "tinception" / "packed"));
+    const CommandResult cached = run_tinception({"guess-dir", model, in, dir.file("out2")});
+    CHECK(cached.exit_code == 1);
+    CHECK(fs::is_directory(fs::path(cache) / "tinception" / "packed"));
+    ::unsetenv("XDG_CACHE_HOME");
+
+    const auto read = [](const std::string& path) {
+        std::ifstream f(path);
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    };
+    const std::string csv = read(dir.file("out1") + "/predictions.csv");
+    CHECK(csv == read(dir.file("out2") + "/predictions.csv"));
+    CHECK(contains(csv, "image15.bmp,,,,"));  // the bad image's row, with its error
+    std::size_t rows = 0;
+    for (const char c : csv) rows += c == '\n';
+    CHECK(rows == 1 + 11);
+}

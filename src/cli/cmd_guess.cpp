@@ -9,6 +9,7 @@
 
 #include "classify/classifier.hpp"
 #include "cli/decode_option.hpp"
+#include "cli/packed_cache_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
@@ -26,9 +27,8 @@ int run_guess(int argc, char** argv) {
         ("top-k", "labels to print per image (0: all)", cxxopts::value<std::string>()->default_value("0"))
         ("json", "print JSON instead of text")
         ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
-        ("no-cache", "pack the weights in memory instead of using the packed-weights cache "
-                     "(~/.cache/tinception/packed)")
         ("h,help", "show this help");
+    add_packed_cache_option(options);
     add_threads_option(options);
     add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 2, SIZE_MAX, "guess MODEL IMAGE...");
@@ -47,7 +47,7 @@ int run_guess(int argc, char** argv) {
     // once an image has decoded, so a bad image is refused without it.
     const Classifier classifier =
         Classifier::open(model, weights_for_model(model, args.count("weights") ? args["weights"].as<std::string>() : ""),
-                         PackedCacheChoice{args.count("no-cache") == 0, {}});
+                         packed_cache_option(args));
     std::unique_ptr<FeatureExtractor> extractor;
     const ImageLimits decode = decode_limits(classifier.model().preprocessing, decode_mode_option(args));
     int failures = 0;
@@ -58,7 +58,7 @@ int run_guess(int argc, char** argv) {
         json_entries[i] = "{\"image\": " + json_string(images[i]) + ", \"error\": " + json_string(e.what()) + "}";
     };
     bool printed = false;
-    ImageBatches batches([&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& decoded) {
+    const auto run = [&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& decoded) {
         // Built at the first batch, so images that all fail never load the network.
         if (!extractor) extractor = std::make_unique<FeatureExtractor>(classifier.extractor());  // damaged weights end the run
         std::vector<std::vector<LabelScore>> scores;
@@ -88,14 +88,10 @@ int run_guess(int argc, char** argv) {
             for (const LabelScore& s : top) std::printf("%s (score = %.5f)\n", s.label.c_str(), s.score);
             printed = true;
         }
-    });
-    for (std::size_t i = 0; i < images.size(); ++i) {
-        try {
-            batches.add(i, load_image(images[i], decode));
-        } catch (const Error& e) {
-            report(i, e);
-        }
-    }
+    };
+    ImageBatches batches(run, report);
+    for (std::size_t i = 0; i < images.size(); ++i)
+        batches.add(i, ImageBatches::Decode([&, i] { return load_image(images[i], decode); }));
     batches.flush();
     if (json) {
         std::string out = "[";

@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
 
 #include "classify/classifier.hpp"
 #include "classify/output_naming.hpp"
 #include "cli/decode_option.hpp"
+#include "cli/packed_cache_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
@@ -40,11 +40,6 @@ struct Placement {
 struct Input {
     std::string path;
     fs::path folder;
-};
-
-struct Entry {
-    Input input;
-    std::vector<std::uint8_t> bytes;  // copied to the output as they are
 };
 
 // A predictions.csv row for a file that could not be classified: no label, score or copy.
@@ -100,18 +95,19 @@ void list_inputs(const fs::path& dir, const fs::path& folder, const std::string&
 }
 
 // Copies or links one classified image into place; returns its path relative to OUT_DIR.
-std::string place(const Entry& e, const std::string& label, float score, const std::string& out_dir,
-                  const Placement& how, std::size_t& links) {
-    const fs::path folder = how.by_label ? fs::path(safe_name_for_label(label)) / e.input.folder : e.input.folder;
+// `bytes` are the image file's, written as they are.
+std::string place(const Input& input, const std::vector<std::uint8_t>& bytes, const std::string& label, float score,
+                  const std::string& out_dir, const Placement& how, std::size_t& links) {
+    const fs::path folder = how.by_label ? fs::path(safe_name_for_label(label)) / input.folder : input.folder;
     const std::string target = (fs::path(out_dir) / folder).string();
     std::error_code ec;
     fs::create_directories(target, ec);
     if (ec) throw Error(target + ": cannot create the folder: " + ec.message(), ErrorKind::internal);
     const std::string name =
-        how.by_label ? fs::path(e.input.path).filename().string() : classified_file_name(label, score, e.input.path);
+        how.by_label ? fs::path(input.path).filename().string() : classified_file_name(label, score, input.path);
     bool linked = false;
-    const std::string written = how.link ? link_or_write_new_file(e.input.path, target, name, e.bytes, &linked)
-                                         : write_new_file(target, name, e.bytes);
+    const std::string written = how.link ? link_or_write_new_file(input.path, target, name, bytes, &linked)
+                                         : write_new_file(target, name, bytes);
     links += linked;
     return (folder / fs::path(written).filename()).lexically_normal().string();
 }
@@ -133,6 +129,7 @@ int run_guess_dir(int argc, char** argv) {
                  "the input's data: editing one edits both); else copy")
         ("weights", "weight file (default: the one the model was trained with)", cxxopts::value<std::string>())
         ("h,help", "show this help");
+    add_packed_cache_option(options);
     add_threads_option(options);
     add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 3, 3, "guess-dir MODEL IN_DIR OUT_DIR");
@@ -155,7 +152,8 @@ int run_guess_dir(int argc, char** argv) {
     if (!fs::is_directory(in_dir, ec)) throw Error(in_dir + ": not a folder");
     if (fs::equivalent(in_dir, out_dir, ec)) throw Error("the output folder must differ from the input folder");
     const Classifier classifier = Classifier::open(
-        positional[0], weights_for_model(positional[0], args.count("weights") ? args["weights"].as<std::string>() : ""));
+        positional[0], weights_for_model(positional[0], args.count("weights") ? args["weights"].as<std::string>() : ""),
+        packed_cache_option(args));
     // Made once the model opens, so a refused run leaves no empty folder behind.
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
@@ -170,36 +168,38 @@ int run_guess_dir(int argc, char** argv) {
 
     std::size_t classified = 0, failed = unreadable, links = 0;
     Progress progress("classifying", inputs.size(), "images");
-    std::map<std::size_t, Entry> waiting;  // decoded, their batch not yet run
-    ImageBatches batches([&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& images) {
+    std::vector<std::vector<std::uint8_t>> bytes(inputs.size());  // an image's file, kept to copy it
+    const auto run = [&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& images) {
         const auto scores = classifier.classify(extractor, images);
         for (std::size_t i = 0; i < items.size(); ++i) {
-            const Entry& entry = waiting.at(items[i]);
+            const std::size_t item = items[i];
             const LabelScore& top = scores[i].front();
             const std::string label = top.score < how.threshold ? kUnknownLabel : top.label;
-            const std::string written = place(entry, label, top.score, out_dir, how, links);
+            const std::string written = place(inputs[item], bytes[item], label, top.score, out_dir, how, links);
             char score[32];
             std::snprintf(score, sizeof score, "%.5f", double(top.score));
-            csv += csv_field(entry.input.path) + "," + csv_field(label) + "," + score + "," + csv_field(written) +
+            csv += csv_field(inputs[item].path) + "," + csv_field(label) + "," + score + "," + csv_field(written) +
                    ",\n";
-            waiting.erase(items[i]);
+            bytes[item] = {};
             ++classified;
             progress.advance();
         }
-    });
+    };
+    const auto fail = [&](std::size_t item, const Error& err) {
+        const std::string& path = inputs[item].path;
+        progress.warn(skipped_message(path, err.what()));
+        csv += failed_row(path, err.what());
+        bytes[item] = {};
+        ++failed;
+        progress.advance();
+    };
+    ImageBatches batches(run, fail);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const std::string& path = inputs[i].path;
-        try {
-            Entry e{inputs[i], read_file_bytes(path)};
-            ImageRgb8 image = decode_image(e.bytes.data(), e.bytes.size(), path, decode);
-            waiting.emplace(i, std::move(e));
-            batches.add(i, std::move(image));
-        } catch (const Error& err) {
-            progress.warn(skipped_message(path, err.what()));
-            csv += failed_row(path, err.what());
-            ++failed;
-            progress.advance();
-        }
+        // Read and decoded with the rest of its batch, on every thread.
+        batches.add(i, ImageBatches::Decode([&, i] {
+            bytes[i] = read_file_bytes(inputs[i].path);
+            return decode_image(bytes[i].data(), bytes[i].size(), inputs[i].path, decode);
+        }));
     }
     batches.flush();
     progress.finish();

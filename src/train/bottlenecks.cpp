@@ -1,6 +1,7 @@
 // Cache lookups first, then the misses through the network a batch at a time.
 #include "train/bottlenecks.hpp"
 
+#include <memory>
 #include <unordered_map>
 
 #include "error.hpp"
@@ -24,7 +25,7 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
     std::size_t done = 0;
     std::unordered_map<std::size_t, BottleneckKey> keys;  // of the rows waiting in a batch
 
-    ImageBatches batches([&](const std::vector<std::size_t>& rows, std::vector<ImageRgb8>& images) {
+    const auto run = [&](const std::vector<std::size_t>& rows, std::vector<ImageRgb8>& images) {
         const std::vector<float> features = extractor.extract(images);
         for (std::size_t i = 0; i < rows.size(); ++i) {
             const std::vector<float> row(features.begin() + long(i * size), features.begin() + long((i + 1) * size));
@@ -35,11 +36,20 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
         out.computed += rows.size();
         done += rows.size();
         if (progress) progress(done);
-    });
+    };
+    const auto fail = [&](std::size_t row, const Error& e) {
+        out.errors[row] = e.what();
+        keys.erase(row);
+        ++done;
+        if (progress) progress(done);
+    };
+    ImageBatches batches(run, fail);
 
     for (std::size_t row = 0; row < paths.size(); ++row) {
         try {
-            const std::vector<std::uint8_t> bytes = read_file_bytes(paths[row]);
+            // Shared with the decode, which runs later with the rest of its batch.
+            const auto file = std::make_shared<const std::vector<std::uint8_t>>(read_file_bytes(paths[row]));
+            const std::vector<std::uint8_t>& bytes = *file;
             BottleneckKey key;
             key.content_hash = image_content_hash(bytes.data(), bytes.size());
             key.layer = extractor.layer();
@@ -55,8 +65,8 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
                     continue;
                 }
             }
-            ImageRgb8 image = decode_image(bytes.data(), bytes.size(), paths[row], decode);
             if (mode == BottleneckMode::cached_only) {
+                decode_image(bytes.data(), bytes.size(), paths[row], decode);  // a bad image says so, not "missing"
                 out.missing.push_back(row);
                 out.errors[row] = paths[row] + ": not in the bottleneck cache";
                 ++done;
@@ -64,7 +74,9 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
                 continue;
             }
             keys[row] = std::move(key);
-            batches.add(row, std::move(image));
+            batches.add(row, ImageBatches::Decode([file, &paths, row, &decode] {
+                return decode_image(file->data(), file->size(), paths[row], decode);
+            }));
         } catch (const Error& e) {
             out.errors[row] = e.what();
             ++done;
