@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Times the Inception v3 trunk (299x299 fp32 input -> pooled 2048 features) on tinception,
-# PyTorch and ONNX Runtime in one run, same batches and thread counts, median ms/image of
-# ITERATIONS runs after warm-up, and prints one table with tinception's speed ratio to each.
+# PyTorch, ONNX Runtime and oneDNN (direct and Winograd convolutions) in one run, same
+# batches and thread counts, median ms/image of ITERATIONS runs after warm-up, and prints one
+# table with tinception's speed ratio to each.
 #
 #   bench/peers/run_peers.sh [WEIGHTS]        (from the repository root)
 #   env: TINCEPTION=path/to/tinception (default build/src/tinception), BATCHES=1,8,
-#        THREADS=1,2, ITERATIONS=10, ORT_VERSION=1.30.0
+#        THREADS=1,2, ITERATIONS=10, ORT_VERSION=1.30.0, CHECK_IMAGE=an image for the
+#        oneDNN check (default: the first of $TINCEPTION_SUPERHEROES, else a generated one)
 #
-# Installs what is missing: Debian's python3-torch and python3-torchvision (apt-get), and
-# onnxruntime-node into bench/peers/node_modules (npm). onnxruntime-node bundles its CPU
-# binaries; its install script would only fetch CUDA binaries from nuget.org, so it is told
-# to skip that (ONNXRUNTIME_NODE_INSTALL=skip). The ONNX model is exported from the same
-# PyTorch model at bench time into bench/peers/model/ (git-ignored).
+# Installs what is missing: Debian's python3-torch, python3-torchvision and libdnnl-dev
+# (apt-get), and onnxruntime-node into bench/peers/node_modules (npm). onnxruntime-node
+# bundles its CPU binaries; its install script would only fetch CUDA binaries from nuget.org,
+# so it is told to skip that (ONNXRUNTIME_NODE_INSTALL=skip). The ONNX model is exported from
+# the same PyTorch model at bench time into bench/peers/model/ (git-ignored). The oneDNN peer
+# (onednn_peer.cpp) is built in tinception's build folder, which is reconfigured when
+# libdnnl-dev was missing at setup; it runs the weight file's own graph and weights, and its
+# features are checked against `tinception embed` on one image before anything is timed.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -29,17 +34,38 @@ say() { echo "run_peers: $*" >&2; }
 [ -x "$tinception" ] || { say "no tinception binary at $tinception (build it, or set TINCEPTION)"; exit 2; }
 [ -f "$weights" ] || { say "no weight file at $weights"; exit 2; }
 
-# PyTorch from Debian.
-if ! "$python" -c 'import torch, torchvision' 2>/dev/null; then
-    for pkg in python3-torch python3-torchvision; do
-        if ! apt-cache policy "$pkg" | grep -q 'Candidate: [0-9]'; then
-            say "Debian package $pkg is not available (apt-cache policy $pkg); cannot time PyTorch"
+# apt_install WHAT PACKAGE...: installs Debian packages, or says which is unavailable and exits.
+# (grep reads all its input, not -q: under pipefail an early exit makes the writer fail on SIGPIPE.)
+apt_install() {
+    local what="$1"; shift
+    for pkg in "$@"; do
+        if ! apt-cache policy "$pkg" | grep 'Candidate: [0-9]' >/dev/null; then
+            say "Debian package $pkg is not available (apt-cache policy $pkg); cannot time $what"
             exit 1
         fi
     done
-    say "installing python3-torch python3-torchvision"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-torch python3-torchvision >&2
+    say "installing $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2
+}
+
+# PyTorch from Debian.
+if ! "$python" -c 'import torch, torchvision' 2>/dev/null; then
+    apt_install PyTorch python3-torch python3-torchvision
 fi
+
+# oneDNN from Debian, and the peer built against it in tinception's build folder.
+build="$(cd "$(dirname "$tinception")/.." && pwd)"
+onednn_peer="$build/bench/onednn_peer"
+if ! dpkg-query -W -f='${Status}' libdnnl-dev 2>/dev/null | grep 'install ok installed' >/dev/null; then
+    apt_install oneDNN libdnnl-dev
+fi
+if [ ! -x "$onednn_peer" ]; then
+    [ -f "$build/build.ninja" ] || { say "$build is not a meson build folder; cannot build the oneDNN peer"; exit 2; }
+    say "configuring $build again to find libdnnl-dev, then building bench/onednn_peer"
+    meson setup --reconfigure "$build" >&2
+fi
+ninja -C "$build" bench/onednn_peer >&2 || {
+    say "no oneDNN peer target in $build (configured with -Dbench=false?)"; exit 2; }
 
 # ONNX Runtime for Node from npm.
 if [ ! -f "$here/node_modules/onnxruntime-node/package.json" ]; then
@@ -60,7 +86,24 @@ say "exporting the PyTorch model to $onnx"
 sync
 
 rows="$(mktemp)"
-trap 'rm -f "$rows"' EXIT
+check_dir="$(mktemp -d)"
+trap 'rm -f "$rows"; rm -rf "$check_dir"' EXIT
+
+# A peer that computes other features is no yardstick: its pooled features must match
+# `tinception embed` on one image (exact decode on both sides) before it is timed.
+image="${CHECK_IMAGE:-}"
+if [ -z "$image" ] && [ -d "${TINCEPTION_SUPERHEROES:-}" ]; then
+    image="$(find "$TINCEPTION_SUPERHEROES" -mindepth 2 -type f -name '*.jpg' | sort | sed -n 1p)"  # sed, not head: no SIGPIPE under pipefail
+fi
+if [ -z "$image" ]; then  # 320x240 of noise, as binary PPM
+    image="$check_dir/noise.ppm"
+    { printf 'P6\n320 240\n255\n'; head -c $((320 * 240 * 3)) /dev/urandom; } > "$image"
+fi
+say "checking the oneDNN peer's features against tinception embed on $image"
+"$tinception" embed "$weights" "$image" --layer mixed10 --exact-decode -o "$check_dir/tinception.f32" >&2
+"$onednn_peer" check "$weights" "$image" "$check_dir/tinception.f32" | tee "$check_dir/check.txt" >&2 || {
+    say "the oneDNN peer's features differ from tinception's; not timing it"; exit 1; }
+
 say "timing tinception"
 "$tinception" bench "$weights" --batch "$batches" --threads "$threads" --iterations "$iterations" \
     --compare none --tsv | tee /dev/stderr | grep '^tinception	' >> "$rows"
@@ -68,22 +111,31 @@ say "timing PyTorch"
 "$python" "$here/torch_peer.py" time --batch "$batches" --threads "$threads" --iterations "$iterations" >> "$rows"
 say "timing ONNX Runtime"
 node "$here/ort_peer.js" "$onnx" "$batches" "$threads" "$iterations" >> "$rows"
+say "timing oneDNN (direct, and Winograd for 3x3 stride-1 convolutions where it has one)"
+"$onednn_peer" time "$weights" "$batches" "$threads" "$iterations" >> "$rows" 2> "$check_dir/kernels.txt" || {
+    cat "$check_dir/kernels.txt" >&2; exit 1; }
+cat "$check_dir/kernels.txt" >&2
 
 echo
 echo "Inception v3 trunk, 299x299 fp32 -> 2048 pooled features; median of $iterations runs after warm-up"
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
+cat "$check_dir/check.txt" "$check_dir/kernels.txt"
 echo "x_peer = peer ms/image / tinception ms/image (above 1: tinception is faster)"
 awk -F'\t' '
+    BEGIN { np = split("pytorch onnxruntime onednn_direct onednn_winograd", peer, " ") }
     { ms[$1 "," $2 "," $3] = $4; key[NR] = $1 "," $2 "," $3; eng[NR] = $1; b[NR] = $2; t[NR] = $3 }
     END {
-        printf "%-12s %5s %7s %10s %11s %15s\n", "engine", "batch", "threads", "ms/image", "x_pytorch", "x_onnxruntime"
+        header = sprintf("%-16s %5s %7s %10s", "engine", "batch", "threads", "ms/image")
+        for (p = 1; p <= np; ++p) header = header sprintf(" %" (length(peer[p]) + 2) "s", "x_" peer[p])
+        print header
         for (i = 1; i <= NR; ++i) {
             tin = ms["tinception," b[i] "," t[i]]
-            line = sprintf("%-12s %5d %7d %10.2f", eng[i], b[i], t[i], ms[key[i]])
+            line = sprintf("%-16s %5d %7d %10.2f", eng[i], b[i], t[i], ms[key[i]])
             if (eng[i] == "tinception") {
-                pt = ms["pytorch," b[i] "," t[i]]; ox = ms["onnxruntime," b[i] "," t[i]]
-                line = line sprintf(" %11s %15s", pt ? sprintf("%.2f", pt / tin) : "-",
-                                    ox ? sprintf("%.2f", ox / tin) : "-")
+                for (p = 1; p <= np; ++p) {
+                    other = ms[peer[p] "," b[i] "," t[i]]
+                    line = line sprintf(" %" (length(peer[p]) + 2) "s", other ? sprintf("%.2f", other / tin) : "-")
+                }
             }
             print line
         }
