@@ -91,6 +91,9 @@ void global_avgpool_backward_ref(const float* grad_output, float* grad_input, in
 double dense_softmax_backward_ref(const DenseSoftmaxBackwardArgs& a);
 
 const BackwardKernelTable& reference_backward_kernels();
+// nullptr when this build leaves the ISA out or the CPU lacks it (as avx2_kernels()).
+const BackwardKernelTable* avx2_backward_kernels();
+const BackwardKernelTable* avx512_backward_kernels();
 // Every backward table runnable here, reference first: the entries filled, count returned.
 int available_backward_tables(const BackwardKernelTable* tables[3]);
 
