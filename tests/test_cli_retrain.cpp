@@ -90,6 +90,36 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
         CHECK(again.out.find("bottlenecks: 1 computed, 23 from cache") != std::string::npos);
         CHECK(slurp((dir.path() / "a.tcm").string()) == slurp((dir.path() / "d.tcm").string()));
     }
+    SUBCASE("--assert-accuracy-at-least: exit 3 below the figure, after writing the outputs") {
+        // One tiny step: the head is still near its random start, so some test images are missed.
+        auto barely = train_args(data, dir.path() / "e.tcm", cache);
+        barely.insert(barely.end(), {"--steps", "1", "--learning-rate", "0.000001", "--testing-percentage", "50",
+                                     "--assert-accuracy-at-least", "1"});
+        const CommandResult below = run_tinception(barely);
+        std::smatch m;
+        REQUIRE(std::regex_search(below.out, m, std::regex(R"(Final test accuracy = ([0-9.]+)% \(N=(\d+)\))")));
+        REQUIRE(std::stod(m[1]) < 100.0);
+        CHECK(below.exit_code == 3);
+        CHECK(below.err.find("below --assert-accuracy-at-least 1") != std::string::npos);
+        CHECK(fs::exists(dir.path() / "e.tcm"));
+        barely.back() = "0";
+        barely.push_back("--force");
+        CHECK(run_tinception(barely).exit_code == 0);
+        barely.back() = "1.5";
+        CHECK(run_tinception(barely).exit_code == 2);
+    }
+    SUBCASE("--patience stops when the validation cross-entropy stops falling, keeping the best weights") {
+        auto patient = train_args(data, dir.path() / "p.tcm", cache);
+        patient.insert(patient.end(), {"--steps", "100000", "--patience", "3", "--eval-interval", "5",
+                                      "--optimizer", "adam"});
+        const CommandResult r = run_tinception(patient);
+        REQUIRE(r.exit_code == 0);
+        std::smatch stopped, kept;
+        REQUIRE(std::regex_search(r.out, stopped, std::regex(R"(stopped at step (\d+): no lower validation cross-entropy in 3 evaluations)")));
+        REQUIRE(std::regex_search(r.out, kept, std::regex(R"(kept the weights of step (\d+), the lowest validation cross-entropy)")));
+        CHECK(std::stoi(stopped[1]) < 100000);
+        CHECK(std::stoi(stopped[1]) == std::stoi(kept[1]) + 3 * 5);
+    }
     SUBCASE("an existing model is not replaced without --force") {
         const std::string model = slurp((dir.path() / "a.tcm").string());
         const CommandResult refused = run_tinception(train_args(data, dir.path() / "a.tcm", cache));

@@ -179,7 +179,7 @@ TEST_CASE("the same seed gives bit-identical weights; another seed does not") {
     }
 }
 
-TEST_CASE("progress reports and their interval do not change the trained weights") {
+TEST_CASE("progress reports do not change the trained weights; without checkpoints neither does their interval") {
     const FeatureSet train = blobs(300, 16, 3, 5);
     const FeatureSet validation = blobs(60, 16, 3, 6);
     for (const Optimizer optimizer : {Optimizer::sgd, Optimizer::adam}) {
@@ -194,14 +194,92 @@ TEST_CASE("progress reports and their interval do not change the trained weights
         const ProgressCallback count = [&](const TrainProgress&) { ++reports; };
         const SoftmaxLayer reported = train_softmax_layer(train, validation, 3, options, count);
         CHECK(reports == 7);  // steps 0, 10, ..., 50 and the last
+        CHECK(silent.weights == reported.weights);
+        CHECK(silent.bias == reported.bias);
+        options.keep_best = false;
+        const SoftmaxLayer last = train_softmax_layer(train, validation, 3, options);
         options.eval_step_interval = 3;
         const SoftmaxLayer reported_often = train_softmax_layer(train, validation, 3, options, count);
         CHECK(reports == 7 + 21);
-        CHECK(silent.weights == reported.weights);
-        CHECK(silent.bias == reported.bias);
-        CHECK(silent.weights == reported_often.weights);
-        CHECK(silent.bias == reported_often.bias);
+        CHECK(last.weights == reported_often.weights);
+        CHECK(last.bias == reported_often.bias);
     }
+}
+
+// A weak signal (feature `label` is shifted by 1) in 40 noise features and only 60 training
+// rows: the head learns the signal, then memorises the noise, so the validation
+// cross-entropy falls for a while and then rises.
+FeatureSet weak_signal(int n, std::uint64_t seed) {
+    FeatureSet d = random_features(n, 40, 3, seed);
+    for (std::size_t i = 0; i < d.size(); ++i) d.features[i * 40 + std::size_t(d.labels[i])] += 1.0f;
+    return d;
+}
+
+struct OverfittingRun {
+    FeatureSet train = weak_signal(60, 11);
+    FeatureSet validation = weak_signal(90, 12);
+    TrainOptions options;
+    OverfittingRun() {
+        options.steps = 400;
+        options.batch_size = 0;
+        options.optimizer = Optimizer::adam;
+        options.learning_rate = 0.01f;
+        options.validation_batch_size = 0;
+    }
+};
+
+TEST_CASE("the kept weights are those of the evaluation with the lowest validation cross-entropy") {
+    OverfittingRun run;
+    std::vector<TrainProgress> history;
+    const TrainOutcome kept = train_softmax(run.train, run.validation, 3, run.options,
+                                            [&](const TrainProgress& p) { history.push_back(p); });
+    REQUIRE(history.size() == 41);
+    std::size_t lowest = 0;
+    for (std::size_t i = 1; i < history.size(); ++i)
+        if (history[i].validation_cross_entropy < history[lowest].validation_cross_entropy) lowest = i;
+    CHECK(lowest > 0);
+    CHECK(lowest + 1 < history.size());  // the run overfits: its last weights are not its best
+    CHECK(kept.best_step == history[lowest].step);
+    CHECK(kept.steps_run == 400);
+    CHECK(kept.best_validation_cross_entropy == history[lowest].validation_cross_entropy);
+    CHECK(evaluate(kept.layer, run.validation).cross_entropy ==
+          doctest::Approx(history[lowest].validation_cross_entropy).epsilon(1e-6));
+
+    run.options.keep_best = false;
+    const TrainOutcome last = train_softmax(run.train, run.validation, 3, run.options);
+    CHECK(last.best_step == kept.best_step);
+    CHECK(evaluate(last.layer, run.validation).cross_entropy ==
+          doctest::Approx(history.back().validation_cross_entropy).epsilon(1e-6));
+    CHECK(evaluate(last.layer, run.validation).cross_entropy > kept.best_validation_cross_entropy);
+
+    // Without a validation set there is nothing to choose by: the last weights.
+    run.options.keep_best = true;
+    const TrainOutcome blind = train_softmax(run.train, FeatureSet{}, 3, run.options);
+    CHECK(blind.best_step == -1);
+    CHECK(blind.layer.weights == last.layer.weights);
+}
+
+TEST_CASE("patience stops training that many evaluations after the best one") {
+    OverfittingRun run;
+    const TrainOutcome full = train_softmax(run.train, run.validation, 3, run.options);
+    run.options.patience = 3;
+    int reports = 0;
+    const TrainOutcome stopped =
+        train_softmax(run.train, run.validation, 3, run.options, [&](const TrainProgress&) { ++reports; });
+    // The first best the run meets is final when nothing lower follows within 3 evaluations.
+    CHECK(stopped.best_step <= full.best_step);
+    CHECK(stopped.steps_run == stopped.best_step + 3 * run.options.eval_step_interval + 1);
+    CHECK(reports == stopped.best_step / run.options.eval_step_interval + 4);
+    // Stopping early keeps what a run of exactly that length keeps.
+    run.options.patience = 0;
+    run.options.steps = stopped.steps_run;
+    const TrainOutcome as_long = train_softmax(run.train, run.validation, 3, run.options);
+    CHECK(as_long.best_step == stopped.best_step);
+    CHECK(as_long.layer.weights == stopped.layer.weights);
+    CHECK(as_long.layer.bias == stopped.layer.bias);
+
+    run.options.patience = -1;
+    CHECK_THROWS_AS(train_softmax(run.train, run.validation, 3, run.options), Error);
 }
 
 TEST_CASE("zero init starts at zero and bad inputs are refused") {

@@ -67,6 +67,10 @@ void set_progress_events(const RetrainOptions& o, std::unique_ptr<Progress>& pro
 
 // What the run gave: test accuracy, confusion, misses, cross-validation, memory, files.
 void print_summary(const RetrainOptions& o, const RetrainResult& r) {
+    if (r.steps_run < o.train.steps)
+        std::printf("stopped at step %d: no lower validation cross-entropy in %d evaluations\n", r.steps_run,
+                    o.train.patience);
+    if (r.best_step >= 0) std::printf("kept the weights of step %d, the lowest validation cross-entropy\n", r.best_step + 1);
     std::printf("training took %.2f s\n", r.train_seconds);
     if (r.testing_count > 0) {
         std::printf("Final test accuracy = %.1f%% (N=%zu)\n", 100 * r.test.accuracy, r.testing_count);
@@ -107,7 +111,12 @@ int run_train(int argc, char** argv) {
         ("steps", "training steps (1..10000000)", cxxopts::value<std::string>()->default_value("4000"))
         ("learning-rate", "learning rate (above 0, up to 10)", cxxopts::value<std::string>()->default_value("0.01"))
         ("batch-size", "images per training step; 0: the whole training set", cxxopts::value<std::string>()->default_value("100"))
-        ("eval-interval", "steps between evaluations (1 or more)", cxxopts::value<std::string>()->default_value("10"))
+        ("eval-interval", "steps between evaluations on the validation set (1 or more); the weights of the one "
+                          "with the lowest validation cross-entropy are kept", cxxopts::value<std::string>()->default_value("10"))
+        ("patience", "stop after this many evaluations without a lower validation cross-entropy (0: off)",
+         cxxopts::value<std::string>()->default_value("0"))
+        ("assert-accuracy-at-least", "exit with code 3 when the final test accuracy is below X (0..1, e.g. 0.95), "
+                                     "after writing the outputs", cxxopts::value<std::string>())
         ("validation-batch-size", "validation images per evaluation; 0: the whole validation set",
          cxxopts::value<std::string>()->default_value("100"))
         ("optimizer", "sgd or adam", cxxopts::value<std::string>()->default_value("sgd"))
@@ -160,6 +169,11 @@ int run_train(int argc, char** argv) {
     o.train.learning_rate = float(number_option(args, "learning-rate", 0, 10, true));
     o.train.batch_size = int(integer_option(args, "batch-size", 0, 1'000'000));
     o.train.eval_step_interval = int(integer_option(args, "eval-interval", 1, 10'000'000));
+    o.train.patience = int(integer_option(args, "patience", 0, 10'000'000));
+    const bool assert_accuracy = args.count("assert-accuracy-at-least") > 0;
+    const double least_accuracy = assert_accuracy ? number_option(args, "assert-accuracy-at-least", 0, 1) : 0;
+    if (assert_accuracy && o.split.testing_percentage == 0)
+        throw Error("--assert-accuracy-at-least needs test images; --testing-percentage is 0");
     o.train.validation_batch_size = int(integer_option(args, "validation-batch-size", 0, 1'000'000));
     o.train.l2 = float(number_option(args, "l2", 0, 1e6));
     o.train.class_weighting = args.count("class-weights") > 0;
@@ -193,6 +207,11 @@ int run_train(int argc, char** argv) {
     if (!quiet) set_progress_events(o, progress, reported, events);
     const RetrainResult r = retrain(o, events);
     if (!quiet) print_summary(o, r);
+    if (assert_accuracy && (r.testing_count == 0 || r.test.accuracy < least_accuracy)) {
+        std::fprintf(stderr, "tinception: error: final test accuracy %.1f%% (N=%zu) is below --assert-accuracy-at-least %g\n",
+                     100 * r.test.accuracy, r.testing_count, least_accuracy);
+        return kExitBelowAccuracy;
+    }
     return kExitOk;
 }
 

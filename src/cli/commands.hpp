@@ -7,6 +7,7 @@ namespace tinception::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;    // internal error, or some items of a batch failed
 inline constexpr int kExitBadInput = 2;   // bad usage or bad input
+inline constexpr int kExitBelowAccuracy = 3;  // train: test accuracy under --assert-accuracy-at-least
 
 // The feature layer train, guess and embed use unless told otherwise: with the shipped
 // weights mixed5 separates categories better than mixed10 (the blocks above it were

@@ -49,7 +49,8 @@ void print_usage(std::ostream& out) {
     for (const Command& c : kCommands) out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
     out << "\nRun 'tinception COMMAND --help' for a command's options.\n"
            "Options: --help, --version\n"
-           "Exit codes: 0 success, 1 internal error or some items failed, 2 bad usage or bad input.\n"
+           "Exit codes: 0 success, 1 internal error or some items failed, 2 bad usage or bad input,\n"
+           "3 train: test accuracy below --assert-accuracy-at-least.\n"
            "Environment: TINCEPTION_ISA=reference|eigen|avx2|avx512|neon forces a kernel set.\n";
 }
 

@@ -152,21 +152,29 @@ SoftmaxLayer init_softmax_layer(int n_classes, int feature_size, const TrainOpti
     return layer;
 }
 
-SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& validation, int n_classes,
-                                 const TrainOptions& options, const ProgressCallback& progress) {
+TrainOutcome train_softmax(const FeatureSet& training, const FeatureSet& validation, int n_classes,
+                           const TrainOptions& options, const ProgressCallback& progress) {
     if (training.size() == 0) throw Error("cannot train: the training set is empty");
-    if (options.steps < 1 || options.learning_rate <= 0.0f || options.eval_step_interval < 1)
-        throw Error("training needs steps >= 1, learning rate > 0 and eval interval >= 1");
+    if (options.steps < 1 || options.learning_rate <= 0.0f || options.eval_step_interval < 1 || options.patience < 0)
+        throw Error("training needs steps >= 1, learning rate > 0, eval interval >= 1 and patience >= 0");
     check_data(training, n_classes, training.feature_size, "training");
     check_data(validation, n_classes, training.feature_size, "validation");
 
-    SoftmaxLayer layer = init_softmax_layer(n_classes, training.feature_size, options);
+    TrainOutcome out;
+    SoftmaxLayer& layer = out.layer;
+    layer = init_softmax_layer(n_classes, training.feature_size, options);
     const std::vector<float> class_weights =
         options.class_weighting ? balanced_class_weights(training, n_classes) : std::vector<float>{};
     std::mt19937_64 rng(options.seed);
-    // Validation batches come from a generator of their own, so that whether progress is
-    // reported, and how often, never changes which training batches are drawn.
+    // The validation batch comes from a generator of its own and is drawn once, so every
+    // evaluation compares the same rows and the training batches never depend on it.
     std::mt19937_64 validation_rng(options.seed ^ 0x76616c6964617465ull);  // "validate"
+    const std::vector<std::size_t> validation_batch =
+        validation.size() > 0 ? sample_batch(validation_rng, validation.size(), options.validation_batch_size)
+                              : std::vector<std::size_t>{};
+    SoftmaxLayer best;
+    int evaluations_since_best = 0;
+    out.best_validation_cross_entropy = std::numeric_limits<double>::infinity();
     std::vector<float> gw, gb;
     std::vector<float> mw, vw, mb, vb;  // Adam moments
     if (options.optimizer == Optimizer::adam) {
@@ -198,23 +206,40 @@ SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& v
             update(layer.weights, gw, mw, vw);
             update(layer.bias, gb, mb, vb);
         }
+        out.steps_run = step + 1;
+        bool stop = false;
         const bool last = step + 1 == options.steps;
-        if (progress && (step % options.eval_step_interval == 0 || last)) {
-            TrainProgress report;
-            report.step = step;
-            std::tie(report.train_accuracy, report.cross_entropy) = batch_metrics(layer, training, batch);
-            if (validation.size() > 0) {
-                const std::vector<std::size_t> vbatch =
-                    sample_batch(validation_rng, validation.size(), options.validation_batch_size);
-                std::tie(report.validation_accuracy, report.validation_cross_entropy) =
-                    batch_metrics(layer, validation, vbatch);
+        if (step % options.eval_step_interval != 0 && !last) continue;
+        TrainProgress report;
+        report.step = step;
+        if (!validation_batch.empty()) {
+            std::tie(report.validation_accuracy, report.validation_cross_entropy) =
+                batch_metrics(layer, validation, validation_batch);
+            if (report.validation_cross_entropy < out.best_validation_cross_entropy) {
+                out.best_validation_cross_entropy = report.validation_cross_entropy;
+                out.best_step = step;
+                if (options.keep_best) best = layer;
+                evaluations_since_best = 0;
             } else {
-                report.validation_accuracy = report.validation_cross_entropy = std::numeric_limits<double>::quiet_NaN();
+                stop = options.patience > 0 && ++evaluations_since_best >= options.patience;
             }
+        } else {
+            report.validation_accuracy = report.validation_cross_entropy = std::numeric_limits<double>::quiet_NaN();
+        }
+        if (progress) {
+            std::tie(report.train_accuracy, report.cross_entropy) = batch_metrics(layer, training, batch);
             progress(report);
         }
+        if (stop) break;
     }
-    return layer;
+    if (options.keep_best && out.best_step >= 0) layer = std::move(best);
+    if (out.best_step < 0) out.best_validation_cross_entropy = std::numeric_limits<double>::quiet_NaN();
+    return out;
+}
+
+SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& validation, int n_classes,
+                                 const TrainOptions& options, const ProgressCallback& progress) {
+    return train_softmax(training, validation, n_classes, options, progress).layer;
 }
 
 Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data) {

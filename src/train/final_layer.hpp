@@ -40,11 +40,16 @@ struct TrainOptions {
     WeightInit init = WeightInit::small_normal;
     float init_stddev = 0.001f;
     std::uint64_t seed = 1;            // same seed, data and build => bit-identical weights
+    // With a validation set: return the weights of the evaluation with the lowest validation
+    // cross-entropy (the best checkpoint), not the last ones.
+    bool keep_best = true;
+    int patience = 0;                  // stop after this many evaluations without a lower one; 0: never
 };
 
 // Reported after the update of step `step` (0-based), every eval_step_interval steps and
-// at the last step. Accuracy and cross-entropy are on that step's training batch; the
-// validation numbers are on a sampled validation batch, NaN when there is no validation set.
+// at the last step run. Accuracy and cross-entropy are on that step's training batch; the
+// validation numbers are on the validation batch (drawn once per run, validation_batch_size
+// rows, or the whole set), NaN when there is no validation set.
 struct TrainProgress {
     int step = 0;
     double train_accuracy = 0;
@@ -67,12 +72,25 @@ std::vector<float> balanced_class_weights(const FeatureSet& data, int n_classes)
 // A layer of the given size, initialised as `options` says.
 SoftmaxLayer init_softmax_layer(int n_classes, int feature_size, const TrainOptions& options);
 
+// What a training run gave: the weights it returns and where it stopped.
+struct TrainOutcome {
+    SoftmaxLayer layer;      // the best checkpoint's weights, or the last ones (see TrainOptions)
+    int steps_run = 0;       // fewer than options.steps when patience ran out
+    int best_step = -1;      // 0-based step of the lowest validation cross-entropy; -1 without validation
+    double best_validation_cross_entropy = 0;
+};
+
 // Trains from init_softmax_layer. Batches are drawn with replacement (as retrain.py does)
 // by uniform_index on a std::mt19937_64 seeded with options.seed, so the sequence of
 // batches is the same everywhere; the weights are bit-identical for the same build (Eigen's
-// summation order may differ between compilers or ISA flags). An empty validation set
-// (FeatureSet{} will do) only turns the validation numbers into NaN. Throws Error on an empty
+// summation order may differ between compilers or ISA flags). The validation set is
+// evaluated every eval_step_interval steps whether or not progress is reported, so progress
+// never changes the result; an empty validation set (FeatureSet{} will do) turns the
+// validation numbers into NaN and the last weights are returned. Throws Error on an empty
 // training set, mismatched feature sizes or labels out of range.
+TrainOutcome train_softmax(const FeatureSet& training, const FeatureSet& validation, int n_classes,
+                           const TrainOptions& options, const ProgressCallback& progress = {});
+// train_softmax's weights alone.
 SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& validation, int n_classes,
                                  const TrainOptions& options, const ProgressCallback& progress = {});
 

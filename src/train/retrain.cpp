@@ -140,7 +140,10 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         result.history.push_back(p);
         if (events.training_progress) events.training_progress(p);
     };
-    const SoftmaxLayer head = train_softmax_layer(training, validation, n_classes, options.train, record);
+    TrainOutcome trained = train_softmax(training, validation, n_classes, options.train, record);
+    const SoftmaxLayer& head = trained.layer;
+    result.steps_run = trained.steps_run;
+    result.best_step = options.train.keep_best ? trained.best_step : -1;
     result.train_seconds = seconds_since(train_start);
 
     if (testing.size() > 0) {

@@ -62,6 +62,8 @@ struct RetrainResult {
     std::vector<std::string> skipped;       // every file left out, with the reason
     std::vector<std::string> advice;        // small or unbalanced categories (dataset_advice)
     std::vector<TrainProgress> history;  // what the trainer reported, in step order
+    int steps_run = 0;                   // under train.steps when patience ran out
+    int best_step = -1;                  // the kept checkpoint's step (0-based); -1: the last weights
     Evaluation test;
     std::vector<MisclassifiedImage> misclassified;
     CrossValidationResult cross_validation;  // empty fold list when not asked for

@@ -57,6 +57,8 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
         {"L2 penalty", number(t.l2)},
         {"class weights", t.class_weighting ? "balanced" : "none"},
         {"evaluation interval", std::to_string(t.eval_step_interval) + " steps"},
+        {"kept weights", t.keep_best ? "lowest validation cross-entropy" : "last step"},
+        {"patience", t.patience > 0 ? std::to_string(t.patience) + " evaluations" : "off"},
         {"validation batch size", t.validation_batch_size > 0 ? std::to_string(t.validation_batch_size) : "whole set"},
         {"validation / testing share", number(options.split.validation_percentage) + "% / " +
                                            number(options.split.testing_percentage) + "%"},
