@@ -116,3 +116,53 @@ TEST_CASE("concat backward: each branch reads its slice of the concatenated grad
     kernels::avgpool2d_backward_ref(b);
     CHECK(from_view == from_copy);
 }
+
+TEST_CASE("pool2d backward: every SIMD table matches the reference on every row, in both layouts") {
+    const BackwardKernelTable* found[3];
+    const int count = kernels::available_backward_tables(found);
+    std::uint32_t seed = 555;
+    for (const PoolCase& pc : kPoolCases)
+        for (const MemoryLayout& layout : kLayouts)
+            for (int kind = 0; kind < 3; ++kind) {  // max, average, average counting padding
+                CAPTURE(describe(pc));
+                CAPTURE(std::string(layout.name));
+                CAPTURE(kind);
+                const PoolFixture f(pc, layout, seed += 5);
+                const kernels::Pool2dBackwardFn BackwardKernelTable::*entry =
+                    kind == 0 ? &BackwardKernelTable::maxpool2d_backward : &BackwardKernelTable::avgpool2d_backward;
+                // the gradient arrives in the output's slice of a wider tensor; it leaves into
+                // the input's slice, the channels around it holding sentinels throughout
+                GuardedBuffer grad_output = f.fresh_output();
+                fill_uniform(grad_output.data(), grad_output.size(), seed + 1);
+                Pool2dBackwardArgs b;
+                b.forward = f.args(nullptr, kind == 2);
+                b.grad_output = grad_output.data() + layout.out_offset;
+                b.grad_output_pixel_stride = f.out_stride;
+                b.grad_input_pixel_stride = f.in_stride;
+                const auto run = [&](const BackwardKernelTable& table, bool accumulate) {
+                    GuardedBuffer grad_input(f.input.size());
+                    for (std::size_t i = 0; i < grad_input.size(); ++i)
+                        if (int(i % std::size_t(f.in_stride)) < pc.c) grad_input[i] = accumulate ? 0.5f : 99.0f;
+                    Pool2dBackwardArgs call = b;
+                    call.grad_input = grad_input.data();
+                    call.accumulate_input = accumulate;
+                    (table.*entry)(call);
+                    CHECK_MESSAGE(untouched_outside_slice(grad_input, f.in_stride, 0, pc.c),
+                                  "wrote outside its input-gradient slice");
+                    return grad_input;
+                };
+                const GuardedBuffer expected = run(kernels::reference_backward_kernels(), false);
+                const Tolerance tol = sum_tolerance(long(pc.kernel_h) * pc.kernel_w, 1.0);
+                const auto in_slice = [&](std::size_t i) { return int(i % std::size_t(f.in_stride)) < pc.c; };
+                for (int t = 0; t < count; ++t) {
+                    CAPTURE(std::string(found[t]->isa_name));
+                    if (t > 0)
+                        check_close(expected.data(), run(*found[t], false).data(), expected.size(), tol,
+                                    nhwc_index(pc.h, pc.w, f.in_stride), in_slice);
+                    std::vector<float> added(expected.size());
+                    for (std::size_t i = 0; i < added.size(); ++i) added[i] = 0.5f + expected.data()[i];
+                    check_close(added.data(), run(*found[t], true).data(), added.size(), tol,
+                                nhwc_index(pc.h, pc.w, f.in_stride), in_slice);
+                }
+            }
+}
