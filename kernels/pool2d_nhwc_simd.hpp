@@ -5,6 +5,7 @@
 // compiles its own copy.
 #pragma once
 #include "kernel_table.hpp"
+#include "pool_window.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -17,13 +18,9 @@ void pool2d_nhwc(const Pool2dArgs& a) {
     for (int b = 0; b < a.n; ++b) {
         const float* image = a.input + long(b) * a.in_h * a.in_w * in_stride;
         for (int y = 0; y < a.out_h; ++y) {
-            const int y0 = y * a.stride_h - a.pad_top;
-            const int ky0 = y0 < 0 ? -y0 : 0;
-            const int ky1 = a.in_h - y0 < a.kernel_h ? a.in_h - y0 : a.kernel_h;
+            const auto [y0, ky0, ky1] = clip_window(y, a.stride_h, a.pad_top, a.in_h, a.kernel_h);
             for (int x = 0; x < a.out_w; ++x) {
-                const int x0 = x * a.stride_w - a.pad_left;
-                const int kx0 = x0 < 0 ? -x0 : 0;
-                const int kx1 = a.in_w - x0 < a.kernel_w ? a.in_w - x0 : a.kernel_w;
+                const auto [x0, kx0, kx1] = clip_window(x, a.stride_w, a.pad_left, a.in_w, a.kernel_w);
                 const int inside = (ky1 > ky0 && kx1 > kx0) ? (ky1 - ky0) * (kx1 - kx0) : 0;
                 const int divisor = a.count_include_pad ? a.kernel_h * a.kernel_w : inside;
                 float* out = a.output + ((long(b) * a.out_h + y) * a.out_w + x) * out_stride;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "backward/backward_kernels.hpp"
+#include "pool_window.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -30,13 +31,12 @@ void pool2d_backward_nhwc(const Pool2dBackwardArgs& a) {
         const float* image = kMax ? f.input + long(b) * f.in_h * f.in_w * in_stride : nullptr;
         float* grad_image = a.grad_input + long(b) * f.in_h * f.in_w * gi_stride;
         for (int y = 0; y < f.out_h; ++y) {
-            const int y0 = y * f.stride_h - f.pad_top;
-            const int ky0 = y0 < 0 ? -y0 : 0;
-            const int ky1 = f.in_h - y0 < f.kernel_h ? f.in_h - y0 : f.kernel_h;
+            // plain ints, not structured bindings: C++17 lets no lambda capture those
+            const ClippedWindow rows = clip_window(y, f.stride_h, f.pad_top, f.in_h, f.kernel_h);
+            const int y0 = rows.start, ky0 = rows.k0, ky1 = rows.k1;
             for (int x = 0; x < f.out_w; ++x) {
-                const int x0 = x * f.stride_w - f.pad_left;
-                const int kx0 = x0 < 0 ? -x0 : 0;
-                const int kx1 = f.in_w - x0 < f.kernel_w ? f.in_w - x0 : f.kernel_w;
+                const ClippedWindow cols = clip_window(x, f.stride_w, f.pad_left, f.in_w, f.kernel_w);
+                const int x0 = cols.start, kx0 = cols.k0, kx1 = cols.k1;
                 if (ky1 <= ky0 || kx1 <= kx0) continue;  // padding alone: no cell to hand back to
                 const int divisor = f.count_include_pad ? f.kernel_h * f.kernel_w : (ky1 - ky0) * (kx1 - kx0);
                 const float* g = a.grad_output + ((long(b) * f.out_h + y) * f.out_w + x) * g_stride;
