@@ -1,7 +1,8 @@
-// The packed-weights cache on a small synthetic weight file with Winograd-sized layers: built
-// on first use and mapped afterwards with the same results as packing in memory; damaged,
-// truncated and stale files rebuilt, never trusted and never a crash; and the weight file's
-// data still checked, at the latest when a cache is built.
+// The packed-weights cache on a small synthetic weight file with Winograd-sized layers: written
+// by the first network with the layers it packed and mapped afterwards with the same results as
+// packing in memory; a deeper network adding its layers; damaged, truncated and stale files
+// rebuilt, never trusted and never a crash; and the weight file's data still checked, at the
+// latest when a cache is built.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -56,7 +57,7 @@ void write_weights(const std::string& path) {
 }
 
 std::vector<float> features_of(const std::shared_ptr<const PackedWeights>& packed) {
-    Network net(packed, "features");
+    Network net(packed, "features");  // writes the cache file when it packed layers
     std::vector<float> input(2 * kSize * kSize * 3);
     for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(i % 17) / 17.0f;
     std::vector<float> out(2 * std::size_t(net.feature_size()), NAN);
@@ -92,12 +93,48 @@ TEST_CASE("packed cache: built on first use, mapped afterwards, features identic
         const std::vector<float> expected = features_of(std::make_shared<const PackedWeights>(weights, *table));
         const auto built = PackedWeights::cached(weights, *table, f.cache_dir);
         CHECK(built->source() == PackedWeights::Source::cache_built);
-        CHECK(fs::is_regular_file(built->cache_path()));
+        CHECK_FALSE(fs::exists(built->cache_path()));  // nothing packed yet, nothing written
         CHECK(features_of(built) == expected);
+        CHECK(fs::is_regular_file(built->cache_path()));
         const auto mapped = PackedWeights::cached(weights, *table, f.cache_dir);
         CHECK(mapped->source() == PackedWeights::Source::cache_mapped);
         CHECK(features_of(mapped) == expected);
         CHECK(mapped->packed_bytes() == 0);  // every layer came from the file, none packed here
+    }
+}
+
+TEST_CASE("packed cache: a network to an inner layer writes only the layers it packed; a deeper one adds the rest") {
+    const Fixture f;
+    const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        if (!table->conv2d_pack) continue;  // nothing packed, nothing to write
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        TempDir dir;
+        const std::string inner_dir = dir.file("inner"), full_dir = dir.file("full");
+        const auto inner = PackedWeights::cached(weights, *table, inner_dir);
+        Network(inner, "wide");  // stem and wide
+        const std::vector<char> two_layers = read_all(inner->cache_path());
+        {
+            std::string why;
+            const PackedCacheKey key{weights.checksum(), table->isa_name, packing_fingerprint(weights.graph(), *table),
+                                     weights.identity()};
+            const auto file = PackedCacheFile::open(inner->cache_path(), key, &why);
+            REQUIRE_MESSAGE(file, why);
+            CHECK(file->entry_count() == 2);
+        }
+        // The deeper network maps the two and packs the other two, and the file then holds all four,
+        // byte for byte what a fresh build of the whole network writes.
+        const auto deeper = PackedWeights::cached(weights, *table, inner_dir);
+        CHECK(deeper->source() == PackedWeights::Source::cache_mapped);
+        const std::vector<float> features = features_of(deeper);
+        CHECK(read_all(inner->cache_path()).size() > two_layers.size());
+        features_of(PackedWeights::cached(weights, *table, full_dir));
+        const std::string full_path = (fs::path(full_dir) / fs::path(inner->cache_path()).filename()).string();
+        CHECK(read_all(inner->cache_path()) == read_all(full_path));
+        const auto mapped = PackedWeights::cached(weights, *table, inner_dir);
+        CHECK(features_of(mapped) == features);
+        CHECK(mapped->packed_bytes() == 0);
     }
 }
 
@@ -106,7 +143,9 @@ TEST_CASE("packed cache: damaged, truncated or stale files are rebuilt and never
     const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
     const kernels::KernelTable& table = active_kernels();
     const std::vector<float> expected = features_of(std::make_shared<const PackedWeights>(weights, table));
-    const std::string path = PackedWeights::cached(weights, table, f.cache_dir)->cache_path();
+    const auto first = PackedWeights::cached(weights, table, f.cache_dir);
+    features_of(first);
+    const std::string path = first->cache_path();
     const std::vector<char> good = read_all(path);
     REQUIRE(good.size() > 130);  // header and trailer at least: a table that packs nothing writes no layers
 
@@ -142,7 +181,9 @@ TEST_CASE("packed cache: a damaged layer is packed in memory, and the file rebui
         const std::string isa = table->isa_name;
         CAPTURE(isa);
         const std::vector<float> expected = features_of(std::make_shared<const PackedWeights>(weights, *table));
-        const std::string path = PackedWeights::cached(weights, *table, f.cache_dir)->cache_path();
+        const auto first = PackedWeights::cached(weights, *table, f.cache_dir);
+        features_of(first);
+        const std::string path = first->cache_path();
         const std::vector<char> good = read_all(path);
         std::vector<char> bad = good;
         bad[200] = char(bad[200] ^ 0x01);  // inside the first layer's packed bytes (data starts at 128)
@@ -161,7 +202,7 @@ TEST_CASE("packed cache: a weight file changed since the cache was built is chec
     const kernels::KernelTable& table = active_kernels();
     {
         const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
-        PackedWeights::cached(weights, table, f.cache_dir);
+        features_of(PackedWeights::cached(weights, table, f.cache_dir));
     }
     // A flipped byte in the last tensor's data, written in place: the header still says the old
     // checksum, so only the data check can tell.
@@ -182,8 +223,8 @@ TEST_CASE("packed cache: a folder that cannot be written leaves the layers packe
     const kernels::KernelTable& table = active_kernels();
     write_all(f.cache_dir, {'n', 'o', 't', ' ', 'a', ' ', 'f', 'o', 'l', 'd', 'e', 'r'});
     const auto p = PackedWeights::cached(weights, table, f.cache_dir);
-    CHECK(p->cache_note().find("not written") != std::string::npos);
     CHECK(features_of(p) == features_of(std::make_shared<const PackedWeights>(weights, table)));
+    if (table.conv2d_pack) CHECK(p->cache_note().find("not written") != std::string::npos);
     CHECK(weights.data_verified());
 }
 

@@ -149,10 +149,10 @@ int run_bench(int argc, char** argv) {
                 "data) %.1f ms; network build (packing in memory) %.1f ms\n",
                 open_ms, check_ms, build_ms);
     const StartUpTimes up = time_start_up(weights, layer, table, input);
-    std::printf("packed-weights cache (%s, one thread): fingerprint (first call) %.1f ms; build (pack every conv layer, write) "
-                "%.1f ms; map and check header and entries %.1f ms (fingerprint included); network to %s from the "
+    std::printf("packed-weights cache (%s, one thread): fingerprint (first call) %.1f ms; build (a network to %s packs its "
+                "layers, writes them) %.1f ms; map and check header and entries %.1f ms (fingerprint included); network to %s from the "
                 "mapping (XXH64 of its layers) %.1f ms; first forward, batch 1 %.1f ms\n",
-                table.isa_name, up.fingerprint, up.build_cache, up.map_cache, layer.c_str(), up.network, up.first_forward);
+                table.isa_name, up.fingerprint, layer.c_str(), up.build_cache, up.map_cache, layer.c_str(), up.network, up.first_forward);
     set_thread_count(cores);
     std::printf("peak formula: threads x %d FMA pipes x %d fp32 lanes x 2 flops x %.3f GHz ('cpu MHz') = %.1f GFLOP/s per thread\n"
                 "  ('cpu MHz' can be the base clock while the cores boost above it; the measured peak runs at the real clock)\n",

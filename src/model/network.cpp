@@ -39,6 +39,7 @@ Network::Network(std::shared_ptr<const PackedWeights> packed, const std::string&
         // A kernel's scratch depends on the layer's shape, not on the batch or the cut.
         workspace_bytes_ = std::max(workspace_bytes_, conv2d_workspace_bytes(table_, args));
     }
+    packed_->save_cache();  // the layers this network packed, for the next run to map
     plan_buffers(1);
 }
 

@@ -171,16 +171,22 @@ const void* PackedCacheFile::layer(int layer, std::size_t size, bool* damaged) {
     return bytes;
 }
 
-void write_packed_cache(const std::string& path, const PackedCacheKey& key, const LayerGraph& graph,
-                        const kernels::KernelTable& table) {
-    const std::vector<ConvLayer> layers =
-        table.conv2d_pack && table.conv2d_packed_size ? conv_layers(graph) : std::vector<ConvLayer>();
+std::vector<PackedLayerBytes> PackedCacheFile::stored_layers() const {
+    std::vector<PackedLayerBytes> out;
+    for (const PackedCacheEntry& e : entries_) out.push_back({e.layer, mapping_.data() + e.offset, e.size, e.hash});
+    std::sort(out.begin(), out.end(), [](const PackedLayerBytes& a, const PackedLayerBytes& b) { return a.layer < b.layer; });
+    return out;
+}
+
+void write_packed_cache(const std::string& path, const PackedCacheKey& key, std::vector<PackedLayerBytes> layers) {
+    std::sort(layers.begin(), layers.end(),
+              [](const PackedLayerBytes& a, const PackedLayerBytes& b) { return a.layer < b.layer; });
     std::vector<PackedCacheEntry> entries;
     std::uint64_t at = round_up_64(kHeaderSize);
-    for (const ConvLayer& c : layers) {
-        const std::uint64_t bytes = table.conv2d_packed_size(c.args);
-        entries.push_back({std::uint32_t(c.index), at, bytes, 0});
-        at += round_up_64(std::size_t(bytes));
+    for (const PackedLayerBytes& l : layers) {
+        const std::uint64_t hash = l.hash ? *l.hash : xxh64(l.bytes, std::size_t(l.size));
+        entries.push_back({l.layer, at, l.size, hash});
+        at += round_up_64(std::size_t(l.size));
     }
     const std::uint64_t trailer_offset = at;
     const std::uint64_t file_size = trailer_offset + entries.size() * kEntryBytes + 8;
@@ -201,13 +207,10 @@ void write_packed_cache(const std::string& path, const PackedCacheKey& key, cons
 
     AtomicFileWriter out(path);
     out.write(header, sizeof header);
-    // One layer's packing at a time, so building the cache holds one layer, not the trunk.
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        AlignedBuffer packed(round_up_64(std::size_t(entries[i].size)), "packed convolution weights");
-        std::memset(packed.data(), 0, packed.size());
-        table.conv2d_pack(layers[i].args, packed.data());
-        entries[i].hash = xxh64(packed.data(), std::size_t(entries[i].size));
-        out.write(packed.data(), packed.size());
+    static const std::uint8_t zeros[64] = {};
+    for (const PackedLayerBytes& l : layers) {
+        out.write(l.bytes, std::size_t(l.size));
+        out.write(zeros, round_up_64(std::size_t(l.size)) - std::size_t(l.size));  // to the next entry's boundary
     }
     std::vector<std::uint8_t> trailer(entries.size() * kEntryBytes + 8, 0);
     for (std::size_t i = 0; i < entries.size(); ++i) {

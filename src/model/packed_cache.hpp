@@ -1,6 +1,6 @@
-// The packed-weights cache file (.tcp): every conv2d layer of a weight file in one kernel
-// table's layout (Winograd-transformed where the table does that), written once and mapped
-// by later runs so they pack nothing. Format, all integers little-endian:
+// The packed-weights cache file (.tcp): the conv2d layers networks have asked for, in one kernel
+// table's layout (Winograd-transformed where the table does that), written by the run that
+// packed them and mapped by later runs so they pack nothing. Format, all integers little-endian:
 //   header (120 bytes, padded to 128): magic "TCPACK\r\n", version, header size, the weight file's checksum,
 //     table name (16 bytes, zero-padded), packing fingerprint, the weight file's identity when
 //     its data was verified (device, inode, size, modification and change times in ns), entry
@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,15 @@ struct PackedCacheEntry {
     std::uint64_t offset = 0, size = 0, hash = 0;
 };
 
+// One layer to write: its packed bytes, and their XXH64 when it is already known (bytes copied
+// from another cache file keep the hash recorded there, so damage in them is not blessed).
+struct PackedLayerBytes {
+    std::uint32_t layer = 0;
+    const void* bytes = nullptr;
+    std::uint64_t size = 0;
+    std::optional<std::uint64_t> hash;
+};
+
 class PackedCacheFile {
 public:
     // Maps `path` and checks its header, key, sizes and trailer. Null, with the reason in
@@ -62,6 +72,8 @@ public:
     // when absent; sets *damaged when present but wrong.
     const void* layer(int layer, std::size_t size, bool* damaged);
     std::size_t entry_count() const { return entries_.size(); }
+    // Every entry's bytes as stored, with its recorded hash (unchecked), in layer order.
+    std::vector<PackedLayerBytes> stored_layers() const;
 
 private:
     MappedFile mapping_;
@@ -70,9 +82,8 @@ private:
     std::vector<char> checked_;        // by entry: hash verified
 };
 
-// Packs every conv2d layer of `graph` one at a time and writes the cache file atomically
-// (a temporary name renamed into place). Throws Error when the file cannot be written.
-void write_packed_cache(const std::string& path, const PackedCacheKey& key, const LayerGraph& graph,
-                        const kernels::KernelTable& table);
+// Writes `layers` (distinct layers, in any order; stored in layer order) as the cache file for
+// `key`, atomically (a temporary name renamed into place). Throws Error when it cannot be written.
+void write_packed_cache(const std::string& path, const PackedCacheKey& key, std::vector<PackedLayerBytes> layers);
 
 }  // namespace tinception

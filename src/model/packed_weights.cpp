@@ -34,20 +34,10 @@ std::shared_ptr<const PackedWeights> PackedWeights::cached(const WeightFile& wei
         p->source_ = Source::cache_mapped;  // the file records that these very weights were verified
         return p;
     }
-    // Built from verified data only, so a damaged weight file is refused here as at any open.
+    // Packed from verified data only, so a damaged weight file is refused here as at any open.
     weights.verify_data();
     p->source_ = Source::cache_built;
-    try {
-        std::error_code ec;
-        std::filesystem::create_directories(cache_dir, ec);
-        write_packed_cache(p->cache_path_, key, weights.graph(), table);
-        weights.drop_resident_pages();  // packing read every weight; the network reads the cache
-        std::string why;
-        p->cache_ = PackedCacheFile::open(p->cache_path_, key, &why);
-        if (!p->cache_) p->cache_note_ += "; the new file did not open: " + why;
-    } catch (const Error& e) {
-        p->cache_note_ += std::string("; not written: ") + e.what();  // packed in memory instead
-    }
+    p->unsaved_ = true;  // a file is written even when the table packs nothing, so the next run maps
     return p;
 }
 
@@ -66,25 +56,44 @@ const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& ar
     if (cache_) {
         bool damaged = false;
         if (const void* mapped = cache_->layer(layer_index, size, &damaged)) return mapped;
-        if (damaged) rebuild_cache();
+        if (damaged) {
+            damaged_.resize(packed_.size(), 0);
+            damaged_[std::size_t(layer_index)] = 1;
+        }
     }
     AlignedBuffer fresh(size, "packed convolution weights");
     table_.conv2d_pack(args, fresh.data());
     packed = std::move(fresh);
+    unsaved_ = !cache_path_.empty();
     return packed.data();
 }
 
-// The layers already handed out stay in the old mapping, which cache_ keeps; only the file is
-// replaced, once, and this run packs whatever else it needs in memory.
-void PackedWeights::rebuild_cache() const {
-    if (cache_rebuilt_) return;
-    cache_rebuilt_ = true;
+// The layers already handed out stay where they are (the old mapping, which cache_ keeps, or
+// memory); only the file is replaced.
+void PackedWeights::save_cache() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!unsaved_) return;
+    unsaved_ = false;
+    std::vector<PackedLayerBytes> layers;
+    for (std::size_t i = 0; i < packed_.size(); ++i)
+        if (packed_[i].data()) layers.push_back({std::uint32_t(i), packed_[i].data(), packed_[i].size(), {}});
+    if (cache_)
+        for (const PackedLayerBytes& stored : cache_->stored_layers()) {
+            const std::size_t i = stored.layer;
+            const bool in_memory = i < packed_.size() && packed_[i].data();
+            const bool damaged = i < damaged_.size() && damaged_[i];
+            if (!in_memory && !damaged) layers.push_back(stored);
+        }
+    // Nothing is written from unverified weights: a mapped file's identity vouches only for
+    // the data as it was when that file was built. Damaged weights are refused here.
     weights_.verify_data();
-    const PackedCacheKey key{cache_weights_checksum_, table_.isa_name, cache_fingerprint_, weights_.identity()};
     try {
-        write_packed_cache(cache_path_, key, weights_.graph(), table_);
-    } catch (const Error&) {
-        // the next run finds the damage again and tries again
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(cache_path_).parent_path(), ec);
+        const PackedCacheKey key{cache_weights_checksum_, table_.isa_name, cache_fingerprint_, weights_.identity()};
+        write_packed_cache(cache_path_, key, std::move(layers));
+    } catch (const Error& e) {
+        cache_note_ += std::string(cache_note_.empty() ? "" : "; ") + "not written: " + e.what();
     }
 }
 

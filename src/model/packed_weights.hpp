@@ -1,7 +1,9 @@
 // Convolution weights in one kernel table's layout, shared read-only by every Network built on
 // the same weight file and table (C API contexts, worker threads), so N networks hold one
 // packed copy, not N. The layers come from a packed-weights cache file when one is used
-// (packed_cache.hpp), else a layer is packed in memory the first time a network asks for it.
+// (packed_cache.hpp), else a layer is packed in memory the first time a network asks for it;
+// a network that packed layers the cache file lacks writes them to it (save_cache), so a file
+// holds what networks have used, and a model on mixed5 never packs the layers above it.
 #pragma once
 #include <cstddef>
 #include <memory>
@@ -29,10 +31,9 @@ public:
     // `weights` must outlive this object (and every Network that uses it).
     PackedWeights(const WeightFile& weights, const kernels::KernelTable& table);
     // Through the cache file for these weights, table and packing in `cache_dir`: mapped when it
-    // is there and sound; else built (the weights' data verified first, then every conv layer
-    // packed and written atomically) and mapped. A cache that cannot be written is no error:
-    // the layers are packed in memory. An entry found damaged when first used is packed in
-    // memory and the file rebuilt for the next run. Throws only for damaged weights.
+    // is there and sound; else the weights' data is verified and the layers are packed in
+    // memory as networks ask for them, for save_cache() to write. A layer the file lacks, or
+    // holds damaged, is packed in memory the same way. Throws only for damaged weights.
     static std::shared_ptr<const PackedWeights> cached(const WeightFile& weights, const kernels::KernelTable& table,
                                                        const std::string& cache_dir);
     // cached() for choice.use (choice.dir, or the default folder), else the constructor.
@@ -51,6 +52,12 @@ public:
     const void* conv2d(int layer_index, const kernels::Conv2dArgs& args) const;
     std::size_t packed_bytes() const;  // what the layers packed in memory so far hold
 
+    // When layers were packed in memory that the cache file lacks (or held damaged): writes a
+    // new file with them and the file's sound layers, atomically, for the next run (this one
+    // keeps using what it has). A file that cannot be written is no error: cache_note() says
+    // why. Network calls it once it has its layers; thread-safe.
+    void save_cache() const;
+
     // How the layers are got, for start-up figures and tests.
     enum class Source { memory, cache_mapped, cache_built };
     Source source() const { return source_; }
@@ -59,16 +66,17 @@ public:
 
 private:
     PackedWeights(const WeightFile& weights, const kernels::KernelTable& table, bool verify);
-    void rebuild_cache() const;
 
     const WeightFile& weights_;
     const kernels::KernelTable& table_;
     mutable std::mutex mutex_;
     mutable std::vector<AlignedBuffer> packed_;  // by layer index; empty until asked for
-    mutable std::unique_ptr<PackedCacheFile> cache_;  // null: every layer packed in memory
-    mutable bool cache_rebuilt_ = false;
+    mutable std::unique_ptr<PackedCacheFile> cache_;  // null: no file yet, or none used
+    mutable std::vector<char> damaged_;  // by layer index: the file's entry failed its hash
+    mutable bool unsaved_ = false;       // layers packed in memory that the file lacks
     Source source_ = Source::memory;
-    std::string cache_path_, cache_note_;
+    std::string cache_path_;             // empty: no cache
+    mutable std::string cache_note_;
     std::uint32_t cache_weights_checksum_ = 0;
     std::uint64_t cache_fingerprint_ = 0;
 };

@@ -82,7 +82,7 @@ StartUpTimes time_start_up(const WeightFile& weights, const std::string& layer, 
         set_thread_count(1);
         packing_fingerprint(weights.graph(), table);
         t.fingerprint = lap_ms();
-        PackedWeights::cached(weights, table, dir);
+        Network(PackedWeights::cached(weights, table, dir), layer);  // packs the layers it needs and writes them
         t.build_cache = lap_ms();
         const auto mapped = PackedWeights::cached(weights, table, dir);
         t.map_cache = lap_ms();

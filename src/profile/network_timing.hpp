@@ -25,7 +25,8 @@ LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch,
                        int iterations);
 
 // Start-up on one thread, in milliseconds: the packed-weights cache built in a fresh temporary
-// folder (the user's cache is left alone), then mapped, a network built from it and run once.
+// folder (the user's cache is left alone) by a network to `layer` (the layers it needs packed
+// and written), then mapped, a network built from it and run once.
 struct StartUpTimes {
     double fingerprint = 0, build_cache = 0, map_cache = 0, network = 0, first_forward = 0;
 };
