@@ -105,8 +105,9 @@ say "checking the oneDNN peer's features against tinception embed on $image"
     say "the oneDNN peer's features differ from tinception's; not timing it"; exit 1; }
 
 say "timing tinception"
+# tee -a: without O_APPEND, tee truncates a stderr redirected to a file and overwrites it.
 "$tinception" bench "$weights" --batch "$batches" --threads "$threads" --iterations "$iterations" \
-    --compare none --tsv | tee /dev/stderr | grep '^tinception	' >> "$rows"
+    --compare none --tsv | tee -a /dev/stderr | grep '^tinception	' >> "$rows"
 say "timing PyTorch"
 "$python" "$here/torch_peer.py" time --batch "$batches" --threads "$threads" --iterations "$iterations" >> "$rows"
 say "timing ONNX Runtime"
