@@ -80,11 +80,11 @@ inline DifferenceStep central_difference(float* x, const std::function<double()>
 // analytic[i]. The loss is in double but the forward kernels round their outputs to float, so
 // a large step keeps that rounding small against the difference. A piecewise-linear loss
 // (ReLU, max) is exactly linear between kinks: where one lies within the step, the step
-// shrinks (by 5, down to 1e-3) and an element still astride one is skipped (counted). A smooth
+// shrinks (by 5, down to smallest_step) and an element still astride one is skipped (counted). A smooth
 // loss takes the step given.
 inline GradientReport check_gradient(float* param, std::size_t count, const float* analytic,
                                      const std::function<double()>& loss, double h, bool piecewise_linear,
-                                     std::size_t limit = 48) {
+                                     std::size_t limit = 48, double smallest_step = 1e-3) {
     const double base = loss();
     const std::vector<std::size_t> picked = sample_indices(count, limit);
     std::vector<DifferenceStep> points;
@@ -99,7 +99,7 @@ inline GradientReport check_gradient(float* param, std::size_t count, const floa
         return piecewise_linear ? 0.5 * kMaxRelativeError * std::max(std::fabs(d.fd), floor) : INFINITY;
     };
     for (std::size_t j = 0; j < picked.size(); ++j)
-        for (double step = h / 5; !points[j].linear(allowed(points[j])) && step >= 1e-3; step /= 5)
+        for (double step = h / 5; !points[j].linear(allowed(points[j])) && step >= smallest_step; step /= 5)
             points[j] = central_difference(param + picked[j], loss, base, step);
     GradientReport report;
     for (std::size_t j = 0; j < picked.size(); ++j) {

@@ -1,0 +1,189 @@
+// Forward and backward through a span of the graph. Each layer keeps its own output buffer
+// (the backward kernels read convolution and pooling inputs, and ReLU masks read outputs);
+// a layer read only by a concat takes its gradient as a view of the concat's, so concat's
+// backward copies nothing; every other gradient is a buffer its consumers add into.
+#include "finetune/span_backprop.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "error.hpp"
+#include "model/layer_args.hpp"
+
+namespace tinception {
+namespace {
+
+std::size_t floats_for(int n, const ActivationShape& s) { return std::size_t(n) * s.h * s.w * s.c; }
+
+}  // namespace
+
+SpanBackprop::SpanBackprop(const LayerGraph& graph, const std::string& from, const std::string& to,
+                           const kernels::KernelTable& forward_table,
+                           const kernels::BackwardKernelTable& backward_table)
+    : forward_table_(forward_table), backward_table_(backward_table) {
+    const int first = graph.index_of(from), last = graph.index_of(to);
+    if (first < 0) throw Error("no layer named '" + from + "' to fine-tune from");
+    if (last < 0) throw Error("no layer named '" + to + "' to fine-tune up to");
+    const std::vector<int> frozen = graph.needed_for(first);
+    std::vector<int> node_of(graph.layers().size(), -2);  // -2: outside the span
+    node_of[std::size_t(first)] = -1;
+    for (const int li : graph.needed_for(last)) {
+        if (std::find(frozen.begin(), frozen.end(), li) != frozen.end()) continue;
+        const Layer& l = graph.layers()[std::size_t(li)];
+        if (l.op != LayerOp::conv2d && l.op != LayerOp::maxpool2d && l.op != LayerOp::avgpool2d &&
+            l.op != LayerOp::concat)
+            throw Error("layer '" + l.name + "' (" + op_name(l.op) + ") cannot be fine-tuned: only conv2d, "
+                        "pooling and concat layers can");
+        Node node;
+        node.layer = &l;
+        for (const int in : l.inputs) {
+            if (node_of[std::size_t(in)] == -2)
+                throw Error("layer '" + l.name + "' reads '" + graph.layers()[std::size_t(in)].name +
+                            "', which is neither '" + from + "' nor fine-tuned after it");
+            node.inputs.push_back(node_of[std::size_t(in)]);
+        }
+        if (l.op == LayerOp::conv2d) {
+            TrainableConv c;
+            c.name = l.name;
+            c.weights.assign(l.weights->data, l.weights->data + l.weights->count);
+            c.bias.assign(l.bias->data, l.bias->data + l.bias->count);
+            c.grad_weights.assign(c.weights.size(), 0.0f);
+            c.grad_bias.assign(c.bias.size(), 0.0f);
+            node.conv = int(convs_.size());
+            convs_.push_back(std::move(c));
+        }
+        node_of[std::size_t(li)] = int(nodes_.size());
+        nodes_.push_back(std::move(node));
+    }
+    if (nodes_.empty() || node_of[std::size_t(last)] != int(nodes_.size()) - 1)
+        throw Error("layer '" + to + "' does not follow '" + from + "': nothing to fine-tune between them");
+    for (const Node& node : nodes_)
+        for (const int in : node.inputs)
+            if (in >= 0) ++nodes_[std::size_t(in)].consumers;
+    for (const Node& node : nodes_)
+        if (node.layer->op == LayerOp::concat)
+            for (const int in : node.inputs)
+                if (in >= 0 && nodes_[std::size_t(in)].consumers == 1 &&
+                    std::count(node.inputs.begin(), node.inputs.end(), in) == 1)
+                    nodes_[std::size_t(in)].gradient_is_view = true;
+    input_shape_ = graph.layers()[std::size_t(first)].shape;
+    output_shape_ = nodes_.back().layer->shape;
+}
+
+const ActivationShape& SpanBackprop::shape_of(int node) const {
+    return node < 0 ? input_shape_ : nodes_[std::size_t(node)].layer->shape;
+}
+
+const float* SpanBackprop::output_of(int node) const {
+    return node < 0 ? input_ : nodes_[std::size_t(node)].output.floats();
+}
+
+float* SpanBackprop::owned_gradient_of(int node) {
+    return node < 0 ? input_gradient_.floats() : nodes_[std::size_t(node)].gradient.floats();
+}
+
+void* SpanBackprop::workspace(std::size_t bytes) {
+    if (bytes > workspace_.size()) workspace_ = AlignedBuffer(bytes, "fine-tuning scratch");
+    return workspace_.data();
+}
+
+const float* SpanBackprop::forward(const float* input, int n) {
+    if (n <= 0) throw Error("fine-tuning needs at least one image, got " + std::to_string(n), ErrorKind::internal);
+    if (n != n_) {
+        for (Node& node : nodes_) {
+            node.output = AlignedBuffer(floats_for(n, node.layer->shape) * sizeof(float), "fine-tuning activations");
+            if (!node.gradient_is_view)
+                node.gradient = AlignedBuffer(floats_for(n, node.layer->shape) * sizeof(float), "fine-tuning gradients");
+        }
+        input_gradient_ = AlignedBuffer(floats_for(n, input_shape_) * sizeof(float), "fine-tuning gradients");
+        n_ = n;
+    }
+    input_ = input;
+    for (Node& node : nodes_) forward_node(node, n);
+    return nodes_.back().output.floats();
+}
+
+void SpanBackprop::forward_node(Node& node, int n) {
+    const Layer& l = *node.layer;
+    const ActivationShape& in = shape_of(node.inputs[0]);
+    if (l.op == LayerOp::conv2d) {
+        const TrainableConv& c = convs_[std::size_t(node.conv)];
+        kernels::Conv2dArgs a = conv_args(l, in, n, in.c, l.shape.c);
+        a.weights = c.weights.data(), a.bias = c.bias.data();
+        a.input = output_of(node.inputs[0]), a.output = node.output.floats();
+        a.workspace = workspace(forward_table_.conv2d_workspace_size ? forward_table_.conv2d_workspace_size(a) : 0);
+        forward_table_.conv2d(a);
+    } else if (l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d) {
+        kernels::Pool2dArgs a;
+        set_window(a, l, in, n, in.c, l.shape.c);
+        a.c = in.c, a.input = output_of(node.inputs[0]), a.output = node.output.floats();
+        (l.op == LayerOp::maxpool2d ? forward_table_.maxpool2d : forward_table_.avgpool2d)(a);
+    } else {
+        int offset = 0;
+        for (const int k : node.inputs) {
+            const int c = shape_of(k).c;
+            forward_table_.copy_channels(output_of(k), n * l.shape.h * l.shape.w, c, node.output.floats(), l.shape.c,
+                                         offset);
+            offset += c;
+        }
+    }
+}
+
+const float* SpanBackprop::backward(const float* grad_output) {
+    if (!input_) throw Error("fine-tuning: backward() before forward()", ErrorKind::internal);
+    for (Node& node : nodes_)
+        if (!node.gradient_is_view) std::memset(node.gradient.data(), 0, floats_for(n_, node.layer->shape) * sizeof(float));
+    std::memset(input_gradient_.data(), 0, floats_for(n_, input_shape_) * sizeof(float));
+    Node& top = nodes_.back();
+    top.grad_read = grad_output, top.grad_stride = top.layer->shape.c;
+    for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+        if (it != nodes_.rbegin() && !it->gradient_is_view)
+            it->grad_read = it->gradient.floats(), it->grad_stride = it->layer->shape.c;
+        backward_node(*it, n_);
+    }
+    return input_gradient_.floats();
+}
+
+void SpanBackprop::backward_node(Node& node, int n) {
+    const Layer& l = *node.layer;
+    const ActivationShape& in = shape_of(node.inputs[0]);
+    if (l.op == LayerOp::conv2d) {
+        TrainableConv& c = convs_[std::size_t(node.conv)];
+        kernels::Conv2dBackwardArgs b;
+        b.forward = conv_args(l, in, n, in.c, l.shape.c);
+        b.forward.weights = c.weights.data(), b.forward.bias = c.bias.data();
+        b.forward.input = output_of(node.inputs[0]), b.forward.output = node.output.floats();
+        b.grad_output = node.grad_read, b.grad_output_pixel_stride = node.grad_stride;
+        b.grad_input = owned_gradient_of(node.inputs[0]), b.accumulate_input = true;
+        b.grad_weights = c.grad_weights.data(), b.grad_bias = c.grad_bias.data();
+        b.workspace = workspace(backward_table_.conv2d_backward_workspace_size
+                                    ? backward_table_.conv2d_backward_workspace_size(b) : 0);
+        backward_table_.conv2d_backward(b);
+    } else if (l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d) {
+        kernels::Pool2dBackwardArgs b;
+        set_window(b.forward, l, in, n, in.c, l.shape.c);
+        b.forward.c = in.c, b.forward.input = output_of(node.inputs[0]);
+        b.grad_output = node.grad_read, b.grad_output_pixel_stride = node.grad_stride;
+        b.grad_input = owned_gradient_of(node.inputs[0]), b.accumulate_input = true;
+        (l.op == LayerOp::maxpool2d ? backward_table_.maxpool2d_backward : backward_table_.avgpool2d_backward)(b);
+    } else {
+        // A part read only here sees its slice in place; any other part adds its slice.
+        const long pixels = long(n) * l.shape.h * l.shape.w;
+        int offset = 0;
+        for (const int k : node.inputs) {
+            const int c = shape_of(k).c;
+            if (k >= 0 && nodes_[std::size_t(k)].gradient_is_view) {
+                const kernels::ChannelSliceView view =
+                    kernels::concat_backward_slice(node.grad_read, node.grad_stride, offset, c);
+                nodes_[std::size_t(k)].grad_read = view.data, nodes_[std::size_t(k)].grad_stride = view.pixel_stride;
+            } else {
+                float* dst = owned_gradient_of(k);
+                for (long p = 0; p < pixels; ++p)
+                    for (int ch = 0; ch < c; ++ch) dst[p * c + ch] += node.grad_read[p * node.grad_stride + offset + ch];
+            }
+            offset += c;
+        }
+    }
+}
+
+}  // namespace tinception
