@@ -17,6 +17,7 @@
 #include "error.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/network.hpp"
+#include "parallel/thread_pool.hpp"
 #include "reference.hpp"
 #include "temp_dir.hpp"
 #include "weights/weight_file.hpp"
@@ -213,6 +214,30 @@ GraphBuilder small_inception(std::uint32_t seed = 2024) {
     return g;
 }
 
+// Inception's grid sizes with channel counts wide enough for the threads to split by
+// channel: 19x19x8 -> 17x17x64 -> a 17x17 block (1x1, 1x7 then 7x1, avgpool then 1x1) ->
+// 3x3 stride 2 -> an 8x8 block (1x1, 3x3, 1x3 and 3x1 in a nested concat, maxpool).
+GraphBuilder wide_inception(std::uint32_t seed) {
+    GraphBuilder g(seed);
+    g.input("input_1", 19, 19, 8);
+    g.conv("stem", "input_1", 64, 3, 3, 1, "valid");                   // 17x17x64
+    g.conv("c_1x1", "stem", 96, 1, 1, 1, "valid");
+    g.conv("c_1x7", "stem", 80, 1, 7, 1, "same");
+    g.conv("c_7x1", "c_1x7", 96, 7, 1, 1, "same");
+    g.pool("avgpool2d", "c_pool", "stem", 3, 3, 1, "same");
+    g.conv("c_pool_1x1", "c_pool", 64, 1, 1, 1, "valid");
+    g.concat("mixed_c", {"c_1x1", "c_7x1", "c_pool_1x1"});            // 17x17x256
+    g.conv("d_3x3_s2", "mixed_c", 96, 3, 3, 2, "valid");               // 8x8x96
+    g.conv("d_1x1", "d_3x3_s2", 64, 1, 1, 1, "valid");
+    g.conv("d_3x3", "d_3x3_s2", 96, 3, 3, 1, "same");
+    g.conv("d_1x3", "d_3x3", 80, 1, 3, 1, "same");
+    g.conv("d_3x1", "d_3x3", 80, 3, 1, 1, "same");
+    g.concat("mixed_d_0", {"d_1x3", "d_3x1"});
+    g.pool("maxpool2d", "d_pool", "d_3x3_s2", 3, 3, 1, "same");
+    g.concat("mixed_d", {"d_1x1", "mixed_d_0", "d_pool"});            // 8x8x320
+    return g;
+}
+
 std::vector<float> random_input(std::size_t count, std::uint32_t seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> dist(0.0f, 1.0f);
@@ -313,6 +338,45 @@ TEST_CASE("network: a batch of 3 gives what three single runs give, with one net
             CHECK(batch == again);
         }
     }
+}
+
+TEST_CASE("network: features are bit-identical on 1, 2, 3 and more threads than cores, at batch 1 and 8") {
+    TempDir dir;
+    const GraphBuilder g = wide_inception(7);
+    g.write(dir.file("wide.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("wide.tcw"));
+    const std::size_t image_floats = 19 * 19 * 8;
+    const int more_than_cores = int(std::thread::hardware_concurrency()) + 1;
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        Network net(weights, "mixed_d", *table);
+        // The reference table's plain loops are slow at batch 8; batch 1 covers its cuts.
+        const std::vector<int> batches =
+            table == &kernels::reference_kernels() ? std::vector<int>{1} : std::vector<int>{1, 8};
+        for (const int n : batches) {
+            CAPTURE(n);
+            const std::vector<float> input = random_input(std::size_t(n) * image_floats, 11);
+            std::vector<float> one(std::size_t(n) * std::size_t(net.feature_size()));
+            set_thread_count(1);
+            net.extract_features(input.data(), n, one.data());
+            if (n == 1) {
+                // The longest chain, stem -> 1x7 -> 7x1 -> 3x3/2 -> 3x3 -> 1x3, sums 4536 products.
+                const std::vector<float> expected = g.evaluate(input, n, "mixed_d");
+                double scale = 1.0;
+                for (const float v : expected) scale = std::max(scale, double(std::fabs(v)));
+                testing::check_close(expected.data(), one.data(), one.size(), testing::sum_tolerance(4536, scale));
+            }
+            for (const int threads : {2, 3, more_than_cores}) {
+                CAPTURE(threads);
+                set_thread_count(threads);
+                std::vector<float> many(one.size(), NAN);
+                net.extract_features(input.data(), n, many.data());
+                CHECK(one == many);
+            }
+        }
+    }
+    set_thread_count(2);
 }
 
 TEST_CASE("network: networks on one PackedWeights share one packing and compute what a network packing its own does") {

@@ -1,5 +1,6 @@
 // Convolutions and pools cut into row bands and channel groups, by hand and by
-// conv2d_parallel / pool2d_parallel on 1 to 32 threads, over the rows of kernel_cases.hpp:
+// conv2d_parallel / pool2d_parallel on 1 to 32 threads, over the rows of kernel_cases.hpp and
+// Inception's 17x17 and 8x8 shapes:
 // every cut matches the reference, and the threaded cuts are bit-identical to one thread (and,
 // for tables with panels, to the uncut call). Then the thread pool under them.
 #include <doctest/doctest.h>
@@ -82,6 +83,59 @@ TEST_CASE("conv2d_parallel: every row on 1 to 32 threads, bit-identical to one t
         // Both kinds of cut really ran (tables without panels are cut by rows only).
         CHECK(cut_rows);
         if (table->conv2d_panel_width > 0) CHECK(cut_channels);
+    }
+    set_thread_count(2);
+}
+
+// Inception's 17x17 and 8x8 layers, narrowed in in_c to keep the reference quick: at batch 1
+// two threads split them by output channel, and more threads by channel and row; at batch 8
+// two threads take whole images and three split each image.
+const ConvCase kSmallImageCases[] = {
+    {1, 40, 17, 17, 192, 1, 1, 1, Padding::same, true},   // 1x1 in place
+    {1, 40, 17, 17, 160, 1, 7, 1, Padding::same, true},   // F(4, 7) along the rows
+    {1, 40, 17, 17, 192, 7, 1, 1, Padding::same, true},   // F(4, 7) down the columns: 4-row tiles
+    {1, 33, 17, 17, 64, 3, 3, 1, Padding::same, true},    // F(4x4, 3x3)
+    {1, 40, 35, 35, 96, 3, 3, 2, Padding::valid, true},   // stride 2 into 17x17: im2col
+    {1, 40, 17, 17, 96, 3, 3, 2, Padding::valid, false},  // stride 2 into 8x8
+    {1, 48, 8, 8, 96, 3, 3, 1, Padding::same, true},      // F(2x2, 3x3)
+    {1, 48, 8, 8, 80, 1, 3, 1, Padding::same, true},      // F(4, 3) along the rows, a partial panel
+    {1, 48, 8, 8, 80, 3, 1, 1, Padding::same, false},     // F(4, 3) down the columns
+};
+
+TEST_CASE("conv2d_parallel: 17x17 and 8x8 layers at batch 1 and 8, cut by channel, bit-identical on 1 to 5 threads") {
+    const int more_than_cores = int(std::thread::hardware_concurrency()) + 1;
+    for (const KernelTable* table : tables_under_test()) {
+        CAPTURE(std::string(table->isa_name));
+        for (const ConvCase& small : kSmallImageCases)
+            for (const int n : {1, 8}) {
+                ConvCase cc = small;
+                cc.n = n;
+                CAPTURE(describe(cc));
+                const ConvFixture f(cc, kLayouts[1], 17);
+                const PackedWeights packed = pack_weights(*table, f.args());
+                GuardedBuffer expected = f.fresh_output(), whole = f.fresh_output(), one = f.fresh_output();
+                kernels::reference_kernels().conv2d(f.args(&expected));
+                conv2d_once(*table, f.args(&whole, packed.get()));
+                set_thread_count(1);
+                conv2d_parallel(*table, f.args(&one, packed.get()));
+                f.check(*table, expected, one);
+                // Tables with panels sum every output as the uncut call does; the others are
+                // cut for two threads whatever the count.
+                if (table->conv2d_panel_width > 0) CHECK(whole == one);
+                for (const int threads : {2, 3, more_than_cores}) {
+                    CAPTURE(threads);
+                    GuardedBuffer many = f.fresh_output();
+                    set_thread_count(threads);
+                    conv2d_parallel(*table, f.args(&many, packed.get()));
+                    CHECK(one == many);
+                }
+                if (table->conv2d_panel_width > 0 && n == 1) {
+                    // The split this test is about: two threads take channel halves of all rows.
+                    const Conv2dCut cut = conv2d_cut(*table, f.args(), 2);
+                    CHECK(cut.groups == 2);
+                    CHECK(cut.bands == 1);
+                }
+            }
     }
     set_thread_count(2);
 }

@@ -19,10 +19,17 @@ namespace {
 constexpr long kMinBandPixels = 128;
 // Enough bands to balance two to a few threads.
 constexpr int kMaxBands = 12;
-// Channel groups start at multiples of this (a multiple of every table's panel width) and
-// hold at least two of them, so a group's repeated im2col stays small beside its GEMM.
+// Channel groups start at multiples of the table's panel width (of this, for tables without
+// panels) and hold at least two units, so a group's repeated im2col or input transform stays
+// small beside its GEMM.
 constexpr int kChannelUnit = 32;
 constexpr int kMinGroupUnits = 2;
+// Below this many output pixels per image and thread (the 17x17 and 8x8 layers at batch 1 on
+// two threads), row bands hold a few GEMM tiles or Winograd tile rows each, split unevenly
+// (17 rows, or 5 tile rows, into two), while every thread still streams all of the layer's
+// weights. There the threads split the output channels instead and each reads only its share
+// of the weights; a 35x35 layer (612 pixels per thread) keeps its bands.
+constexpr long kChannelCutMaxPixelsPerThread = 256;
 
 // The convolution restricted to image `b` and output rows [y0, y0 + rows).
 kernels::Conv2dArgs band_args(const kernels::Conv2dArgs& a, int b, int y0, int rows) {
@@ -31,7 +38,7 @@ kernels::Conv2dArgs band_args(const kernels::Conv2dArgs& a, int b, int y0, int r
 }
 
 // The convolution restricted to output channels [c0, c0 + count); c0 is a multiple of
-// kChannelUnit, so packed panels are cut on a panel boundary.
+// channel_unit(table), so packed panels are cut on a panel boundary.
 kernels::Conv2dArgs channel_args(const kernels::KernelTable& table, const kernels::Conv2dArgs& a, int c0,
                                  int count) {
     const long k_len = long(a.in_c) * a.kernel_h * a.kernel_w;
@@ -52,9 +59,12 @@ int conv2d_row_alignment(const kernels::KernelTable& table, const kernels::Conv2
     return align < 1 ? 1 : align;
 }
 
+int channel_unit(const kernels::KernelTable& table) {
+    return table.conv2d_panel_width > 0 ? table.conv2d_panel_width : kChannelUnit;
+}
+
 bool can_cut_channels(const kernels::KernelTable& table, const kernels::Conv2dArgs& a) {
-    if (!a.packed) return true;
-    return table.conv2d_panel_width > 0 && kChannelUnit % table.conv2d_panel_width == 0;
+    return !a.packed || table.conv2d_panel_width > 0;
 }
 
 }  // namespace
@@ -88,12 +98,23 @@ Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArg
     if (table.conv2d_panel_width <= 0) threads = 2;
     Conv2dCut cut;
     cut.bands = conv2d_bands_per_image(table, a, threads);
-    if (threads <= 1 || a.n % threads == 0 || cut.bands >= threads || !can_cut_channels(table, a)) return cut;
+    if (threads <= 1 || a.n % threads == 0 || !can_cut_channels(table, a)) return cut;
+    const int unit = channel_unit(table);
+    const int max_groups = (a.out_c + unit - 1) / unit / kMinGroupUnits;
+    if (max_groups < 2) return cut;
+    if (table.conv2d_panel_width > 0 && long(a.out_h) * a.out_w < kChannelCutMaxPixelsPerThread * threads) {
+        // Small images: channel groups first, then bands for threads the groups leave over.
+        cut.groups = threads < max_groups ? threads : max_groups;
+        const int align = conv2d_row_alignment(table, a);
+        const int max_bands = (a.out_h + align - 1) / align;
+        const int bands = (threads + cut.groups - 1) / cut.groups;
+        cut.bands = bands < max_bands ? bands : max_bands;
+        return cut;
+    }
+    if (cut.bands >= threads) return cut;
     // Too few rows to give every thread a band: cut the channels as well.
-    const int units = (a.out_c + kChannelUnit - 1) / kChannelUnit;
-    int groups = (threads + cut.bands - 1) / cut.bands;
-    if (groups > units / kMinGroupUnits) groups = units / kMinGroupUnits;
-    cut.groups = groups < 1 ? 1 : groups;
+    const int groups = (threads + cut.bands - 1) / cut.bands;
+    cut.groups = groups < max_groups ? groups : max_groups;
     return cut;
 }
 
@@ -119,7 +140,8 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
         table.conv2d(a);
         return;
     }
-    const int units = (a.out_c + kChannelUnit - 1) / kChannelUnit;
+    const int unit = channel_unit(table);
+    const int units = (a.out_c + unit - 1) / unit;
     const int per_image = cut.bands * cut.groups;
     // Task order (image, group, band): a thread's share is whole images where the batch
     // divides evenly, else the same rows of each layer.
@@ -136,8 +158,8 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
             table.conv2d(rows);
             return;
         }
-        const int c0 = units * group / cut.groups * kChannelUnit;
-        int c1 = units * (group + 1) / cut.groups * kChannelUnit;
+        const int c0 = units * group / cut.groups * unit;
+        int c1 = units * (group + 1) / cut.groups * unit;
         if (c1 > a.out_c) c1 = a.out_c;
         if (c1 > c0) table.conv2d(channel_args(table, rows, c0, c1 - c0));
     });

@@ -7,6 +7,9 @@
 namespace tinception {
 
 // How one image's output is cut: `bands` row bands times `groups` output-channel groups.
+// Where the images do not share out evenly over the threads, large images are cut into bands
+// and small ones (17x17, 8x8 on two threads) into channel groups, so that each thread reads
+// only its share of the weights.
 struct Conv2dCut {
     int bands = 1;
     int groups = 1;
