@@ -15,6 +15,7 @@
 #include "gradient_check.hpp"
 #include "kernel_dispatch.hpp"
 #include "kernel_fixtures.hpp"
+#include "parallel/thread_pool.hpp"
 
 using namespace tinception;
 using namespace tinception::testing;
@@ -166,4 +167,38 @@ TEST_CASE("span backprop: spans that cannot be trained are refused, naming the l
     // from b2a, the block's other branches read the frozen stem
     CHECK(error("b2a", "top").find("reads 'stem'") != std::string::npos);
     CHECK(error("top", "b1").find("does not follow") != std::string::npos);
+}
+
+TEST_CASE("span backprop: the same bits on one thread and on several") {
+    const TinyGraph g;
+    const kernels::BackwardKernelTable* tables[3];
+    const int count = kernels::available_backward_tables(tables);
+    const int n = 3;
+    struct Result {
+        std::vector<float> output, grad_input, grads;
+    };
+    const auto run = [&](int threads) {
+        set_thread_count(threads);
+        SpanBackprop span(g.graph, "stem", "top", *available_kernel_tables().back(), *tables[count - 1]);
+        const ActivationShape in = span.input_shape(), out = span.output_shape();
+        std::vector<float> input(std::size_t(n) * in.h * in.w * in.c), grad_output(std::size_t(n) * out.h * out.w * out.c);
+        fill_uniform(input.data(), input.size(), 8, 0.0f, 1.0f);
+        fill_uniform(grad_output.data(), grad_output.size(), 9);
+        Result r;
+        const float* o = span.forward(input.data(), n);
+        r.output.assign(o, o + grad_output.size());
+        const float* gi = span.backward(grad_output.data());
+        r.grad_input.assign(gi, gi + input.size());
+        for (const TrainableConv& c : span.convolutions()) {
+            r.grads.insert(r.grads.end(), c.grad_weights.begin(), c.grad_weights.end());
+            r.grads.insert(r.grads.end(), c.grad_bias.begin(), c.grad_bias.end());
+        }
+        return r;
+    };
+    const int before = thread_count();
+    const Result one = run(1), several = run(3);
+    set_thread_count(before);
+    CHECK(one.output == several.output);
+    CHECK(one.grad_input == several.grad_input);
+    CHECK(one.grads == several.grads);
 }

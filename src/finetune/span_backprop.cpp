@@ -8,12 +8,47 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "layers/conv2d_parallel.hpp"
+#include "layers/pool2d_parallel.hpp"
 #include "model/layer_args.hpp"
+#include "parallel/thread_pool.hpp"
 
 namespace tinception {
 namespace {
 
 std::size_t floats_for(int n, const ActivationShape& s) { return std::size_t(n) * s.h * s.w * s.c; }
+
+// Output channels per task of a weight gradient: a whole panel of every table's GEMM, so a
+// cut changes no sum and the gradients are the same bits for any thread count.
+constexpr int kChannelGroup = 32;
+
+// The part of a backward call that computes the weight and bias gradients of output
+// channels [first, first + count) alone.
+kernels::Conv2dBackwardArgs channel_group(kernels::Conv2dBackwardArgs b, int first, int count) {
+    const long k = long(b.forward.in_c) * b.forward.kernel_h * b.forward.kernel_w;
+    const int out_c = b.forward.out_c;
+    b.forward.out_c = count;
+    b.forward.weights += first * k, b.forward.bias += first;
+    b.forward.output += first;
+    b.forward.out_pixel_stride = b.forward.out_pixel_stride ? b.forward.out_pixel_stride : out_c;
+    b.grad_output += first;
+    b.grad_output_pixel_stride = b.grad_output_pixel_stride ? b.grad_output_pixel_stride : out_c;
+    b.grad_weights += first * k, b.grad_bias += first;
+    b.grad_input = nullptr;
+    return b;
+}
+
+// The part of a backward call that computes image `image`'s input gradient alone.
+kernels::Conv2dBackwardArgs one_image(kernels::Conv2dBackwardArgs b, int image) {
+    kernels::Conv2dArgs& f = b.forward;
+    const long in_floats = long(f.in_h) * f.in_w * f.in_c, out_pixels = long(f.out_h) * f.out_w;
+    f.n = 1;
+    f.input += image * in_floats, f.output += image * out_pixels * f.out_c;
+    b.grad_output += image * out_pixels * (b.grad_output_pixel_stride ? b.grad_output_pixel_stride : f.out_c);
+    b.grad_input += image * in_floats;
+    b.grad_weights = nullptr, b.grad_bias = nullptr;
+    return b;
+}
 
 }  // namespace
 
@@ -82,9 +117,12 @@ float* SpanBackprop::owned_gradient_of(int node) {
     return node < 0 ? input_gradient_.floats() : nodes_[std::size_t(node)].gradient.floats();
 }
 
-void* SpanBackprop::workspace(std::size_t bytes) {
-    if (bytes > workspace_.size()) workspace_ = AlignedBuffer(bytes, "fine-tuning scratch");
-    return workspace_.data();
+Conv2dWorkspaces SpanBackprop::thread_workspaces(std::size_t bytes_each) {
+    bytes_each = round_up_64(bytes_each);
+    const int threads = thread_count();
+    if (bytes_each * std::size_t(threads) > workspace_.size())
+        workspace_ = AlignedBuffer(bytes_each * std::size_t(threads), "fine-tuning scratch");
+    return Conv2dWorkspaces{static_cast<unsigned char*>(workspace_.data()), bytes_each, threads};
 }
 
 const float* SpanBackprop::forward(const float* input, int n) {
@@ -111,13 +149,12 @@ void SpanBackprop::forward_node(Node& node, int n) {
         kernels::Conv2dArgs a = conv_args(l, in, n, in.c, l.shape.c);
         a.weights = c.weights.data(), a.bias = c.bias.data();
         a.input = output_of(node.inputs[0]), a.output = node.output.floats();
-        a.workspace = workspace(forward_table_.conv2d_workspace_size ? forward_table_.conv2d_workspace_size(a) : 0);
-        forward_table_.conv2d(a);
+        conv2d_parallel(forward_table_, a, thread_workspaces(conv2d_workspace_bytes(forward_table_, a)));
     } else if (l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d) {
         kernels::Pool2dArgs a;
         set_window(a, l, in, n, in.c, l.shape.c);
         a.c = in.c, a.input = output_of(node.inputs[0]), a.output = node.output.floats();
-        (l.op == LayerOp::maxpool2d ? forward_table_.maxpool2d : forward_table_.avgpool2d)(a);
+        pool2d_parallel(l.op == LayerOp::maxpool2d ? forward_table_.maxpool2d : forward_table_.avgpool2d, a);
     } else {
         int offset = 0;
         for (const int k : node.inputs) {
@@ -156,16 +193,44 @@ void SpanBackprop::backward_node(Node& node, int n) {
         b.grad_output = node.grad_read, b.grad_output_pixel_stride = node.grad_stride;
         b.grad_input = owned_gradient_of(node.inputs[0]), b.accumulate_input = true;
         b.grad_weights = c.grad_weights.data(), b.grad_bias = c.grad_bias.data();
-        b.workspace = workspace(backward_table_.conv2d_backward_workspace_size
-                                    ? backward_table_.conv2d_backward_workspace_size(b) : 0);
-        backward_table_.conv2d_backward(b);
+        // weight gradients by channel group, then input gradients by image: each task writes
+        // its own part, summed in the order an uncut call sums it
+        const int groups = (l.shape.c + kChannelGroup - 1) / kChannelGroup;
+        const auto group = [&](int g) {
+            return channel_group(b, g * kChannelGroup, std::min(kChannelGroup, l.shape.c - g * kChannelGroup));
+        };
+        const auto bytes = [&](const kernels::Conv2dBackwardArgs& call) {
+            return backward_table_.conv2d_backward_workspace_size ? backward_table_.conv2d_backward_workspace_size(call)
+                                                                  : 0;
+        };
+        const Conv2dWorkspaces w = thread_workspaces(std::max(bytes(group(0)), bytes(one_image(b, 0))));
+        parallel_for(groups, [&](int g) {
+            kernels::Conv2dBackwardArgs call = group(g);
+            call.workspace = w.for_thread(thread_index());
+            backward_table_.conv2d_backward(call);
+        });
+        parallel_for(n, [&](int image) {
+            kernels::Conv2dBackwardArgs call = one_image(b, image);
+            call.workspace = w.for_thread(thread_index());
+            backward_table_.conv2d_backward(call);
+        });
     } else if (l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d) {
         kernels::Pool2dBackwardArgs b;
         set_window(b.forward, l, in, n, in.c, l.shape.c);
         b.forward.c = in.c, b.forward.input = output_of(node.inputs[0]);
         b.grad_output = node.grad_read, b.grad_output_pixel_stride = node.grad_stride;
         b.grad_input = owned_gradient_of(node.inputs[0]), b.accumulate_input = true;
-        (l.op == LayerOp::maxpool2d ? backward_table_.maxpool2d_backward : backward_table_.avgpool2d_backward)(b);
+        const kernels::Pool2dBackwardFn pool =
+            l.op == LayerOp::maxpool2d ? backward_table_.maxpool2d_backward : backward_table_.avgpool2d_backward;
+        parallel_for(n, [&](int image) {  // each image's gradient alone
+            kernels::Pool2dBackwardArgs call = b;
+            const long in_floats = long(in.h) * in.w * in.c, out_pixels = long(l.shape.h) * l.shape.w;
+            call.forward.n = 1;
+            call.forward.input += image * in_floats;
+            call.grad_output += image * out_pixels * node.grad_stride;
+            call.grad_input += image * in_floats;
+            pool(call);
+        });
     } else {
         // A part read only here sees its slice in place; any other part adds its slice.
         const long pixels = long(n) * l.shape.h * l.shape.w;

@@ -3,7 +3,8 @@
 // runs them on FROM's activations and keeps every activation the gradients need; backward()
 // takes dL/d(TO's output) back through them to each convolution's weights and bias and to
 // FROM's activations. The span's convolutions train their own copies of the file's weights.
-// Single-threaded; both passes run on the kernel tables given.
+// Both passes run on the kernel tables given, across the thread pool, with the same bits for
+// any thread count.
 #pragma once
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "aligned_buffer.hpp"
 #include "backward/backward_kernels.hpp"
 #include "kernel_table.hpp"
+#include "layers/conv2d_workspace.hpp"
 #include "weights/layer_graph.hpp"
 
 namespace tinception {
@@ -60,7 +62,7 @@ private:
     const ActivationShape& shape_of(int node) const;
     const float* output_of(int node) const;
     float* owned_gradient_of(int node);
-    void* workspace(std::size_t bytes);
+    Conv2dWorkspaces thread_workspaces(std::size_t bytes_each);  // one per thread of the pool
     void forward_node(Node& node, int n);
     void backward_node(Node& node, int n);
 
