@@ -1,6 +1,7 @@
 // Reference convolution backward, NHWC activations and OIHW weights: each gradient is a
 // plain gather in double, written to be read; the GEMM kernels are tested against it.
 #include <cassert>
+#include <vector>
 
 #include "backward/backward_kernels.hpp"
 
@@ -8,12 +9,18 @@ namespace tinception::kernels {
 namespace {
 
 // g[b][y][x][oc] = dL/d(pre-activation): grad_output, masked by forward output > 0 under ReLU.
-double masked_grad(const Conv2dBackwardArgs& a, long pixel, int oc) {
+std::vector<double> masked_grad(const Conv2dBackwardArgs& a) {
     const Conv2dArgs& f = a.forward;
     const long g_stride = a.grad_output_pixel_stride ? a.grad_output_pixel_stride : f.out_c;
     const long out_stride = f.out_pixel_stride ? f.out_pixel_stride : f.out_c;
-    if (f.relu && !(f.output[pixel * out_stride + oc] > 0.0f)) return 0.0;
-    return a.grad_output[pixel * g_stride + oc];
+    const long pixels = long(f.n) * f.out_h * f.out_w;
+    std::vector<double> g(std::size_t(pixels) * std::size_t(f.out_c));
+    for (long p = 0; p < pixels; ++p)
+        for (int oc = 0; oc < f.out_c; ++oc) {
+            const bool live = !f.relu || f.output[p * out_stride + oc] > 0.0f;
+            g[std::size_t(p * f.out_c + oc)] = live ? a.grad_output[p * g_stride + oc] : 0.0;
+        }
+    return g;
 }
 
 }  // namespace
@@ -28,10 +35,12 @@ void conv2d_backward_ref(const Conv2dBackwardArgs& a) {
     assert(a.grad_output && (!f.relu || f.output));
     const long in_stride = f.in_pixel_stride ? f.in_pixel_stride : f.in_c;
     const long out_pixels = long(f.out_h) * f.out_w;
+    const std::vector<double> g = masked_grad(a);
+    const auto grad_at = [&](long pixel, int oc) { return g[std::size_t(pixel * f.out_c + oc)]; };
     if (a.grad_bias)
         for (int oc = 0; oc < f.out_c; ++oc) {
             double sum = 0.0;
-            for (long p = 0; p < f.n * out_pixels; ++p) sum += masked_grad(a, p, oc);
+            for (long p = 0; p < f.n * out_pixels; ++p) sum += grad_at(p, oc);
             a.grad_bias[oc] = float(sum);
         }
     if (a.grad_weights) {
@@ -50,7 +59,7 @@ void conv2d_backward_ref(const Conv2dBackwardArgs& a) {
                                     if (ix < 0 || ix >= f.in_w) continue;
                                     const long pixel = (long(b) * f.out_h + y) * f.out_w + x;
                                     const float in = f.input[((long(b) * f.in_h + iy) * f.in_w + ix) * in_stride + ic];
-                                    sum += masked_grad(a, pixel, oc) * double(in);
+                                    sum += grad_at(pixel, oc) * double(in);
                                 }
                             }
                         a.grad_weights[((long(oc) * f.in_c + ic) * f.kernel_h + ky) * f.kernel_w + kx] = float(sum);
@@ -72,7 +81,7 @@ void conv2d_backward_ref(const Conv2dBackwardArgs& a) {
                                 if (tx < 0 || tx % f.stride_w || tx / f.stride_w >= f.out_w) continue;
                                 const long pixel = (long(b) * f.out_h + ty / f.stride_h) * f.out_w + tx / f.stride_w;
                                 for (int oc = 0; oc < f.out_c; ++oc)
-                                    sum += masked_grad(a, pixel, oc) *
+                                    sum += grad_at(pixel, oc) *
                                            double(f.weights[((long(oc) * f.in_c + ic) * f.kernel_h + ky) * f.kernel_w + kx]);
                             }
                         }
