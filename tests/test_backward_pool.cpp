@@ -3,6 +3,7 @@
 // read in place, and every SIMD backward table's pooling against the reference.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -165,4 +166,30 @@ TEST_CASE("pool2d backward: every SIMD table matches the reference on every row,
                                 nhwc_index(pc.h, pc.w, f.in_stride), in_slice);
                 }
             }
+}
+
+TEST_CASE("max pool backward: a window of -inf alone hands its gradient to no cell, in every table") {
+    // 9 channels (a vector and a tail on AVX2): even channels all -inf, odd ones finite
+    const int c = 9;
+    std::vector<float> input(std::size_t(3 * 3 * c)), grad_output(std::size_t(c), 1.0f);
+    for (std::size_t i = 0; i < input.size(); ++i)
+        input[i] = i % c % 2 == 0 ? -std::numeric_limits<float>::infinity() : float(i % 7);
+    Pool2dBackwardArgs b;
+    b.forward.input = input.data();
+    b.forward.in_h = b.forward.in_w = 3, b.forward.c = c;
+    b.forward.out_h = b.forward.out_w = 1, b.forward.kernel_h = b.forward.kernel_w = 3;
+    b.grad_output = grad_output.data();
+    const BackwardKernelTable* found[3];
+    const int count = kernels::available_backward_tables(found);
+    for (int t = 0; t < count; ++t) {
+        CAPTURE(std::string(found[t]->isa_name));
+        std::vector<float> grad_input(input.size(), 5.0f);
+        b.grad_input = grad_input.data();
+        found[t]->maxpool2d_backward(b);
+        for (int ch = 0; ch < c; ++ch) {
+            double handed = 0.0;
+            for (int p = 0; p < 9; ++p) handed += grad_input[std::size_t(p * c + ch)];
+            CHECK(handed == (ch % 2 == 0 ? 0.0 : 1.0));
+        }
+    }
 }

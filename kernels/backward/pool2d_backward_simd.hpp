@@ -49,7 +49,8 @@ void pool2d_backward_nhwc(const Pool2dBackwardArgs& a) {
                         for (int ky = ky0; ky < ky1; ++ky)
                             for (int kx = kx0; kx < kx1; ++kx)
                                 best = S::max(S::load(mask, image + cell(ky, kx) * in_stride + c), best);
-                        typename P::Lanes open = P::live(mask);
+                        // a lane whose every cell is -inf has no winner, as in the reference
+                        typename P::Lanes open = P::but(P::live(mask), P::equal(best, S::set1(-__builtin_inff())));
                         for (int ky = ky0; ky < ky1; ++ky)
                             for (int kx = kx0; kx < kx1; ++kx) {
                                 const V v = S::load(mask, image + cell(ky, kx) * in_stride + c);
