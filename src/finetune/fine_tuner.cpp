@@ -1,0 +1,227 @@
+// The fine-tuning loop. Per step: gather a batch of frozen-layer activations, run the span
+// forward, pool, take the head's softmax cross-entropy and its gradient (dense_softmax_backward),
+// spread it back over the pooled pixels and through the span, then one Adam update of every
+// tensor. Everything outside the span runs on one thread in a fixed order.
+#include "finetune/fine_tuner.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "error.hpp"
+#include "train/sampling.hpp"
+
+namespace tinception {
+namespace {
+
+// [n][h][w][c] -> [n][c], each mean summed in double in pixel order.
+void global_average_pool(const float* in, int n, const ActivationShape& s, float* out) {
+    const std::size_t pixels = std::size_t(s.h) * s.w;
+    std::vector<double> sum(std::size_t(s.c));
+    for (int i = 0; i < n; ++i) {
+        std::fill(sum.begin(), sum.end(), 0.0);
+        const float* image = in + std::size_t(i) * pixels * s.c;
+        for (std::size_t p = 0; p < pixels; ++p)
+            for (int c = 0; c < s.c; ++c) sum[std::size_t(c)] += image[p * s.c + c];
+        for (int c = 0; c < s.c; ++c) out[std::size_t(i) * s.c + c] = float(sum[std::size_t(c)] / double(pixels));
+    }
+}
+
+// fine_tune_loss, also handing back the batch's pooled features (for the progress report).
+double batch_pass(SpanBackprop& span, const kernels::BackwardKernelTable& table,
+                  const std::vector<TrainableConv>& initial, const SoftmaxLayer& head, const float* inputs,
+                  const int* labels, const float* row_weights, int n, const FineTuneOptions& options,
+                  SoftmaxLayer* head_gradient, std::vector<float>& pooled) {
+    const ActivationShape o = span.output_shape();
+    const float* output = span.forward(inputs, n);
+    pooled.resize(std::size_t(n) * o.c);
+    global_average_pool(output, n, o, pooled.data());
+    std::vector<float> grad_pooled(pooled.size());
+    head_gradient->n_classes = head.n_classes, head_gradient->feature_size = head.feature_size;
+    head_gradient->weights.resize(head.weights.size());
+    head_gradient->bias.resize(head.bias.size());
+    kernels::DenseSoftmaxBackwardArgs a;
+    a.input = pooled.data(), a.weights = head.weights.data(), a.bias = head.bias.data();
+    a.labels = labels, a.row_weights = row_weights;
+    a.grad_input = grad_pooled.data(), a.grad_weights = head_gradient->weights.data();
+    a.grad_bias = head_gradient->bias.data();
+    a.n = n, a.in_features = o.c, a.out_features = head.n_classes;
+    double loss = table.dense_softmax_backward(a);
+    std::vector<float> grad_output(std::size_t(n) * o.h * o.w * o.c);
+    table.global_avgpool_backward(grad_pooled.data(), grad_output.data(), n, o.h, o.w, o.c, false);
+    span.backward(grad_output.data());
+    const double decay = options.span_weight_decay, l2 = options.head_l2;
+    std::vector<TrainableConv>& convs = span.convolutions();
+    if (decay != 0.0)
+        for (std::size_t k = 0; k < convs.size(); ++k)
+            for (std::size_t i = 0; i < convs[k].weights.size(); ++i) {
+                const double d = double(convs[k].weights[i]) - double(initial[k].weights[i]);
+                loss += 0.5 * decay * d * d;
+                convs[k].grad_weights[i] += float(decay * d);
+            }
+    if (l2 != 0.0)
+        for (std::size_t i = 0; i < head.weights.size(); ++i) {
+            loss += 0.5 * l2 * double(head.weights[i]) * double(head.weights[i]);
+            head_gradient->weights[i] += float(l2 * double(head.weights[i]));
+        }
+    return loss;
+}
+
+void check_set(const SpatialSet& set, const ActivationShape& shape, int n_classes, const char* what) {
+    if (set.size() == 0) return;
+    if (set.shape.h != shape.h || set.shape.w != shape.w || set.shape.c != shape.c)
+        throw Error(std::string(what) + " activations are " + std::to_string(set.shape.h) + "x" +
+                    std::to_string(set.shape.w) + "x" + std::to_string(set.shape.c) + ", the span reads " +
+                    std::to_string(shape.h) + "x" + std::to_string(shape.w) + "x" + std::to_string(shape.c));
+    if (set.activations.size() != set.size() * set.floats_per_image())
+        throw Error(std::string(what) + " set holds " + std::to_string(set.activations.size()) + " floats for " +
+                    std::to_string(set.size()) + " images");
+    for (int label : set.labels)
+        if (label < 0 || label >= n_classes)
+            throw Error(std::string(what) + " set has label " + std::to_string(label) + ", outside [0, " +
+                        std::to_string(n_classes) + ")");
+}
+
+// Indices of a seeded shuffle, reshuffled each time it runs out.
+class EpochSampler {
+public:
+    EpochSampler(std::size_t n, std::uint64_t seed) : order_(n), rng_(seed) {}
+    std::size_t next() {
+        if (position_ == 0) {
+            for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+            for (std::size_t i = order_.size() - 1; i > 0; --i)  // Fisher-Yates
+                std::swap(order_[i], order_[std::size_t(uniform_index(rng_, i + 1))]);
+        }
+        const std::size_t i = order_[position_];
+        position_ = (position_ + 1) % order_.size();
+        return i;
+    }
+
+private:
+    std::vector<std::size_t> order_;
+    std::mt19937_64 rng_;
+    std::size_t position_ = 0;
+};
+
+}  // namespace
+
+FeatureSet pooled_features(SpanBackprop& span, const SpatialSet& set, int batch_size) {
+    const ActivationShape o = span.output_shape();
+    FeatureSet features;
+    features.feature_size = o.c;
+    features.labels = set.labels;
+    features.features.resize(set.size() * std::size_t(o.c));
+    const std::size_t step = std::size_t(batch_size > 0 ? batch_size : 1);
+    for (std::size_t start = 0; start < set.size(); start += step) {
+        const int n = int(std::min(step, set.size() - start));
+        global_average_pool(span.forward(set.image(start), n), n, o, features.features.data() + start * o.c);
+    }
+    return features;
+}
+
+double fine_tune_loss(SpanBackprop& span, const kernels::BackwardKernelTable& backward_table,
+                      const std::vector<TrainableConv>& initial, const SoftmaxLayer& head, const float* inputs,
+                      const int* labels, const float* row_weights, int n, const FineTuneOptions& options,
+                      SoftmaxLayer* head_gradient) {
+    std::vector<float> pooled;
+    return batch_pass(span, backward_table, initial, head, inputs, labels, row_weights, n, options, head_gradient,
+                      pooled);
+}
+
+FineTuneOutcome fine_tune(SpanBackprop& span, const kernels::BackwardKernelTable& backward_table,
+                          const SpatialSet& training, const SpatialSet& validation, SoftmaxLayer head,
+                          const FineTuneOptions& options, const ProgressCallback& progress) {
+    if (training.size() == 0) throw Error("cannot fine-tune: the training set is empty");
+    if (options.steps < 1 || options.batch_size < 1 || options.eval_step_interval < 1 || options.patience < 0 ||
+        options.eval_batch_size < 1 || !(options.head_learning_rate > 0.0f) || !(options.span_learning_rate >= 0.0f))
+        throw Error("fine-tuning needs steps, batch sizes and eval interval >= 1, patience >= 0, a head learning rate "
+                    "> 0 and a span learning rate >= 0");
+    if (head.feature_size != span.output_shape().c || head.n_classes < 2)
+        throw Error("the head reads " + std::to_string(head.feature_size) + " features, the span gives " +
+                    std::to_string(span.output_shape().c));
+    check_set(training, span.input_shape(), head.n_classes, "training");
+    check_set(validation, span.input_shape(), head.n_classes, "validation");
+
+    const std::vector<TrainableConv> initial = span.convolutions();
+    std::vector<float> class_weights;
+    if (options.class_weighting) {
+        FeatureSet labels_only;
+        labels_only.labels = training.labels;
+        class_weights = balanced_class_weights(labels_only, head.n_classes);
+    }
+    EpochSampler sampler(training.size(), options.seed);
+    const std::size_t image_floats = training.floats_per_image();
+    std::vector<float> batch(std::size_t(options.batch_size) * image_floats), row_weights, pooled;
+    std::vector<int> labels(std::size_t(options.batch_size));
+    std::vector<AdamMoments> conv_moments(2 * initial.size()), head_moments(2);
+    SoftmaxLayer head_gradient;
+
+    FineTuneOutcome out;
+    out.best_validation_cross_entropy = std::numeric_limits<double>::infinity();
+    SoftmaxLayer best_head;
+    std::vector<TrainableConv> best_convs;
+    int evaluations_since_best = 0;
+    for (int step = 0; step < options.steps; ++step) {
+        row_weights.clear();
+        for (std::size_t b = 0; b < labels.size(); ++b) {
+            const std::size_t i = sampler.next();
+            std::copy(training.image(i), training.image(i) + image_floats, batch.data() + b * image_floats);
+            labels[b] = training.labels[i];
+            if (!class_weights.empty()) row_weights.push_back(class_weights[std::size_t(labels[b])]);
+        }
+        const double loss = batch_pass(span, backward_table, initial, head, batch.data(), labels.data(),
+                                       row_weights.empty() ? nullptr : row_weights.data(), options.batch_size,
+                                       options, &head_gradient, pooled);
+        TrainProgress report;
+        report.step = step;
+        report.cross_entropy = loss;
+        if (progress) {
+            FeatureSet seen;
+            seen.feature_size = head.feature_size, seen.features = pooled, seen.labels = labels;
+            report.train_accuracy = evaluate(head, seen).accuracy;  // before the update, as the loss
+        }
+        std::vector<TrainableConv>& convs = span.convolutions();
+        for (std::size_t k = 0; k < convs.size(); ++k) {
+            adam_update(convs[k].weights, convs[k].grad_weights, conv_moments[2 * k], options.span_learning_rate,
+                        step + 1, options.adam);
+            adam_update(convs[k].bias, convs[k].grad_bias, conv_moments[2 * k + 1], options.span_learning_rate,
+                        step + 1, options.adam);
+        }
+        adam_update(head.weights, head_gradient.weights, head_moments[0], options.head_learning_rate, step + 1,
+                    options.adam);
+        adam_update(head.bias, head_gradient.bias, head_moments[1], options.head_learning_rate, step + 1,
+                    options.adam);
+        out.steps_run = step + 1;
+        const bool last = step + 1 == options.steps;
+        if (step % options.eval_step_interval != 0 && !last) continue;
+        bool stop = false;
+        if (validation.size() > 0) {
+            const Evaluation e = evaluate(head, pooled_features(span, validation, options.eval_batch_size));
+            report.validation_accuracy = e.accuracy, report.validation_cross_entropy = e.cross_entropy;
+            if (e.cross_entropy < out.best_validation_cross_entropy) {
+                out.best_validation_cross_entropy = e.cross_entropy;
+                out.best_step = step;
+                if (options.keep_best) best_head = head, best_convs = span.convolutions();
+                evaluations_since_best = 0;
+            } else {
+                stop = options.patience > 0 && ++evaluations_since_best >= options.patience;
+            }
+        } else {
+            report.validation_accuracy = report.validation_cross_entropy = std::numeric_limits<double>::quiet_NaN();
+        }
+        if (progress) progress(report);
+        if (stop) break;
+    }
+    if (options.keep_best && out.best_step >= 0) {
+        head = std::move(best_head);
+        span.convolutions() = std::move(best_convs);
+    }
+    if (out.best_step < 0) out.best_validation_cross_entropy = std::numeric_limits<double>::quiet_NaN();
+    out.head = std::move(head);
+    out.convolutions = span.convolutions();
+    for (TrainableConv& c : out.convolutions) c.grad_weights.clear(), c.grad_bias.clear();
+    return out;
+}
+
+}  // namespace tinception
