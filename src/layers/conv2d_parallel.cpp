@@ -24,12 +24,11 @@ constexpr int kMaxBands = 12;
 // small beside its GEMM.
 constexpr int kChannelUnit = 32;
 constexpr int kMinGroupUnits = 2;
-// Below this many output pixels per image and thread (the 17x17 and 8x8 layers at batch 1 on
-// two threads), row bands hold a few GEMM tiles or Winograd tile rows each, split unevenly
-// (17 rows, or 5 tile rows, into two), while every thread still streams all of the layer's
-// weights. There the threads split the output channels instead and each reads only its share
-// of the weights; a 35x35 layer (612 pixels per thread) keeps its bands.
-constexpr long kChannelCutMaxPixelsPerThread = 256;
+// Below this many output pixels per image and thread (the 8x8 layers at batch 1 on two
+// threads), a row band holds a handful of Winograd tiles (a 6-row and a 2-row GEMM tile for
+// 8 tiles) while every thread streams all of the layer's weights: there the threads split
+// the output channels instead, each reading its share of the weights.
+constexpr long kChannelCutMaxPixelsPerThread = 128;
 
 // The convolution restricted to image `b` and output rows [y0, y0 + rows).
 kernels::Conv2dArgs band_args(const kernels::Conv2dArgs& a, int b, int y0, int rows) {
@@ -102,14 +101,24 @@ Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArg
     const int unit = channel_unit(table);
     const int max_groups = (a.out_c + unit - 1) / unit / kMinGroupUnits;
     if (max_groups < 2) return cut;
-    if (table.conv2d_panel_width > 0 && long(a.out_h) * a.out_w < kChannelCutMaxPixelsPerThread * threads) {
-        // Small images: channel groups first, then bands for threads the groups leave over.
-        cut.groups = threads < max_groups ? threads : max_groups;
+    if (table.conv2d_panel_width > 0) {
         const int align = conv2d_row_alignment(table, a);
-        const int max_bands = (a.out_h + align - 1) / align;
-        const int bands = (threads + cut.groups - 1) / cut.groups;
-        cut.bands = bands < max_bands ? bands : max_bands;
-        return cut;
+        const int row_units = (a.out_h + align - 1) / align;
+        if (long(a.out_h) * a.out_w < kChannelCutMaxPixelsPerThread * threads) {
+            // Small images: channel groups first, then bands for threads the groups leave over.
+            cut.groups = threads < max_groups ? threads : max_groups;
+            const int bands = (threads + cut.groups - 1) / cut.groups;
+            cut.bands = bands < row_units ? bands : row_units;
+            return cut;
+        }
+        if (row_units % threads != 0) {
+            // Rows that do not share out (17 rows, or 5 or 9 Winograd tile rows, on two
+            // threads): a band of whole row units per thread, and the rows left over cut by channel.
+            cut.bands = threads;
+            cut.groups = threads < max_groups ? threads : max_groups;
+            cut.shared_rows = true;
+            return cut;
+        }
     }
     if (cut.bands >= threads) return cut;
     // Too few rows to give every thread a band: cut the channels as well.
@@ -142,6 +151,36 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
     }
     const int unit = channel_unit(table);
     const int units = (a.out_c + unit - 1) / unit;
+    // Channels [c0, c1) of group `group` of `groups`: whole panels, the last one clipped.
+    const auto run_group = [&](kernels::Conv2dArgs rows, int group, int groups) {
+        const int c0 = units * group / groups * unit;
+        int c1 = units * (group + 1) / groups * unit;
+        if (c1 > a.out_c) c1 = a.out_c;
+        if (c1 > c0) table.conv2d(channel_args(table, rows, c0, c1 - c0));
+    };
+    if (cut.shared_rows) {
+        // Per image, thread slot s runs task 2s, its band of whole row units, and task 2s + 1,
+        // its channel group of the rows past the last band; the static partition gives each
+        // thread the same number of slots.
+        const int align = conv2d_row_alignment(table, a);
+        const int per_band = (a.out_h + align - 1) / align / cut.bands * align;
+        const int shared_y0 = per_band * cut.bands;
+        parallel_for(a.n * 2 * cut.bands, [&](int task) {
+            const int b = task / (2 * cut.bands);
+            const int slot = task % (2 * cut.bands) / 2;
+            const bool shared = task % 2 == 1;
+            const int y0 = shared ? shared_y0 : slot * per_band;
+            const int y1 = shared ? a.out_h : y0 + per_band;
+            if (y1 <= y0 || (shared && slot >= cut.groups)) return;
+            kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
+            rows.workspace = workspaces.for_thread(thread_index());
+            if (shared)
+                run_group(rows, slot, cut.groups);
+            else
+                table.conv2d(rows);
+        });
+        return;
+    }
     const int per_image = cut.bands * cut.groups;
     // Task order (image, group, band): a thread's share is whole images where the batch
     // divides evenly, else the same rows of each layer.
@@ -154,14 +193,10 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
         if (y1 <= y0) return;
         kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
         rows.workspace = workspaces.for_thread(thread_index());
-        if (cut.groups == 1) {
+        if (cut.groups == 1)
             table.conv2d(rows);
-            return;
-        }
-        const int c0 = units * group / cut.groups * unit;
-        int c1 = units * (group + 1) / cut.groups * unit;
-        if (c1 > a.out_c) c1 = a.out_c;
-        if (c1 > c0) table.conv2d(channel_args(table, rows, c0, c1 - c0));
+        else
+            run_group(rows, group, cut.groups);
     });
 }
 

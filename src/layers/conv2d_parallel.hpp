@@ -7,12 +7,15 @@
 namespace tinception {
 
 // How one image's output is cut: `bands` row bands times `groups` output-channel groups.
-// Where the images do not share out evenly over the threads, large images are cut into bands
-// and small ones (17x17, 8x8 on two threads) into channel groups, so that each thread reads
-// only its share of the weights.
+// Where the images do not share out evenly over the threads, small images (8x8 on two
+// threads) are cut into channel groups, so that each thread reads only its share of the
+// weights; larger ones into bands, and when their rows (or Winograd tile rows) do not share
+// out either, `shared_rows`: one band of whole rows per thread (`bands` of them), the rows
+// left over cut into `groups` channel groups, one more task per thread.
 struct Conv2dCut {
     int bands = 1;
     int groups = 1;
+    bool shared_rows = false;
 };
 
 // Same result as table.conv2d(args), computed as tasks of (batch image, channel group, band
