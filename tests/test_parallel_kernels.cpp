@@ -51,40 +51,51 @@ TEST_CASE("conv2d: row bands of one, two, three and five rows, pad_top down to n
     }
 }
 
+// cc on `table` through conv2d_parallel on one thread, then on each of `thread_counts`
+// (counts past the cores are fine: only the cut, not the speed, is under test): one thread
+// matches the reference and every count gives one thread's bits. Returns the cuts planned.
+std::vector<Conv2dCut> check_threads_bit_identical(const KernelTable& table, const ConvCase& cc, std::uint32_t seed,
+                                                   const std::vector<int>& thread_counts) {
+    const ConvFixture f(cc, kLayouts[1], seed);
+    const PackedWeights packed = pack_weights(table, f.args());
+    GuardedBuffer expected = f.fresh_output(), whole = f.fresh_output(), one = f.fresh_output();
+    kernels::reference_kernels().conv2d(f.args(&expected));
+    conv2d_once(table, f.args(&whole, packed.get()));
+    set_thread_count(1);
+    conv2d_parallel(table, f.args(&one, packed.get()));
+    f.check(table, expected, one);
+    // Bands start on the table's row alignment and channel groups on its panels, so every cut
+    // keeps the uncut call's tiles and sums; tables without panels are cut for two threads
+    // whatever the count.
+    if (table.conv2d_panel_width > 0) CHECK(whole == one);
+    std::vector<Conv2dCut> cuts;
+    for (const int threads : thread_counts) {
+        CAPTURE(threads);
+        GuardedBuffer many = f.fresh_output();
+        cuts.push_back(conv2d_cut(table, f.args(&many, packed.get()), threads));
+        set_thread_count(threads);
+        conv2d_parallel(table, f.args(&many, packed.get()));
+        CHECK(one == many);
+    }
+    set_thread_count(2);
+    return cuts;
+}
+
 TEST_CASE("conv2d_parallel: every row on 1 to 32 threads, bit-identical to one thread and to the uncut call") {
-    // Thread counts past the cores are fine here: only the cut, not the speed, is under test.
     for (const KernelTable* table : tables_under_test()) {
         CAPTURE(std::string(table->isa_name));
         bool cut_rows = false, cut_channels = false;
         for (const ConvCase& cc : kConvCases) {
             CAPTURE(describe(cc));
-            const ConvFixture f(cc, kLayouts[1], 5);
-            const PackedWeights packed = pack_weights(*table, f.args());
-            GuardedBuffer expected = f.fresh_output(), whole = f.fresh_output(), one = f.fresh_output();
-            kernels::reference_kernels().conv2d(f.args(&expected));
-            conv2d_once(*table, f.args(&whole, packed.get()));
-            set_thread_count(1);
-            conv2d_parallel(*table, f.args(&one, packed.get()));
-            for (const int threads : {2, 3, 8, 32}) {
-                CAPTURE(threads);
-                GuardedBuffer many = f.fresh_output();
-                const Conv2dCut cut = conv2d_cut(*table, f.args(&many, packed.get()), threads);
+            for (const Conv2dCut& cut : check_threads_bit_identical(*table, cc, 5, {2, 3, 8, 32})) {
                 cut_rows = cut_rows || cut.bands > 1;
                 cut_channels = cut_channels || cut.groups > 1;
-                set_thread_count(threads);
-                conv2d_parallel(*table, f.args(&many, packed.get()));
-                CHECK(one == many);
             }
-            // Bands start on the table's row alignment, so every cut keeps the uncut call's
-            // tiles and sums.
-            if (table->conv2d_panel_width > 0) CHECK(whole == one);
-            f.check(*table, expected, one);
         }
         // Both kinds of cut really ran (tables without panels are cut by rows only).
         CHECK(cut_rows);
         if (table->conv2d_panel_width > 0) CHECK(cut_channels);
     }
-    set_thread_count(2);
 }
 
 // Inception's 17x17 and 8x8 layers, narrowed in in_c to keep the reference quick: at batch 1
@@ -102,7 +113,7 @@ const ConvCase kSmallImageCases[] = {
     {1, 48, 8, 8, 80, 3, 1, 1, Padding::same, false},     // F(4, 3) down the columns
 };
 
-TEST_CASE("conv2d_parallel: 17x17 and 8x8 layers at batch 1 and 8, cut by channel, bit-identical on 1, 2, 3 and more threads than cores") {
+TEST_CASE("conv2d_parallel: 17x17 and 8x8 layers at batch 1 and 8, bit-identical on 1, 2, 3 and more threads than cores") {
     const int more_than_cores = int(std::thread::hardware_concurrency()) + 1;
     for (const KernelTable* table : tables_under_test()) {
         CAPTURE(std::string(table->isa_name));
@@ -111,37 +122,18 @@ TEST_CASE("conv2d_parallel: 17x17 and 8x8 layers at batch 1 and 8, cut by channe
                 ConvCase cc = small;
                 cc.n = n;
                 CAPTURE(describe(cc));
-                const ConvFixture f(cc, kLayouts[1], 17);
-                const PackedWeights packed = pack_weights(*table, f.args());
-                GuardedBuffer expected = f.fresh_output(), whole = f.fresh_output(), one = f.fresh_output();
-                kernels::reference_kernels().conv2d(f.args(&expected));
-                conv2d_once(*table, f.args(&whole, packed.get()));
-                set_thread_count(1);
-                conv2d_parallel(*table, f.args(&one, packed.get()));
-                f.check(*table, expected, one);
-                // Tables with panels sum every output as the uncut call does; the others are
-                // cut for two threads whatever the count.
-                if (table->conv2d_panel_width > 0) CHECK(whole == one);
-                for (const int threads : {2, 3, more_than_cores}) {
-                    CAPTURE(threads);
-                    GuardedBuffer many = f.fresh_output();
-                    set_thread_count(threads);
-                    conv2d_parallel(*table, f.args(&many, packed.get()));
-                    CHECK(one == many);
-                }
+                const std::vector<Conv2dCut> cuts = check_threads_bit_identical(*table, cc, 17, {2, 3, more_than_cores});
                 if (table->conv2d_panel_width > 0 && n == 1) {
                     // The splits this test is about, on two threads: channel halves of every
                     // row at 8x8; at 17x17, a band each and channel halves of the odd row (or
                     // Winograd tile row) left over.
-                    const Conv2dCut cut = conv2d_cut(*table, f.args(), 2);
-                    const bool small = f.args().out_h == 8;
-                    CHECK(cut.groups == 2);
-                    CHECK(cut.bands == (small ? 1 : 2));
-                    CHECK(cut.shared_rows == !small);
+                    const bool eight = ConvFixture(cc, kLayouts[1], 17).args().out_h == 8;
+                    CHECK(cuts[0].groups == 2);
+                    CHECK(cuts[0].bands == (eight ? 1 : 2));
+                    CHECK(cuts[0].shared_rows == !eight);
                 }
             }
     }
-    set_thread_count(2);
 }
 
 TEST_CASE("pool2d_parallel: every pooling row, max and average, 1 and 2 threads bit-identical") {
