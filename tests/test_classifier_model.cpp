@@ -162,7 +162,7 @@ TEST_CASE("format 2 keeps the training record; format 1 files still load, withou
 
 TEST_CASE("a newer or unknown format is refused with one clear line") {
     TempDir dir;
-    for (const std::uint32_t version : {3u, 0u, 0x01000000u}) {
+    for (const std::uint32_t version : {4u, 0u, 0x01000000u}) {
         CAPTURE(version);
         std::vector<std::uint8_t> bytes = serialize_classifier_model(sample_model());
         store_le(bytes.data() + 8, version);
@@ -172,7 +172,7 @@ TEST_CASE("a newer or unknown format is refused with one clear line") {
         const std::string v = std::to_string(version);
         CHECK(load_error(dir.file("m.tcm")) ==
               dir.file("m.tcm") + ": classifier file format " + v +
-                  (version ? " is newer than this build reads (1 to 2); upgrade tinception"
-                           : " is not one this build reads (1 to 2); the file is corrupt"));
+                  (version ? " is newer than this build reads (1 to 3); upgrade tinception"
+                           : " is not one this build reads (1 to 3); the file is corrupt"));
     }
 }

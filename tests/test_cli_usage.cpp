@@ -306,7 +306,7 @@ TEST_CASE("info MODEL: labels, how it was trained, its results and where its wei
     INFO(r.out);
     REQUIRE(r.exit_code == 0);
     const std::vector<std::string> expected{
-        "format:       tcm version 2",
+        "format:       tcm version 3",
         "labels:       2: cats, dogs",
         "bottleneck:   mixed5 (768 features)",
         "trained:      2026-11-30T12:00:00Z",

@@ -50,6 +50,7 @@ Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> 
     if (feature_size != model_.feature_size)
         throw Error(model_name_ + " expects " + std::to_string(model_.feature_size) + " features from layer '" +
                     model_.feature_layer + "', " + weights_->path() + " gives " + std::to_string(feature_size));
+    check_tuned_layers(model_.tuned, weights_->graph(), model_.feature_layer, model_name_, weights_->path());
     const Preprocessing input = preprocessing_of(*weights_);
     if (!same(input, model_.preprocessing))
         throw Error(model_name_ + " was trained with preprocessing " + describe(model_.preprocessing) + ", but " +
@@ -65,7 +66,9 @@ const std::shared_ptr<const PackedWeights>& Classifier::packed_weights() const {
 bool Classifier::has_layer(const std::string& layer) const { return weights_->graph().index_of(layer) >= 0; }
 
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
-    return FeatureExtractor(weights_, packed_weights(), layer.empty() ? model_.feature_layer : layer);
+    if (layer.empty() || layer == model_.feature_layer)  // the model's features, tuned layers and all
+        return FeatureExtractor(weights_, packed_weights(), model_.feature_layer, model_.tuned);
+    return FeatureExtractor(weights_, packed_weights(), layer);
 }
 
 std::vector<LabelScore> Classifier::scores_for(const float* features) const {

@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint8_t kMagic[8] = {'T', 'C', 'L', 'F', '\r', '\n', 0x1A, '\n'};
-constexpr std::uint32_t kVersion = 2;         // what this build writes
+constexpr std::uint32_t kVersion = 3;         // what this build writes
 constexpr std::uint32_t kOldestVersion = 1;   // format 1: no training record
 constexpr std::size_t kMaxString = 1 << 16;
 constexpr std::uint32_t kMaxLabels = 1 << 20;
@@ -98,6 +98,7 @@ std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& m) {
     w.f32(m.preprocessing.scale);
     w.f32(m.preprocessing.offset);
     write_record(w, m.training, m.labels.size());
+    write_tuned_layers(w, m.tuned);
     w.floats(m.head.weights.data(), m.head.weights.size());
     w.floats(m.head.bias.data(), m.head.bias.size());
     std::vector<std::uint8_t>& bytes = w.bytes();
@@ -128,6 +129,7 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
         throw Error(name + ": classifier file checksum mismatch; the file is corrupt");
 
     ClassifierModel m;
+    m.format_version = version;
     const std::uint32_t n_labels = r.u32();
     if (n_labels < 2 || n_labels > kMaxLabels)
         throw Error(name + ": classifier file has " + std::to_string(n_labels) + " labels; corrupt");
@@ -147,6 +149,7 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
     m.preprocessing.scale = r.f32();
     m.preprocessing.offset = r.f32();
     if (version >= 2) m.training = read_record(r, n_labels, name);
+    if (version >= 3) m.tuned = read_tuned_layers(r, name);
     const std::size_t n_weights = std::size_t(n_labels) * feature_size;
     if (r.remaining() != (n_weights + n_labels) * 4 + 4)
         throw Error(name + ": classifier file holds " + std::to_string(r.remaining()) + " bytes for the head, expected " +

@@ -14,10 +14,14 @@
 //   str training date; 4 setting count S, then S name and value strings
 //   12*L images per split and label (training, validation, testing; u32 each)
 //   4   test images, 4 test accuracy (f32); 4 folds, 4 mean and 4 stddev accuracy (f32)
+//       format 3 only (finetune/tuned_layers.hpp):
+//   str the frozen layer a fine-tuned span starts after (empty: none); 4 count K; K tuned
+//       convolutions (name, weight and bias counts, OIHW weights, bias), run in place of the
+//       weight file's from that layer up to the feature layer
 //   4*L*F head weights, row-major [L][F]; 4*L bias
 //   4   CRC-32 of every byte before it
 // A string is a u32 byte count and that many UTF-8 bytes, no terminator. Format 1 files
-// (no training record) are still read; they are written as format 2.
+// (no training record) and format 2 (nothing fine-tuned) are still read; this build writes format 3.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -26,6 +30,7 @@
 
 #include "classify/softmax_head.hpp"
 #include "classify/split_counts.hpp"
+#include "finetune/tuned_layers.hpp"
 #include "image/preprocess.hpp"
 
 namespace tinception {
@@ -52,6 +57,8 @@ struct ClassifierModel {
     Preprocessing preprocessing;
     SoftmaxLayer head;  // head.n_classes == labels.size(), head.feature_size == feature_size
     TrainingRecord training;  // its split_counts, when present, parallel to labels
+    TunedLayers tuned;        // the fine-tuned convolutions below the feature layer; empty: none
+    std::uint32_t format_version = 0;  // of the file it was read from; 0 when not read
 
     // Probabilities for one feature vector of feature_size floats, in label order.
     std::vector<float> predict(const float* features) const;

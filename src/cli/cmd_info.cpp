@@ -80,10 +80,11 @@ void print_model(const std::string& path) {
     const ClassifierModel m = load_classifier_model(path);
     const TrainingRecord& t = m.training;
     std::cout << "file:         " << path << "\n"
-              << "format:       tcm version " << (t.present ? 2 : 1) << "\n"
+              << "format:       tcm version " << m.format_version << "\n"
               << "labels:       " << m.labels.size() << ":";
     for (std::size_t i = 0; i < m.labels.size(); ++i) std::cout << (i ? ", " : " ") << m.labels[i];
     std::cout << "\nbottleneck:   " << m.feature_layer << " (" << m.feature_size << " features)\n";
+    if (!m.tuned.empty()) std::cout << "fine-tuned:   " << m.tuned.describe(m.feature_layer) << "\n";
     if (!t.present) {
         std::cout << "training:     not recorded (a format 1 model, written before models kept it)\n";
     } else {

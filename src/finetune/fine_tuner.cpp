@@ -15,28 +15,14 @@
 namespace tinception {
 namespace {
 
-// [n][h][w][c] -> [n][c], each mean summed in double in pixel order.
-void global_average_pool(const float* in, int n, const ActivationShape& s, float* out) {
-    const std::size_t pixels = std::size_t(s.h) * s.w;
-    std::vector<double> sum(std::size_t(s.c));
-    for (int i = 0; i < n; ++i) {
-        std::fill(sum.begin(), sum.end(), 0.0);
-        const float* image = in + std::size_t(i) * pixels * s.c;
-        for (std::size_t p = 0; p < pixels; ++p)
-            for (int c = 0; c < s.c; ++c) sum[std::size_t(c)] += image[p * s.c + c];
-        for (int c = 0; c < s.c; ++c) out[std::size_t(i) * s.c + c] = float(sum[std::size_t(c)] / double(pixels));
-    }
-}
-
 // fine_tune_loss, also handing back the batch's pooled features (for the progress report).
 double batch_pass(SpanBackprop& span, const kernels::BackwardKernelTable& table,
                   const std::vector<TrainableConv>& initial, const SoftmaxLayer& head, const float* inputs,
                   const int* labels, const float* row_weights, int n, const FineTuneOptions& options,
                   SoftmaxLayer* head_gradient, std::vector<float>& pooled) {
     const ActivationShape o = span.output_shape();
-    const float* output = span.forward(inputs, n);
     pooled.resize(std::size_t(n) * o.c);
-    global_average_pool(output, n, o, pooled.data());
+    span_features(span, inputs, n, pooled.data());
     std::vector<float> grad_pooled(pooled.size());
     head_gradient->n_classes = head.n_classes, head_gradient->feature_size = head.feature_size;
     head_gradient->weights.resize(head.weights.size());
@@ -106,6 +92,11 @@ private:
 
 }  // namespace
 
+void span_features(SpanBackprop& span, const float* inputs, int n, float* features) {
+    const ActivationShape o = span.output_shape();
+    span.forward_table().global_avgpool(span.forward(inputs, n), features, n, o.h, o.w, o.c);
+}
+
 FeatureSet pooled_features(SpanBackprop& span, const SpatialSet& set, int batch_size) {
     const ActivationShape o = span.output_shape();
     FeatureSet features;
@@ -115,7 +106,7 @@ FeatureSet pooled_features(SpanBackprop& span, const SpatialSet& set, int batch_
     const std::size_t step = std::size_t(batch_size > 0 ? batch_size : 1);
     for (std::size_t start = 0; start < set.size(); start += step) {
         const int n = int(std::min(step, set.size() - start));
-        global_average_pool(span.forward(set.image(start), n), n, o, features.features.data() + start * o.c);
+        span_features(span, set.image(start), n, features.features.data() + start * o.c);
     }
     return features;
 }

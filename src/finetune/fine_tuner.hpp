@@ -52,6 +52,10 @@ struct FineTuneOutcome {
     double best_validation_cross_entropy = 0;
 };
 
+// The span's output for n images of the frozen layer's activations, global-average-pooled by
+// the span's forward table: [n][output channels]. What training and classifying both run.
+void span_features(SpanBackprop& span, const float* inputs, int n, float* features);
+
 // The span's output for every image of `set`, global-average-pooled, with the span's current
 // weights: the features a head is trained or evaluated on.
 FeatureSet pooled_features(SpanBackprop& span, const SpatialSet& set, int batch_size);

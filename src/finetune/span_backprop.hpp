@@ -35,6 +35,8 @@ public:
 
     const ActivationShape& input_shape() const { return input_shape_; }    // FROM's, per image
     const ActivationShape& output_shape() const { return output_shape_; }  // TO's, per image
+    const kernels::KernelTable& forward_table() const { return forward_table_; }
+    const std::string& output_layer() const { return nodes_.back().layer->name; }  // TO
 
     // TO's output for n images of FROM's activations, [n][h][w][c], valid until the next call.
     // `input` must stay unchanged until backward() has run: the gradients read it again.

@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "error.hpp"
+#include "finetune/fine_tuner.hpp"
+#include "finetune/tuned_layers.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/image_batches.hpp"
 #include "model/network.hpp"
@@ -50,11 +52,18 @@ FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights, co
 
 FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
                                    std::shared_ptr<const PackedWeights> packed, const std::string& layer)
+    : FeatureExtractor(std::move(weights), std::move(packed), layer, TunedLayers{}) {}
+
+FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
+                                   std::shared_ptr<const PackedWeights> packed, const std::string& layer,
+                                   const TunedLayers& tuned)
     : weights_(std::move(weights)), preprocessing_(preprocessing_of(*weights_)) {
     if (&packed->weights() != weights_.get())
         throw Error("packed weights of " + packed->weights().path() + " given for " + weights_->path(),
                     ErrorKind::internal);
-    network_ = std::make_unique<Network>(std::move(packed), layer);
+    if (!tuned.empty())
+        tuned_ = tuned_span(tuned, weights_->graph(), layer, packed->table(), "the model", weights_->path());
+    network_ = std::make_unique<Network>(std::move(packed), tuned.empty() ? layer : tuned.from);
     const ActivationShape in = network_->input_shape();
     if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
         throw Error(weights_->path() + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
@@ -66,8 +75,10 @@ FeatureExtractor::~FeatureExtractor() = default;
 FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
 FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
 
-const std::string& FeatureExtractor::layer() const { return network_->output_layer(); }
-int FeatureExtractor::feature_size() const { return network_->feature_size(); }
+const std::string& FeatureExtractor::layer() const {
+    return tuned_ ? tuned_->output_layer() : network_->output_layer();
+}
+int FeatureExtractor::feature_size() const { return tuned_ ? tuned_->output_shape().c : network_->feature_size(); }
 const Preprocessing& FeatureExtractor::preprocessing() const { return preprocessing_; }
 std::uint32_t FeatureExtractor::weights_checksum() const { return weights_->checksum(); }
 const WeightFile& FeatureExtractor::weights() const { return *weights_; }
@@ -85,7 +96,7 @@ void FeatureExtractor::extract(const ImageRgb8* images, std::size_t count, float
     for (std::size_t first = 0; first < count; first += kNetworkBatch) {
         const int n = int(std::min(kNetworkBatch, count - first));
         for (int i = 0; i < n; ++i) preprocess(images[first + i], preprocessing_, input_.data() + i * image_floats);
-        network_->extract_features(input_.data(), n, features + first * feature_size());
+        run(input_.data(), n, features + first * feature_size());
     }
 }
 
@@ -94,10 +105,17 @@ std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, in
     std::vector<float> features(std::size_t(n) * feature_size());
     for (int first = 0; first < n; first += int(kNetworkBatch)) {
         const int count = std::min(int(kNetworkBatch), n - first);
-        network_->extract_features(input + first * image_floats, count,
-                                   features.data() + std::size_t(first) * feature_size());
+        run(input + first * image_floats, count, features.data() + std::size_t(first) * feature_size());
     }
     return features;
+}
+
+void FeatureExtractor::run(const float* input, int n, float* features) {
+    if (!tuned_) return network_->extract_features(input, n, features);
+    const ActivationShape from = network_->output_shape();
+    activations_.resize(std::size_t(n) * from.h * from.w * from.c);
+    network_->extract_activations(input, n, activations_.data());
+    span_features(*tuned_, activations_.data(), n, features);
 }
 
 }  // namespace tinception

@@ -14,6 +14,8 @@ namespace tinception {
 class WeightFile;
 class Network;
 class PackedWeights;
+class SpanBackprop;
+struct TunedLayers;
 
 // What the weight file's metadata says the network's input is; the one source of preprocessing.
 Preprocessing preprocessing_of(const WeightFile& weights);
@@ -27,6 +29,11 @@ public:
     // The same with packed weights other extractors share; `packed` must be of `weights`.
     FeatureExtractor(std::shared_ptr<const WeightFile> weights, std::shared_ptr<const PackedWeights> packed,
                      const std::string& layer);
+    // The same with the convolutions after tuned.from run with the tuned weights: the network
+    // (and its packed weights) stops at tuned.from, the tuned span runs on from there, in memory,
+    // so a packed-weights cache only ever holds the file's own weights. Empty `tuned`: as above.
+    FeatureExtractor(std::shared_ptr<const WeightFile> weights, std::shared_ptr<const PackedWeights> packed,
+                     const std::string& layer, const TunedLayers& tuned);
     ~FeatureExtractor();
     FeatureExtractor(FeatureExtractor&&) noexcept;
     FeatureExtractor& operator=(FeatureExtractor&&) noexcept;
@@ -46,8 +53,12 @@ public:
     std::vector<float> extract_preprocessed(const float* input, int n);
 
 private:
+    void run(const float* input, int n, float* features);  // one batch of at most kNetworkBatch
+
     std::shared_ptr<const WeightFile> weights_;
     std::unique_ptr<Network> network_;
+    std::unique_ptr<SpanBackprop> tuned_;  // null: nothing tuned
+    std::vector<float> activations_;       // the network's output for one batch, when tuned_
     Preprocessing preprocessing_;
     std::vector<float> input_;  // one batch of preprocessed images, kept between calls
 };

@@ -176,8 +176,20 @@ void Network::extract_features(const float* input, int n, float* features) {
         if (step_seconds_)
             (*step_seconds_)[std::size_t(i)] += std::chrono::duration<double>(Clock::now() - step_start).count();
     }
+    if (!features) return;  // extract_activations reads the output layer's buffer
     const ActivationShape& out = output_shape();
     table_.global_avgpool(pointer_of(int(steps_.size()) - 1), features, n, out.h, out.w, out.c);
+}
+
+void Network::extract_activations(const float* input, int n, float* activations) {
+    if (n <= 0) return;
+    extract_features(input, n, nullptr);
+    const int last = int(steps_.size()) - 1;
+    const ActivationShape out = output_shape();
+    const int stride = plan_.steps[std::size_t(last)].pixel_stride;
+    const float* from = last == 0 ? input : buffer_for(last);
+    for (long p = 0; p < long(n) * out.h * out.w; ++p)
+        std::memcpy(activations + p * out.c, from + p * stride, sizeof(float) * std::size_t(out.c));
 }
 
 void Network::time_steps(std::vector<double>* seconds) {

@@ -41,6 +41,9 @@ public:
     // input: NHWC [n][h][w][c] as input_shape(); features: [n][feature_size()], the output
     // layer global-average-pooled.
     void extract_features(const float* input, int n, float* features);
+    // The output layer's activations themselves, not pooled: [n][h][w][c] as output_shape()
+    // (what fine-tuning starts from, finetune/fine_tuner.hpp).
+    void extract_activations(const float* input, int n, float* activations);
 
     // Per-step wall time, for profiling: while `seconds` is set, extract_features adds step
     // i's time to (*seconds)[i], i indexing step_descriptions(). nullptr turns it off.
