@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/feature_options.hpp"
 #include "cli/thread_option.hpp"
+#include "cli/fine_tune_options.hpp"
 #include "cli/progress.hpp"
 #include "error.hpp"
 #include "train/retrain.hpp"
@@ -63,6 +64,15 @@ void set_progress_events(const RetrainOptions& o, std::unique_ptr<Progress>& pro
         std::printf("step %d/%d: train accuracy %.1f%%, cross-entropy %.4f, validation accuracy %.1f%%\n",
                     p.step + 1, steps, 100 * p.train_accuracy, p.cross_entropy, 100 * p.validation_accuracy);
     };
+    const int tuning_steps = o.fine_tune.steps;
+    events.fine_tune_progress = [tuning_steps](const TrainProgress& p) {
+        char line[160];
+        std::snprintf(line, sizeof line, "fine-tuning step %d/%d: cross-entropy %.4f, validation accuracy %.1f%%, "
+                      "validation cross-entropy %.4f", p.step + 1, tuning_steps, p.cross_entropy,
+                      100 * p.validation_accuracy, p.validation_cross_entropy);
+        std::printf("\r%s\n", line);  // over a progress bar's line; the bar redraws below
+        std::fflush(stdout);
+    };
 }
 
 // What the run gave: test accuracy, confusion, misses, cross-validation, memory, files.
@@ -72,6 +82,11 @@ void print_summary(const RetrainOptions& o, const RetrainResult& r) {
                     o.train.patience);
     if (r.best_step >= 0) std::printf("kept the weights of step %d, the lowest validation cross-entropy\n", r.best_step + 1);
     std::printf("training took %.2f s\n", r.train_seconds);
+    if (!o.fine_tune_from.empty())
+        std::printf("fine-tuned the layers after %s up to %s: %d steps (kept step %d), %.1f s, %.0f MB of %s's "
+                    "activations\n", o.fine_tune_from.c_str(), o.layer.c_str(), r.fine_tune_steps_run,
+                    r.fine_tune_best_step + 1, r.fine_tune_seconds, double(r.fine_tune_activation_bytes) / 1e6,
+                    o.fine_tune_from.c_str());
     if (r.testing_count > 0) {
         std::printf("Final test accuracy = %.1f%% (N=%zu)\n", 100 * r.test.accuracy, r.testing_count);
         print_confusion(r.dataset.labels, r.test.confusion);
@@ -133,6 +148,7 @@ int run_train(int argc, char** argv) {
         ("force", "replace existing output files")
         ("h,help", "show this help");
     add_feature_options(options);
+    add_fine_tune_options(options);
     add_threads_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 1, 1, "train DATA_DIR -o MODEL");
     const cxxopts::ParseResult& args = parsed.options;
@@ -193,6 +209,7 @@ int run_train(int argc, char** argv) {
                     "--random-brightness");
     o.cross_validate_folds = int(integer_option(args, "cross-validate", 0, 1000));
     if (o.cross_validate_folds == 1) throw Error("--cross-validate takes K from 2 (or 0: off), not 1");
+    apply_fine_tune_options(args, o);
     apply_threads_option(args);
 
     std::unique_ptr<Progress> progress;

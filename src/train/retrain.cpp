@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "file_io.hpp"
+#include "finetune/fine_tune_stage.hpp"
 #include "model/feature_extractor.hpp"
 #include "train/bottleneck_cache.hpp"
 #include "train/bottlenecks.hpp"
@@ -53,6 +54,40 @@ std::size_t add_distorted_copies(FeatureExtractor& extractor, const std::vector<
     return total;
 }
 
+// The images of a split as the features were computed from them, in the same order.
+LabelledImages split_images(const Dataset& data, const SplitFeatureRows& rows) {
+    LabelledImages images;
+    for (const std::string& rel : rows.relative_paths) images.paths.push_back(data.full_path(rel));
+    // distorted copies come after the images' own rows
+    images.labels.assign(rows.set.labels.begin(), rows.set.labels.begin() + long(images.paths.size()));
+    return images;
+}
+
+// Fine-tunes the layers after options.fine_tune_from with the head just trained (distorted
+// copies are left out: their activations are not kept); records its figures in `result`.
+FineTuneStageResult fine_tune_after_head(const RetrainOptions& options, const RetrainEvents& events,
+                                         const Dataset& data, const SplitFeatures& features,
+                                         const FeatureExtractor& extractor, const SoftmaxLayer& head,
+                                         RetrainResult& result) {
+    FineTuneStageEvents stage;
+    stage.started = events.features_started;
+    stage.progress = events.features_progress;
+    stage.finished = events.features_finished;
+    stage.evaluation = [&](const TrainProgress& p) {
+        result.history.push_back(p);
+        if (events.fine_tune_progress) events.fine_tune_progress(p);
+    };
+    FineTuneStageResult f = run_fine_tune_stage(
+        extractor.weights(), options.fine_tune_from, extractor.layer(), decode_limits(extractor.preprocessing(), options.decode),
+        split_images(data, features.training), split_images(data, features.validation), split_images(data, features.testing), head,
+        options.fine_tune, stage);
+    result.fine_tune_steps_run = f.steps_run;
+    result.fine_tune_best_step = f.best_step;
+    result.fine_tune_seconds = f.activation_seconds + f.tuning_seconds;
+    result.fine_tune_activation_bytes = f.activation_bytes;
+    return f;
+}
+
 }  // namespace
 
 RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events) {
@@ -84,6 +119,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     }
 
     FeatureExtractor extractor(options.weights_path, options.layer);
+    if (!options.fine_tune_from.empty()) check_fine_tune_span(extractor.weights(), options.fine_tune_from, extractor.layer());
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
 
@@ -141,13 +177,21 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         if (events.training_progress) events.training_progress(p);
     };
     TrainOutcome trained = train_softmax(training, validation, n_classes, options.train, record);
-    const SoftmaxLayer& head = trained.layer;
+    SoftmaxLayer head = trained.layer;
     result.steps_run = trained.steps_run;
     result.best_step = options.train.keep_best ? trained.best_step : -1;
     result.train_seconds = seconds_since(train_start);
+    TunedLayers tuned;
+    FeatureSet tuned_testing;
+    if (!options.fine_tune_from.empty()) {
+        FineTuneStageResult f = fine_tune_after_head(options, events, data, features, extractor, head, result);
+        head = std::move(f.head);
+        tuned = std::move(f.tuned);
+        tuned_testing = std::move(f.testing);
+    }
 
     if (testing.size() > 0) {
-        result.test = evaluate(head, testing);
+        result.test = evaluate(head, tuned.empty() ? testing : tuned_testing);
         for (std::size_t i = 0; i < testing.size(); ++i)
             if (result.test.predictions[i] != testing.labels[i])
                 result.misclassified.push_back({data.full_path(features.testing.relative_paths[i]),
@@ -169,6 +213,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     model.weights_path = weights_path_to_record(options.model_path, options.weights_path);
     model.preprocessing = extractor.preprocessing();
     model.head = head;
+    model.tuned = std::move(tuned);
     model.training = training_record(options, result, extractor.layer());
     // The model, labels and report appear together or not at all.
     const std::vector<std::uint8_t> model_bytes = serialize_classifier_model(model);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "classify/classifier_model.hpp"
+#include "finetune/fine_tuner.hpp"
 #include "image/preprocess.hpp"
 #include "train/cross_validation.hpp"
 #include "train/dataset.hpp"
@@ -36,6 +37,10 @@ struct RetrainOptions {
     DistortionOptions distortions;
     // exact: every image decoded at its stored size, as the default ImageLimits do.
     DecodeMode decode = DecodeMode::exact;
+    // Not empty: after the head is trained, the layers after this one up to `layer` are
+    // fine-tuned with it (finetune/fine_tune_stage.hpp) and the model carries them.
+    std::string fine_tune_from;
+    FineTuneOptions fine_tune;
 };
 
 struct RetrainResult;
@@ -49,6 +54,7 @@ struct RetrainEvents {
     // The split is known and training is about to start (result holds the counts so far).
     std::function<void(const RetrainResult&)> split_ready;
     ProgressCallback training_progress;
+    ProgressCallback fine_tune_progress;  // each evaluation while fine-tuning
 };
 
 struct RetrainResult {
@@ -69,6 +75,11 @@ struct RetrainResult {
     CrossValidationResult cross_validation;  // empty fold list when not asked for
     double feature_seconds = 0;
     double train_seconds = 0;
+    // Fine-tuning, when asked for: its steps, the kept step (-1: the last), its time and the
+    // frozen activations it held; `history` then goes on with its evaluations.
+    int fine_tune_steps_run = 0, fine_tune_best_step = -1;
+    double fine_tune_seconds = 0;
+    std::size_t fine_tune_activation_bytes = 0;
 };
 
 // Throws Error on a bad data folder, missing weights, a category left with too few
