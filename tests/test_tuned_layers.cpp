@@ -43,6 +43,14 @@ TunedLayers tuned_from(const SpanBackprop& span, const std::string& from) {
     return t;
 }
 
+// small_model with the tiny block's convolutions tuned after "stem"
+ClassifierModel tuned_model(const TinyGraph& g) {
+    const SpanBackprop span(g.graph, "stem", "top", kernels::reference_kernels(), kernels::reference_backward_kernels());
+    ClassifierModel m = small_model();
+    m.tuned = tuned_from(span, "stem");
+    return m;
+}
+
 std::string error_of(const std::function<void()>& f) {
     try {
         f();
@@ -62,9 +70,7 @@ void reseal(std::vector<std::uint8_t>& bytes) {
 
 TEST_CASE("tuned layers: a model keeps its tuned convolutions byte for byte") {
     const TinyGraph g;
-    const SpanBackprop span(g.graph, "stem", "top", kernels::reference_kernels(), kernels::reference_backward_kernels());
-    ClassifierModel m = small_model();
-    m.tuned = tuned_from(span, "stem");
+    const ClassifierModel m = tuned_model(g);
     const std::vector<std::uint8_t> bytes = serialize_classifier_model(m);
     const ClassifierModel back = parse_classifier_model(bytes.data(), bytes.size(), "m.tcm");
     REQUIRE(back.tuned.convolutions.size() == 6);
@@ -97,10 +103,7 @@ TEST_CASE("tuned layers: a format 2 model, written before them, still reads, wit
 
 TEST_CASE("tuned layers: a damaged section is refused with one line, never read past its end") {
     const TinyGraph g;
-    const SpanBackprop span(g.graph, "stem", "top", kernels::reference_kernels(), kernels::reference_backward_kernels());
-    ClassifierModel m = small_model();
-    m.tuned = tuned_from(span, "stem");
-    const std::vector<std::uint8_t> good = serialize_classifier_model(m);
+    const std::vector<std::uint8_t> good = serialize_classifier_model(tuned_model(g));
     // the count field follows the name "stem": find it by the name's bytes
     const std::string name = "stem";
     std::size_t at = 0;
