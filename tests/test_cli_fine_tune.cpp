@@ -1,5 +1,5 @@
 // train --fine-tune-from through the real program on a few superheroes images: the model
-// carries the tuned layers and guess runs them, the same model for 1 and 2 threads, and
+// carries the tuned layers and guess and embed run them, the same model for 1 and 2 threads, and
 // fine-tuning options refused before any work when they cannot apply.
 #include <doctest/doctest.h>
 
@@ -68,6 +68,18 @@ TEST_CASE("train --fine-tune-from: the model carries the tuned layers, guess run
     REQUIRE(frozen_guess.exit_code == 0);
     CHECK(tuned_guess.out.find(" (score = ") != std::string::npos);
     CHECK(tuned_guess.out != frozen_guess.out);
+
+    // embed MODEL gives the model's own features: the file's for the frozen model, the tuned
+    // layers' for the other
+    const auto embed = [&](const std::string& source) {
+        const CommandResult r = run_tinception({"embed", source, image, "--csv"});
+        CHECK(r.exit_code == 0);
+        return r.out.substr(r.out.find(','));
+    };
+    const std::string weights = required_env_path("TINCEPTION_WEIGHTS");
+    const CommandResult file_features = run_tinception({"embed", weights, image, "--csv", "--layer", "mixed5"});
+    CHECK(embed((dir.path() / "frozen.tcm").string()) == file_features.out.substr(file_features.out.find(',')));
+    CHECK(embed((dir.path() / "one.tcm").string()) != embed((dir.path() / "frozen.tcm").string()));
 }
 
 TEST_CASE("train refuses fine-tuning options that cannot apply, before computing anything") {

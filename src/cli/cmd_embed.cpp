@@ -1,5 +1,5 @@
-// `tinception embed WEIGHTS IMAGE...`: each image's bottleneck features, as raw float32
-// rows or CSV. --raw-input takes an already preprocessed NHWC tensor instead of images,
+// `tinception embed WEIGHTS|MODEL IMAGE...`: each image's bottleneck features, as raw float32
+// rows or CSV; a model gives its own features, fine-tuned layers included. --raw-input takes an already preprocessed NHWC tensor instead of images,
 // so the engine can be compared with another implementation on exactly the same input.
 #include <cxxopts.hpp>
 #include <cstdio>
@@ -8,6 +8,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "classify/classifier.hpp"
+#include "cli/cli_paths.hpp"
 #include "cli/decode_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
@@ -32,15 +34,29 @@ std::string csv_of(const std::vector<std::string>& names, const std::vector<floa
     return out.str();
 }
 
+bool is_classifier_file(const std::string& path) {
+    char magic[8] = {};
+    std::ifstream(path, std::ios::binary).read(magic, sizeof magic);
+    return std::memcmp(magic, "TCLF\r\n\x1a\n", sizeof magic) == 0;
+}
+
+// A model's features are its feature layer's (tuned layers and all) unless --layer names another.
+FeatureExtractor extractor_for(const std::string& path, const cxxopts::ParseResult& args) {
+    if (!is_classifier_file(path)) return FeatureExtractor(path, args["layer"].as<std::string>());
+    const Classifier classifier = Classifier::open(path, weights_for_model(path, ""));
+    return classifier.extractor(args.count("layer") ? args["layer"].as<std::string>() : "");
+}
+
 }  // namespace
 
 int run_embed(int argc, char** argv) {
     cxxopts::Options options("tinception embed",
                              "Write each image's features: the chosen layer, global-average-pooled.\n"
                              "Binary output is little-endian float32, one row of feature-size values per image.");
-    options.positional_help("WEIGHTS IMAGE...");
+    options.positional_help("WEIGHTS|MODEL IMAGE...");
     options.add_options()
-        ("layer", "layer whose pooled output is the feature vector (mixed0..mixed10)",
+        ("layer", "layer whose pooled output is the feature vector (mixed0..mixed10; default for a MODEL: its "
+                  "own, fine-tuned layers included)",
          cxxopts::value<std::string>()->default_value(std::string(kDefaultFeatureLayer)))
         ("o,output", "write to FILE (binary float32, or CSV with --csv); default: CSV on stdout",
          cxxopts::value<std::string>())
@@ -50,7 +66,7 @@ int run_embed(int argc, char** argv) {
         ("h,help", "show this help");
     add_threads_option(options);
     add_decode_option(options);
-    const Arguments parsed = parse_arguments(options, argc, argv, 1, SIZE_MAX, "embed WEIGHTS IMAGE...");
+    const Arguments parsed = parse_arguments(options, argc, argv, 1, SIZE_MAX, "embed WEIGHTS|MODEL IMAGE...");
     const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
         std::cout << options.help({""});
@@ -62,7 +78,7 @@ int run_embed(int argc, char** argv) {
     if (!raw && images.empty()) throw Error("embed needs images to read, or --raw-input FILE (see 'tinception embed --help')");
     if (raw && !images.empty()) throw Error("embed takes images or --raw-input FILE, not both");
 
-    FeatureExtractor extractor(parsed.positional[0], args["layer"].as<std::string>());
+    FeatureExtractor extractor = extractor_for(parsed.positional[0], args);
     std::vector<std::string> names;
     std::vector<float> features;
     if (raw) {
