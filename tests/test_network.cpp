@@ -16,6 +16,7 @@
 #include "check_close.hpp"
 #include "error.hpp"
 #include "kernel_dispatch.hpp"
+#include "model/feature_extractor.hpp"
 #include "model/network.hpp"
 #include "parallel/thread_pool.hpp"
 #include "reference.hpp"
@@ -298,6 +299,53 @@ TEST_CASE("network: every kernel table matches a plain evaluation at several lay
         }
     }
     MESSAGE("kernel tables run through the network:" << ran);
+}
+
+TEST_CASE("network: several layers pooled from one pass match each layer's own network") {
+    TempDir dir;
+    const GraphBuilder g = small_inception(23);
+    g.write(dir.file("small.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("small.tcw"));
+    // mixed_a owns its buffer; b_1x3 is a slice of mixed_b_0's (pixels 9 floats apart).
+    const std::vector<std::string> layers{"mixed_b", "b_1x3", "mixed_a"};
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        for (const int n : {1, 3}) {
+            const std::string isa = table->isa_name;
+            CAPTURE(isa);
+            CAPTURE(n);
+            const std::vector<float> input = random_input(std::size_t(n) * 11 * 13 * 3, 3 + n);
+            std::vector<float> expected;  // row by row: the layers side by side
+            std::vector<std::vector<float>> each;
+            for (const std::string& layer : layers) {
+                Network alone(weights, layer, *table);
+                std::vector<float> f(std::size_t(n) * alone.feature_size());
+                alone.extract_features(input.data(), n, f.data());
+                each.push_back(f);
+            }
+            for (int b = 0; b < n; ++b)
+                for (const std::vector<float>& f : each) {
+                    const std::size_t size = f.size() / std::size_t(n);
+                    expected.insert(expected.end(), f.begin() + long(b * size), f.begin() + long((b + 1) * size));
+                }
+            Network net(weights, "mixed_b", *table);
+            net.pool_layers(layers);
+            CHECK(net.feature_size() == 28 + 5 + 16);
+            std::vector<float> actual(expected.size(), NAN);
+            net.extract_features(input.data(), n, actual.data());
+            testing::check_close(expected.data(), actual.data(), expected.size(), network_tolerance(expected));
+        }
+    }
+    Network net(weights, "mixed_a", kernels::reference_kernels());
+    CHECK_THROWS_WITH_AS(net.pool_layers({"mixed_b"}), doctest::Contains("not computed on the way to 'mixed_a'"), Error);
+    CHECK_THROWS_WITH_AS(net.pool_layers({"a_1x1", "a_1x1"}), doctest::Contains("named twice"), Error);
+}
+
+TEST_CASE("layer sets: a comma-separated list, no empty or repeated names") {
+    CHECK(split_layer_set("mixed5") == std::vector<std::string>{"mixed5"});
+    CHECK(split_layer_set("mixed5,mixed7") == std::vector<std::string>{"mixed5", "mixed7"});
+    CHECK_THROWS_WITH_AS(split_layer_set("mixed5,"), "layer list 'mixed5,' has an empty name", Error);
+    CHECK_THROWS_WITH_AS(split_layer_set(",mixed5"), "layer list ',mixed5' has an empty name", Error);
+    CHECK_THROWS_WITH_AS(split_layer_set("a,b,a"), "layer list 'a,b,a' names 'a' twice", Error);
 }
 
 TEST_CASE("network: output shapes and multiply-adds follow the layers") {

@@ -55,8 +55,9 @@ int run_embed(int argc, char** argv) {
                              "Binary output is little-endian float32, one row of feature-size values per image.");
     options.positional_help("WEIGHTS|MODEL IMAGE...");
     options.add_options()
-        ("layer", "layer whose pooled output is the feature vector (mixed0..mixed10; default for a MODEL: its "
-                  "own, fine-tuned layers included)",
+        ("layer", "layer whose pooled output is the feature vector (mixed0..mixed10), or several side by side "
+                  "(mixed5,mixed7), from one pass (default for a MODEL: its own, fine-tuned layers included); raw, "
+                  "before a model's standardisation",
          cxxopts::value<std::string>()->default_value(std::string(kDefaultFeatureLayer)))
         ("o,output", "write to FILE (binary float32, or CSV with --csv); default: CSV on stdout",
          cxxopts::value<std::string>())

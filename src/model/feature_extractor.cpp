@@ -11,6 +11,7 @@
 #include "kernel_dispatch.hpp"
 #include "model/image_batches.hpp"
 #include "model/network.hpp"
+#include "weights/layer_graph.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
@@ -32,6 +33,31 @@ double number_from(const WeightFile& w, const std::string& key, const std::strin
 }
 
 }  // namespace
+
+std::vector<std::string> split_layer_set(const std::string& layers) {
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = layers.find(',', start);
+        const std::string name = layers.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (name.empty()) throw Error("layer list '" + layers + "' has an empty name");
+        if (std::find(names.begin(), names.end(), name) != names.end())
+            throw Error("layer list '" + layers + "' names '" + name + "' twice");
+        names.push_back(name);
+        if (comma == std::string::npos) return names;
+        start = comma + 1;
+    }
+}
+
+int layer_set_feature_size(const LayerGraph& graph, const std::string& layers) {
+    int size = 0;
+    for (const std::string& name : split_layer_set(layers)) {
+        const int index = graph.index_of(name);
+        if (index < 0) return -1;
+        size += graph.layers()[std::size_t(index)].shape.c;
+    }
+    return size;
+}
 
 Preprocessing preprocessing_of(const WeightFile& w) {
     Preprocessing p;
@@ -61,9 +87,22 @@ FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
     if (&packed->weights() != weights_.get())
         throw Error("packed weights of " + packed->weights().path() + " given for " + weights_->path(),
                     ErrorKind::internal);
+    // The deepest layer (last in graph order) ends the pass; an unknown one is refused by the
+    // network's plan, with the names it knows.
+    const std::vector<std::string> layers = split_layer_set(layer);
+    if (!tuned.empty() && layers.size() > 1)
+        throw Error("fine-tuned layers feed one bottleneck layer, not the layer set '" + layer + "'");
+    std::string deepest = layers.front();
+    for (const std::string& name : layers) {
+        const int index = weights_->graph().index_of(name);
+        if (index < 0 || index > weights_->graph().index_of(deepest)) deepest = name;
+        if (index < 0) break;
+    }
     if (!tuned.empty())
         tuned_ = tuned_span(tuned, weights_->graph(), layer, packed->table(), "the model", weights_->path());
-    network_ = std::make_unique<Network>(std::move(packed), tuned.empty() ? layer : tuned.from);
+    network_ = std::make_unique<Network>(std::move(packed), tuned.empty() ? deepest : tuned.from);
+    if (layers.size() > 1) network_->pool_layers(layers);
+    layer_ = tuned_ ? tuned_->output_layer() : layer;
     const ActivationShape in = network_->input_shape();
     if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
         throw Error(weights_->path() + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
@@ -75,9 +114,7 @@ FeatureExtractor::~FeatureExtractor() = default;
 FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
 FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
 
-const std::string& FeatureExtractor::layer() const {
-    return tuned_ ? tuned_->output_layer() : network_->output_layer();
-}
+const std::string& FeatureExtractor::layer() const { return layer_; }
 int FeatureExtractor::feature_size() const { return tuned_ ? tuned_->output_shape().c : network_->feature_size(); }
 const Preprocessing& FeatureExtractor::preprocessing() const { return preprocessing_; }
 std::uint32_t FeatureExtractor::weights_checksum() const { return weights_->checksum(); }

@@ -1,5 +1,6 @@
 // Bottleneck features for decoded images: preprocessing from the weight file's metadata,
-// then the network up to one named layer, global-average-pooled.
+// then the network up to one named layer, global-average-pooled; or a layer set such as
+// "mixed5,mixed7": each layer pooled, side by side in the order named, from one pass.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -16,13 +17,22 @@ class Network;
 class PackedWeights;
 class SpanBackprop;
 struct TunedLayers;
+class LayerGraph;
+
+// "mixed5,mixed7" -> {"mixed5", "mixed7"}; a single name -> itself. Throws Error for an empty
+// name or one named twice.
+std::vector<std::string> split_layer_set(const std::string& layers);
+// Features the layer set gives on `graph`: the sum of the layers' channels; -1 when a layer
+// is not in the graph.
+int layer_set_feature_size(const LayerGraph& graph, const std::string& layers);
 
 // What the weight file's metadata says the network's input is; the one source of preprocessing.
 Preprocessing preprocessing_of(const WeightFile& weights);
 
 class FeatureExtractor {
 public:
-    // Opens (mmaps and verifies) the weight file and builds the layers `layer` needs.
+    // Opens (mmaps and verifies) the weight file and builds the layers `layer` needs; `layer`
+    // may be a layer set ("mixed5,mixed7"), and layer() then returns it as given.
     FeatureExtractor(const std::string& weights_path, const std::string& layer);
     // The same over a weight file already open, which other extractors may share.
     FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer);
@@ -59,6 +69,7 @@ private:
     std::unique_ptr<Network> network_;
     std::unique_ptr<SpanBackprop> tuned_;  // null: nothing tuned
     std::vector<float> activations_;       // the network's output for one batch, when tuned_
+    std::string layer_;
     Preprocessing preprocessing_;
     std::vector<float> input_;  // one batch of preprocessed images, kept between calls
 };

@@ -40,10 +40,52 @@ Network::Network(std::shared_ptr<const PackedWeights> packed, const std::string&
         workspace_bytes_ = std::max(workspace_bytes_, conv2d_workspace_bytes(table_, args));
     }
     packed_->save_cache();  // the layers this network packed, for the next run to map
+    feature_size_ = output_shape().c;
     plan_buffers(1);
 }
 
 Network::~Network() = default;
+
+void Network::pool_layers(const std::vector<std::string>& layers) {
+    std::vector<int> offsets(steps_.size(), -1);
+    int size = 0;
+    for (const std::string& name : layers) {
+        std::size_t i = 0;
+        while (i < steps_.size() && steps_[i].layer->name != name) ++i;
+        if (i == steps_.size())
+            throw Error("layer '" + name + "' is not computed on the way to '" + output_layer_ + "' in " +
+                        weights_.path());
+        if (offsets[i] >= 0) throw Error("layer '" + name + "' is named twice");
+        offsets[i] = size;
+        size += steps_[i].layer->shape.c;
+    }
+    if (layers.empty()) throw Error("no layer to pool", ErrorKind::internal);
+    pooled_offset_ = std::move(offsets);
+    feature_size_ = size;
+}
+
+// Pools step i's output into features[n][feature_size_] at its offset, right after the step,
+// before a later step may reuse its buffer.
+void Network::pool_step(int i, int n, float* features) {
+    const ActivationShape& shape = plan_.steps[std::size_t(i)].layer->shape;
+    const int stride = plan_.steps[std::size_t(i)].pixel_stride;
+    const float* from = buffer_for(i);
+    pooled_.resize(std::size_t(n) * std::size_t(shape.c));
+    if (stride == shape.c) {
+        table_.global_avgpool(from, pooled_.data(), n, shape.h, shape.w, shape.c);
+    } else {  // a slice of a concat's buffer: the kernel takes dense pixels only
+        const long pixels = long(shape.h) * shape.w;
+        std::fill(pooled_.begin(), pooled_.end(), 0.0f);
+        for (int b = 0; b < n; ++b)
+            for (long p = 0; p < pixels; ++p)
+                for (int c = 0; c < shape.c; ++c)
+                    pooled_[std::size_t(b) * std::size_t(shape.c) + std::size_t(c)] += from[(b * pixels + p) * stride + c];
+        for (float& v : pooled_) v /= float(pixels);
+    }
+    for (int b = 0; b < n; ++b)
+        std::copy_n(pooled_.data() + std::size_t(b) * std::size_t(shape.c), shape.c,
+                    features + std::size_t(b) * std::size_t(feature_size_) + std::size_t(pooled_offset_[std::size_t(i)]));
+}
 
 ActivationShape Network::input_shape() const { return plan_.steps.front().layer->shape; }
 ActivationShape Network::output_shape() const { return plan_.steps.back().layer->shape; }
@@ -173,10 +215,12 @@ void Network::extract_features(const float* input, int n, float* features) {
             break;
         }
         }
+        if (features && !pooled_offset_.empty() && pooled_offset_[std::size_t(i)] >= 0) pool_step(i, n, features);
         if (step_seconds_)
             (*step_seconds_)[std::size_t(i)] += std::chrono::duration<double>(Clock::now() - step_start).count();
     }
     if (!features) return;  // extract_activations reads the output layer's buffer
+    if (!pooled_offset_.empty()) return;
     const ActivationShape& out = output_shape();
     table_.global_avgpool(pointer_of(int(steps_.size()) - 1), features, n, out.h, out.w, out.c);
 }

@@ -33,17 +33,22 @@ public:
     const std::string& output_layer() const { return output_layer_; }
     ActivationShape input_shape() const;
     ActivationShape output_shape() const;
-    int feature_size() const { return output_shape().c; }
+    int feature_size() const { return feature_size_; }
     std::int64_t multiply_adds_per_image() const;  // conv and dense layers only
     const kernels::KernelTable& kernel_table() const { return table_; }
     const std::shared_ptr<const PackedWeights>& packed_weights() const { return packed_; }
 
     // input: NHWC [n][h][w][c] as input_shape(); features: [n][feature_size()], the output
-    // layer global-average-pooled.
+    // layer global-average-pooled (or the layers pool_layers names, side by side).
     void extract_features(const float* input, int n, float* features);
     // The output layer's activations themselves, not pooled: [n][h][w][c] as output_shape()
     // (what fine-tuning starts from, finetune/fine_tuner.hpp).
     void extract_activations(const float* input, int n, float* activations);
+
+    // Features become the pooled outputs of `layers`, concatenated in the order given, all taken
+    // in the one pass up to the output layer. Each must be the output layer or one it needs;
+    // otherwise, or for a repeated name, an Error.
+    void pool_layers(const std::vector<std::string>& layers);
 
     // Per-step wall time, for profiling: while `seconds` is set, extract_features adds step
     // i's time to (*seconds)[i], i indexing step_descriptions(). nullptr turns it off.
@@ -56,6 +61,7 @@ private:
 
     void plan_buffers(int n);
     float* buffer_for(int step_index);
+    void pool_step(int step_index, int n, float* features);
 
     std::shared_ptr<const PackedWeights> packed_;
     const WeightFile& weights_;
@@ -69,6 +75,11 @@ private:
     Conv2dWorkspaces workspaces_;      // in the arena, one per thread
     int planned_batch_ = 0;
     std::vector<double>* step_seconds_ = nullptr;
+    int feature_size_ = 0;
+    // Per step, where its pooled output starts in a feature row; -1: not pooled. Empty: the
+    // output layer alone.
+    std::vector<int> pooled_offset_;
+    std::vector<float> pooled_;  // one pooled layer for a batch, before it is placed in the rows
 };
 
 }  // namespace tinception
