@@ -126,7 +126,7 @@ TEST_CASE("the labels file has one label per line") {
 }
 
 
-TEST_CASE("format 2 keeps the training record; format 1 files still load, without one") {
+TEST_CASE("format 4 keeps the training record, augmentation and standardisation; formats 1, 2 and 3 still load") {
     TempDir dir;
     ClassifierModel m = sample_model();
     m.training.present = true;
@@ -151,6 +151,23 @@ TEST_CASE("format 2 keeps the training record; format 1 files still load, withou
     CHECK(r.training.folds == 5);
     CHECK(r.training.fold_stddev == 0.02f);
     CHECK(serialize_classifier_model(r) == serialize_classifier_model(m));
+    CHECK(r.format_version == 4);
+    CHECK(r.augmentation == TestTimeAugmentation::none);
+    CHECK(r.standardization.empty());
+
+    write_bytes(dir.file("v3.tcm"), tinception::testing::format3_bytes(m));
+    const ClassifierModel three = load_classifier_model(dir.file("v3.tcm"));
+    CHECK(three.format_version == 3);
+    CHECK(three.standardization.empty());
+    CHECK(serialize_classifier_model(three) == serialize_classifier_model(m));
+
+    write_bytes(dir.file("v2.tcm"), tinception::testing::format2_bytes(m));
+    const ClassifierModel two = load_classifier_model(dir.file("v2.tcm"));
+    CHECK(two.format_version == 2);
+    CHECK(two.training.settings == m.training.settings);
+    CHECK(two.head.weights == m.head.weights);
+    CHECK(two.standardization.empty());
+    CHECK(serialize_classifier_model(two) == serialize_classifier_model(m));
 
     write_bytes(dir.file("v1.tcm"), tinception::testing::format1_bytes(m));
     const ClassifierModel old = load_classifier_model(dir.file("v1.tcm"));
@@ -160,9 +177,60 @@ TEST_CASE("format 2 keeps the training record; format 1 files still load, withou
     CHECK(old.weights_path == m.weights_path);
 }
 
+TEST_CASE("predict standardises raw features as stored and averages with the mirror's scores") {
+    TempDir dir;
+    ClassifierModel m = sample_model();
+    m.standardization.mean = {1, 2, 3, 4};
+    m.standardization.sd = {2, 0.5f, 1, 4};
+    m.augmentation = TestTimeAugmentation::flip;
+    save_classifier_model(dir.file("m.tcm"), m);
+    const ClassifierModel r = load_classifier_model(dir.file("m.tcm"));
+    CHECK(r.standardization.mean == m.standardization.mean);
+    CHECK(r.standardization.sd == m.standardization.sd);
+    CHECK(r.augmentation == TestTimeAugmentation::flip);
+
+    const float raw[4] = {3, 2.5f, 3, 0}, standardised[4] = {1, 1, 0, -1};
+    const float mirror_raw[4] = {1, 2, 5, 8}, mirror_standardised[4] = {0, 0, 2, 1};
+    ClassifierModel plain = sample_model();
+    const std::vector<float> expected = plain.predict(standardised);
+    const std::vector<float> got = r.predict(raw);
+    for (std::size_t c = 0; c < 3; ++c) CHECK(got[c] == doctest::Approx(expected[c]).epsilon(1e-6));
+    const std::vector<float> mirror = plain.predict(mirror_standardised);
+    const std::vector<float> both = r.predict(raw, mirror_raw);
+    for (std::size_t c = 0; c < 3; ++c) CHECK(both[c] == doctest::Approx(0.5f * (expected[c] + mirror[c])).epsilon(1e-6));
+
+    m.standardization.sd[2] = 0;
+    CHECK_THROWS_AS(serialize_classifier_model(m), Error);
+    m.standardization.sd.pop_back();
+    m.standardization.sd[2] = 1;
+    CHECK_THROWS_AS(serialize_classifier_model(m), Error);
+}
+
+TEST_CASE("standardisation statistics: each column's mean and deviation; a constant column keeps sd 1") {
+    const std::vector<float> rows = {1, 5, 2,
+                                     3, 5, 4,
+                                     5, 5, 9};
+    const FeatureStandardization s = fit_standardization(rows.data(), 3, 3);
+    CHECK(s.mean == std::vector<float>{3, 5, 5});
+    CHECK(s.sd[0] == doctest::Approx(std::sqrt(8.0 / 3.0)));
+    CHECK(s.sd[1] == 1.0f);
+    CHECK(s.sd[2] == doctest::Approx(std::sqrt((9.0 + 1.0 + 16.0) / 3.0)));
+    std::vector<float> applied = rows;
+    s.apply(applied.data(), 3);
+    for (int c = 0; c < 3; ++c) {
+        double sum = 0, squares = 0;
+        for (int r = 0; r < 3; ++r) {
+            sum += applied[std::size_t(r * 3 + c)];
+            squares += double(applied[std::size_t(r * 3 + c)]) * applied[std::size_t(r * 3 + c)];
+        }
+        CHECK(sum == doctest::Approx(0).epsilon(1e-6));
+        CHECK(squares / 3 == doctest::Approx(c == 1 ? 0.0 : 1.0).epsilon(1e-5));
+    }
+}
+
 TEST_CASE("a newer or unknown format is refused with one clear line") {
     TempDir dir;
-    for (const std::uint32_t version : {4u, 0u, 0x01000000u}) {
+    for (const std::uint32_t version : {5u, 0u, 0x01000000u}) {
         CAPTURE(version);
         std::vector<std::uint8_t> bytes = serialize_classifier_model(sample_model());
         store_le(bytes.data() + 8, version);
@@ -172,7 +240,7 @@ TEST_CASE("a newer or unknown format is refused with one clear line") {
         const std::string v = std::to_string(version);
         CHECK(load_error(dir.file("m.tcm")) ==
               dir.file("m.tcm") + ": classifier file format " + v +
-                  (version ? " is newer than this build reads (1 to 3); upgrade tinception"
-                           : " is not one this build reads (1 to 3); the file is corrupt"));
+                  (version ? " is newer than this build reads (1 to 4); upgrade tinception"
+                           : " is not one this build reads (1 to 4); the file is corrupt"));
     }
 }

@@ -9,6 +9,8 @@
 #include <regex>
 
 #include "cli_harness.hpp"
+#include "image/image.hpp"
+#include "image/preprocess.hpp"
 #include "temp_dir.hpp"
 
 using namespace tinception::testing;
@@ -43,6 +45,13 @@ std::map<std::string, std::string> snapshot(const fs::path& root) {
     for (const auto& e : fs::recursive_directory_iterator(root))
         if (e.is_regular_file()) files[e.path().string()] = slurp(e.path().string());
     return files;
+}
+
+// A lossless binary PPM of `image`, so a picture and its mirror decode to exact mirrors.
+void write_ppm(const fs::path& path, const tinception::ImageRgb8& image) {
+    std::ofstream out(path, std::ios::binary);
+    out << "P6\n" << image.width << " " << image.height << "\n255\n";
+    out.write(reinterpret_cast<const char*>(image.pixels.data()), std::streamsize(image.pixels.size()));
 }
 
 std::vector<std::string> train_args(const fs::path& data, const fs::path& model, const fs::path& cache) {
@@ -165,6 +174,72 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
         CHECK(negative.err == "tinception: error: --threads takes 0 (all cores) or a positive count, not -1\n");
     }
     CHECK(snapshot(data) == before);  // training never touches its input
+}
+
+TEST_CASE("layer sets, mirrored copies and test-time flips: cached, stored in the model, applied by guess") {
+    TempDir dir;
+    const fs::path data = make_small_dataset(dir, 12);
+    const fs::path cache = dir.path() / "cache";
+    auto args = train_args(data, dir.path() / "flip.tcm", cache);
+    args.insert(args.end(), {"--bottleneck", "mixed5,mixed7", "--mirror", "--tta", "flip"});
+    const CommandResult first = run_tinception(args);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    // Each image and its mirror, computed once, then read back.
+    CHECK(first.out.find("bottlenecks: 48 computed, 0 from cache") != std::string::npos);
+    CHECK(first.out.find("mirrors: ") != std::string::npos);
+    const std::string model = slurp((dir.path() / "flip.tcm").string());
+    args[3] = (dir.path() / "again.tcm").string();
+    const CommandResult second = run_tinception(args);
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.out.find("bottlenecks: 0 computed, 48 from cache") != std::string::npos);
+    CHECK(slurp((dir.path() / "again.tcm").string()) == model);
+
+    const CommandResult info = run_tinception({"info", (dir.path() / "flip.tcm").string()});
+    CHECK(info.out.find("bottleneck:   mixed5,mixed7 (1536 features, standardised)") != std::string::npos);
+    CHECK(info.out.find("test time:    each image's scores averaged with its mirror's") != std::string::npos);
+
+    // With flips, a picture and its mirror get the very same scores; without, they differ.
+    const auto elsa = sorted_images(data / "elsa");
+    const tinception::ImageRgb8 image = tinception::load_image(elsa[0].string());
+    write_ppm(dir.path() / "a.ppm", image);
+    write_ppm(dir.path() / "mirror.ppm", tinception::mirrored_left_right(image));
+    const auto guess = [&](const std::string& model_name, const char* file) {
+        const CommandResult r = run_tinception({"guess", (dir.path() / model_name).string(), (dir.path() / file).string()});
+        CHECK(r.exit_code == 0);
+        return r.out;
+    };
+    CHECK(guess("flip.tcm", "a.ppm") == guess("flip.tcm", "mirror.ppm"));
+    auto plain = train_args(data, dir.path() / "plain.tcm", cache);
+    plain.insert(plain.end(), {"--bottleneck", "mixed5,mixed7"});
+    REQUIRE(run_tinception(plain).exit_code == 0);
+    CHECK(guess("plain.tcm", "a.ppm") != guess("plain.tcm", "mirror.ppm"));
+
+    // guess-dir scores as guess does.
+    fs::create_directories(dir.path() / "in");
+    fs::copy_file(dir.path() / "mirror.ppm", dir.path() / "in" / "mirror.ppm");
+    const CommandResult sorted = run_tinception(
+        {"guess-dir", (dir.path() / "flip.tcm").string(), (dir.path() / "in").string(), (dir.path() / "out").string()});
+    REQUIRE(sorted.exit_code == 0);
+    const std::string top = lines_of(guess("flip.tcm", "a.ppm"))[0];  // "label (score = 0.xxxxx)"
+    const std::string label = top.substr(0, top.find(' ')), score = top.substr(top.find("= ") + 2, 7);
+    CHECK(fs::exists(dir.path() / "out" / (label + "-" + score + ".ppm")));
+}
+
+TEST_CASE("the model file is the same byte for byte for any thread count") {
+    TempDir dir;
+    const fs::path data = make_small_dataset(dir, 8);
+    std::string first;
+    for (const char* threads : {"1", "2", "3"}) {
+        CAPTURE(threads);
+        const fs::path model = dir.path() / (std::string("t") + threads + ".tcm");
+        const CommandResult r = run_tinception({"train", data.string(), "-o", model.string(), "--no-cache", "--steps",
+                                                "100", "--threads", threads, "--bottleneck", "mixed4,mixed5", "--mirror"});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        if (first.empty()) first = slurp(model.string());
+        CHECK(slurp(model.string()) == first);
+    }
 }
 
 TEST_CASE("guess-dir copies each image as <label>-<score>.<ext>, never overwriting") {

@@ -298,6 +298,7 @@ TEST_CASE("info MODEL: labels, how it was trained, its results and where its wei
     m.training.folds = 5;
     m.training.fold_mean = 0.9f;
     m.training.fold_stddev = 0.0213f;
+    m.augmentation = tinception::TestTimeAugmentation::flip;
     tinception::save_classifier_model((dir.path() / "m.tcm").string(), m);
     write_text(dir.path() / "w.tcw", "a stand-in");
     const ScopedEnv env("TINCEPTION_WEIGHTS", (dir.path() / "default.tcw").string());
@@ -306,9 +307,10 @@ TEST_CASE("info MODEL: labels, how it was trained, its results and where its wei
     INFO(r.out);
     REQUIRE(r.exit_code == 0);
     const std::vector<std::string> expected{
-        "format:       tcm version 3",
+        "format:       tcm version 4",
         "labels:       2: cats, dogs",
         "bottleneck:   mixed5 (768 features)",
+        "test time:    each image's scores averaged with its mirror's (--tta flip)",
         "trained:      2026-11-30T12:00:00Z",
         "  data folder                /data/pets",
         "  seed                       7",

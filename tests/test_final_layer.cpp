@@ -294,3 +294,35 @@ TEST_CASE("zero init starts at zero and bad inputs are refused") {
     bad.labels[0] = 7;
     CHECK_THROWS_AS(train_softmax_layer(bad, empty, 3, options), Error);
 }
+
+TEST_CASE("evaluation with mirrors averages each row's probabilities with its mirror's") {
+    const FeatureSet data = blobs(40, 6, 3, 21), mirrored = [] {
+        FeatureSet m = blobs(40, 6, 3, 21);
+        for (float& v : m.features) v = -0.5f * v;
+        return m;
+    }();
+    TrainOptions options;
+    options.steps = 50;
+    const SoftmaxLayer layer = train_softmax_layer(data, FeatureSet{}, 3, options);
+    const Evaluation e = evaluate(layer, data, &mirrored);
+    double loss = 0;
+    int correct = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        float p[3], q[3];
+        softmax_forward(layer, data.row(i), 1, p);
+        softmax_forward(layer, mirrored.row(i), 1, q);
+        int best = 0;
+        for (int c = 1; c < 3; ++c)
+            if (p[c] + q[c] > p[best] + q[best]) best = c;
+        CHECK(e.predictions[i] == best);
+        CHECK(e.top_probability[i] == doctest::Approx(0.5 * (p[best] + q[best])).epsilon(1e-5));
+        loss -= std::log(0.5 * (double(p[data.labels[i]]) + double(q[data.labels[i]])));
+        correct += best == data.labels[i];
+    }
+    CHECK(e.cross_entropy == doctest::Approx(loss / double(data.size())).epsilon(1e-5));
+    CHECK(e.accuracy == doctest::Approx(double(correct) / double(data.size())));
+    FeatureSet short_mirror = mirrored;
+    short_mirror.labels.pop_back();
+    short_mirror.features.resize(short_mirror.features.size() - 6);
+    CHECK_THROWS_AS(evaluate(layer, data, &short_mirror), Error);
+}

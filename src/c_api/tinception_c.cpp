@@ -171,8 +171,9 @@ void take_pixels(tinception_context* ctx, const std::uint8_t* pixels, int width,
 // Runs the network on ctx->rgb; the features land in ctx->features.
 void run_network(tinception_context* ctx) { ctx->extractor.extract(&ctx->rgb, 1, ctx->features.data()); }
 
-void write_scores(const tinception_context* ctx, float* scores) {
-    const std::vector<float> p = ctx->classifier->model().predict(ctx->features.data());
+// Classifies ctx->rgb as guess does (with the model's test-time augmentation).
+void write_scores(tinception_context* ctx, float* scores) {
+    const std::vector<float> p = ctx->classifier->probabilities(ctx->extractor, &ctx->rgb, 1);
     std::memcpy(scores, p.data(), p.size() * sizeof(float));
 }
 
@@ -323,7 +324,6 @@ tinception_status tinception_classify(tinception_context* context, const uint8_t
     return guarded(TINCEPTION_INVALID_ARGUMENT, [&] {
         check_classify(context, scores, scores_count);
         take_pixels(context, pixels, width, height, stride_bytes, format);
-        run_network(context);
         write_scores(context, scores);
     });
 }
@@ -362,7 +362,6 @@ tinception_status tinception_classify_file(tinception_context* context, const ch
         const std::vector<std::uint8_t> bytes = read_file_bytes(image_path);
         context->rgb = decode_image(bytes.data(), bytes.size(), image_path,
                                     decode_limits(context->extractor.preprocessing(), context->decode));
-        run_network(context);
         write_scores(context, scores);
 #else
         fail(TINCEPTION_UNSUPPORTED, std::string(image_path) +

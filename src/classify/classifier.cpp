@@ -7,6 +7,7 @@
 
 #include "byte_io.hpp"
 #include "error.hpp"
+#include "image/preprocess.hpp"
 #include "kernel_dispatch.hpp"
 #include "weights/layer_graph.hpp"
 #include "weights/weight_file.hpp"
@@ -42,11 +43,10 @@ Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> 
         throw Error(model_name_ + " was trained on weights with checksum " + hex32(model_.weights_checksum) +
                     ", but " + weights_->path() + " has " + hex32(weights_->checksum()) +
                     "; pass --weights FILE with the weights it was trained on");
-    const int feature_layer = weights_->graph().index_of(model_.feature_layer);
-    if (feature_layer < 0)
+    const int feature_size = layer_set_feature_size(weights_->graph(), model_.feature_layer);
+    if (feature_size < 0)
         throw Error(model_name_ + " uses layer '" + model_.feature_layer + "', which " + weights_->path() +
                     " does not have");
-    const int feature_size = weights_->graph().layers()[std::size_t(feature_layer)].shape.c;
     if (feature_size != model_.feature_size)
         throw Error(model_name_ + " expects " + std::to_string(model_.feature_size) + " features from layer '" +
                     model_.feature_layer + "', " + weights_->path() + " gives " + std::to_string(feature_size));
@@ -63,7 +63,9 @@ const std::shared_ptr<const PackedWeights>& Classifier::packed_weights() const {
     return packed_->weights;
 }
 
-bool Classifier::has_layer(const std::string& layer) const { return weights_->graph().index_of(layer) >= 0; }
+bool Classifier::has_layer(const std::string& layer) const {
+    return layer_set_feature_size(weights_->graph(), layer) >= 0;
+}
 
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
     if (layer.empty() || layer == model_.feature_layer)  // the model's features, tuned layers and all
@@ -71,24 +73,50 @@ FeatureExtractor Classifier::extractor(const std::string& layer) const {
     return FeatureExtractor(weights_, packed_weights(), layer);
 }
 
-std::vector<LabelScore> Classifier::scores_for(const float* features) const {
-    const std::vector<float> p = model_.predict(features);
+namespace {
+
+std::vector<LabelScore> sorted_scores(const std::vector<std::string>& labels, const float* p) {
     std::vector<LabelScore> scores;
-    for (std::size_t i = 0; i < p.size(); ++i) scores.push_back({model_.labels[i], p[i]});
+    for (std::size_t i = 0; i < labels.size(); ++i) scores.push_back({labels[i], p[i]});
     std::stable_sort(scores.begin(), scores.end(),
                      [](const LabelScore& a, const LabelScore& b) { return a.score > b.score; });
     return scores;
 }
 
-std::vector<std::vector<LabelScore>> Classifier::classify(FeatureExtractor& extractor,
-                                                          const std::vector<ImageRgb8>& images) const {
+}  // namespace
+
+std::vector<LabelScore> Classifier::scores_for(const float* features, const float* mirrored) const {
+    return sorted_scores(model_.labels, model_.predict(features, mirrored).data());
+}
+
+std::vector<float> Classifier::probabilities(FeatureExtractor& extractor, const ImageRgb8* images,
+                                             std::size_t count) const {
     if (extractor.layer() != model_.feature_layer)
         throw Error("an extractor for layer '" + extractor.layer() + "' cannot feed a classifier trained on '" +
                     model_.feature_layer + "'", ErrorKind::internal);
-    const std::vector<float> features = extractor.extract(images);
+    const bool flip = model_.augmentation == TestTimeAugmentation::flip;
+    std::vector<ImageRgb8> mirrors;
+    if (flip)
+        for (std::size_t i = 0; i < count; ++i) mirrors.push_back(mirrored_left_right(images[i]));
+    const std::size_t f = std::size_t(model_.feature_size);
+    std::vector<float> features(count * f * (flip ? 2 : 1));
+    extractor.extract(images, count, features.data());
+    if (flip) extractor.extract(mirrors.data(), count, features.data() + count * f);
+    std::vector<float> out;
+    out.reserve(count * model_.labels.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::vector<float> p = model_.predict(features.data() + i * f, flip ? features.data() + (count + i) * f : nullptr);
+        out.insert(out.end(), p.begin(), p.end());
+    }
+    return out;
+}
+
+std::vector<std::vector<LabelScore>> Classifier::classify(FeatureExtractor& extractor,
+                                                          const std::vector<ImageRgb8>& images) const {
+    const std::vector<float> p = probabilities(extractor, images.data(), images.size());
     std::vector<std::vector<LabelScore>> out;
     for (std::size_t i = 0; i < images.size(); ++i)
-        out.push_back(scores_for(features.data() + i * std::size_t(model_.feature_size)));
+        out.push_back(sorted_scores(model_.labels, p.data() + i * model_.labels.size()));
     return out;
 }
 

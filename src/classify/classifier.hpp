@@ -44,9 +44,14 @@ public:
     // packed weights: N extractors hold N sets of activations but one copy of the weights.
     FeatureExtractor extractor(const std::string& layer = "") const;
 
-    // Every label with its probability, highest first (ties: label order).
-    std::vector<LabelScore> scores_for(const float* features) const;
-    // The same per image, through `extractor` (one made by extractor() with no layer).
+    // Every label with its probability, highest first (ties: label order), for raw features
+    // (and those of the mirrored image, averaged in, when not null).
+    std::vector<LabelScore> scores_for(const float* features, const float* mirrored = nullptr) const;
+    // Probabilities [count][labels] in label order for `count` images through `extractor` (one
+    // made by extractor() with no layer), with the model's test-time augmentation: for flip,
+    // each image's mirror goes through the network in the same batch.
+    std::vector<float> probabilities(FeatureExtractor& extractor, const ImageRgb8* images, std::size_t count) const;
+    // Every label with its probability per image, highest first, as probabilities() gives them.
     std::vector<std::vector<LabelScore>> classify(FeatureExtractor& extractor,
                                                   const std::vector<ImageRgb8>& images) const;
 

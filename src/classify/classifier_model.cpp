@@ -2,6 +2,7 @@
 #include "classify/classifier_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "byte_io.hpp"
@@ -15,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint8_t kMagic[8] = {'T', 'C', 'L', 'F', '\r', '\n', 0x1A, '\n'};
-constexpr std::uint32_t kVersion = 3;         // what this build writes
+constexpr std::uint32_t kVersion = 4;         // what this build writes
 constexpr std::uint32_t kOldestVersion = 1;   // format 1: no training record
 constexpr std::size_t kMaxString = 1 << 16;
 constexpr std::uint32_t kMaxLabels = 1 << 20;
@@ -66,6 +67,13 @@ TrainingRecord read_record(ByteReader& r, std::size_t n_labels, const std::strin
 void check_consistent(const ClassifierModel& m, const std::string& name) {
     if (m.labels.size() < 2) throw Error(name + ": a classifier needs at least 2 labels");
     if (m.feature_size < 1) throw Error(name + ": feature size must be positive");
+    if (!m.standardization.empty() && (m.standardization.mean.size() != std::size_t(m.feature_size) ||
+                                       m.standardization.sd.size() != std::size_t(m.feature_size)))
+        throw Error(name + ": the standardisation does not have " + std::to_string(m.feature_size) + " features");
+    for (const float sd : m.standardization.sd)
+        if (!(sd > 0.0f) || !std::isfinite(sd)) throw Error(name + ": a standardisation deviation is not positive");
+    if (m.augmentation != TestTimeAugmentation::none && m.augmentation != TestTimeAugmentation::flip)
+        throw Error(name + ": unknown test-time augmentation " + std::to_string(std::uint32_t(m.augmentation)));
     if (m.head.n_classes != int(m.labels.size()) || m.head.feature_size != m.feature_size ||
         m.head.weights.size() != m.labels.size() * std::size_t(m.feature_size) ||
         m.head.bias.size() != m.labels.size())
@@ -75,9 +83,17 @@ void check_consistent(const ClassifierModel& m, const std::string& name) {
 
 }  // namespace
 
-std::vector<float> ClassifierModel::predict(const float* features) const {
-    std::vector<float> p(labels.size());
-    softmax_forward(head, features, 1, p.data());
+std::vector<float> ClassifierModel::predict(const float* features, const float* mirrored) const {
+    std::vector<float> x(features, features + feature_size);
+    if (mirrored) x.insert(x.end(), mirrored, mirrored + feature_size);
+    const std::size_t rows = mirrored ? 2 : 1;
+    standardization.apply(x.data(), standardization.empty() ? 0 : rows);
+    std::vector<float> p(labels.size() * rows);
+    softmax_forward(head, x.data(), rows, p.data());
+    if (mirrored) {
+        for (std::size_t c = 0; c < labels.size(); ++c) p[c] = 0.5f * (p[c] + p[labels.size() + c]);
+        p.resize(labels.size());
+    }
     return p;
 }
 
@@ -99,6 +115,10 @@ std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& m) {
     w.f32(m.preprocessing.offset);
     write_record(w, m.training, m.labels.size());
     write_tuned_layers(w, m.tuned);
+    w.u32(std::uint32_t(m.augmentation));
+    w.u32(std::uint32_t(m.standardization.mean.size()));
+    w.floats(m.standardization.mean.data(), m.standardization.mean.size());
+    w.floats(m.standardization.sd.data(), m.standardization.sd.size());
     w.floats(m.head.weights.data(), m.head.weights.size());
     w.floats(m.head.bias.data(), m.head.bias.size());
     std::vector<std::uint8_t>& bytes = w.bytes();
@@ -150,6 +170,23 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
     m.preprocessing.offset = r.f32();
     if (version >= 2) m.training = read_record(r, n_labels, name);
     if (version >= 3) m.tuned = read_tuned_layers(r, name);
+    if (version >= 4) {
+        const std::uint32_t augmentation = r.u32();
+        if (augmentation > std::uint32_t(TestTimeAugmentation::flip))
+            throw Error(name + ": classifier file has test-time augmentation " + std::to_string(augmentation) +
+                        ", which this build does not know; corrupt or newer");
+        m.augmentation = TestTimeAugmentation(augmentation);
+        const std::uint32_t standardized = r.u32();
+        if (standardized != 0 && standardized != feature_size)
+            throw Error(name + ": classifier file standardises " + std::to_string(standardized) + " of " +
+                        std::to_string(feature_size) + " features; corrupt");
+        if (r.remaining() < std::size_t(standardized) * 8)
+            throw Error(name + ": classifier file is truncated in its standardisation");
+        m.standardization.mean.resize(standardized);
+        m.standardization.sd.resize(standardized);
+        r.floats(m.standardization.mean.data(), standardized);
+        r.floats(m.standardization.sd.data(), standardized);
+    }
     const std::size_t n_weights = std::size_t(n_labels) * feature_size;
     if (r.remaining() != (n_weights + n_labels) * 4 + 4)
         throw Error(name + ": classifier file holds " + std::to_string(r.remaining()) + " bytes for the head, expected " +
@@ -160,6 +197,7 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
     m.head.bias.resize(n_labels);
     r.floats(m.head.weights.data(), n_weights);
     r.floats(m.head.bias.data(), n_labels);
+    check_consistent(m, name);
     return m;
 }
 

@@ -14,20 +14,25 @@
 //   str training date; 4 setting count S, then S name and value strings
 //   12*L images per split and label (training, validation, testing; u32 each)
 //   4   test images, 4 test accuracy (f32); 4 folds, 4 mean and 4 stddev accuracy (f32)
-//       format 3 only (finetune/tuned_layers.hpp):
+//       format 3 and later (finetune/tuned_layers.hpp):
 //   str the frozen layer a fine-tuned span starts after (empty: none); 4 count K; K tuned
 //       convolutions (name, weight and bias counts, OIHW weights, bias), run in place of the
 //       weight file's from that layer up to the feature layer
+//       format 4 only:
+//   4   test-time augmentation: 0 none, 1 the mirror's scores averaged in (TestTimeAugmentation)
+//   4   standardised features S (0: none, else F), then S means and S standard deviations (f32)
 //   4*L*F head weights, row-major [L][F]; 4*L bias
 //   4   CRC-32 of every byte before it
 // A string is a u32 byte count and that many UTF-8 bytes, no terminator. Format 1 files
-// (no training record) and format 2 (nothing fine-tuned) are still read; this build writes format 3.
+// (no training record), format 2 (nothing fine-tuned) and format 3 (no augmentation, no
+// standardisation) are still read; this build writes format 4.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "classify/feature_standardization.hpp"
 #include "classify/softmax_head.hpp"
 #include "classify/split_counts.hpp"
 #include "finetune/tuned_layers.hpp"
@@ -48,6 +53,9 @@ struct TrainingRecord {
     float fold_mean = 0, fold_stddev = 0;
 };
 
+// What guess does besides scoring the image itself.
+enum class TestTimeAugmentation : std::uint32_t { none = 0, flip = 1 };  // flip: average with the mirror's scores
+
 struct ClassifierModel {
     std::vector<std::string> labels;
     std::string feature_layer;
@@ -58,10 +66,13 @@ struct ClassifierModel {
     SoftmaxLayer head;  // head.n_classes == labels.size(), head.feature_size == feature_size
     TrainingRecord training;  // its split_counts, when present, parallel to labels
     TunedLayers tuned;        // the fine-tuned convolutions below the feature layer; empty: none
+    FeatureStandardization standardization;  // applied to the raw features before the head
+    TestTimeAugmentation augmentation = TestTimeAugmentation::none;
     std::uint32_t format_version = 0;  // of the file it was read from; 0 when not read
 
-    // Probabilities for one feature vector of feature_size floats, in label order.
-    std::vector<float> predict(const float* features) const;
+    // Probabilities for one raw feature vector of feature_size floats, in label order; with
+    // `mirrored` (the features of the image mirrored left-right) the mean of both's.
+    std::vector<float> predict(const float* features, const float* mirrored = nullptr) const;
 };
 
 std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& model);

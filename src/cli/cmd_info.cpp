@@ -83,7 +83,10 @@ void print_model(const std::string& path) {
               << "format:       tcm version " << m.format_version << "\n"
               << "labels:       " << m.labels.size() << ":";
     for (std::size_t i = 0; i < m.labels.size(); ++i) std::cout << (i ? ", " : " ") << m.labels[i];
-    std::cout << "\nbottleneck:   " << m.feature_layer << " (" << m.feature_size << " features)\n";
+    std::cout << "\nbottleneck:   " << m.feature_layer << " (" << m.feature_size << " features"
+              << (m.standardization.empty() ? "" : ", standardised") << ")\n";
+    if (m.augmentation == TestTimeAugmentation::flip)
+        std::cout << "test time:    each image's scores averaged with its mirror's (--tta flip)\n";
     if (!m.tuned.empty()) std::cout << "fine-tuned:   " << m.tuned.describe(m.feature_layer) << "\n";
     if (!t.present) {
         std::cout << "training:     not recorded (a format 1 model, written before models kept it)\n";

@@ -55,6 +55,7 @@ void set_progress_events(const RetrainOptions& o, std::unique_ptr<Progress>& pro
                     r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
                     r.feature_seconds);
         if (r.distorted_copies) std::printf("distortions: %zu distorted copies added to training\n", r.distorted_copies);
+        if (r.mirrored_copies) std::printf("mirrors: %zu mirrored copies added to training\n", r.mirrored_copies);
         std::printf("split: %zu training, %zu validation, %zu testing images\n", r.training_count, r.validation_count,
                     r.testing_count);
         std::fflush(stdout);
@@ -139,6 +140,11 @@ int run_train(int argc, char** argv) {
         ("class-weights", "weight classes inversely to their size (for unbalanced categories)")
         ("seed", "random seed (same data, flags and seed give the same model file)", cxxopts::value<std::string>()->default_value("1"))
         ("cross-validate", "also report K-fold cross-validated accuracy (K from 2; 0: off)", cxxopts::value<std::string>()->default_value("0"))
+        ("fold-seed", "which partition into folds --cross-validate uses (0: the classic one)",
+         cxxopts::value<std::string>()->default_value("0"))
+        ("mirror", "also train on each training image mirrored left-right (cached like the originals)")
+        ("tta", "test-time augmentation stored in the model: none, or flip (guess averages the scores of the "
+                "image and its mirror)", cxxopts::value<std::string>()->default_value("none"))
         ("flip-left-right", "distortions: mirror training images at random")
         ("random-crop", "distortions: crop margin, percent (0..99)", cxxopts::value<std::string>()->default_value("0"))
         ("random-scale", "distortions: extra zoom of up to this percent (0..999)", cxxopts::value<std::string>()->default_value("0"))
@@ -208,6 +214,13 @@ int run_train(int argc, char** argv) {
         throw Error("--distorted-copies needs a distortion: --flip-left-right, --random-crop, --random-scale or "
                     "--random-brightness");
     o.cross_validate_folds = int(integer_option(args, "cross-validate", 0, 1000));
+    o.fold_seed = std::uint64_t(integer_option(args, "fold-seed", 0, INT64_MAX));
+    o.train_on_mirrored = args.count("mirror") > 0;
+    const std::string tta = args["tta"].as<std::string>();
+    if (tta == "flip")
+        o.augmentation = TestTimeAugmentation::flip;
+    else if (tta != "none")
+        throw Error("--tta takes none or flip, not '" + tta + "'");
     if (o.cross_validate_folds == 1) throw Error("--cross-validate takes K from 2 (or 0: off), not 1");
     apply_fine_tune_options(args, o);
     apply_threads_option(args);

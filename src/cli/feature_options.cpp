@@ -10,7 +10,8 @@ void add_feature_options(cxxopts::Options& options) {
     options.add_options()
         ("weights", "Inception v3 weight file (default: $TINCEPTION_WEIGHTS, else weights/inception_v3.tcw)",
          cxxopts::value<std::string>())
-        ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10)",
+        ("bottleneck", "layer whose pooled output feeds the new layer (mixed0..mixed10), or several side by side "
+                       "(mixed5,mixed7), taken from one pass",
          cxxopts::value<std::string>()->default_value(kDefaultFeatureLayer))
         ("bottleneck-dir", "bottleneck cache folder (default: ~/.cache/tinception/bottlenecks)",
          cxxopts::value<std::string>());

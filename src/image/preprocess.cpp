@@ -55,4 +55,16 @@ void preprocess(const ImageRgb8& image, const Preprocessing& p, float* out) {
     for (std::size_t i = 0; i < count; ++i) out[i] = out[i] * p.scale + p.offset;
 }
 
+ImageRgb8 mirrored_left_right(const ImageRgb8& image) {
+    ImageRgb8 out = image;
+    const std::size_t row_bytes = std::size_t(image.width) * 3;
+    for (int y = 0; y < image.height; ++y) {
+        const std::uint8_t* from = image.pixels.data() + std::size_t(y) * row_bytes;
+        std::uint8_t* to = out.pixels.data() + std::size_t(y) * row_bytes;
+        for (int x = 0; x < image.width; ++x)
+            std::copy_n(from + std::size_t(image.width - 1 - x) * 3, 3, to + std::size_t(x) * 3);
+    }
+    return out;
+}
+
 }  // namespace tinception

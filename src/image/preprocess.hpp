@@ -27,6 +27,10 @@ ImageLimits decode_limits(const Preprocessing& p, DecodeMode mode);
 void resize_bilinear(const ImageRgb8& image, int out_w, int out_h, bool align_corners,
                      float* out_rgb);
 
+// The image mirrored left-right (a test-time and training augmentation that keeps a picture
+// what it is, unlike a random distortion the same every time).
+ImageRgb8 mirrored_left_right(const ImageRgb8& image);
+
 // Writes size*size*3 floats, NHWC for one image.
 void preprocess(const ImageRgb8& image, const Preprocessing& p, float* out);
 

@@ -7,16 +7,21 @@
 #include "error.hpp"
 #include "file_io.hpp"
 #include "image/image.hpp"
+#include "image/preprocess.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/image_batches.hpp"
 #include "train/bottleneck_cache.hpp"
 
 namespace tinception {
 
+std::string mirrored_variant(const std::string& variant) {
+    return variant.empty() ? "mirrored" : variant + ",mirrored";
+}
+
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
                                     const std::vector<std::string>& paths,
                                     const std::function<void(std::size_t)>& progress, BottleneckMode mode,
-                                    const ImageLimits& decode) {
+                                    const ImageLimits& decode, bool mirrored) {
     BottleneckBatch out;
     out.feature_size = extractor.feature_size();
     const std::size_t size = std::size_t(out.feature_size);
@@ -56,6 +61,7 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
             key.weights_checksum = extractor.weights_checksum();
             key.feature_size = out.feature_size;
             key.decode = decode_variant(bytes.data(), bytes.size(), decode);
+            if (mirrored) key.decode = mirrored_variant(key.decode);
             if (cache) {
                 if (std::optional<std::vector<float>> hit = cache->load(key)) {
                     std::copy(hit->begin(), hit->end(), out.features.begin() + long(row * size));

@@ -30,10 +30,15 @@ enum class BottleneckMode { compute_misses, cached_only };
 
 // `cache` may be null (no caching). `progress` is called with the number of files done.
 // Images are decoded under `decode` (decode_limits); cache entries are keyed on the variant.
+// `mirrored`: the features of each image mirrored left-right (deterministic, so cached too,
+// under a variant of their own).
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
                                     const std::vector<std::string>& paths,
                                     const std::function<void(std::size_t done)>& progress = {},
                                     BottleneckMode mode = BottleneckMode::compute_misses,
-                                    const ImageLimits& decode = {});
+                                    const ImageLimits& decode = {}, bool mirrored = false);
+
+// The cache key's decode variant for the mirror of an image decoded as `variant` says.
+std::string mirrored_variant(const std::string& variant);
 
 }  // namespace tinception

@@ -242,8 +242,12 @@ SoftmaxLayer train_softmax_layer(const FeatureSet& training, const FeatureSet& v
     return train_softmax(training, validation, n_classes, options, progress).layer;
 }
 
-Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data) {
+Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data, const FeatureSet* mirrored) {
     check_data(data, layer.n_classes, layer.feature_size, "evaluation");
+    if (mirrored) {
+        check_data(*mirrored, layer.n_classes, layer.feature_size, "mirrored evaluation");
+        if (mirrored->labels != data.labels) throw Error("mirrored rows do not match the evaluation rows");
+    }
     Evaluation e;
     e.confusion.assign(std::size_t(layer.n_classes), std::vector<int>(std::size_t(layer.n_classes), 0));
     e.predictions.resize(data.size());
@@ -257,12 +261,14 @@ Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data) {
         const std::size_t n = std::min(kChunk, data.size() - start);
         idx.resize(n);
         for (std::size_t i = 0; i < n; ++i) idx[i] = start + i;
-        Eigen::VectorXd loss;
-        const MatrixD p = batch_probabilities(layer, data, idx.data(), n, &loss, nullptr);
-        loss_sum += loss.sum();
+        Eigen::VectorXd loss;  // exact from the logits; with a mirror, -log of the mean probability
+        MatrixD p = batch_probabilities(layer, data, idx.data(), n, mirrored ? nullptr : &loss, nullptr);
+        if (mirrored) p = 0.5 * (p + batch_probabilities(layer, *mirrored, idx.data(), n, nullptr, nullptr));
         for (std::size_t i = 0; i < n; ++i) {
             const int predicted = argmax_row(p, Eigen::Index(i));
             const int truth = data.labels[start + i];
+            loss_sum += mirrored ? -std::log(std::max(p(Eigen::Index(i), truth), std::numeric_limits<double>::min()))
+                                 : loss(Eigen::Index(i));
             e.predictions[start + i] = predicted;
             e.top_probability[start + i] = float(p(Eigen::Index(i), predicted));
             ++e.confusion[std::size_t(truth)][std::size_t(predicted)];

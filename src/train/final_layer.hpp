@@ -44,6 +44,9 @@ struct TrainOptions {
     // cross-entropy (the best checkpoint), not the last ones.
     bool keep_best = true;
     int patience = 0;                  // stop after this many evaluations without a lower one; 0: never
+    // Not used by train_softmax itself: retrain and cross_validate standardise the features
+    // (feature_standardization.hpp) with the statistics of the rows they train on.
+    bool standardize = true;
 };
 
 // Reported after the update of step `step` (0-based), every eval_step_interval steps and
@@ -101,6 +104,8 @@ struct Evaluation {
     std::vector<int> predictions;             // argmax per row (lowest index on ties)
     std::vector<float> top_probability;       // probability of the prediction, per row
 };
-Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data);
+// With `mirrored` (the rows' images mirrored, same order), each row's probabilities are the
+// mean of the row's and its mirror's, as guess does for a model with test-time flips.
+Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data, const FeatureSet* mirrored = nullptr);
 
 }  // namespace tinception

@@ -115,10 +115,12 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         for (const CategoryImages& cat : data.categories)
             for (const auto* list : {&cat.training, &cat.validation, &cat.testing})
                 listed.insert(listed.end(), list->begin(), list->end());
-        check_folds(listed, options.cross_validate_folds);
+        check_folds(listed, options.cross_validate_folds, options.fold_seed);
     }
 
     FeatureExtractor extractor(options.weights_path, options.layer);
+    if (!options.fine_tune_from.empty() && (options.train_on_mirrored || options.augmentation != TestTimeAugmentation::none))
+        throw Error("--fine-tune-from does not take --mirror or --tta flip");
     if (!options.fine_tune_from.empty()) check_fine_tune_span(extractor.weights(), options.fine_tune_from, extractor.layer());
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
@@ -136,10 +138,12 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         if (events.features_started) events.features_started("bottlenecks", total);
     };
     feature_events.progress = events.features_progress;
+    const bool test_time_flip = options.augmentation == TestTimeAugmentation::flip;
     SplitFeatures features =
         load_split_features(extractor, cache.get(), data,
                             options.require_cached ? BottleneckMode::cached_only : BottleneckMode::compute_misses,
-                            feature_events, decode_limits(extractor.preprocessing(), options.decode));
+                            feature_events, decode_limits(extractor.preprocessing(), options.decode),
+                            options.train_on_mirrored || test_time_flip);
     if (events.features_finished) events.features_finished();
     result.feature_seconds = seconds_since(feature_start);
     result.features_computed = features.computed;
@@ -157,13 +161,31 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     for (std::size_t c = 0; c < usable.size(); ++c)
         if (usable[c] < minimum_images_per_category(options.split))
             throw Error(too_few_images_message(data.full_path(data.labels[c]), data.labels[c], usable[c], options.split));
+    // Cross-validation standardises each fold by its own training rows, so it takes them raw.
+    const SplitFeatureRows all =
+        options.cross_validate_folds > 0 ? all_split_rows(features, data.labels.size()) : SplitFeatureRows{};
     FeatureSet& training = features.training.set;
-    const FeatureSet& validation = features.validation.set;
-    const FeatureSet& testing = features.testing.set;
+    FeatureSet& validation = features.validation.set;
+    FeatureSet& testing = features.testing.set;
+    if (options.train_on_mirrored) {
+        const FeatureSet& mirrors = features.training.mirrored;
+        training.features.insert(training.features.end(), mirrors.features.begin(), mirrors.features.end());
+        training.labels.insert(training.labels.end(), mirrors.labels.begin(), mirrors.labels.end());
+        result.mirrored_copies = mirrors.size();
+    }
     if (options.distortions.any()) {
         std::vector<std::string> training_full;
         for (const std::string& rel : features.training.relative_paths) training_full.push_back(data.full_path(rel));
         result.distorted_copies = add_distorted_copies(extractor, training_full, options, events, training);
+    }
+    FeatureStandardization standardization;
+    // A fine-tuned span's features are pooled afresh from its own output: no statistics of
+    // the frozen features apply to them, so a fine-tuned head reads its features raw.
+    if (options.train.standardize && options.fine_tune_from.empty()) {
+        standardization = fit_standardization(training.features.data(), training.size(), training.feature_size);
+        for (FeatureSet* set : {&training, &validation, &testing, &features.validation.mirrored,
+                                &features.testing.mirrored})
+            standardization.apply(set->features.data(), set->size());
     }
     result.training_count = training.size();
     result.validation_count = validation.size();
@@ -191,7 +213,8 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     }
 
     if (testing.size() > 0) {
-        result.test = evaluate(head, tuned.empty() ? testing : tuned_testing);
+        result.test = tuned.empty() ? evaluate(head, testing, test_time_flip ? &features.testing.mirrored : nullptr)
+                                    : evaluate(head, tuned_testing);
         for (std::size_t i = 0; i < testing.size(); ++i)
             if (result.test.predictions[i] != testing.labels[i])
                 result.misclassified.push_back({data.full_path(features.testing.relative_paths[i]),
@@ -200,9 +223,12 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
                                                 result.test.top_probability[i]});
     }
     if (options.cross_validate_folds > 0) {
-        const SplitFeatureRows all = all_split_rows(features, data.labels.size());
-        result.cross_validation =
-            cross_validate(all.set, all.relative_paths, n_classes, options.cross_validate_folds, options.train);
+        FoldOptions folds;
+        folds.k = options.cross_validate_folds;
+        folds.seed = options.fold_seed;
+        folds.train_on_mirrored = options.train_on_mirrored;
+        folds.test_time_flip = test_time_flip;
+        result.cross_validation = cross_validate(all.set, all.mirrored, all.relative_paths, n_classes, folds, options.train);
     }
 
     ClassifierModel model;
@@ -214,6 +240,8 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     model.preprocessing = extractor.preprocessing();
     model.head = head;
     model.tuned = std::move(tuned);
+    model.standardization = std::move(standardization);
+    model.augmentation = options.augmentation;
     model.training = training_record(options, result, extractor.layer());
     // The model, labels and report appear together or not at all.
     const std::vector<std::uint8_t> model_bytes = serialize_classifier_model(model);

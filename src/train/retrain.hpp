@@ -3,6 +3,7 @@
 // and write the model, the labels file and the HTML report. The caller shows progress.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ struct RetrainOptions {
     SplitOptions split;
     TrainOptions train;
     int cross_validate_folds = 0;  // 0: no cross-validation
+    std::uint64_t fold_seed = 0;   // FoldOptions::seed
+    // Each training image's mirror joins the training rows (cached like the originals).
+    bool train_on_mirrored = false;
+    // Stored in the model: guess averages the scores of an image and its mirror; the test
+    // split and cross-validation are scored the same way.
+    TestTimeAugmentation augmentation = TestTimeAugmentation::none;
     // When any is set, each training image also adds `copies` distorted copies, computed
     // by the network on every run (never cached), seeded by train.seed.
     DistortionOptions distortions;
@@ -63,6 +70,7 @@ struct RetrainResult {
     std::size_t features_from_cache = 0;
     std::size_t images_skipped = 0;
     std::size_t distorted_copies = 0;
+    std::size_t mirrored_copies = 0;  // mirrors added to the training rows
     std::size_t training_count = 0, validation_count = 0, testing_count = 0;
     std::vector<SplitCounts> split_counts;  // usable images per label and split
     std::vector<std::string> skipped;       // every file left out, with the reason

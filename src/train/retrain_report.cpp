@@ -63,6 +63,9 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
         {"validation / testing share", number(options.split.validation_percentage) + "% / " +
                                            number(options.split.testing_percentage) + "%"},
         {"distortions", distortions(options.distortions)},
+        {"mirrored copies", options.train_on_mirrored ? "each training image" : "none"},
+        {"test-time augmentation", options.augmentation == TestTimeAugmentation::flip ? "flip" : "none"},
+        {"features standardised", t.standardize ? "yes" : "no"},
         {"seed", std::to_string(t.seed)},
         {"JPEG decoding", options.decode == DecodeMode::exact ? "at stored size (exact)" : "scaled in the DCT to the input size"},
         {"bottleneck cache", options.cache_dir.empty() ? "off" : options.cache_dir},
@@ -78,6 +81,7 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
     report.test_count = result.testing_count;
     report.misclassified = result.misclassified;
     report.fold_accuracy = result.cross_validation.fold_accuracy;
+    if (options.fold_seed != 0) report.settings.push_back({"fold seed", std::to_string(options.fold_seed)});
     report.fold_mean = result.cross_validation.mean_accuracy;
     report.fold_stddev = result.cross_validation.stddev_accuracy;
     return report;

@@ -34,7 +34,8 @@ SplitList list_split(const Dataset& data, Split split) {
 }  // namespace
 
 SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckCache* cache, const Dataset& data,
-                                  BottleneckMode mode, const SplitFeatureEvents& events, const ImageLimits& decode) {
+                                  BottleneckMode mode, const SplitFeatureEvents& events, const ImageLimits& decode,
+                                  bool with_mirrored) {
     SplitFeatures out;
     const Split splits[] = {Split::training, Split::validation, Split::testing};
     SplitFeatureRows* targets[] = {&out.training, &out.validation, &out.testing};
@@ -44,7 +45,7 @@ SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckC
         lists[s] = list_split(data, splits[s]);
         total += lists[s].relative.size();
     }
-    if (events.started) events.started(total);
+    if (events.started) events.started(with_mirrored ? 2 * total : total);
     std::vector<std::string> missing;
     std::size_t done_before = 0;
     for (int s = 0; s < 3; ++s) {
@@ -93,6 +94,28 @@ SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckC
         target.set.features = std::move(batch.features);
         target.set.labels = std::move(list.labels);
         target.relative_paths = std::move(list.relative);
+        if (with_mirrored) {
+            for (const std::string& rel : target.relative_paths) full.push_back(data.full_path(rel));
+            BottleneckBatch mirrored = compute_bottlenecks(
+                extractor, cache, full,
+                [&](std::size_t done) {
+                    if (events.progress) events.progress(done_before + done);
+                },
+                mode, decode, true);
+            done_before += batch.errors.size();  // the mirror pass counts the skipped rows too
+            out.computed += mirrored.computed;
+            out.from_cache += mirrored.from_cache;
+            for (std::size_t row = 0; row < full.size(); ++row)
+                if (!mirrored.errors[row].empty()) {
+                    if (std::binary_search(mirrored.missing.begin(), mirrored.missing.end(), row))
+                        missing.push_back(full[row] + " (mirrored)");
+                    else
+                        throw Error(full[row] + ": mirrored copy failed: " + mirrored.errors[row]);
+                }
+            target.mirrored.feature_size = mirrored.feature_size;
+            target.mirrored.features = std::move(mirrored.features);
+            target.mirrored.labels = target.set.labels;
+        }
     }
     if (!missing.empty()) {
         for (const std::string& path : missing)
@@ -109,7 +132,7 @@ SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckC
 
 SplitFeatureRows all_split_rows(const SplitFeatures& features, std::size_t n_categories) {
     SplitFeatureRows all;
-    all.set.feature_size = features.training.set.feature_size;
+    all.set.feature_size = all.mirrored.feature_size = features.training.set.feature_size;
     // Bounded by relative_paths: distorted copies appended to training have none.
     const SplitFeatureRows* parts[] = {&features.training, &features.validation, &features.testing};
     std::size_t next[3] = {0, 0, 0};
@@ -119,6 +142,11 @@ SplitFeatureRows all_split_rows(const SplitFeatures& features, std::size_t n_cat
             for (; next[s] < part.relative_paths.size() && part.set.labels[next[s]] == int(c); ++next[s]) {
                 const float* row = part.set.row(next[s]);
                 all.set.features.insert(all.set.features.end(), row, row + part.set.feature_size);
+                if (part.mirrored.size() > 0) {
+                    const float* mirror = part.mirrored.row(next[s]);
+                    all.mirrored.features.insert(all.mirrored.features.end(), mirror, mirror + part.set.feature_size);
+                    all.mirrored.labels.push_back(int(c));
+                }
                 all.set.labels.push_back(int(c));
                 all.relative_paths.push_back(part.relative_paths[next[s]]);
             }

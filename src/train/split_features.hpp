@@ -19,6 +19,7 @@ class FeatureExtractor;
 struct SplitFeatureRows {
     FeatureSet set;                           // labels are category indices of the Dataset
     std::vector<std::string> relative_paths;  // parallel to the rows
+    FeatureSet mirrored;                      // each row's image mirrored left-right; empty unless asked
 };
 
 struct SplitFeatures {
@@ -34,13 +35,15 @@ struct SplitFeatureEvents {
 
 // With BottleneckMode::cached_only, every image missing from the cache is reported through
 // events.warning and then an Error lists how many (and the first few); nothing is computed.
-// Images are decoded under `decode`, as compute_bottlenecks says.
+// Images are decoded under `decode`, as compute_bottlenecks says. `with_mirrored` also fills
+// each split's `mirrored` rows (through the cache as well).
 SplitFeatures load_split_features(FeatureExtractor& extractor, const BottleneckCache* cache, const Dataset& data,
                                   BottleneckMode mode, const SplitFeatureEvents& events = {},
-                                  const ImageLimits& decode = {});
+                                  const ImageLimits& decode = {}, bool with_mirrored = false);
 
 // The rows of all three splits in category, then split, then name order: the order
-// cross-validation folds are made in. A copy; only built when asked for.
+// cross-validation folds are made in, with their mirrored rows when the splits have them.
+// A copy; only built when asked for.
 SplitFeatureRows all_split_rows(const SplitFeatures& features, std::size_t n_categories);
 
 }  // namespace tinception
