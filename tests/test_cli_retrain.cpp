@@ -11,6 +11,8 @@
 #include "cli_harness.hpp"
 #include "image/image.hpp"
 #include "image/preprocess.hpp"
+#include "model/feature_extractor.hpp"
+#include "train/bottlenecks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tinception::testing;
@@ -195,6 +197,21 @@ TEST_CASE("layer sets, mirrored copies and test-time flips: cached, stored in th
     CHECK(second.out.find("bottlenecks: 0 computed, 48 from cache") != std::string::npos);
     CHECK(slurp((dir.path() / "again.tcm").string()) == model);
 
+    // A job array's bottlenecks --mirror fills a cache that such a run reads alone.
+    const fs::path array_cache = dir.path() / "array-cache";
+    const CommandResult array = run_tinception({"bottlenecks", data.string(), "--bottleneck", "mixed5,mixed7", "--mirror",
+                                                "--bottleneck-dir", array_cache.string()});
+    REQUIRE(array.exit_code == 0);
+    CHECK(array.out.find("48 computed, 0 from cache") != std::string::npos);
+    auto cached = args;
+    cached[3] = (dir.path() / "cached.tcm").string();
+    cached[5] = array_cache.string();
+    cached.push_back("--require-cached");
+    const CommandResult from_array = run_tinception(cached);
+    INFO(from_array.err);
+    REQUIRE(from_array.exit_code == 0);
+    CHECK(slurp((dir.path() / "cached.tcm").string()) == model);
+
     const CommandResult info = run_tinception({"info", (dir.path() / "flip.tcm").string()});
     CHECK(info.out.find("bottleneck:   mixed5,mixed7 (1536 features, standardised)") != std::string::npos);
     CHECK(info.out.find("test time:    each image's scores averaged with its mirror's") != std::string::npos);
@@ -210,6 +227,17 @@ TEST_CASE("layer sets, mirrored copies and test-time flips: cached, stored in th
         return r.out;
     };
     CHECK(guess("flip.tcm", "a.ppm") == guess("flip.tcm", "mirror.ppm"));
+    // The mirrored bottleneck of a picture is the plain bottleneck of its mirror.
+    tinception::FeatureExtractor extractor(required_env_path("TINCEPTION_WEIGHTS"), "mixed5,mixed7");
+    const tinception::BottleneckBatch of_mirror =
+        tinception::compute_bottlenecks(extractor, nullptr, {(dir.path() / "mirror.ppm").string()});
+    const tinception::BottleneckBatch mirrored = tinception::compute_bottlenecks(
+        extractor, nullptr, {(dir.path() / "a.ppm").string()}, {}, tinception::BottleneckMode::compute_misses, {}, true);
+    const tinception::BottleneckBatch unmirrored =
+        tinception::compute_bottlenecks(extractor, nullptr, {(dir.path() / "a.ppm").string()});
+    REQUIRE(of_mirror.features.size() == 1536);
+    CHECK(mirrored.features == of_mirror.features);
+    CHECK(unmirrored.features != of_mirror.features);
     auto plain = train_args(data, dir.path() / "plain.tcm", cache);
     plain.insert(plain.end(), {"--bottleneck", "mixed5,mixed7"});
     REQUIRE(run_tinception(plain).exit_code == 0);

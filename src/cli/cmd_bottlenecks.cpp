@@ -31,6 +31,7 @@ int run_bottlenecks(int argc, char** argv) {
                   "DATA_DIR; auto/N takes I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX",
          cxxopts::value<std::string>()->default_value("0/1"))
         ("dry-run", "list the shard's images (paths inside DATA_DIR), compute nothing")
+        ("mirror", "also each image mirrored left-right, as train --mirror and --tta flip read them")
         ("h,help", "show this help")
         ("data_dir", "", cxxopts::value<std::string>());
     options.parse_positional({"data_dir"});
@@ -65,12 +66,23 @@ int run_bottlenecks(int argc, char** argv) {
     for (const std::string& path : chosen) full.push_back(data.full_path(path));
 
     const auto start = std::chrono::steady_clock::now();
-    Progress progress("shard " + shard_name, full.size(), "images");
-    std::size_t reported = 0;
-    const BottleneckBatch result = compute_bottlenecks(extractor, &cache, full, [&](std::size_t done) {
-        progress.advance(done - reported);
-        reported = done;
-    }, BottleneckMode::compute_misses, decode_limits(extractor.preprocessing(), decode_mode_option(args)));
+    const bool mirror = args.count("mirror") > 0;
+    Progress progress("shard " + shard_name, full.size() * (mirror ? 2 : 1), "images");
+    std::size_t reported = 0, done_before = 0;
+    const auto pass = [&](bool mirrored) {
+        BottleneckBatch batch = compute_bottlenecks(extractor, &cache, full, [&](std::size_t done) {
+            progress.advance(done_before + done - reported);
+            reported = done_before + done;
+        }, BottleneckMode::compute_misses, decode_limits(extractor.preprocessing(), decode_mode_option(args)), mirrored);
+        done_before += full.size();
+        return batch;
+    };
+    BottleneckBatch result = pass(false);
+    if (mirror) {
+        const BottleneckBatch mirrors = pass(true);
+        result.computed += mirrors.computed;
+        result.from_cache += mirrors.from_cache;
+    }
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -1,7 +1,8 @@
 // Our layer list mapped onto ONNX operators: Transpose from the NHWC image to ONNX's NCHW,
 // Conv (batch normalisation already folded into weights and bias) and Relu, MaxPool,
 // AveragePool without the padded cells, Concat on channels, then GlobalAveragePool,
-// Flatten, Gemm and Softmax for the retrained head.
+// Flatten (and Concat, for a layer set), Gemm and Softmax for the retrained head, with the
+// model's feature standardisation folded into the Gemm's weights and bias.
 #include "export/onnx_export.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "build_info.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
+#include "model/feature_extractor.hpp"
 
 namespace tinception {
 namespace {
@@ -73,11 +75,29 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
     onnx.graph_name = "tinception_" + model.feature_layer;
     GraphBuilder graph(onnx);
 
+    if (model.augmentation != TestTimeAugmentation::none)
+        throw Error("the model averages each image's scores with its mirror's (--tta flip), which ONNX export does "
+                    "not write; train with --tta none to export");
     const std::vector<Layer>& layers = trunk.graph->layers();
-    const int feature_layer = trunk.graph->index_of(model.feature_layer);
-    if (feature_layer < 0) throw Error("no layer named '" + model.feature_layer + "' in " + trunk.description);
+    // The deepest layer of the set ends the trunk; the others must lie on the way to it.
+    const std::vector<std::string> pooled = split_layer_set(model.feature_layer);
+    int feature_layer = -1;
+    for (const std::string& name : pooled) {
+        const int index = trunk.graph->index_of(name);
+        if (index < 0) throw Error("no layer named '" + name + "' in " + trunk.description);
+        feature_layer = std::max(feature_layer, index);
+    }
+    const std::vector<int> needed = trunk.graph->needed_for(feature_layer);
+    int features = 0;
+    for (const std::string& name : pooled) {
+        const int index = trunk.graph->index_of(name);
+        if (std::find(needed.begin(), needed.end(), index) == needed.end())
+            throw Error("layer '" + name + "' is not computed on the way to '" + layers[std::size_t(feature_layer)].name +
+                        "' in " + trunk.description);
+        features += layers[std::size_t(index)].shape.c;
+    }
     // The checked graph has one input layer and every other layer reads earlier ones.
-    for (const int index : trunk.graph->needed_for(feature_layer)) {
+    for (const int index : needed) {
         const Layer& layer = layers[std::size_t(index)];
         const std::string& first_input = layer.inputs.empty() ? layer.name : layers[std::size_t(layer.inputs[0])].name;
         const ActivationShape in = layer.inputs.empty() ? layer.shape : layers[std::size_t(layer.inputs[0])].shape;
@@ -125,17 +145,47 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
                         model.feature_layer + "'; ONNX export covers input, conv2d, pooling and concat layers");
         }
     }
-    const int features = layers[std::size_t(feature_layer)].shape.c;
     if (features != model.feature_size)
         throw Error("the model expects " + std::to_string(model.feature_size) + " features from layer '" +
                     model.feature_layer + "', the network gives " + std::to_string(features));
 
     // The head: mean over the spatial axes, then softmax(W x + b) as ClassifierModel::predict.
     const std::int64_t classes = std::int64_t(model.labels.size());
-    graph.add_node({"GlobalAveragePool", "bottleneck/pool", {model.feature_layer}, {"bottleneck/pooled"}, {}});
-    graph.add_node({"Flatten", "bottleneck", {"bottleneck/pooled"}, {"bottleneck"}, {int_attribute("axis", 1)}});
-    graph.add_initializer("retrained/weights", {classes, model.feature_size}, model.head.weights.data());
-    graph.add_initializer("retrained/bias", {classes}, model.head.bias.data());
+    if (pooled.size() == 1) {
+        graph.add_node({"GlobalAveragePool", "bottleneck/pool", {pooled[0]}, {"bottleneck/pooled"}, {}});
+        graph.add_node({"Flatten", "bottleneck", {"bottleneck/pooled"}, {"bottleneck"}, {int_attribute("axis", 1)}});
+    } else {
+        std::vector<std::string> parts;
+        for (const std::string& name : pooled) {
+            graph.add_node({"GlobalAveragePool", "bottleneck/pool/" + name, {name}, {"bottleneck/pooled/" + name}, {}});
+            graph.add_node({"Flatten", "bottleneck/" + name, {"bottleneck/pooled/" + name}, {"bottleneck/" + name},
+                            {int_attribute("axis", 1)}});
+            parts.push_back("bottleneck/" + name);
+        }
+        graph.add_node({"Concat", "bottleneck", parts, {"bottleneck"}, {int_attribute("axis", 1)}});
+    }
+    const float* head_weights = model.head.weights.data();
+    const float* head_bias = model.head.bias.data();
+    if (!model.standardization.empty()) {
+        // W (x - mean) / sd + b = (W / sd) x + (b - W (mean / sd)), in double.
+        const std::size_t f = std::size_t(model.feature_size);
+        std::vector<float> w(model.head.weights.size()), b(model.head.bias.size());
+        for (std::size_t c = 0; c < b.size(); ++c) {
+            double shift = 0;
+            for (std::size_t k = 0; k < f; ++k) {
+                const double scaled = double(model.head.weights[c * f + k]) / double(model.standardization.sd[k]);
+                w[c * f + k] = float(scaled);
+                shift += scaled * double(model.standardization.mean[k]);
+            }
+            b[c] = float(double(model.head.bias[c]) - shift);
+        }
+        onnx.owned.push_back(std::move(w));
+        head_weights = onnx.owned.back().data();
+        onnx.owned.push_back(std::move(b));
+        head_bias = onnx.owned.back().data();
+    }
+    graph.add_initializer("retrained/weights", {classes, model.feature_size}, head_weights);
+    graph.add_initializer("retrained/bias", {classes}, head_bias);
     graph.add_node({"Gemm", "retrained", {"bottleneck", "retrained/weights", "retrained/bias"}, {"logits"},
                     {int_attribute("transB", 1)}});
     graph.add_node({"Softmax", "scores", {"logits"}, {"scores"}, {int_attribute("axis", 1)}});

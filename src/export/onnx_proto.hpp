@@ -46,6 +46,7 @@ struct OnnxModel {
     std::vector<OnnxInitializer> initializers;
     std::vector<OnnxValueInfo> inputs, outputs;
     std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<std::vector<float>> owned;  // initialiser data made for the export (a folded head)
 };
 
 OnnxAttribute int_attribute(const std::string& name, std::int64_t value);

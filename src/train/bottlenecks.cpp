@@ -80,8 +80,9 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
                 continue;
             }
             keys[row] = std::move(key);
-            batches.add(row, ImageBatches::Decode([file, &paths, row, &decode] {
-                return decode_image(file->data(), file->size(), paths[row], decode);
+            batches.add(row, ImageBatches::Decode([file, &paths, row, &decode, mirrored] {
+                ImageRgb8 image = decode_image(file->data(), file->size(), paths[row], decode);
+                return mirrored ? mirrored_left_right(image) : image;
             }));
         } catch (const Error& e) {
             out.errors[row] = e.what();
