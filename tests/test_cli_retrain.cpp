@@ -349,7 +349,10 @@ TEST_CASE("train refuses bad layouts with one line and exit code 2") {
     CHECK(missing.err == "tinception: error: " + (dir.path() / "nope").string() + ": data folder does not exist\n");
 }
 
-TEST_CASE("default flags on the 482 superheroes images: at least 95% test accuracy") {
+// The defaults miss 2 of the 54 test images for training seeds 1 to 4 (96.3%); the bound
+// leaves one more miss of margin, so a change of summation order cannot fail it, a worse
+// default can.
+TEST_CASE("default flags on the 482 superheroes images: at least 94% test accuracy") {
     TempDir dir;
     // The features are cached across build directories (TINCEPTION_TEST_CACHE), so a second
     // build's run of this test trains from the features the first one computed.
@@ -362,6 +365,6 @@ TEST_CASE("default flags on the 482 superheroes images: at least 95% test accura
     std::smatch m;
     REQUIRE(std::regex_search(r.out, m, std::regex(R"(Final test accuracy = ([0-9.]+)% \(N=(\d+)\))")));
     MESSAGE("final test accuracy " << m[1] << "% on " << m[2] << " test images");
-    CHECK(std::stod(m[1]) >= 95.0);
+    CHECK(std::stod(m[1]) >= 94.0);
     CHECK(std::stoi(m[2]) >= 40);
 }

@@ -125,7 +125,7 @@ int run_train(int argc, char** argv) {
         ("validation-percentage", "percentage of images used for validation (0..99)", cxxopts::value<std::string>()->default_value("10"))
         ("testing-percentage", "percentage of images used for the final test (0..99)", cxxopts::value<std::string>()->default_value("10"))
         ("steps", "training steps (1..10000000)", cxxopts::value<std::string>()->default_value("4000"))
-        ("learning-rate", "learning rate (above 0, up to 10)", cxxopts::value<std::string>()->default_value("0.01"))
+        ("learning-rate", "learning rate (above 0, up to 10; retrain.py's SGD took 0.01)", cxxopts::value<std::string>()->default_value("0.001"))
         ("batch-size", "images per training step; 0: the whole training set", cxxopts::value<std::string>()->default_value("100"))
         ("eval-interval", "steps between evaluations on the validation set (1 or more); the weights of the one "
                           "with the lowest validation cross-entropy are kept", cxxopts::value<std::string>()->default_value("10"))
@@ -135,7 +135,7 @@ int run_train(int argc, char** argv) {
                                      "after writing the outputs", cxxopts::value<std::string>())
         ("validation-batch-size", "validation images per evaluation; 0: the whole validation set",
          cxxopts::value<std::string>()->default_value("100"))
-        ("optimizer", "sgd or adam", cxxopts::value<std::string>()->default_value("sgd"))
+        ("optimizer", "adam or sgd (retrain.py's)", cxxopts::value<std::string>()->default_value("adam"))
         ("l2", "L2 weight penalty (0 or more)", cxxopts::value<std::string>()->default_value("0"))
         ("class-weights", "weight classes inversely to their size (for unbalanced categories)")
         ("seed", "random seed (same data, flags and seed give the same model file)", cxxopts::value<std::string>()->default_value("1"))

@@ -12,7 +12,7 @@ inline constexpr int kExitBelowAccuracy = 3;  // train: test accuracy under --as
 // The feature layer train, guess and embed use unless told otherwise: with the shipped
 // weights mixed5 separates categories better than mixed10 (the blocks above it were
 // fine-tuned for another task) and costs less to compute.
-inline constexpr const char* kDefaultFeatureLayer = "mixed5";
+inline constexpr const char* kDefaultFeatureLayer = "mixed5,mixed7";
 
 int run_info(int argc, char** argv);
 int run_embed(int argc, char** argv);
