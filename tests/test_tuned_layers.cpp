@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "byte_io.hpp"
+#include "classifier_model_v1.hpp"
 #include "classify/classifier_model.hpp"
 #include "error.hpp"
 #include "finetune/tuned_layers.hpp"
@@ -86,16 +87,9 @@ TEST_CASE("tuned layers: a model keeps its tuned convolutions byte for byte") {
 
 TEST_CASE("tuned layers: a format 2 model, written before them, still reads, with nothing tuned") {
     const ClassifierModel m = small_model();
-    std::vector<std::uint8_t> bytes = serialize_classifier_model(m);
-    // format 3 without tuned layers holds an empty name and a zero count (8 zero bytes)
-    // right before the head: take them out and call it format 2
-    const std::size_t head_bytes = (m.head.weights.size() + m.head.bias.size()) * 4 + 4;
-    const std::size_t section = bytes.size() - head_bytes - 8;
-    CHECK(std::vector<std::uint8_t>(bytes.begin() + long(section), bytes.begin() + long(section) + 8) ==
-          std::vector<std::uint8_t>(8, 0));
-    bytes.erase(bytes.begin() + long(section), bytes.begin() + long(section) + 8);
-    store_le(bytes.data() + 8, std::uint32_t(2));
-    reseal(bytes);
+    // format 4 less the empty tuned-layer section (an empty name and a zero count) and the
+    // two zero counts after it (no augmentation, no standardisation)
+    const std::vector<std::uint8_t> bytes = tinception::testing::format2_bytes(m);
     const ClassifierModel old = parse_classifier_model(bytes.data(), bytes.size(), "v2.tcm");
     CHECK(old.tuned.empty());
     CHECK(old.head.weights == m.head.weights);
