@@ -122,7 +122,7 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
     SUBCASE("--patience stops when the validation cross-entropy stops falling, keeping the best weights") {
         auto patient = train_args(data, dir.path() / "p.tcm", cache);
         patient.insert(patient.end(), {"--steps", "100000", "--patience", "3", "--eval-interval", "5",
-                                      "--optimizer", "adam"});
+                                      "--optimizer", "adam", "--learning-rate", "0.01"});
         const CommandResult r = run_tinception(patient);
         REQUIRE(r.exit_code == 0);
         std::smatch stopped, kept;
