@@ -59,6 +59,7 @@ TEST_CASE("train --fine-tune-from: the model carries the tuned layers, guess run
     // without fine-tuning the model holds no tuned layers and scores the image otherwise
     auto frozen = fine_tune_args(data, dir.path() / "frozen.tcm", cache, "2");
     frozen.resize(8);
+    frozen.insert(frozen.end(), {"--bottleneck", "mixed5"});  // the layer the tuned model ends at
     REQUIRE(run_tinception(frozen).exit_code == 0);
     CHECK(run_tinception({"info", (dir.path() / "frozen.tcm").string()}).out.find("fine-tuned:") == std::string::npos);
     const std::string image = (data / "elsa" / fs::directory_iterator(data / "elsa")->path().filename()).string();
