@@ -37,6 +37,9 @@ void gemm_tile_6x16_avx2(const TileJob<Avx2>& t, int rows) {
     const float* a3 = t.a + (rows > 3 ? 3 : rows - 1) * lda;
     const float* a4 = t.a + (rows > 4 ? 4 : rows - 1) * lda;
     const float* a5 = t.a + (rows > 5 ? 5 : rows - 1) * lda;
+    // Masked stores are microcoded and slow on AMD cores (simd_avx2.hpp): a panel whose 16
+    // lanes all hold output channels (every panel but a layer's last) stores them plainly.
+    const bool full = Avx2::full(t.mask1);
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (t.first) {
         const __m256 b0 = t.bias ? _mm256_maskload_ps(t.bias, t.mask0) : _mm256_setzero_ps();
@@ -49,12 +52,21 @@ void gemm_tile_6x16_avx2(const TileJob<Avx2>& t, int rows) {
         const float* c = t.c;
         const long r1 = rows > 1 ? 1 : 0, r2 = rows > 2 ? 2 : rows - 1, r3 = rows > 3 ? 3 : rows - 1;
         const long r4 = rows > 4 ? 4 : rows - 1, r5 = rows > 5 ? 5 : rows - 1;
-        c00 = _mm256_maskload_ps(c, t.mask0), c01 = _mm256_maskload_ps(c + 8, t.mask1);
-        c10 = _mm256_maskload_ps(c + r1 * ldc, t.mask0), c11 = _mm256_maskload_ps(c + r1 * ldc + 8, t.mask1);
-        c20 = _mm256_maskload_ps(c + r2 * ldc, t.mask0), c21 = _mm256_maskload_ps(c + r2 * ldc + 8, t.mask1);
-        c30 = _mm256_maskload_ps(c + r3 * ldc, t.mask0), c31 = _mm256_maskload_ps(c + r3 * ldc + 8, t.mask1);
-        c40 = _mm256_maskload_ps(c + r4 * ldc, t.mask0), c41 = _mm256_maskload_ps(c + r4 * ldc + 8, t.mask1);
-        c50 = _mm256_maskload_ps(c + r5 * ldc, t.mask0), c51 = _mm256_maskload_ps(c + r5 * ldc + 8, t.mask1);
+        if (full) {
+            c00 = _mm256_loadu_ps(c), c01 = _mm256_loadu_ps(c + 8);
+            c10 = _mm256_loadu_ps(c + r1 * ldc), c11 = _mm256_loadu_ps(c + r1 * ldc + 8);
+            c20 = _mm256_loadu_ps(c + r2 * ldc), c21 = _mm256_loadu_ps(c + r2 * ldc + 8);
+            c30 = _mm256_loadu_ps(c + r3 * ldc), c31 = _mm256_loadu_ps(c + r3 * ldc + 8);
+            c40 = _mm256_loadu_ps(c + r4 * ldc), c41 = _mm256_loadu_ps(c + r4 * ldc + 8);
+            c50 = _mm256_loadu_ps(c + r5 * ldc), c51 = _mm256_loadu_ps(c + r5 * ldc + 8);
+        } else {
+            c00 = _mm256_maskload_ps(c, t.mask0), c01 = _mm256_maskload_ps(c + 8, t.mask1);
+            c10 = _mm256_maskload_ps(c + r1 * ldc, t.mask0), c11 = _mm256_maskload_ps(c + r1 * ldc + 8, t.mask1);
+            c20 = _mm256_maskload_ps(c + r2 * ldc, t.mask0), c21 = _mm256_maskload_ps(c + r2 * ldc + 8, t.mask1);
+            c30 = _mm256_maskload_ps(c + r3 * ldc, t.mask0), c31 = _mm256_maskload_ps(c + r3 * ldc + 8, t.mask1);
+            c40 = _mm256_maskload_ps(c + r4 * ldc, t.mask0), c41 = _mm256_maskload_ps(c + r4 * ldc + 8, t.mask1);
+            c50 = _mm256_maskload_ps(c + r5 * ldc, t.mask0), c51 = _mm256_maskload_ps(c + r5 * ldc + 8, t.mask1);
+        }
     }
     const float* b = t.b;
     const long k_len = t.k_len;
@@ -83,6 +95,15 @@ void gemm_tile_6x16_avx2(const TileJob<Avx2>& t, int rows) {
     }
     float* c = t.c;
     const long ldc = t.ldc;
+    if (full) {
+        _mm256_storeu_ps(c, c00), _mm256_storeu_ps(c + 8, c01);
+        if (rows > 1) _mm256_storeu_ps(c + ldc, c10), _mm256_storeu_ps(c + ldc + 8, c11);
+        if (rows > 2) _mm256_storeu_ps(c + 2 * ldc, c20), _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+        if (rows > 3) _mm256_storeu_ps(c + 3 * ldc, c30), _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+        if (rows > 4) _mm256_storeu_ps(c + 4 * ldc, c40), _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+        if (rows > 5) _mm256_storeu_ps(c + 5 * ldc, c50), _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+        return;
+    }
     _mm256_maskstore_ps(c, t.mask0, c00), _mm256_maskstore_ps(c + 8, t.mask1, c01);
     if (rows > 1) _mm256_maskstore_ps(c + ldc, t.mask0, c10), _mm256_maskstore_ps(c + ldc + 8, t.mask1, c11);
     if (rows > 2) _mm256_maskstore_ps(c + 2 * ldc, t.mask0, c20), _mm256_maskstore_ps(c + 2 * ldc + 8, t.mask1, c21);
