@@ -63,9 +63,12 @@ void transform_inputs_1d(const Conv2dArgs& a, const Tiling1d<M>& tiling, long in
         for (int c0 = 0; c0 < a.in_c; c0 += S::kLanes) {
             const typename S::Mask m = S::mask(a.in_c - c0);
             typename S::V d[kAlpha];
+#pragma GCC unroll 16
             for (int e = 0; e < kAlpha; ++e) d[e] = px[e] ? S::load(m, px[e] + c0) : zero;
+#pragma GCC unroll 16
             for (int i = 0; i < kAlpha; ++i) {
                 typename S::V sum = zero;
+#pragma GCC unroll 16
                 for (int e = 0; e < kAlpha; ++e)
                     if (w.bt[i][e] != 0.0f) sum = S::fmadd(S::set1(w.bt[i][e]), d[e], sum);
                 S::store(out + i * element_stride + c0, m, sum);
@@ -86,14 +89,17 @@ void transform_outputs_1d(const Conv2dArgs& a, const Tiling1d<M>& tiling, long o
         for (int t = 0; t < count; ++t) {
             const float* mt = m_block + long(t) * kAlpha * G::kPanelWidth + lane0;
             typename S::V prod[kAlpha];
+#pragma GCC unroll 16
             for (int e = 0; e < kAlpha; ++e) prod[e] = S::load(mt + e * G::kPanelWidth);
             long img;
             int oy, ox;
             tiling.origin(t0 + t, img, oy, ox);
+#pragma GCC unroll 16
             for (int i = 0; i < M; ++i) {
                 const int y = oy + i * tiling.dy, x = ox + i * tiling.dx;
                 if (y >= a.out_h || x >= a.out_w) break;
                 typename S::V r = bias;
+#pragma GCC unroll 16
                 for (int e = 0; e < kAlpha; ++e)
                     if (w.at[i][e] != 0.0f) r = S::fmadd(S::set1(w.at[i][e]), prod[e], r);
                 if (a.relu) r = S::relu(r);

@@ -49,25 +49,32 @@ void transform_inputs_2d(const Conv2dArgs& a, const Tiles& tiles, long in_stride
         for (int c0 = 0; c0 < a.in_c; c0 += S::kLanes) {
             const typename S::Mask m = S::mask(a.in_c - c0);
             typename S::V rows[n][n];  // d B: rows[i][k] = sum_j d[i][j] * B^T[k][j]
+#pragma GCC unroll 16
             for (int i = 0; i < n; ++i) {
                 const int iy = y0 + i;
                 typename S::V d[n];
+#pragma GCC unroll 16
                 for (int j = 0; j < n; ++j) {
                     const int ix = x0 + j;
                     d[j] = iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w
                                ? zero
                                : S::load(m, a.input + ((img * a.in_h + iy) * a.in_w + ix) * in_stride + c0);
                 }
+#pragma GCC unroll 16
                 for (int k = 0; k < n; ++k) {
                     typename S::V s = zero;
+#pragma GCC unroll 16
                     for (int j = 0; j < n; ++j)
                         if (P::w.bt[k][j] != 0.0f) s = S::fmadd(S::set1(P::w.bt[k][j]), d[j], s);
                     rows[i][k] = s;
                 }
             }
+#pragma GCC unroll 16
             for (int l = 0; l < n; ++l)
+#pragma GCC unroll 16
                 for (int k = 0; k < n; ++k) {
                     typename S::V s = zero;
+#pragma GCC unroll 16
                     for (int i = 0; i < n; ++i)
                         if (P::w.bt[l][i] != 0.0f) s = S::fmadd(S::set1(P::w.bt[l][i]), rows[i][k], s);
                     S::store(out + (l * n + k) * element_stride + c0, m, s);
@@ -89,11 +96,15 @@ void transform_outputs_2d(const Conv2dArgs& a, const Tiles& tiles, long out_stri
         for (int t = 0; t < count; ++t) {
             const float* mt = m_block + long(t) * P::kElements * G::kPanelWidth + lane0;
             typename S::V cols[n][M];  // m A: cols[l][q] = sum_k m[l][k] * A^T[q][k]
+#pragma GCC unroll 16
             for (int l = 0; l < n; ++l) {
                 typename S::V row[n];
+#pragma GCC unroll 16
                 for (int k = 0; k < n; ++k) row[k] = S::load(mt + (l * n + k) * G::kPanelWidth);
+#pragma GCC unroll 16
                 for (int q = 0; q < M; ++q) {
                     typename S::V s = S::zero();
+#pragma GCC unroll 16
                     for (int k = 0; k < n; ++k)
                         if (P::w.at[q][k] != 0.0f) s = S::fmadd(S::set1(P::w.at[q][k]), row[k], s);
                     cols[l][q] = s;
@@ -103,15 +114,21 @@ void transform_outputs_2d(const Conv2dArgs& a, const Tiles& tiles, long out_stri
             const long img = g / tiles.per_image;
             const int oy0 = M * int(g % tiles.per_image / tiles.tiles_w);
             const int ox0 = M * int(g % tiles.per_image % tiles.tiles_w);
-            for (int py = 0; py < M && oy0 + py < a.out_h; ++py)
-                for (int q = 0; q < M && ox0 + q < a.out_w; ++q) {
+#pragma GCC unroll 16
+            for (int py = 0; py < M; ++py) {
+                if (oy0 + py >= a.out_h) break;
+#pragma GCC unroll 16
+                for (int q = 0; q < M; ++q) {
+                    if (ox0 + q >= a.out_w) break;
                     typename S::V r = bias;
+#pragma GCC unroll 16
                     for (int l = 0; l < n; ++l)
                         if (P::w.at[py][l] != 0.0f) r = S::fmadd(S::set1(P::w.at[py][l]), cols[l][q], r);
                     if (a.relu) r = S::relu(r);
                     float* o = a.output + ((img * a.out_h + oy0 + py) * a.out_w + ox0 + q) * out_stride + c0;
                     S::store(o, mask, r);
                 }
+            }
         }
     });
 }
