@@ -10,11 +10,41 @@
 namespace tinception::kernels {
 namespace {
 
+// Windows of up to this many taps list their input pixels once per output pixel, so the
+// loop over channels only loads and combines; larger ones walk the window per vector.
+constexpr int kPoolListedTaps = 64;
+
+// One output pixel: channels [0, c) of out from the `taps` input pixels listed in tap.
+template <class S, bool kMax>
+void pool_listed_taps(const float* const* tap, int taps, int c, int divisor, float* out) {
+    const typename S::V lowest = S::set1(-__builtin_inff());
+    const typename S::V scale = S::set1(float(divisor));
+    for (int c0 = 0; c0 < c; c0 += S::kLanes) {
+        const typename S::Mask mask = S::mask(c - c0);
+        typename S::V acc = kMax ? lowest : S::zero();
+        if (c - c0 >= S::kLanes) {
+            for (int t = 0; t < taps; ++t) {
+                const typename S::V v = S::load(tap[t] + c0);
+                // max(v, acc) keeps acc when v is NaN, as the reference's v > best does
+                acc = kMax ? S::max(v, acc) : S::add(acc, v);
+            }
+        } else {
+            for (int t = 0; t < taps; ++t) {
+                const typename S::V v = S::load(mask, tap[t] + c0);
+                acc = kMax ? S::max(v, acc) : S::add(acc, v);
+            }
+        }
+        if (!kMax) acc = divisor > 0 ? S::div(acc, scale) : S::zero();
+        S::store(out + c0, mask, acc);
+    }
+}
+
 template <class S, bool kMax>
 void pool2d_nhwc(const Pool2dArgs& a) {
     const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.c;
     const long out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.c;
     const typename S::V lowest = S::set1(-__builtin_inff());
+    const float* tap[kPoolListedTaps];
     for (int b = 0; b < a.n; ++b) {
         const float* image = a.input + long(b) * a.in_h * a.in_w * in_stride;
         for (int y = 0; y < a.out_h; ++y) {
@@ -24,6 +54,14 @@ void pool2d_nhwc(const Pool2dArgs& a) {
                 const int inside = (ky1 > ky0 && kx1 > kx0) ? (ky1 - ky0) * (kx1 - kx0) : 0;
                 const int divisor = a.count_include_pad ? a.kernel_h * a.kernel_w : inside;
                 float* out = a.output + ((long(b) * a.out_h + y) * a.out_w + x) * out_stride;
+                if (inside <= kPoolListedTaps) {
+                    int taps = 0;
+                    for (int ky = ky0; ky < ky1; ++ky)
+                        for (int kx = kx0; kx < kx1; ++kx)
+                            tap[taps++] = image + (long(y0 + ky) * a.in_w + (x0 + kx)) * in_stride;
+                    pool_listed_taps<S, kMax>(tap, taps, a.c, divisor, out);
+                    continue;
+                }
                 for (int c = 0; c < a.c; c += S::kLanes) {
                     const typename S::Mask mask = S::mask(a.c - c);
                     typename S::V acc = kMax ? lowest : S::zero();
@@ -31,7 +69,6 @@ void pool2d_nhwc(const Pool2dArgs& a) {
                         for (int kx = kx0; kx < kx1; ++kx) {
                             const typename S::V v =
                                 S::load(mask, image + (long(y0 + ky) * a.in_w + (x0 + kx)) * in_stride + c);
-                            // max(v, acc) keeps acc when v is NaN, as the reference's v > best does
                             acc = kMax ? S::max(v, acc) : S::add(acc, v);
                         }
                     if (!kMax) acc = divisor > 0 ? S::div(acc, S::set1(float(divisor))) : S::zero();
