@@ -1,0 +1,183 @@
+// AVX2 int8 convolution: u8 activations x s8 weights (|w| <= 63) through vpmaddubsw +
+// vpmaddwd into int32, with the requantizing epilogue. Exactly equal to conv2d_int8_ref.
+// Blocking: 6 output pixels x 16 output channels in 12 int32 accumulators; per group of four
+// k, the four input bytes of a pixel are broadcast and multiplied by a 64-byte weight block
+// [16 oc][4 k]. 1x1 stride-1 layers read the input pixels in place; the rest go through an
+// im2col of up to kChunk pixels, each row zero-padded to a whole number of 4-byte groups.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "int8/int8_kernel_table.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+constexpr int kRows = 6;
+constexpr int kPanel = 16;
+constexpr int kChunk = 96;  // pixels per im2col block: 16 tiles, a few hundred KB at most
+
+int reduction_length(const Conv2dInt8Args& a) { return a.kernel_h * a.kernel_w * a.in_c; }
+int quads(const Conv2dInt8Args& a) { return (reduction_length(a) + 3) / 4; }
+int panels(const Conv2dInt8Args& a) { return (a.out_c + kPanel - 1) / kPanel; }
+bool reads_in_place(const Conv2dInt8Args& a) {
+    return a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_top == 0 &&
+           a.pad_left == 0 && a.out_h == a.in_h && a.out_w == a.in_w;
+}
+
+std::size_t packed_size_avx2(const Conv2dInt8Args& a) { return std::size_t(panels(a)) * std::size_t(quads(a)) * 64; }
+
+// [panel][quad][16 oc][4 k], zero past out_c and past K.
+void pack_avx2(const Conv2dInt8Args& a, void* packed) {
+    const int k_total = reduction_length(a), q_total = quads(a);
+    auto* out = static_cast<std::int8_t*>(packed);
+    for (int p = 0; p < panels(a); ++p)
+        for (int q = 0; q < q_total; ++q)
+            for (int j = 0; j < kPanel; ++j)
+                for (int b = 0; b < 4; ++b) {
+                    const int oc = p * kPanel + j, k = q * 4 + b;
+                    *out++ = oc < a.out_c && k < k_total ? a.weights[long(oc) * k_total + k] : std::int8_t(0);
+                }
+}
+
+std::size_t workspace_size_avx2(const Conv2dInt8Args& a) {
+    return reads_in_place(a) ? 0 : std::size_t(kChunk) * std::size_t(quads(a)) * 4;
+}
+
+// Rows [p0, p0 + count) of the im2col matrix, each quads*4 bytes, in NHW pixel order.
+void im2col(const Conv2dInt8Args& a, int in_stride, long p0, int count, std::uint8_t* rows, int row_bytes) {
+    for (int r = 0; r < count; ++r) {
+        const long p = p0 + r;
+        const int b = int(p / (long(a.out_h) * a.out_w));
+        const int oy = int(p / a.out_w % a.out_h), ox = int(p % a.out_w);
+        std::uint8_t* row = rows + long(r) * row_bytes;
+        for (int ky = 0; ky < a.kernel_h; ++ky) {
+            const int iy = oy * a.stride_h + ky - a.pad_top;
+            for (int kx = 0; kx < a.kernel_w; ++kx, row += a.in_c) {
+                const int ix = ox * a.stride_w + kx - a.pad_left;
+                if (iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w)
+                    std::memset(row, 0, std::size_t(a.in_c));
+                else
+                    std::memcpy(row, a.input + ((long(b) * a.in_h + iy) * a.in_w + ix) * in_stride, std::size_t(a.in_c));
+            }
+        }
+        std::memset(row, 0, std::size_t(rows + long(r + 1) * row_bytes - row));
+    }
+}
+
+inline __m256i quad_product(__m256i acc, std::int32_t pixel_bytes, __m256i w, __m256i ones) {
+    const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi32(pixel_bytes), w);  // |pair| <= 32640
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones));
+}
+
+// acc[r][h] = sums for rows[r] and channels [16*panel + 8h, +8). `tail` bytes (0..3) follow
+// the full quads in each row; the weights past K are zero, so they are read as a last quad.
+void tile_sums(const std::uint8_t* const* rows, const std::int8_t* panel, int full_quads, int tail,
+               __m256i acc[kRows][2]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (int q = 0; q < full_quads; ++q) {
+        const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + q * 64));
+        const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + q * 64 + 32));
+        for (int r = 0; r < kRows; ++r) {
+            std::int32_t v;
+            std::memcpy(&v, rows[r] + q * 4, 4);
+            acc[r][0] = quad_product(acc[r][0], v, w0, ones);
+            acc[r][1] = quad_product(acc[r][1], v, w1, ones);
+        }
+    }
+    if (tail == 0) return;
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + full_quads * 64));
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + full_quads * 64 + 32));
+    for (int r = 0; r < kRows; ++r) {
+        std::int32_t v = 0;
+        std::memcpy(&v, rows[r] + full_quads * 4, std::size_t(tail));
+        acc[r][0] = quad_product(acc[r][0], v, w0, ones);
+        acc[r][1] = quad_product(acc[r][1], v, w1, ones);
+    }
+}
+
+// fma(float(acc), scale, bias) for 16 channels, then stored as u8 or float (channels < width).
+void store_row(const Conv2dInt8Args& a, const __m256i acc[2], const float* scale, const float* bias, void* out,
+               int width) {
+    __m256 v[2];
+    for (int h = 0; h < 2; ++h)
+        v[h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[h]), _mm256_loadu_ps(scale + 8 * h), _mm256_loadu_ps(bias + 8 * h));
+    if (a.float_output) {
+        alignas(32) float values[kPanel];
+        for (int h = 0; h < 2; ++h)
+            _mm256_store_ps(values + 8 * h, a.relu ? _mm256_max_ps(v[h], _mm256_setzero_ps()) : v[h]);
+        std::memcpy(out, values, sizeof(float) * std::size_t(width));
+        return;
+    }
+    __m256i q[2];
+    for (int h = 0; h < 2; ++h)
+        q[h] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v[h], _mm256_setzero_ps()), _mm256_set1_ps(255.0f)));
+    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0xD8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+    if (width == kPanel) {
+        _mm_storeu_si128(static_cast<__m128i*>(out), bytes);
+    } else {
+        alignas(16) std::uint8_t values[kPanel];
+        _mm_store_si128(reinterpret_cast<__m128i*>(values), bytes);
+        std::memcpy(out, values, std::size_t(width));
+    }
+}
+
+void conv2d_int8_avx2(const Conv2dInt8Args& a) {
+    const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
+    const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
+    const std::size_t out_bytes = a.float_output ? sizeof(float) : 1;
+    const long end = a.pixel_end ? a.pixel_end : long(a.n) * a.out_h * a.out_w;
+    const int q_total = quads(a), panel_bytes = q_total * 64;
+    const bool in_place = reads_in_place(a);
+    const int full_quads = in_place ? a.in_c / 4 : q_total, tail = in_place ? a.in_c % 4 : 0;
+    auto* const rows_buffer = static_cast<std::uint8_t*>(a.workspace);
+    const auto* const packed = static_cast<const std::int8_t*>(a.packed);
+    auto* const output = static_cast<unsigned char*>(a.output);
+    alignas(32) float scale[kPanel], bias[kPanel];
+    for (long p0 = a.pixel_begin; p0 < end; p0 += kChunk) {
+        const int count = int(end - p0 < kChunk ? end - p0 : kChunk);
+        if (!in_place) im2col(a, in_stride, p0, count, rows_buffer, q_total * 4);
+        for (int panel = 0; panel < panels(a); ++panel) {
+            const int width = a.out_c - panel * kPanel < kPanel ? a.out_c - panel * kPanel : kPanel;
+            for (int j = 0; j < kPanel; ++j) {
+                scale[j] = j < width ? a.scale[panel * kPanel + j] : 0.0f;
+                bias[j] = j < width ? a.bias[panel * kPanel + j] : 0.0f;
+            }
+            for (int r0 = 0; r0 < count; r0 += kRows) {
+                const int valid = count - r0 < kRows ? count - r0 : kRows;
+                const std::uint8_t* rows[kRows];
+                for (int r = 0; r < kRows; ++r) {
+                    const long row = r0 + (r < valid ? r : valid - 1);  // repeat the last row, not stored
+                    rows[r] = in_place ? a.input + (p0 + row) * in_stride : rows_buffer + row * q_total * 4;
+                }
+                __m256i acc[kRows][2];
+                tile_sums(rows, packed + long(panel) * panel_bytes, full_quads, tail, acc);
+                for (int r = 0; r < valid; ++r)
+                    store_row(a, acc[r], scale, bias,
+                              output + ((p0 + r0 + r) * out_stride + panel * kPanel) * long(out_bytes), width);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+const Int8KernelTable& avx2_int8_table_unchecked() {
+    static const Int8KernelTable table = [] {
+        Int8KernelTable t;
+        t.isa_name = "avx2";
+        t.conv2d = conv2d_int8_avx2;
+        t.conv2d_packed_size = packed_size_avx2;
+        t.conv2d_pack = pack_avx2;
+        t.conv2d_workspace_size = workspace_size_avx2;
+        t.maxpool2d = maxpool2d_u8_ref;
+        t.avgpool2d = avgpool2d_u8_ref;
+        t.copy_channels = copy_channels_u8_ref;
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace tinception::kernels

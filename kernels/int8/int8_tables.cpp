@@ -1,0 +1,33 @@
+// The int8 tables: the reference, and AVX2's only when this build holds it and the CPU runs it.
+// Compiled without ISA flags.
+#include "cpu_features.hpp"
+#include "int8/int8_kernel_table.hpp"
+
+namespace tinception::kernels {
+
+const Int8KernelTable& reference_int8_kernels() {
+    static const Int8KernelTable table = [] {
+        Int8KernelTable t;
+        t.isa_name = "reference";
+        t.conv2d = conv2d_int8_ref;
+        t.maxpool2d = maxpool2d_u8_ref;
+        t.avgpool2d = avgpool2d_u8_ref;
+        t.copy_channels = copy_channels_u8_ref;
+        return t;
+    }();
+    return table;
+}
+
+
+#ifdef TINCEPTION_BUILT_AVX2
+const Int8KernelTable& avx2_int8_table_unchecked();  // int8/conv2d_int8_avx2.cpp
+
+const Int8KernelTable* avx2_int8_kernels() {
+    const CpuFeatures& cpu = cpu_features();
+    return cpu.avx2 && cpu.fma ? &avx2_int8_table_unchecked() : nullptr;
+}
+#else
+const Int8KernelTable* avx2_int8_kernels() { return nullptr; }
+#endif
+
+}  // namespace tinception::kernels

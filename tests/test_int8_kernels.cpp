@@ -1,0 +1,286 @@
+// The int8 kernels: every int8 table equal to the reference, bit for bit, on the shared case
+// table in both memory layouts; the reference convolution against the fp32 reference; u8
+// pooling against its documented integer rounding.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "int8/int8_kernel_table.hpp"
+#include "kernel_cases.hpp"
+#include "kernel_fixtures.hpp"
+
+namespace tinception::testing {
+namespace {
+
+using kernels::Int8KernelTable;
+
+std::vector<const Int8KernelTable*> int8_tables_under_test() {
+    std::vector<const Int8KernelTable*> tables;
+    if (const Int8KernelTable* t = kernels::avx2_int8_kernels()) tables.push_back(t);
+    static bool reported = false;
+    if (!reported) {
+        const std::string ran = tables.empty() ? "none (no AVX2 here)" : "avx2";
+        MESSAGE("int8 tables tested against the reference: " << ran);
+        reported = true;
+    }
+    return tables;
+}
+
+// Bytes with a 64-byte guard of sentinels each side; `misaligned` starts one byte past a
+// 64-byte boundary.
+class GuardedBytes {
+public:
+    static constexpr std::uint8_t kSentinel = 0xA5;
+    GuardedBytes(std::size_t size, bool misaligned = false) : size_(size), storage_(size + 192, kSentinel) {
+        const auto base = reinterpret_cast<std::uintptr_t>(storage_.data() + 64);
+        begin_ = 64 + (64 - base % 64) % 64 + (misaligned ? 1 : 0);
+    }
+    std::uint8_t* data() { return storage_.data() + begin_; }
+    std::size_t size() const { return size_; }
+    // True when every byte outside [0, size) is the sentinel, and inside the slice's complement
+    // of each pixel as well (channels outside [offset, offset + width) of a pixel_stride).
+    bool untouched_outside(std::size_t element_bytes, int pixel_stride, int offset, int width) const {
+        for (std::size_t i = 0; i < storage_.size(); ++i) {
+            const bool inside = i >= begin_ && i < begin_ + size_;
+            const int ch = inside ? int((i - begin_) / element_bytes % std::size_t(pixel_stride)) : -1;
+            if ((!inside || ch < offset || ch >= offset + width) && storage_[i] != kSentinel) return false;
+        }
+        return true;
+    }
+    const std::uint8_t* data() const { return storage_.data() + begin_; }
+    // Bytes of [0, size) that differ from o's, for the report.
+    std::size_t differences(const GuardedBytes& o) const {
+        std::size_t count = 0;
+        for (std::size_t i = 0; i < size_ && i < o.size_; ++i) count += data()[i] != o.data()[i];
+        return count + (size_ > o.size_ ? size_ - o.size_ : o.size_ - size_);
+    }
+
+private:
+    std::size_t size_;
+    std::vector<std::uint8_t> storage_;
+    std::size_t begin_;
+};
+
+void fill_bytes(std::uint8_t* data, std::size_t count, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> dist(0, 255);
+    for (std::size_t i = 0; i < count; ++i) data[i] = std::uint8_t(dist(rng));
+}
+
+// One convolution case: u8 input, weights in [-63, 63], scales that spread the outputs over
+// the u8 range and past both ends (std of the sum about sqrt(K) * 147 * 36).
+struct Int8ConvFixture {
+    Int8ConvFixture(const ConvCase& cc, const MemoryLayout& layout, bool float_output, std::uint32_t seed)
+        : cc(cc), layout(layout), float_output(float_output), py(padding_for(cc.pad, cc.h, cc.kernel_h, cc.stride)),
+          px(padding_for(cc.pad, cc.w, cc.kernel_w, cc.stride)), in_stride(cc.in_c + layout.in_extra),
+          out_stride(cc.out_c + layout.out_offset + layout.out_extra),
+          input(std::size_t(cc.n) * cc.h * cc.w * std::size_t(in_stride), layout.misaligned),
+          weights(std::size_t(cc.out_c) * cc.in_c * cc.kernel_h * cc.kernel_w), scale(std::size_t(cc.out_c)),
+          bias(std::size_t(cc.out_c)) {
+        fill_bytes(input.data(), input.size(), seed);
+        std::mt19937 rng(seed + 1);
+        std::uniform_int_distribution<int> w(-kernels::kInt8WeightMax, kernels::kInt8WeightMax);
+        for (std::int8_t& v : weights) v = std::int8_t(w(rng));
+        const double k = double(weights.size()) / cc.out_c;
+        std::uniform_real_distribution<float> s(0.5f, 1.5f), b(-60.0f, 160.0f);
+        for (float& v : scale) v = float(s(rng) * 80.0 / (std::sqrt(k) * 5300.0));
+        for (float& v : bias) v = b(rng);
+    }
+    std::size_t element_bytes() const { return float_output ? sizeof(float) : 1; }
+    GuardedBytes fresh_output() const {
+        return GuardedBytes(std::size_t(cc.n) * py.out * px.out * std::size_t(out_stride) * element_bytes());
+    }
+    kernels::Conv2dInt8Args args(GuardedBytes* out = nullptr) const {
+        kernels::Conv2dInt8Args a;
+        a.input = const_cast<GuardedBytes&>(input).data();
+        a.weights = weights.data();
+        a.scale = scale.data();
+        a.bias = bias.data();
+        a.output = out ? out->data() + std::size_t(layout.out_offset) * element_bytes() : nullptr;
+        a.float_output = float_output;
+        a.relu = cc.relu;
+        a.n = cc.n, a.in_h = cc.h, a.in_w = cc.w, a.in_c = cc.in_c;
+        a.out_h = py.out, a.out_w = px.out, a.out_c = cc.out_c;
+        a.kernel_h = cc.kernel_h, a.kernel_w = cc.kernel_w;
+        a.stride_h = a.stride_w = cc.stride;
+        a.pad_top = py.before, a.pad_left = px.before;
+        a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride;
+        return a;
+    }
+    // Runs `table` on pixels [begin, end) (0, 0: all) with its packed weights and workspace.
+    void run(const Int8KernelTable& table, GuardedBytes& out, long begin = 0, long end = 0) const {
+        kernels::Conv2dInt8Args a = args(&out);
+        std::vector<std::uint8_t> packed, workspace;
+        if (table.conv2d_pack) {
+            packed.resize(table.conv2d_packed_size(a) + 64);
+            table.conv2d_pack(a, packed.data());
+            a.packed = packed.data();
+        }
+        if (table.conv2d_workspace_size) {
+            workspace.resize(table.conv2d_workspace_size(a) + 64);
+            a.workspace = workspace.data();
+        }
+        a.pixel_begin = begin, a.pixel_end = end;
+        table.conv2d(a);
+    }
+
+    const ConvCase& cc;
+    const MemoryLayout& layout;
+    bool float_output;
+    Padding1d py, px;
+    int in_stride, out_stride;
+    GuardedBytes input;
+    std::vector<std::int8_t> weights;
+    std::vector<float> scale, bias;
+};
+
+TEST_CASE("conv2d int8: every table equals the reference exactly on awkward shapes, u8 and float output") {
+    for (const Int8KernelTable* table : int8_tables_under_test())
+        for (const ConvCase& cc : kConvCases)
+            for (const MemoryLayout& layout : kLayouts)
+                for (const bool float_output : {false, true}) {
+                    CAPTURE(std::string(table->isa_name));
+                    CAPTURE(describe(cc));
+                    CAPTURE(std::string(layout.name));
+                    CAPTURE(float_output);
+                    const Int8ConvFixture f(cc, layout, float_output, 4321);
+                    GuardedBytes expected = f.fresh_output(), actual = f.fresh_output();
+                    f.run(kernels::reference_int8_kernels(), expected);
+                    f.run(*table, actual);
+                    CHECK(actual.untouched_outside(f.element_bytes(), f.out_stride, layout.out_offset, cc.out_c));
+                    CHECK(actual.differences(expected) == 0);
+                }
+}
+
+TEST_CASE("conv2d int8: a pixel range computes those pixels only, the same as the whole call") {
+    const ConvCase cases[] = {{2, 17, 6, 7, 33, 3, 3, 1, Padding::same, true},
+                              {2, 19, 5, 7, 20, 1, 1, 1, Padding::valid, true}};
+    std::vector<const Int8KernelTable*> tables = int8_tables_under_test();
+    tables.push_back(&kernels::reference_int8_kernels());
+    for (const Int8KernelTable* table : tables)
+        for (const ConvCase& cc : cases) {
+            CAPTURE(std::string(table->isa_name));
+            CAPTURE(describe(cc));
+            const Int8ConvFixture f(cc, kLayouts[1], false, 99);
+            GuardedBytes whole = f.fresh_output(), parts = f.fresh_output();
+            f.run(*table, whole);
+            const long pixels = long(cc.n) * f.py.out * f.px.out;
+            const long cuts[] = {0, 5, 13, 14, pixels};
+            for (int i = 0; i + 1 < 5; ++i) f.run(*table, parts, cuts[i], cuts[i + 1]);
+            CHECK(parts.differences(whole) == 0);
+        }
+}
+
+TEST_CASE("conv2d int8: the reference's sums equal the fp32 reference convolution of the same integers") {
+    // K * 255 * 63 stays under 2^24 on these rows, so the fp32 sums are exact too.
+    for (const ConvCase& cc : kConvCases) {
+        if (long(cc.in_c) * cc.kernel_h * cc.kernel_w * 255 * 63 >= (1L << 24)) continue;
+        CAPTURE(describe(cc));
+        Int8ConvFixture f(cc, kLayouts[0], true, 7);
+        std::fill(f.scale.begin(), f.scale.end(), 1.0f);
+        std::fill(f.bias.begin(), f.bias.end(), 0.0f);
+        GuardedBytes got = f.fresh_output();
+        f.run(kernels::reference_int8_kernels(), got);
+
+        kernels::Conv2dArgs a;
+        std::vector<float> in(f.input.size()), oihw(f.weights.size()), out(got.size() / sizeof(float));
+        for (std::size_t i = 0; i < in.size(); ++i) in[i] = float(f.input.data()[i]);
+        for (int oc = 0; oc < cc.out_c; ++oc)
+            for (int ic = 0; ic < cc.in_c; ++ic)
+                for (int ky = 0; ky < cc.kernel_h; ++ky)
+                    for (int kx = 0; kx < cc.kernel_w; ++kx)
+                        oihw[((std::size_t(oc) * cc.in_c + ic) * cc.kernel_h + ky) * cc.kernel_w + kx] =
+                            f.weights[((std::size_t(oc) * cc.kernel_h + ky) * cc.kernel_w + kx) * cc.in_c + ic];
+        const kernels::Conv2dInt8Args q = f.args();
+        a.input = in.data(), a.weights = oihw.data(), a.bias = nullptr, a.output = out.data();
+        a.n = q.n, a.in_h = q.in_h, a.in_w = q.in_w, a.in_c = q.in_c, a.out_h = q.out_h, a.out_w = q.out_w;
+        a.out_c = q.out_c, a.kernel_h = q.kernel_h, a.kernel_w = q.kernel_w, a.stride_h = q.stride_h;
+        a.stride_w = q.stride_w, a.pad_top = q.pad_top, a.pad_left = q.pad_left, a.relu = q.relu;
+        kernels::reference_kernels().conv2d(a);
+        CHECK(std::memcmp(out.data(), got.data(), got.size()) == 0);
+    }
+}
+
+// The average pooling's documented rounding in integers: sum / count, half to even.
+int mean_half_to_even(int sum, int count) {
+    int q = sum / count;
+    const int twice_r = 2 * (sum % count);
+    if (twice_r > count || (twice_r == count && q % 2 == 1)) ++q;
+    return q;
+}
+
+TEST_CASE("pool2d u8: max exact, average the integer mean rounded half to even, padding left out") {
+    std::vector<const Int8KernelTable*> tables = int8_tables_under_test();
+    tables.push_back(&kernels::reference_int8_kernels());
+    for (const Int8KernelTable* table : tables)
+        for (const PoolCase& pc : kPoolCases)
+            for (const MemoryLayout& layout : kLayouts) {
+                CAPTURE(std::string(table->isa_name));
+                CAPTURE(describe(pc));
+                CAPTURE(std::string(layout.name));
+                const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
+                const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
+                const int in_stride = pc.c + layout.in_extra, out_stride = pc.c + layout.out_offset + layout.out_extra;
+                GuardedBytes input(std::size_t(pc.n) * pc.h * pc.w * std::size_t(in_stride), layout.misaligned);
+                fill_bytes(input.data(), input.size(), 17);
+                // Small values too, where ties (x.5 means) are common.
+                for (std::size_t i = 0; i < input.size(); i += 3) input.data()[i] %= 4;
+                for (const bool is_max : {true, false}) {
+                    GuardedBytes out(std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride));
+                    kernels::Pool2dU8Args a;
+                    a.input = input.data(), a.output = out.data() + layout.out_offset;
+                    a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
+                    a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
+                    a.pad_top = py.before, a.pad_left = px.before;
+                    a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride;
+                    (is_max ? table->maxpool2d : table->avgpool2d)(a);
+                    CHECK(out.untouched_outside(1, out_stride, layout.out_offset, pc.c));
+                    long wrong = 0;
+                    for (int b = 0; b < pc.n; ++b)
+                        for (int oy = 0; oy < py.out; ++oy)
+                            for (int ox = 0; ox < px.out; ++ox)
+                                for (int c = 0; c < pc.c; ++c) {
+                                    int max = 0, sum = 0, count = 0;
+                                    for (int y = oy * pc.stride - py.before; y < oy * pc.stride - py.before + pc.kernel_h; ++y)
+                                        for (int x = ox * pc.stride - px.before; x < ox * pc.stride - px.before + pc.kernel_w; ++x) {
+                                            if (y < 0 || y >= pc.h || x < 0 || x >= pc.w) continue;
+                                            const int v = input.data()[((std::size_t(b) * pc.h + y) * pc.w + x) * in_stride + c];
+                                            max = std::max(max, v), sum += v, ++count;
+                                        }
+                                    const int want = is_max ? max : mean_half_to_even(sum, count);
+                                    wrong += out.data()[((std::size_t(b) * py.out + oy) * px.out + ox) * out_stride +
+                                                        layout.out_offset + c] != want;
+                                }
+                    CHECK_MESSAGE(wrong == 0, (is_max ? "max" : "average") << ": " << wrong << " outputs differ");
+                }
+            }
+}
+
+TEST_CASE("pool2d u8 and copy: a rescale multiplies then rounds half to even, clamped at 255") {
+    const std::uint8_t in[4] = {0, 5, 200, 255};
+    std::uint8_t out[8] = {};
+    kernels::reference_int8_kernels().copy_channels(in, 4, 1, 4, out, 8, 2, 0.5f);
+    CHECK(out[2] == 0);
+    CHECK(out[3] == 2);    // 2.5 -> 2
+    CHECK(out[4] == 100);
+    CHECK(out[5] == 128);  // 127.5 -> 128
+    CHECK(out[0] == 0);
+    CHECK(out[6] == 0);
+    kernels::reference_int8_kernels().copy_channels(in, 4, 1, 4, out, 8, 4, 1.5f);
+    CHECK(out[4 + 2] == 255);  // 300 clamps
+    CHECK(out[4 + 1] == 8);    // 7.5 -> 8
+    kernels::Pool2dU8Args a;
+    a.input = in, a.output = out, a.in_h = 1, a.in_w = 4, a.c = 1, a.out_h = 1, a.out_w = 1, a.kernel_w = 4;
+    a.rescale = 0.5f;
+    kernels::reference_int8_kernels().maxpool2d(a);
+    CHECK(out[0] == 128);
+    kernels::reference_int8_kernels().avgpool2d(a);  // 460 / 4 = 115, * 0.5 = 57.5 -> 58
+    CHECK(out[0] == 58);
+}
+
+}  // namespace
+}  // namespace tinception::testing
