@@ -1,6 +1,7 @@
 // The int8 kernels: every int8 table equal to the reference, bit for bit, on the shared case
 // table in both memory layouts; the reference convolution against the fp32 reference; u8
-// pooling against its documented integer rounding.
+// pooling of every table against its documented integer rounding, and with a rescale against
+// the reference.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -256,6 +257,39 @@ TEST_CASE("pool2d u8: max exact, average the integer mean rounded half to even, 
                                                         layout.out_offset + c] != want;
                                 }
                     CHECK_MESSAGE(wrong == 0, (is_max ? "max" : "average") << ": " << wrong << " outputs differ");
+                }
+            }
+}
+
+TEST_CASE("pool2d u8: with a rescale, every table equals the reference exactly") {
+    for (const Int8KernelTable* table : int8_tables_under_test())
+        for (const PoolCase& pc : kPoolCases)
+            for (const float rescale : {0.37f, 1.9f}) {
+                CAPTURE(std::string(table->isa_name));
+                CAPTURE(describe(pc));
+                CAPTURE(rescale);
+                const MemoryLayout& layout = kLayouts[1];
+                const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
+                const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
+                const int in_stride = pc.c + layout.in_extra, out_stride = pc.c + layout.out_offset + layout.out_extra;
+                GuardedBytes input(std::size_t(pc.n) * pc.h * pc.w * std::size_t(in_stride), layout.misaligned);
+                fill_bytes(input.data(), input.size(), 23);
+                for (const bool is_max : {true, false}) {
+                    const std::size_t size = std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride);
+                    GuardedBytes expected(size), actual(size);
+                    kernels::Pool2dU8Args a;
+                    a.input = input.data();
+                    a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
+                    a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
+                    a.pad_top = py.before, a.pad_left = px.before;
+                    a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride, a.rescale = rescale;
+                    const Int8KernelTable& ref = kernels::reference_int8_kernels();
+                    a.output = expected.data() + layout.out_offset;
+                    (is_max ? ref.maxpool2d : ref.avgpool2d)(a);
+                    a.output = actual.data() + layout.out_offset;
+                    (is_max ? table->maxpool2d : table->avgpool2d)(a);
+                    CHECK(actual.untouched_outside(1, out_stride, layout.out_offset, pc.c));
+                    CHECK(actual.differences(expected) == 0);
                 }
             }
 }

@@ -164,6 +164,9 @@ void conv2d_int8_avx2(const Conv2dInt8Args& a) {
 
 }  // namespace
 
+void maxpool2d_u8_avx2(const Pool2dU8Args& a);  // pool2d_u8_avx2.cpp
+void avgpool2d_u8_avx2(const Pool2dU8Args& a);
+
 const Int8KernelTable& avx2_int8_table_unchecked() {
     static const Int8KernelTable table = [] {
         Int8KernelTable t;
@@ -172,8 +175,8 @@ const Int8KernelTable& avx2_int8_table_unchecked() {
         t.conv2d_packed_size = packed_size_avx2;
         t.conv2d_pack = pack_avx2;
         t.conv2d_workspace_size = workspace_size_avx2;
-        t.maxpool2d = maxpool2d_u8_ref;
-        t.avgpool2d = avgpool2d_u8_ref;
+        t.maxpool2d = maxpool2d_u8_avx2;
+        t.avgpool2d = avgpool2d_u8_avx2;
         t.copy_channels = copy_channels_u8_ref;
         return t;
     }();

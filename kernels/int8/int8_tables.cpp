@@ -30,4 +30,9 @@ const Int8KernelTable* avx2_int8_kernels() {
 const Int8KernelTable* avx2_int8_kernels() { return nullptr; }
 #endif
 
+const Int8KernelTable& best_int8_kernels() {
+    const Int8KernelTable* avx2 = avx2_int8_kernels();
+    return avx2 ? *avx2 : reference_int8_kernels();
+}
+
 }  // namespace tinception::kernels

@@ -16,12 +16,14 @@
 #include <cxxopts.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/precision_option.hpp"
 #include "error.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/network.hpp"
 #include "parallel/thread_pool.hpp"
 #include "profile/machine_peak.hpp"
 #include "profile/network_timing.hpp"
+#include "quant/int8_network.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception::cli {
@@ -51,6 +53,27 @@ std::vector<int> parse_list(const std::string& text, const char* what, int all_v
     }
     if (values.empty()) throw Error(std::string("--") + what + " is empty");
     return values;
+}
+
+struct Row {
+    int batch, threads;
+    double ms_per_image;
+};
+
+// The int8 network at each fp32 row's batch and thread count, with fp32 ms / int8 ms.
+void print_int8_rows(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,
+                     const std::vector<float>& input, const std::vector<Row>& fp32_rows, int warmup, int iterations) {
+    const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
+    Int8Network int8(weights, layer, ranges, kernels::best_int8_kernels(), table);
+    std::printf("\nint8 (%s table, stem in fp32), same input:\n%5s %7s %10s %9s %9s\n",
+                kernels::best_int8_kernels().isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
+    for (const Row& r : fp32_rows) {
+        set_thread_count(r.threads);
+        std::vector<float> features(std::size_t(r.batch) * std::size_t(int8.feature_size()));
+        const double ms = 1e3 * median_seconds([&] { int8.extract_features(input.data(), r.batch, features.data()); },
+                                               warmup, iterations) / r.batch;
+        std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
+    }
 }
 
 // Slowest layers first, each with its share of the total at the first thread count.
@@ -96,6 +119,9 @@ int run_bench(int argc, char** argv) {
         ("per-layer", "also time each layer at the first batch size and every thread count")
         ("fma-pipes", "FMA pipes per core in the peak formula (2 on Haswell and later, and Zen 2 and later)",
          cxxopts::value<int>()->default_value("2"))
+        ("precision", "'fp32', or 'fp32,int8' to time the int8 network too, in the same run, with its ratio to fp32 "
+                      "(calibrated on the bench's own input: for timing only)",
+         cxxopts::value<std::string>()->default_value("fp32"))
         ("tsv", "also print one 'tinception<TAB>batch<TAB>threads<TAB>ms_per_image' line per row")
         ("h,help", "show this help")
         ("weights", "", cxxopts::value<std::string>()->default_value("weights/inception_v3.tcw"));
@@ -113,6 +139,9 @@ int run_bench(int argc, char** argv) {
     if (iterations < 1 || warmup < 0) throw Error("--iterations must be at least 1 and --warmup at least 0");
     const std::string path = args["weights"].as<std::string>();
     const std::string layer = args["layer"].as<std::string>();
+    const std::string precision = args["precision"].as<std::string>();
+    if (precision != "fp32" && precision != "fp32,int8")
+        throw Error("--precision takes 'fp32' or 'fp32,int8', not '" + precision + "'");
 
     const auto open_start = Clock::now();
     const WeightFile weights = WeightFile::open(path, DataCheck::deferred);
@@ -145,6 +174,7 @@ int run_bench(int argc, char** argv) {
                 static_cast<long long>(net.multiply_adds_per_image()));
     std::printf("kernels: %s; cpu: %s (%s family %d), %d logical cpus, cpu MHz %.0f\n", table.isa_name,
                 cpu.model.c_str(), cpu.vendor.c_str(), cpu.family, cpu.logical_cpus, cpu.mhz);
+    std::printf("precisions run natively: %s\n", native_precisions().c_str());
     std::printf("weight file: open (map, header, table and graph) %.1f ms; data check (CRC-32 of table and "
                 "data) %.1f ms; network build (packing in memory) %.1f ms\n",
                 open_ms, check_ms, build_ms);
@@ -158,7 +188,6 @@ int run_bench(int argc, char** argv) {
                 "  ('cpu MHz' can be the base clock while the cores boost above it; the measured peak runs at the real clock)\n",
                 pipes, lanes, cpu.mhz * 1e-3, formula_peak_flops(pipes, table.isa_name, cpu) * 1e-9);
 
-    struct Row { int batch, threads; double ms_per_image; };
     std::vector<Row> rows;
     std::vector<double> measured_peak(threads_list.size(), 0.0);
     for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {
@@ -208,6 +237,9 @@ int run_bench(int argc, char** argv) {
         for (std::size_t ti = 0; ti < threads_list.size(); ++ti)
             std::printf("%s table, batch 1, %d thread(s): %.2f ms/image\n", compare.c_str(), threads_list[ti],
                         compare_ms[ti]);
+
+    if (precision == "fp32,int8") print_int8_rows(weights, layer, table, input, rows, warmup, iterations);
+    set_thread_count(cores);
 
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);

@@ -14,6 +14,7 @@
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/csv_text.hpp"
+#include "cli/precision_option.hpp"
 #include "cli/thread_option.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
@@ -67,6 +68,7 @@ int run_embed(int argc, char** argv) {
         ("h,help", "show this help");
     add_threads_option(options);
     add_decode_option(options);
+    add_precision_options(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 1, SIZE_MAX, "embed WEIGHTS|MODEL IMAGE...");
     const cxxopts::ParseResult& args = parsed.options;
     if (args.count("help")) {
@@ -80,6 +82,7 @@ int run_embed(int argc, char** argv) {
     if (raw && !images.empty()) throw Error("embed takes images or --raw-input FILE, not both");
 
     FeatureExtractor extractor = extractor_for(parsed.positional[0], args);
+    apply_precision_option(args, extractor);
     std::vector<std::string> names;
     std::vector<float> features;
     if (raw) {
@@ -114,8 +117,8 @@ int run_embed(int argc, char** argv) {
     } else {
         write_file_atomically(out, features.data(), features.size() * sizeof(float));
     }
-    std::cerr << "embed: " << names.size() << " x " << size << " features of layer " << extractor.layer()
-              << " written to " << out << "\n";
+    std::cerr << "embed: " << names.size() << " x " << size << " features of layer " << extractor.layer() << " ("
+              << extractor.precision() << ") written to " << out << "\n";
     return kExitOk;
 }
 

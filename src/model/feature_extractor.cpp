@@ -11,6 +11,7 @@
 #include "kernel_dispatch.hpp"
 #include "model/image_batches.hpp"
 #include "model/network.hpp"
+#include "quant/int8_network.hpp"
 #include "weights/layer_graph.hpp"
 #include "weights/weight_file.hpp"
 
@@ -147,7 +148,16 @@ std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, in
     return features;
 }
 
+void FeatureExtractor::use_int8(const ActivationRanges& ranges) {
+    if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
+    int8_ = std::make_unique<Int8Network>(*weights_, network_->output_layer(), ranges, kernels::best_int8_kernels(),
+                                          network_->kernel_table());
+    const std::vector<std::string> layers = split_layer_set(layer_);
+    if (layers.size() > 1) int8_->pool_layers(layers);
+}
+
 void FeatureExtractor::run(const float* input, int n, float* features) {
+    if (int8_) return int8_->extract_features(input, n, features);
     if (!tuned_) return network_->extract_features(input, n, features);
     const ActivationShape from = network_->output_shape();
     activations_.resize(std::size_t(n) * from.h * from.w * from.c);

@@ -9,6 +9,7 @@
 
 #include "image/image.hpp"
 #include "image/preprocess.hpp"
+#include "quant/activation_ranges.hpp"
 
 namespace tinception {
 
@@ -18,6 +19,7 @@ class PackedWeights;
 class SpanBackprop;
 struct TunedLayers;
 class LayerGraph;
+class Int8Network;
 
 // "mixed5,mixed7" -> {"mixed5", "mixed7"}; a single name -> itself. Throws Error for an empty
 // name or one named twice.
@@ -54,6 +56,11 @@ public:
     std::uint32_t weights_checksum() const;  // WeightFile::checksum(): tensors, graph and metadata
     const WeightFile& weights() const;
     const Network& network() const;
+    // From now on the features come from the int8 network (quant/int8_network.hpp) with these
+    // activation ranges (calibrate_ranges up to at least this extractor's deepest layer). A
+    // fine-tuned span is refused: it runs in fp32 only.
+    void use_int8(const ActivationRanges& ranges);
+    const char* precision() const { return int8_ ? "int8" : "fp32"; }
 
     // Row-major [images.size()][feature_size()].
     std::vector<float> extract(const std::vector<ImageRgb8>& images);
@@ -68,6 +75,7 @@ private:
     std::shared_ptr<const WeightFile> weights_;
     std::unique_ptr<Network> network_;
     std::unique_ptr<SpanBackprop> tuned_;  // null: nothing tuned
+    std::unique_ptr<Int8Network> int8_;    // null: fp32
     std::vector<float> activations_;       // the network's output for one batch, when tuned_
     std::string layer_;
     Preprocessing preprocessing_;

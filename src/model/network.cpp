@@ -216,6 +216,7 @@ void Network::extract_features(const float* input, int n, float* features) {
         }
         }
         if (features && !pooled_offset_.empty() && pooled_offset_[std::size_t(i)] >= 0) pool_step(i, n, features);
+        if (observer_) observer_(l, buffer_for(i), n, stride_of(i));
         if (step_seconds_)
             (*step_seconds_)[std::size_t(i)] += std::chrono::duration<double>(Clock::now() - step_start).count();
     }

@@ -3,6 +3,7 @@
 // network owns its activations and scratch; packed weights are shared (packed_weights.hpp).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,6 +54,10 @@ public:
     // Per-step wall time, for profiling: while `seconds` is set, extract_features adds step
     // i's time to (*seconds)[i], i indexing step_descriptions(). nullptr turns it off.
     void time_steps(std::vector<double>* seconds);
+    // Called after every step of extract_features with the layer's fp32 output ([n][h][w] pixels
+    // pixel_stride floats apart): what int8 calibration reads. An empty function turns it off.
+    using StepObserver = std::function<void(const Layer& layer, const float* output, int n, int pixel_stride)>;
+    void observe_steps(StepObserver observer) { observer_ = std::move(observer); }
     // One line per step: layer name, op and output shape.
     std::vector<std::string> step_descriptions() const;
 
@@ -75,6 +80,7 @@ private:
     Conv2dWorkspaces workspaces_;      // in the arena, one per thread
     int planned_batch_ = 0;
     std::vector<double>* step_seconds_ = nullptr;
+    StepObserver observer_;
     int feature_size_ = 0;
     // Per step, where its pooled output starts in a feature row; -1: not pooled. Empty: the
     // output layer alone.

@@ -33,16 +33,20 @@ double median(std::vector<double> values) {
     return values.size() % 2 ? values[m] : 0.5 * (values[m - 1] + values[m]);
 }
 
-double median_seconds(Network& net, const std::vector<float>& input, int batch, int warmup, int iterations) {
-    std::vector<float> features(std::size_t(batch) * net.feature_size());
-    for (int i = 0; i < warmup; ++i) net.extract_features(input.data(), batch, features.data());
+double median_seconds(const std::function<void()>& run, int warmup, int iterations) {
+    for (int i = 0; i < warmup; ++i) run();
     std::vector<double> times;
     for (int i = 0; i < iterations; ++i) {
         const auto start = Clock::now();
-        net.extract_features(input.data(), batch, features.data());
+        run();
         times.push_back(seconds_since(start));
     }
     return median(times);
+}
+
+double median_seconds(Network& net, const std::vector<float>& input, int batch, int warmup, int iterations) {
+    std::vector<float> features(std::size_t(batch) * net.feature_size());
+    return median_seconds([&] { net.extract_features(input.data(), batch, features.data()); }, warmup, iterations);
 }
 
 LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,

@@ -1,6 +1,7 @@
 // Timing a network as `tinception bench` reports it: medians over repeated runs, per layer
 // at several thread counts, and start-up step by step. Measures; asserts nothing.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ double median(std::vector<double> values);
 // Median seconds per extract_features call of `batch` images over `iterations` runs, after
 // `warmup` untimed runs; `input` holds at least `batch` images.
 double median_seconds(Network& net, const std::vector<float>& input, int batch, int warmup, int iterations);
+// The same for any run: `warmup` untimed calls, then the median of `iterations` timed ones.
+double median_seconds(const std::function<void()>& run, int warmup, int iterations);
 
 struct LayerTimes {
     std::vector<std::string> steps;       // the network's steps, input first

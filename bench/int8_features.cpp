@@ -1,0 +1,94 @@
+// int8 against fp32 features on a folder of class folders (the superheroes set): calibrates on
+// every k-th image (sorted by path), then reports per layer the minimum and mean cosine
+// similarity and the largest relative error |int8 - fp32| / |fp32| over all images, and over
+// the images left out of calibration. One-shot figures for README's int8 section.
+//   int8_features WEIGHTS DIR [RULE=max|pNN.NN] [EVERY=4] [WEIGHT_LEVELS=63] [ISA=avx2|reference]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../tests/feature_similarity.hpp"
+#include "error.hpp"
+#include "image/image.hpp"
+#include "image/preprocess.hpp"
+#include "kernel_dispatch.hpp"
+#include "model/feature_extractor.hpp"
+#include "model/network.hpp"
+#include "quant/int8_network.hpp"
+#include "weights/weight_file.hpp"
+
+using namespace tinception;
+
+int main(int argc, char** argv) try {
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: int8_features WEIGHTS DIR [max|pNN.NN] [EVERY] [WEIGHT_LEVELS] [avx2|reference]\n");
+        return 2;
+    }
+    const RangeRule rule = parse_range_rule(argc > 3 ? argv[3] : "max");
+    const int every = argc > 4 ? std::atoi(argv[4]) : 4;
+    const int levels = argc > 5 ? std::atoi(argv[5]) : kernels::kInt8WeightMax;
+    const std::string isa = argc > 6 ? argv[6] : "avx2";
+    const kernels::Int8KernelTable* table =
+        isa == "reference" ? &kernels::reference_int8_kernels() : kernels::avx2_int8_kernels();
+    if (!table) throw Error("no AVX2 int8 table on this CPU");
+    const WeightFile weights = WeightFile::open(argv[1]);
+    const Preprocessing prep = preprocessing_of(weights);
+    std::vector<std::string> paths;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(argv[2]))
+        if (e.is_regular_file() && has_image_extension(e.path().string())) paths.push_back(e.path().string());
+    std::sort(paths.begin(), paths.end());
+    const std::size_t image_floats = std::size_t(prep.size) * prep.size * 3;
+    std::vector<float> input(paths.size() * image_floats), calibration;
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        preprocess(load_image(paths[i]), prep, input.data() + i * image_floats);
+        if (i % std::size_t(every) == 0)
+            calibration.insert(calibration.end(), input.begin() + long(i * image_floats),
+                               input.begin() + long((i + 1) * image_floats));
+    }
+    const int n = int(paths.size()), calibrated = int(calibration.size() / image_floats);
+    const std::vector<std::string> layers = {"mixed5", "mixed10"};
+    const ActivationRanges ranges = calibrate_ranges(weights, "mixed10", calibration.data(), calibrated, rule);
+    Network fp32(weights, "mixed10", active_kernels());
+    fp32.pool_layers(layers);
+    Int8Network int8(weights, "mixed10", ranges, *table, active_kernels(), levels);
+    int8.pool_layers(layers);
+    const int size = fp32.feature_size();
+    std::vector<float> expected(std::size_t(n) * size), actual(std::size_t(n) * size);
+    for (int b = 0; b < n; b += 8) {
+        const int count = std::min(8, n - b);
+        fp32.extract_features(input.data() + std::size_t(b) * image_floats, count, expected.data() + std::size_t(b) * size);
+        int8.extract_features(input.data() + std::size_t(b) * image_floats, count, actual.data() + std::size_t(b) * size);
+    }
+    std::printf("%d images (%d calibrate, rule %s), weights |q| <= %d, %s int8 table\n", n, calibrated,
+                argc > 3 ? argv[3] : "max", levels, table->isa_name);
+    int offset = 0;
+    for (const std::string& layer : layers) {
+        const int c = weights.graph().layers()[std::size_t(weights.graph().index_of(layer))].shape.c;
+        for (const bool held_out : {false, true}) {
+            double min_cos = 1.0, sum_cos = 0.0, max_rel = 0.0;
+            int counted = 0;
+            for (int i = 0; i < n; ++i) {
+                if (held_out && i % every == 0) continue;
+                const float* e = expected.data() + std::size_t(i) * size + offset;
+                const float* a = actual.data() + std::size_t(i) * size + offset;
+                const double cos = testing::cosine(e, a, std::size_t(c));
+                double diff = 0.0, norm = 0.0;
+                for (int k = 0; k < c; ++k) diff += double(a[k] - e[k]) * (a[k] - e[k]), norm += double(e[k]) * e[k];
+                min_cos = std::min(min_cos, cos);
+                sum_cos += cos;
+                max_rel = std::max(max_rel, std::sqrt(diff / norm));
+                ++counted;
+            }
+            std::printf("%-8s %-22s cosine min %.6f mean %.6f, relative error max %.5f\n", layer.c_str(),
+                        held_out ? "(not calibrated on)" : "(all images)", min_cos, sum_cos / counted, max_rel);
+        }
+        offset += c;
+    }
+    return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "int8_features: error: %s\n", e.what());
+    return 1;
+}

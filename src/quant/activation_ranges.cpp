@@ -1,0 +1,90 @@
+// Runs the fp32 network over the calibration images and keeps, per layer, the largest output
+// and a histogram of the positive outputs on a log scale (64 bins an octave, so a percentile
+// is read to within 1.1%), from which the range is taken.
+#include "quant/activation_ranges.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "error.hpp"
+#include "kernel_dispatch.hpp"
+#include "model/network.hpp"
+#include "weights/weight_file.hpp"
+
+namespace tinception {
+namespace {
+
+constexpr int kBinsPerOctave = 64;
+constexpr int kLowestOctave = -24, kOctaves = 48;
+constexpr int kBatch = 8;
+
+struct LayerHistogram {
+    std::vector<std::uint64_t> bins = std::vector<std::uint64_t>(std::size_t(kBinsPerOctave * kOctaves), 0);
+    std::uint64_t positives = 0;
+    float max = 0.0f;
+
+    void add(float v) {
+        if (!(v > 0.0f)) return;
+        max = std::max(max, v);
+        ++positives;
+        const double at = (std::log2(double(v)) - kLowestOctave) * kBinsPerOctave;
+        const long bin = std::clamp(long(std::floor(at)), 0L, long(bins.size()) - 1);
+        ++bins[std::size_t(bin)];
+    }
+    // The upper edge of the bin holding the percentile, never above the largest value.
+    float percentile(double p) const {
+        const auto target = std::uint64_t(std::ceil(p / 100.0 * double(positives)));
+        std::uint64_t seen = 0;
+        for (std::size_t b = 0; b < bins.size(); ++b) {
+            seen += bins[b];
+            if (seen >= target && seen > 0)
+                return std::min(max, float(std::exp2(double(b + 1) / kBinsPerOctave + kLowestOctave)));
+        }
+        return max;
+    }
+};
+
+}  // namespace
+
+ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& output_layer, const float* input,
+                                  int n, const RangeRule& rule) {
+    if (n <= 0) throw Error("int8 calibration needs at least one image");
+    Network network(weights, output_layer, active_kernels());
+    std::map<std::string, LayerHistogram> histograms;
+    network.observe_steps([&](const Layer& layer, const float* out, int images, int pixel_stride) {
+        LayerHistogram& h = histograms[layer.name];
+        const long pixels = long(images) * layer.shape.h * layer.shape.w;
+        for (long p = 0; p < pixels; ++p)
+            for (int c = 0; c < layer.shape.c; ++c) h.add(out[p * pixel_stride + c]);
+    });
+    const ActivationShape in = network.input_shape();
+    const std::size_t image_floats = std::size_t(in.h) * std::size_t(in.w) * std::size_t(in.c);
+    for (int b = 0; b < n; b += kBatch) 
+        network.extract_features(input + std::size_t(b) * image_floats, std::min(kBatch, n - b), nullptr);
+    ActivationRanges ranges;
+    for (const auto& [name, h] : histograms) {
+        const float range = rule.kind == RangeRule::Kind::max ? h.max : h.percentile(rule.percentile);
+        ranges[name] = range > 0.0f ? range : 1.0f;  // a layer that is zero on every image
+    }
+    return ranges;
+}
+
+RangeRule parse_range_rule(const std::string& text) {
+    RangeRule rule;
+    if (text == "max") return rule;
+    if (text.size() > 1 && text[0] == 'p') {
+        char* end = nullptr;
+        const double p = std::strtod(text.c_str() + 1, &end);
+        if (end && *end == '\0' && p > 0.0 && p <= 100.0) {
+            rule.kind = RangeRule::Kind::percentile;
+            rule.percentile = p;
+            return rule;
+        }
+    }
+    throw Error("calibration rule '" + text + "' is neither 'max' nor a percentile such as 'p99.99'");
+}
+
+}  // namespace tinception

@@ -1,0 +1,20 @@
+// The images int8 calibration runs on: the image files under a folder (class folders and all),
+// sorted by path, at most `max_images` of them spread evenly over that order, so the same
+// folder always gives the same set. Preprocessed as the network expects.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "image/preprocess.hpp"
+
+namespace tinception {
+
+struct CalibrationSet {
+    std::vector<std::string> paths;  // the images used, in order
+    std::vector<float> input;        // NHWC [paths.size()][size][size][3]
+};
+
+// Throws Error naming the folder when it holds no image, or naming an image that fails to decode.
+CalibrationSet load_calibration_set(const std::string& dir, const Preprocessing& preprocessing, int max_images);
+
+}  // namespace tinception

@@ -1,0 +1,285 @@
+// The int8 executor: per step, the scale of its output tensor, and for convolutions the
+// quantized, packed weights with the epilogue's per-channel multiplier and bias.
+#include "quant/int8_network.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "error.hpp"
+#include "layers/conv2d_parallel.hpp"
+#include "model/layer_args.hpp"
+#include "parallel/thread_pool.hpp"
+#include "quant/int8_weights.hpp"
+#include "weights/weight_file.hpp"
+
+namespace tinception {
+
+struct Int8Network::Step {
+    float scale = 0.0f;        // fp32 value of one u8 step of this output (unused when float_out)
+    bool float_out = false;    // written into the float output buffer
+    bool stem = false;         // conv on the float input: runs in fp32
+    float rescale = 1.0f;      // pooling: input scale / output scale
+    Int8ConvWeights weights;   // conv, not stem
+    std::vector<float> multiplier, bias;
+    AlignedBuffer packed;
+};
+
+namespace {
+
+float range_of(const ActivationRanges& ranges, const Layer& l) {
+    const auto it = ranges.find(l.name);
+    if (it == ranges.end()) throw Error("int8: no calibrated range for layer '" + l.name + "'");
+    return it->second;
+}
+
+}  // namespace
+
+Int8Network::Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
+                         const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
+                         int weight_levels)
+    : weights_(weights), table_(table), fp32_table_(fp32_table),
+      plan_(plan_network(weights.graph(), output_layer, weights.path())) {
+    const int last = int(plan_.steps.size()) - 1;
+    steps_.resize(plan_.steps.size());
+    // The output stays float when convolutions (and concats of them) alone write its buffer.
+    bool float_final = last > 0;
+    for (int i = 1; i <= last; ++i) {
+        const PlannedStep& s = plan_.steps[std::size_t(i)];
+        if (s.owner != last) continue;
+        if (s.layer->op == LayerOp::concat) {
+            for (const int k : s.inputs) float_final = float_final && plan_.steps[std::size_t(k)].owner == last;
+        } else if (s.layer->op != LayerOp::conv2d) {
+            float_final = false;
+        }
+    }
+    for (int i = 1; i <= last; ++i) {
+        const PlannedStep& s = plan_.steps[std::size_t(i)];
+        const Layer& l = *s.layer;
+        Step& step = steps_[std::size_t(i)];
+        if (l.op == LayerOp::dense || l.op == LayerOp::flatten)
+            throw Error("int8 runs the convolutional trunk only; layer '" + l.name + "' is " + op_name(l.op));
+        const int src = s.inputs[0];
+        step.float_out = float_final && s.owner == last;
+        const bool pool = l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d;
+        if (s.owner != i)
+            step.scale = range_of(ranges, *plan_.steps[std::size_t(s.owner)].layer) / 255.0f;
+        else if (pool)
+            step.scale = steps_[std::size_t(src)].scale;
+        else
+            step.scale = range_of(ranges, l) / 255.0f;
+        if (pool) step.rescale = steps_[std::size_t(src)].scale / step.scale;
+        if (l.op != LayerOp::conv2d) continue;
+        step.stem = src == 0;
+        if (step.stem) continue;
+        const int in_c = plan_.steps[std::size_t(src)].layer->shape.c;
+        step.weights = quantize_conv_weights(l, in_c, weight_levels);
+        const float in_scale = steps_[std::size_t(src)].scale;
+        const float out_scale = step.float_out ? 1.0f : step.scale;
+        for (int oc = 0; oc < l.shape.c; ++oc) {
+            step.multiplier.push_back(in_scale * step.weights.weight_scale[std::size_t(oc)] / out_scale);
+            step.bias.push_back(l.bias->data[oc] / out_scale);
+        }
+        kernels::Conv2dInt8Args a;
+        set_window(a, l, plan_.steps[std::size_t(src)].layer->shape, 1, in_c, l.shape.c);
+        a.in_c = in_c;
+        a.out_c = l.shape.c;
+        a.weights = step.weights.ohwi.data();
+        if (table_.conv2d_pack) {
+            step.packed = AlignedBuffer(table_.conv2d_packed_size(a), "int8 packed weights");
+            table_.conv2d_pack(a, step.packed.data());
+        }
+        if (table_.conv2d_workspace_size)
+            workspace_bytes_ = std::max(workspace_bytes_, round_up_64(table_.conv2d_workspace_size(a)));
+    }
+    feature_size_ = plan_.steps.back().layer->shape.c;
+    plan_buffers(1);
+}
+
+Int8Network::~Int8Network() = default;
+
+ActivationShape Int8Network::input_shape() const { return plan_.steps.front().layer->shape; }
+
+void Int8Network::pool_layers(const std::vector<std::string>& layers) {
+    std::vector<int> offsets(steps_.size(), -1);
+    int size = 0;
+    for (const std::string& name : layers) {
+        std::size_t i = 0;
+        while (i < steps_.size() && plan_.steps[i].layer->name != name) ++i;
+        if (i == steps_.size()) throw Error("layer '" + name + "' is not computed on the way to the output layer");
+        if (offsets[i] >= 0) throw Error("layer '" + name + "' is named twice");
+        offsets[i] = size;
+        size += plan_.steps[i].layer->shape.c;
+    }
+    pooled_offset_ = std::move(offsets);
+    feature_size_ = size;
+}
+
+// Every slot holds floats for n images (the float output may land in any slot; a u8 tensor
+// uses the first quarter), then one convolution workspace per thread.
+void Int8Network::plan_buffers(int n) {
+    const int threads = thread_count();
+    if (n <= planned_batch_ && threads <= planned_threads_) return;
+    n = std::max(n, planned_batch_);
+    std::vector<std::size_t> offsets;
+    std::size_t total = 0;
+    for (const std::size_t floats : plan_.slot_floats) {
+        if (floats > std::numeric_limits<std::size_t>::max() / 4 / std::size_t(n) - total)
+            throw Error("out of memory: the activations of " + std::to_string(n) + " images", ErrorKind::out_of_memory);
+        offsets.push_back(total);
+        total += round_up_64(floats * std::size_t(n) * sizeof(float));
+    }
+    const std::size_t workspaces_at = total;
+    total += workspace_bytes_ * std::size_t(threads);
+    planned_batch_ = 0;
+    slots_.clear();
+    arena_ = AlignedBuffer();
+    arena_ = AlignedBuffer(total, "int8 activations and scratch");
+    auto* base = static_cast<unsigned char*>(arena_.data());
+    for (const std::size_t at : offsets) slots_.push_back(base + at);
+    workspaces_ = base + workspaces_at;
+    planned_batch_ = n;
+    planned_threads_ = threads;
+}
+
+// The first byte (or float) of step i's channel slice.
+unsigned char* Int8Network::buffer_for(int i) const {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const std::size_t element = steps_[std::size_t(i)].float_out ? sizeof(float) : 1;
+    return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] + std::size_t(s.channel_offset) * element;
+}
+
+void Int8Network::run_stem(int i, const float* input, int n) {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const Layer& l = *s.layer;
+    const ActivationShape& out = l.shape;
+    stem_output_.resize(std::size_t(n) * out.h * out.w * out.c);
+    kernels::Conv2dArgs a = conv_args(l, plan_.steps[0].layer->shape, n, plan_.steps[0].layer->shape.c, out.c);
+    a.input = input;
+    a.output = stem_output_.data();
+    conv2d_parallel(fp32_table_, a);
+    const Step& step = steps_[std::size_t(i)];
+    const long pixels = long(n) * out.h * out.w;
+    unsigned char* to = buffer_for(i);
+    for (long p = 0; p < pixels; ++p) {
+        const float* from = stem_output_.data() + p * out.c;
+        if (step.float_out) {
+            std::memcpy(reinterpret_cast<float*>(to) + p * s.pixel_stride, from, sizeof(float) * std::size_t(out.c));
+            continue;
+        }
+        for (int c = 0; c < out.c; ++c)
+            to[p * s.pixel_stride + c] = kernels::requantize_u8_ref(from[c] / step.scale);
+    }
+}
+
+void Int8Network::run_conv(int i, int n) {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const Step& step = steps_[std::size_t(i)];
+    const int src = s.inputs[0];
+    kernels::Conv2dInt8Args a;
+    set_window(a, *s.layer, plan_.steps[std::size_t(src)].layer->shape, n, plan_.steps[std::size_t(src)].pixel_stride,
+               s.pixel_stride);
+    a.in_c = plan_.steps[std::size_t(src)].layer->shape.c;
+    a.out_c = s.layer->shape.c;
+    a.input = buffer_for(src);
+    a.weights = step.weights.ohwi.data();
+    a.packed = step.packed.data();
+    a.scale = step.multiplier.data();
+    a.bias = step.bias.data();
+    a.output = buffer_for(i);
+    a.float_output = step.float_out;
+    a.relu = s.layer->relu;
+    const long pixels = long(n) * a.out_h * a.out_w;
+    const int tasks = int(std::min<long>(thread_count(), (pixels + 5) / 6));
+    parallel_for(tasks, [&](int t) {
+        kernels::Conv2dInt8Args part = a;
+        part.pixel_begin = pixels * t / tasks;
+        part.pixel_end = pixels * (t + 1) / tasks;
+        part.workspace = workspaces_ + workspace_bytes_ * std::size_t(thread_index());
+        if (part.pixel_end > part.pixel_begin) table_.conv2d(part);
+    });
+}
+
+// Split by image and channel half, each a pooling of its own.
+void Int8Network::run_pool(int i, int n) {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const int src = s.inputs[0];
+    const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;
+    kernels::Pool2dU8Args a;
+    set_window(a, *s.layer, in, 1, plan_.steps[std::size_t(src)].pixel_stride, s.pixel_stride);
+    a.rescale = steps_[std::size_t(i)].rescale;
+    const kernels::Pool2dU8Fn pool = s.layer->op == LayerOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d;
+    const std::uint8_t* input = buffer_for(src);
+    std::uint8_t* output = buffer_for(i);
+    const std::size_t in_image = std::size_t(in.h) * in.w * std::size_t(a.in_pixel_stride);
+    const std::size_t out_image = std::size_t(a.out_h) * a.out_w * std::size_t(a.out_pixel_stride);
+    parallel_for(2 * n, [&](int t) {
+        kernels::Pool2dU8Args part = a;
+        const int b = t / 2, c0 = t % 2 ? in.c / 2 : 0, c1 = t % 2 ? in.c : in.c / 2;
+        part.input = input + std::size_t(b) * in_image + std::size_t(c0);
+        part.output = output + std::size_t(b) * out_image + std::size_t(c0);
+        part.c = c1 - c0;
+        if (part.c > 0) pool(part);
+    });
+}
+
+// Step i's output averaged over its pixels into features[b][offset + c].
+void Int8Network::pool_step(int i, int n, float* features, int offset) const {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const Step& step = steps_[std::size_t(i)];
+    const ActivationShape& shape = s.layer->shape;
+    const long pixels = long(shape.h) * shape.w;
+    std::vector<double> sums(std::size_t(shape.c));
+    const unsigned char* from = buffer_for(i);
+    for (int b = 0; b < n; ++b) {
+        std::fill(sums.begin(), sums.end(), 0.0);
+        for (long p = b * pixels; p < (b + 1) * pixels; ++p)
+            for (int c = 0; c < shape.c; ++c)
+                sums[std::size_t(c)] += step.float_out ? double(reinterpret_cast<const float*>(from)[p * s.pixel_stride + c])
+                                                       : double(from[p * s.pixel_stride + c]);
+        const double unit = step.float_out ? 1.0 : double(step.scale);
+        for (int c = 0; c < shape.c; ++c)
+            features[std::size_t(b) * std::size_t(feature_size_) + std::size_t(offset + c)] =
+                float(sums[std::size_t(c)] * unit / double(pixels));
+    }
+}
+
+void Int8Network::extract_features(const float* input, int n, float* features) {
+    if (n <= 0) return;
+    plan_buffers(n);
+    for (int i = 1; i < int(steps_.size()); ++i) {
+        const PlannedStep& s = plan_.steps[std::size_t(i)];
+        const Layer& l = *s.layer;
+        switch (l.op) {
+        case LayerOp::conv2d:
+            if (steps_[std::size_t(i)].stem)
+                run_stem(i, input, n);
+            else
+                run_conv(i, n);
+            break;
+        case LayerOp::maxpool2d:
+        case LayerOp::avgpool2d:
+            run_pool(i, n);
+            break;
+        case LayerOp::concat: {  // inputs placed in this concat's slice are already there
+            int offset = 0;
+            for (const int k : s.inputs) {
+                const PlannedStep& part = plan_.steps[std::size_t(k)];
+                if (part.owner != s.owner)
+                    table_.copy_channels(buffer_for(k), part.pixel_stride, n * l.shape.h * l.shape.w,
+                                         part.layer->shape.c, buffer_for(i), s.pixel_stride, offset,
+                                         steps_[std::size_t(k)].scale / steps_[std::size_t(i)].scale);
+                offset += part.layer->shape.c;
+            }
+            break;
+        }
+        default:
+            break;  // input; dense and flatten were refused at construction
+        }
+        if (!pooled_offset_.empty() && pooled_offset_[std::size_t(i)] >= 0)
+            pool_step(i, n, features, pooled_offset_[std::size_t(i)]);
+    }
+    if (pooled_offset_.empty()) pool_step(int(steps_.size()) - 1, n, features, 0);
+}
+
+}  // namespace tinception

@@ -1,0 +1,68 @@
+// The network run in int8: the same plan as Network (network_plan.hpp), with u8 activations
+// (one scale per tensor, from calibration), s8 weights (one scale per output channel, from the
+// folded fp32 weights) and the int8 kernel table. The stem's first convolution, whose input
+// is the 3-channel float image, runs in fp32 and its output is quantized. A concat's branches
+// write into its slice with the concat's scale. The output layer, when only convolutions write
+// it, is kept in float (the kernels' float output); pooled features are float either way.
+// Only the convolutional trunk: a dense or flatten layer is refused.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aligned_buffer.hpp"
+#include "int8/int8_kernel_table.hpp"
+#include "kernel_table.hpp"
+#include "model/network_plan.hpp"
+#include "quant/activation_ranges.hpp"
+
+namespace tinception {
+
+class WeightFile;
+
+class Int8Network {
+public:
+    // `weights` must outlive the network. `ranges` must hold every layer up to output_layer
+    // (calibrate_ranges); `weight_levels` is the largest |q| of a weight (kInt8WeightMax unless
+    // measuring with the reference table, which takes up to 127).
+    Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
+                 const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
+                 int weight_levels = kernels::kInt8WeightMax);
+    ~Int8Network();
+    Int8Network(const Int8Network&) = delete;
+    Int8Network& operator=(const Int8Network&) = delete;
+
+    ActivationShape input_shape() const;
+    int feature_size() const { return feature_size_; }
+    const kernels::Int8KernelTable& table() const { return table_; }
+    // As Network::pool_layers: features become these layers pooled side by side.
+    void pool_layers(const std::vector<std::string>& layers);
+    // input: NHWC float [n][h][w][3], preprocessed; features: [n][feature_size()].
+    void extract_features(const float* input, int n, float* features);
+
+private:
+    struct Step;
+
+    void plan_buffers(int n);
+    unsigned char* buffer_for(int step_index) const;
+    void run_stem(int i, const float* input, int n);
+    void run_conv(int i, int n);
+    void run_pool(int i, int n);
+    void pool_step(int i, int n, float* features, int offset) const;
+
+    const WeightFile& weights_;
+    const kernels::Int8KernelTable& table_;
+    const kernels::KernelTable& fp32_table_;
+    NetworkPlan plan_;
+    std::vector<Step> steps_;
+    std::size_t workspace_bytes_ = 0;
+    AlignedBuffer arena_;
+    std::vector<unsigned char*> slots_;
+    unsigned char* workspaces_ = nullptr;  // thread_count() of workspace_bytes_, in the arena
+    std::vector<float> stem_output_;
+    int planned_batch_ = 0, planned_threads_ = 0;
+    int feature_size_ = 0;
+    std::vector<int> pooled_offset_;  // per step, as Network's; empty: the output layer alone
+};
+
+}  // namespace tinception
