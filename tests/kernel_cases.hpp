@@ -94,6 +94,7 @@ inline const PoolCase kPoolCases[] = {
     {1, 15, 6, 7, 3, 3, 2, Padding::same},    // even size: padding only after
     {1, 16, 5, 5, 5, 5, 1, Padding::same},
     {1, 17, 8, 8, 8, 8, 1, Padding::valid},   // Inception's final 8x8 pool: 1x1 output
+    {1, 9, 11, 10, 9, 9, 1, Padding::same},   // 81 taps: past the SIMD kernels' listed windows
     {1, 33, 7, 9, 1, 3, 1, Padding::same},    // 1x3
     {1, 1, 9, 7, 3, 1, 2, Padding::same},     // 3x1, one channel
     {3, 3, 5, 5, 3, 3, 2, Padding::same},     // batch 3
