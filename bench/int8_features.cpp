@@ -2,7 +2,7 @@
 // every k-th image (sorted by path), then reports per layer the minimum and mean cosine
 // similarity and the largest relative error |int8 - fp32| / |fp32| over all images, and over
 // the images left out of calibration. One-shot figures for README's int8 section.
-//   int8_features WEIGHTS DIR [RULE=max|pNN.NN] [EVERY=4] [WEIGHT_LEVELS=63] [ISA=avx2|reference]
+//   int8_features WEIGHTS DIR [RULE=max|pNN.NN] [EVERY=4] [TABLE=avx2|avx2_7bit|reference]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,15 +24,15 @@ using namespace tinception;
 
 int main(int argc, char** argv) try {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: int8_features WEIGHTS DIR [max|pNN.NN] [EVERY] [WEIGHT_LEVELS] [avx2|reference]\n");
+        std::fprintf(stderr, "usage: int8_features WEIGHTS DIR [max|pNN.NN] [EVERY] [avx2|avx2_7bit|reference]\n");
         return 2;
     }
     const RangeRule rule = parse_range_rule(argc > 3 ? argv[3] : "max");
     const int every = argc > 4 ? std::atoi(argv[4]) : 4;
-    const int levels = argc > 5 ? std::atoi(argv[5]) : kernels::kInt8WeightMax;
-    const std::string isa = argc > 6 ? argv[6] : "avx2";
-    const kernels::Int8KernelTable* table =
-        isa == "reference" ? &kernels::reference_int8_kernels() : kernels::avx2_int8_kernels();
+    const std::string isa = argc > 5 ? argv[5] : "avx2";
+    const kernels::Int8KernelTable* table = isa == "reference" ? &kernels::reference_int8_kernels()
+                                            : isa == "avx2_7bit" ? kernels::avx2_7bit_int8_kernels()
+                                                                 : kernels::avx2_int8_kernels();
     if (!table) throw Error("no AVX2 int8 table on this CPU");
     const WeightFile weights = WeightFile::open(argv[1]);
     const Preprocessing prep = preprocessing_of(weights);
@@ -53,7 +53,7 @@ int main(int argc, char** argv) try {
     const ActivationRanges ranges = calibrate_ranges(weights, "mixed10", calibration.data(), calibrated, rule);
     Network fp32(weights, "mixed10", active_kernels());
     fp32.pool_layers(layers);
-    Int8Network int8(weights, "mixed10", ranges, *table, active_kernels(), levels);
+    Int8Network int8(weights, "mixed10", ranges, *table, active_kernels());
     int8.pool_layers(layers);
     const int size = fp32.feature_size();
     std::vector<float> expected(std::size_t(n) * size), actual(std::size_t(n) * size);
@@ -63,7 +63,7 @@ int main(int argc, char** argv) try {
         int8.extract_features(input.data() + std::size_t(b) * image_floats, count, actual.data() + std::size_t(b) * size);
     }
     std::printf("%d images (%d calibrate, rule %s), weights |q| <= %d, %s int8 table\n", n, calibrated,
-                argc > 3 ? argv[3] : "max", levels, table->isa_name);
+                argc > 3 ? argv[3] : "max", table->weight_max, table->isa_name);
     int offset = 0;
     for (const std::string& layer : layers) {
         const int c = weights.graph().layers()[std::size_t(weights.graph().index_of(layer))].shape.c;

@@ -22,9 +22,10 @@ using kernels::Int8KernelTable;
 std::vector<const Int8KernelTable*> int8_tables_under_test() {
     std::vector<const Int8KernelTable*> tables;
     if (const Int8KernelTable* t = kernels::avx2_int8_kernels()) tables.push_back(t);
+    if (const Int8KernelTable* t = kernels::avx2_7bit_int8_kernels()) tables.push_back(t);
     static bool reported = false;
     if (!reported) {
-        const std::string ran = tables.empty() ? "none (no AVX2 here)" : "avx2";
+        const std::string ran = tables.empty() ? "none (no AVX2 here)" : "avx2, avx2_7bit";
         MESSAGE("int8 tables tested against the reference: " << ran);
         reported = true;
     }
@@ -72,10 +73,11 @@ void fill_bytes(std::uint8_t* data, std::size_t count, std::uint32_t seed) {
     for (std::size_t i = 0; i < count; ++i) data[i] = std::uint8_t(dist(rng));
 }
 
-// One convolution case: u8 input, weights in [-63, 63], scales that spread the outputs over
-// the u8 range and past both ends (std of the sum about sqrt(K) * 147 * 36).
+// One convolution case: u8 input, weights in [-weight_max, weight_max], scales that spread the outputs over
+// the u8 range and past both ends (std of the sum about sqrt(K) * 147 * weight_max / sqrt(3)).
 struct Int8ConvFixture {
-    Int8ConvFixture(const ConvCase& cc, const MemoryLayout& layout, bool float_output, std::uint32_t seed)
+    Int8ConvFixture(const ConvCase& cc, const MemoryLayout& layout, bool float_output, std::uint32_t seed,
+                    int weight_max = kernels::kInt8WeightMax)
         : cc(cc), layout(layout), float_output(float_output), py(padding_for(cc.pad, cc.h, cc.kernel_h, cc.stride)),
           px(padding_for(cc.pad, cc.w, cc.kernel_w, cc.stride)), in_stride(cc.in_c + layout.in_extra),
           out_stride(cc.out_c + layout.out_offset + layout.out_extra),
@@ -84,11 +86,11 @@ struct Int8ConvFixture {
           bias(std::size_t(cc.out_c)) {
         fill_bytes(input.data(), input.size(), seed);
         std::mt19937 rng(seed + 1);
-        std::uniform_int_distribution<int> w(-kernels::kInt8WeightMax, kernels::kInt8WeightMax);
+        std::uniform_int_distribution<int> w(-weight_max, weight_max);
         for (std::int8_t& v : weights) v = std::int8_t(w(rng));
         const double k = double(weights.size()) / cc.out_c;
         std::uniform_real_distribution<float> s(0.5f, 1.5f), b(-60.0f, 160.0f);
-        for (float& v : scale) v = float(s(rng) * 80.0 / (std::sqrt(k) * 5300.0));
+        for (float& v : scale) v = float(s(rng) * 80.0 / (std::sqrt(k) * 147.0 * weight_max / std::sqrt(3.0)));
         for (float& v : bias) v = b(rng);
     }
     std::size_t element_bytes() const { return float_output ? sizeof(float) : 1; }
@@ -148,7 +150,7 @@ TEST_CASE("conv2d int8: every table equals the reference exactly on awkward shap
                     CAPTURE(describe(cc));
                     CAPTURE(std::string(layout.name));
                     CAPTURE(float_output);
-                    const Int8ConvFixture f(cc, layout, float_output, 4321);
+                    const Int8ConvFixture f(cc, layout, float_output, 4321, table->weight_max);
                     GuardedBytes expected = f.fresh_output(), actual = f.fresh_output();
                     f.run(kernels::reference_int8_kernels(), expected);
                     f.run(*table, actual);
@@ -166,7 +168,7 @@ TEST_CASE("conv2d int8: a pixel range computes those pixels only, the same as th
         for (const ConvCase& cc : cases) {
             CAPTURE(std::string(table->isa_name));
             CAPTURE(describe(cc));
-            const Int8ConvFixture f(cc, kLayouts[1], false, 99);
+            const Int8ConvFixture f(cc, kLayouts[1], false, 99, table->weight_max);
             GuardedBytes whole = f.fresh_output(), parts = f.fresh_output();
             f.run(*table, whole);
             const long pixels = long(cc.n) * f.py.out * f.px.out;
@@ -177,9 +179,9 @@ TEST_CASE("conv2d int8: a pixel range computes those pixels only, the same as th
 }
 
 TEST_CASE("conv2d int8: the reference's sums equal the fp32 reference convolution of the same integers") {
-    // K * 255 * 63 stays under 2^24 on these rows, so the fp32 sums are exact too.
+    // K * 255 * 127 stays under 2^24 on these rows, so the fp32 sums are exact too.
     for (const ConvCase& cc : kConvCases) {
-        if (long(cc.in_c) * cc.kernel_h * cc.kernel_w * 255 * 63 >= (1L << 24)) continue;
+        if (long(cc.in_c) * cc.kernel_h * cc.kernel_w * 255 * 127 >= (1L << 24)) continue;
         CAPTURE(describe(cc));
         Int8ConvFixture f(cc, kLayouts[0], true, 7);
         std::fill(f.scale.begin(), f.scale.end(), 1.0f);

@@ -7,10 +7,10 @@
 
 namespace tinception::kernels {
 
-// Weights lie in [-kInt8WeightMax, kInt8WeightMax]. 63, not 127, so that on AVX2 a pair of
-// u8 x s8 products (2 * 255 * 64 = 32640) fits vpmaddubsw's s16 sum and never saturates: the
-// price is one bit of weight precision (measured in README's int8 section).
-inline constexpr int kInt8WeightMax = 63;
+// Weights lie in [-weight_max, weight_max] of the table that runs them: 127 for the reference
+// and avx2 tables; 63 for avx2_7bit, whose vpmaddubsw would saturate beyond (README's int8
+// section measures both).
+inline constexpr int kInt8WeightMax = 127;
 
 // Layout as kernel_table.hpp: activations NHWC with a pixel stride (now in bytes, or floats for
 // float output); weights OHWI s8: [out_c][kernel_h][kernel_w][in_c], the order an NHWC window
@@ -73,7 +73,8 @@ using CopyChannelsU8Fn = void (*)(const std::uint8_t* src, int src_pixel_stride,
                                   std::uint8_t* dst, int dst_pixel_stride, int offset, float rescale);
 
 struct Int8KernelTable {
-    const char* isa_name = "";  // "reference", "avx2"
+    const char* isa_name = "";  // "reference", "avx2", "avx2_7bit"
+    int weight_max = kInt8WeightMax;  // the largest |w| the convolution takes
     Conv2dInt8Fn conv2d = nullptr;
     Conv2dInt8PackedSizeFn conv2d_packed_size = nullptr;
     Conv2dInt8PackFn conv2d_pack = nullptr;
@@ -86,6 +87,7 @@ struct Int8KernelTable {
 const Int8KernelTable& reference_int8_kernels();
 // nullptr when the build leaves AVX2 out or the CPU lacks it.
 const Int8KernelTable* avx2_int8_kernels();
+const Int8KernelTable* avx2_7bit_int8_kernels();
 // AVX2's when the CPU runs it, else the reference.
 const Int8KernelTable& best_int8_kernels();
 

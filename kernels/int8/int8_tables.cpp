@@ -21,13 +21,19 @@ const Int8KernelTable& reference_int8_kernels() {
 
 #ifdef TINCEPTION_BUILT_AVX2
 const Int8KernelTable& avx2_int8_table_unchecked();  // int8/conv2d_int8_avx2.cpp
+const Int8KernelTable& avx2_7bit_int8_table_unchecked();
 
 const Int8KernelTable* avx2_int8_kernels() {
     const CpuFeatures& cpu = cpu_features();
     return cpu.avx2 && cpu.fma ? &avx2_int8_table_unchecked() : nullptr;
 }
+const Int8KernelTable* avx2_7bit_int8_kernels() {
+    const CpuFeatures& cpu = cpu_features();
+    return cpu.avx2 && cpu.fma ? &avx2_7bit_int8_table_unchecked() : nullptr;
+}
 #else
 const Int8KernelTable* avx2_int8_kernels() { return nullptr; }
+const Int8KernelTable* avx2_7bit_int8_kernels() { return nullptr; }
 #endif
 
 const Int8KernelTable& best_int8_kernels() {

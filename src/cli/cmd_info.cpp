@@ -17,6 +17,7 @@
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
 #include "cpu_features.hpp"
+#include "cli/precision_option.hpp"
 #include "kernel_dispatch.hpp"
 #include "weights/weight_file.hpp"
 
@@ -149,7 +150,8 @@ int run_info(int argc, char** argv) {
               << "cpu features: " << kernels::describe(kernels::cpu_features()) << "\n"
               << "kernel sets:  ";
     for (const kernels::KernelTable* t : available_kernel_tables()) std::cout << t->isa_name << " ";
-    std::cout << "\nactive:       " << active_kernels().isa_name << "\n";
+    std::cout << "\nactive:       " << active_kernels().isa_name << "\n"
+              << "precisions:   " << native_precisions() << "\n";
     return kExitOk;
 }
 

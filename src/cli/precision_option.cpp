@@ -44,7 +44,8 @@ void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& 
 std::string native_precisions() {
     const kernels::Int8KernelTable& int8 = kernels::best_int8_kernels();
     return std::string("fp32 (") + active_kernels().isa_name + "), int8 (" + int8.isa_name +
-           (kernels::avx2_int8_kernels() ? ", vpmaddubsw" : ", scalar: slow") + "); no bf16 or VNNI kernels";
+           (kernels::avx2_int8_kernels() ? ": vpmaddwd on values widened to 16 bits" : ": scalar, slow") +
+           "); bf16 and int8 VNNI kernels are not built";
 }
 
 }  // namespace tinception::cli

@@ -14,7 +14,7 @@ void add_precision_options(cxxopts::Options& options);
 // (a progress line on stderr). Refuses an unknown precision, or int8 without --calibrate.
 void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor);
 
-// The precisions this CPU runs natively, for info and bench: "fp32 (avx2), int8 (avx2)".
+// The precisions this CPU runs natively and with which kernels, for info and bench.
 std::string native_precisions();
 
 }  // namespace tinception::cli

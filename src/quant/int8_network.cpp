@@ -36,8 +36,7 @@ float range_of(const ActivationRanges& ranges, const Layer& l) {
 }  // namespace
 
 Int8Network::Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
-                         const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
-                         int weight_levels)
+                         const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table)
     : weights_(weights), table_(table), fp32_table_(fp32_table),
       plan_(plan_network(weights.graph(), output_layer, weights.path())) {
     const int last = int(plan_.steps.size()) - 1;
@@ -73,7 +72,7 @@ Int8Network::Int8Network(const WeightFile& weights, const std::string& output_la
         step.stem = src == 0;
         if (step.stem) continue;
         const int in_c = plan_.steps[std::size_t(src)].layer->shape.c;
-        step.weights = quantize_conv_weights(l, in_c, weight_levels);
+        step.weights = quantize_conv_weights(l, in_c, table_.weight_max);
         const float in_scale = steps_[std::size_t(src)].scale;
         const float out_scale = step.float_out ? 1.0f : step.scale;
         for (int oc = 0; oc < l.shape.c; ++oc) {

@@ -23,11 +23,9 @@ class WeightFile;
 class Int8Network {
 public:
     // `weights` must outlive the network. `ranges` must hold every layer up to output_layer
-    // (calibrate_ranges); `weight_levels` is the largest |q| of a weight (kInt8WeightMax unless
-    // measuring with the reference table, which takes up to 127).
+    // (calibrate_ranges); weights are quantized to the table's weight_max.
     Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
-                 const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
-                 int weight_levels = kernels::kInt8WeightMax);
+                 const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table);
     ~Int8Network();
     Int8Network(const Int8Network&) = delete;
     Int8Network& operator=(const Int8Network&) = delete;

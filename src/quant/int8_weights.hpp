@@ -1,5 +1,5 @@
 // A conv2d layer's folded fp32 weights as s8: one symmetric scale per output channel, so that
-// w[oc][...] ~= q[oc][...] * weight_scale[oc] with |q| <= kInt8WeightMax. This is where the
+// w[oc][...] ~= q[oc][...] * weight_scale[oc] with |q| <= max_level. This is where the
 // weights' rounding enters: q = nearbyint(w / weight_scale), half to even, once at build.
 #pragma once
 #include <cstdint>
@@ -11,11 +11,11 @@ namespace tinception {
 
 struct Int8ConvWeights {
     std::vector<std::int8_t> ohwi;    // [out_c][kernel_h][kernel_w][in_c], the int8 kernels' order
-    std::vector<float> weight_scale;  // [out_c]; max|w[oc]| / kInt8WeightMax (1 for an all-zero channel)
+    std::vector<float> weight_scale;  // [out_c]; max|w[oc]| / max_level (1 for an all-zero channel)
 };
 
-// `in_c` is the layer's input channel count; `max_level` the largest |q| (kInt8WeightMax for
-// the AVX2 kernels; 127 lets the reference measure what the seventh bit costs).
+// `in_c` is the layer's input channel count; `max_level` the largest |q|: the weight_max of
+// the int8 table that will run them (127, or 63 for avx2_7bit).
 Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level);
 
 }  // namespace tinception
