@@ -411,3 +411,51 @@ TEST_CASE("the input scaling comes from --input-range or a leading Rescaling lay
     std::ofstream(model_json) << model.dump();
     CHECK(convert_error(o).find("does not directly follow the input layer") != std::string::npos);
 }
+
+TEST_CASE("--uint8 keeps the source's uint8 tensors and loads to the float32 file bit for bit") {
+    for (const Encoding encoding : {Encoding::uint8, Encoding::float32, Encoding::float16})
+        for (const bool keep_head : {false, true}) {
+            CAPTURE(int(encoding));
+            CAPTURE(keep_head);
+            TempDir dir;
+            SyntheticModel m;
+            const std::string model_json = m.write(dir, encoding);
+            convert::ConvertOptions o{model_json, dir.file("f32.tcw"), false, keep_head, "", "", std::make_pair(0.0, 1.0)};
+            const convert::ConvertSummary f32_summary = convert::convert_weights(o);
+            o.out_path = dir.file("u8.tcw");
+            o.uint8 = true;
+            const convert::ConvertSummary u8_summary = convert::convert_weights(o);
+            CHECK(f32_summary.format_version == 2);
+            CHECK(u8_summary.format_version == 3);
+            CHECK(u8_summary.checksum == f32_summary.checksum);
+            CHECK(u8_summary.file_checksum != f32_summary.file_checksum);
+
+            const WeightFile f32 = WeightFile::open(dir.file("f32.tcw"));
+            // Deferred: biases are there at open, conv2d weights once verify_data() expands them.
+            const WeightFile u8 = WeightFile::open(dir.file("u8.tcw"), DataCheck::deferred);
+            CHECK(u8.expands_at_load());
+            CHECK_FALSE(f32.expands_at_load());
+            CHECK(u8.checksum() == f32.checksum());
+            CHECK(u8.metadata() == f32.metadata());
+            REQUIRE(u8.layers().size() == f32.layers().size());
+            for (std::size_t i = 0; i < f32.layers().size(); ++i) {
+                const LayerSpec &a = f32.layers()[i], &b = u8.layers()[i];
+                CHECK(a.name == b.name);
+                CHECK(a.op == b.op);
+                CHECK(a.inputs == b.inputs);
+                CHECK(a.ints == b.ints);
+                CHECK(a.strings == b.strings);
+                CHECK(a.tensors == b.tensors);
+            }
+            REQUIRE(u8.tensors().size() == f32.tensors().size());
+            u8.verify_data();
+            for (std::size_t i = 0; i < f32.tensors().size(); ++i) {
+                const TensorRef &a = f32.tensors()[i], &b = u8.tensors()[i];
+                CAPTURE(a.name);
+                CHECK(a.name == b.name);
+                CHECK(a.dims == b.dims);
+                REQUIRE(a.count == b.count);
+                CHECK(std::memcmp(a.data, b.data, a.count * sizeof(float)) == 0);
+            }
+        }
+}

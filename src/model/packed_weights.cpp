@@ -48,7 +48,10 @@ std::shared_ptr<const PackedWeights> PackedWeights::make(const WeightFile& weigh
 }
 
 const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& args) const {
-    if (!table_.conv2d_pack || !table_.conv2d_packed_size) return nullptr;
+    if (!table_.conv2d_pack || !table_.conv2d_packed_size) {
+        weights_.make_values_readable();  // the network reads the OIHW weights
+        return nullptr;
+    }
     const std::lock_guard<std::mutex> lock(mutex_);
     AlignedBuffer& packed = packed_.at(std::size_t(layer_index));
     if (packed.data()) return packed.data();
@@ -61,6 +64,7 @@ const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& ar
             damaged_[std::size_t(layer_index)] = 1;
         }
     }
+    weights_.make_values_readable();  // an 8-bit file's conv2d weights are expanded on demand
     AlignedBuffer fresh(size, "packed convolution weights");
     table_.conv2d_pack(args, fresh.data());
     packed = std::move(fresh);

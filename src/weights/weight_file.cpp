@@ -4,11 +4,13 @@
 #include "weights/weight_file.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <new>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -16,6 +18,7 @@
 #include "byte_io.hpp"
 #include "error.hpp"
 #include "weights/crc32.hpp"
+#include "weights/expanded_weights.hpp"
 #include "weights/layer_graph.hpp"
 #include "weights/mapped_file.hpp"
 #include "weights/tcw_format.hpp"
@@ -38,7 +41,9 @@ struct LoadedWeights {
     std::map<std::string, std::string> metadata;
     LayerGraph graph;
     std::uint32_t content_crc = 0;  // the header's, checked against the bytes by verify_content()
+    std::uint32_t checksum = 0;     // content_crc, or for format 3 that of the float32 file it expands to
     std::uint32_t format_version = 0;
+    std::unique_ptr<ExpandedWeights> expanded;  // format 3: the float32 tensors the views point into
     std::uint64_t table_offset = 0, data_offset = 0;
     std::mutex verify_mutex;
     bool data_verified = false;  // under verify_mutex
@@ -63,45 +68,77 @@ bool host_is_little_endian() {
     return first == 1;
 }
 
-// Reads the three parts of the table: tensor entries, metadata, graph.
+// A format-3 file's claim of the checksum of the float32 file it expands to: 8 hex digits.
+std::uint32_t float32_checksum_of(std::map<std::string, std::string>& metadata, const std::string& path) {
+    const auto it = metadata.find(tcw::kFloat32Checksum);
+    if (it == metadata.end())
+        throw Error(path + ": a format 3 file without the '" + std::string(tcw::kFloat32Checksum) + "' metadata");
+    const std::string text = it->second;
+    char* end = nullptr;
+    const unsigned long value = text.size() == 8 ? std::strtoul(text.c_str(), &end, 16) : 0;
+    if (text.size() != 8 || end != text.c_str() + 8 || text.find_first_of("+- ") != std::string::npos)
+        throw Error(path + ": " + tcw::kFloat32Checksum + " '" + text.substr(0, 20) + "' is not 8 hex digits");
+    metadata.erase(it);  // metadata() is the float32 file's
+    return std::uint32_t(value);
+}
+
+// One tensor entry of the table; uint8 ones (format 3) carry their scale and min.
+StoredTensor read_entry(ByteReader& r, std::uint32_t index, std::uint32_t version, const std::string& path,
+                        const std::uint8_t* data, std::uint64_t data_size) {
+    StoredTensor t;
+    t.name = r.text16("a tensor name");
+    const std::string who = path + ": tensor '" + t.name + "'";
+    if (t.name.empty()) throw Error(path + ": tensor " + std::to_string(index) + " has an empty name");
+    t.dtype = r.number<std::uint8_t>("a tensor dtype");
+    if (t.dtype != tcw::kDtypeFloat32 && (t.dtype != tcw::kDtypeUint8 || version < 3))
+        throw Error(who + " has dtype code " + std::to_string(t.dtype) + ", format " + std::to_string(version) +
+                    (version < 3 ? " has only float32 (1)" : " has float32 (1) and uint8 (2)"));
+    const std::uint64_t element = t.dtype == tcw::kDtypeUint8 ? 1 : sizeof(float);
+    const auto rank = r.number<std::uint8_t>("a tensor rank");
+    std::uint64_t count = 1;
+    for (int d = 0; d < rank; ++d) {
+        const auto dim = r.number<std::uint32_t>("tensor dims");
+        t.dims.push_back(dim);
+        if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / 4 / dim)
+            throw Error(who + " has dims whose product overflows");
+        count *= dim;
+    }
+    const auto offset = r.number<std::uint64_t>("a tensor offset");
+    const auto size = r.number<std::uint64_t>("a tensor size");
+    if (t.dtype == tcw::kDtypeUint8) {
+        t.scale = r.number<double>("a tensor scale");
+        t.min = r.number<double>("a tensor min");
+        if (!std::isfinite(t.scale) || !std::isfinite(t.min))
+            throw Error(who + " has scale " + std::to_string(t.scale) + " and min " + std::to_string(t.min) +
+                        "; both must be finite");
+    }
+    if (count * element != size)
+        throw Error(who + " has shape " + dims_text(t.dims) + " (" + std::to_string(count * element) +
+                    " bytes) but its size field says " + std::to_string(size) + " bytes");
+    if (offset % tcw::kDataAlignment != 0)
+        throw Error(who + " starts at data offset " + std::to_string(offset) + ", which is not a multiple of " +
+                    std::to_string(tcw::kDataAlignment));
+    if (offset > data_size || size > data_size - offset)
+        throw Error(who + " spans data bytes " + std::to_string(offset) + ".." + std::to_string(offset + size) +
+                    ", outside the data section of " + std::to_string(data_size) + " bytes");
+    t.bytes = data + offset;
+    t.count = std::size_t(count);
+    return t;
+}
+
+// Reads the three parts of the table: tensor entries, metadata, graph. A format-3 file's
+// tensors and layers are then expanded to their float32 form (expanded_weights.hpp).
 void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_t* table,
                  std::size_t table_size, const std::uint8_t* data, std::uint64_t data_size) {
     const std::string& path = f.path;
     ByteReader r(table, table_size, path);
-    f.tensors.reserve(std::min<std::size_t>(tensor_count, table_size / 8));
+    std::vector<StoredTensor> stored;
+    stored.reserve(std::min<std::size_t>(tensor_count, table_size / 8));
+    std::set<std::string> names;
     for (std::uint32_t i = 0; i < tensor_count; ++i) {
-        TensorRef t;
-        t.name = r.text16("a tensor name");
-        const std::string who = path + ": tensor '" + t.name + "'";
-        if (t.name.empty()) throw Error(path + ": tensor " + std::to_string(i) + " has an empty name");
-        const auto dtype = r.number<std::uint8_t>("a tensor dtype");
-        if (dtype != tcw::kDtypeFloat32)
-            throw Error(who + " has dtype code " + std::to_string(dtype) + ", this build reads only float32 (1)");
-        const auto rank = r.number<std::uint8_t>("a tensor rank");
-        std::uint64_t count = 1;
-        for (int d = 0; d < rank; ++d) {
-            const auto dim = r.number<std::uint32_t>("tensor dims");
-            t.dims.push_back(dim);
-            if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / 4 / dim)
-                throw Error(who + " has dims whose product overflows");
-            count *= dim;
-        }
-        const auto offset = r.number<std::uint64_t>("a tensor offset");
-        const auto size = r.number<std::uint64_t>("a tensor size");
-        if (count * sizeof(float) != size)
-            throw Error(who + " has shape " + dims_text(t.dims) + " (" + std::to_string(count * sizeof(float)) +
-                        " bytes) but its size field says " + std::to_string(size) + " bytes");
-        if (offset % tcw::kDataAlignment != 0)
-            throw Error(who + " starts at data offset " + std::to_string(offset) + ", which is not a multiple of " +
-                        std::to_string(tcw::kDataAlignment));
-        if (offset > data_size || size > data_size - offset)
-            throw Error(who + " spans data bytes " + std::to_string(offset) + ".." + std::to_string(offset + size) +
-                        ", outside the data section of " + std::to_string(data_size) + " bytes");
-        t.data = reinterpret_cast<const float*>(data + offset);
-        t.count = std::size_t(count);
-        if (!f.tensor_index.emplace(t.name, f.tensors.size()).second)
-            throw Error(path + ": tensor '" + t.name + "' appears twice in the table");
-        f.tensors.push_back(std::move(t));
+        stored.push_back(read_entry(r, i, f.format_version, path, data, data_size));
+        if (!names.insert(stored.back().name).second)
+            throw Error(path + ": tensor '" + stored.back().name + "' appears twice in the table");
     }
 
     const auto meta_count = r.number<std::uint32_t>("the metadata count");
@@ -127,9 +164,20 @@ void parse_table(LoadedWeights& f, std::uint32_t tensor_count, const std::uint8_
             l.strings[key] = r.text32("an attribute value");
         }
         for (auto n = r.number<std::uint16_t>("a tensor count"); n > 0; --n) l.tensors.push_back(r.text16("a tensor name"));
-        f.layer_index.emplace(l.name, f.layers.size());
         f.layers.push_back(std::move(l));
     }
+    if (f.format_version >= 3) {
+        f.checksum = float32_checksum_of(f.metadata, path);
+        f.expanded = std::make_unique<ExpandedWeights>(stored, f.layers, path);
+        f.layers = f.expanded->layers();
+        f.tensors = f.expanded->tensors();
+    } else {
+        f.checksum = f.content_crc;
+        for (const StoredTensor& t : stored)
+            f.tensors.push_back({t.name, t.dims, reinterpret_cast<const float*>(t.bytes), t.count});
+    }
+    for (std::size_t i = 0; i < f.tensors.size(); ++i) f.tensor_index.emplace(f.tensors[i].name, i);
+    for (std::size_t i = 0; i < f.layers.size(); ++i) f.layer_index.emplace(f.layers[i].name, i);
     f.graph = LayerGraph::checked(
         f.layers,
         [&f](const std::string& name) -> const TensorRef* {
@@ -248,7 +296,9 @@ const std::vector<LayerSpec>& WeightFile::layers() const { return impl_->layers;
 const LayerGraph& WeightFile::graph() const { return impl_->graph; }
 const std::vector<TensorRef>& WeightFile::tensors() const { return impl_->tensors; }
 const std::map<std::string, std::string>& WeightFile::metadata() const { return impl_->metadata; }
-std::uint32_t WeightFile::checksum() const { return impl_->content_crc; }
+std::uint32_t WeightFile::checksum() const { return impl_->checksum; }
+std::uint32_t WeightFile::file_checksum() const { return impl_->content_crc; }
+bool WeightFile::expands_at_load() const { return impl_->expanded != nullptr; }
 std::uint64_t WeightFile::file_size() const { return impl_->size; }
 std::uint32_t WeightFile::format_version() const { return impl_->format_version; }
 const FileIdentity& WeightFile::identity() const {
@@ -259,8 +309,19 @@ void WeightFile::verify_data() const {
     const std::lock_guard<std::mutex> lock(impl_->verify_mutex);
     if (impl_->data_verified) return;
     verify_content(*impl_);
+    if (impl_->expanded) {
+        impl_->expanded->expand_conv_weights();
+        const std::uint32_t computed = impl_->expanded->float32_checksum(impl_->metadata);
+        if (computed != impl_->checksum)
+            throw Error(impl_->path + ": expands to float32 weights with checksum " + hex32(computed) +
+                        ", but the file says " + hex32(impl_->checksum) + "; the file is damaged");
+    }
     impl_->data_verified = true;
     drop_resident_pages();  // the check read every page; what the network then touches stays
+}
+
+void WeightFile::make_values_readable() const {
+    if (impl_->expanded) verify_data();
 }
 
 void WeightFile::drop_resident_pages() const { impl_->mapping.drop_resident_pages(); }

@@ -1,7 +1,8 @@
 // A .tcw weight file, memory-mapped read-only and validated at open; tensors are views
 // into the mapping. Nothing here runs the network: the graph is plain data for the executor.
 //
-// Format 2 in short (full spec in weights/FORMAT.md), all integers little-endian:
+// Format 2 in short (format 3 adds uint8 tensors and batch normalisations folded at load,
+// see expanded_weights.hpp) (full spec in weights/FORMAT.md), all integers little-endian:
 //   header (68 bytes): magic 54 43 57 0D 0A 1A 0A 00, version, header size, tensor count,
 //     data alignment (64), table offset, data offset, data size, total file size,
 //     CRC-32 of the table, CRC-32 of table and data, CRC-32 of header bytes 0..63
@@ -30,7 +31,8 @@ enum class DataCheck { at_open, deferred };
 struct TensorRef {
     std::string name;
     std::vector<std::int64_t> dims;
-    const float* data = nullptr;  // into the mapping; valid while the WeightFile lives
+    const float* data = nullptr;  // into the mapping, or an 8-bit file's expanded values (its conv2d
+                                  // weights filled by verify_data()); valid while the WeightFile lives
     std::size_t count = 0;        // product of dims
 };
 
@@ -78,13 +80,24 @@ public:
     // align_corners, labels (optional, newline-separated)
     const std::map<std::string, std::string>& metadata() const;
     // CRC-32 of the table and data sections: tensors, graph and metadata. What a trained
-    // model records to refuse weights other than its own.
+    // model records to refuse weights other than its own. For an 8-bit (format 3) file, the
+    // checksum of the float32 file it expands to, bit for bit, which it records and
+    // verify_data() checks; so a model takes either file.
     std::uint32_t checksum() const;
+    // The CRC-32 of this file's own table and data: checksum(), except for an 8-bit file.
+    std::uint32_t file_checksum() const;
+    // True for an 8-bit (format 3) file: tensors expanded and batch normalisation folded at load.
+    bool expands_at_load() const;
     std::uint64_t file_size() const;
     std::uint32_t format_version() const;  // the header's version field
     // Checks the tensor data against the checksum (throws as open() would), once: later calls
-    // return at once. Thread-safe. A no-op for a file whose data open() checked.
+    // return at once. Thread-safe. A no-op for a file whose data open() checked. For an 8-bit
+    // file it also expands the conv2d weights, the only values open() leaves unexpanded.
     void verify_data() const;
+    // Makes every tensor's values readable after a deferred open, for a caller that reads them
+    // without verify_data() (packing a layer a mapped cache lacks): nothing for a float32 file,
+    // whose values are the mapping; verify_data() for an 8-bit one.
+    void make_values_readable() const;
     bool data_verified() const;
     // For a mapped file, drops its pages from the resident set (they stay in the page cache);
     // after reading it all, so what is used afterwards is what counts. Nothing for weights in memory.

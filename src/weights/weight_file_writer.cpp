@@ -3,6 +3,7 @@
 #include "weights/weight_file_writer.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -31,52 +32,73 @@ std::uint64_t align_up(std::uint64_t v) { return (v + tcw::kDataAlignment - 1) /
 
 }  // namespace
 
-void WeightFileWriter::add_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
-                                  std::vector<float> values) {
-    std::uint64_t count = 1;
+void WeightFileWriter::check_new(const std::string& name, const std::vector<std::int64_t>& dims,
+                                  std::size_t count) const {
+    std::uint64_t product = 1;
     for (const std::int64_t d : dims) {
         if (d < 0 || d > std::numeric_limits<std::uint32_t>::max())
             throw Error("weight file writer: tensor '" + name + "' has dimension " + std::to_string(d) +
                         ", outside 0..2^32-1");
-        count *= std::uint64_t(d);
+        product *= std::uint64_t(d);
     }
     if (dims.size() > 255) throw Error("weight file writer: tensor '" + name + "' has more than 255 dimensions");
-    if (count != values.size())
-        throw Error("weight file writer: tensor '" + name + "' has " + std::to_string(values.size()) +
-                    " values but its dims hold " + std::to_string(count));
+    if (product != count)
+        throw Error("weight file writer: tensor '" + name + "' has " + std::to_string(count) +
+                    " values but its dims hold " + std::to_string(product));
     for (const Tensor& t : tensors_)
         if (t.name == name) throw Error("weight file writer: tensor '" + name + "' added twice");
-    tensors_.push_back({name, dims, std::move(values)});
+}
+
+void WeightFileWriter::add_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
+                                  std::vector<float> values) {
+    check_new(name, dims, values.size());
+    tensors_.push_back({name, dims, std::move(values), {}, 0.0, 0.0});
+}
+
+void WeightFileWriter::add_uint8_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
+                                        std::vector<std::uint8_t> q, double scale, double min) {
+    check_new(name, dims, q.size());
+    if (!std::isfinite(scale) || !std::isfinite(min))
+        throw Error("weight file writer: tensor '" + name + "' has a scale or min that is not finite");
+    tensors_.push_back({name, dims, {}, std::move(q), scale, min});
 }
 
 void WeightFileWriter::add_layer(const LayerSpec& layer) { layers_.push_back(layer); }
 
 void WeightFileWriter::set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
 
-std::vector<std::uint8_t> WeightFileWriter::serialize() const {
-    if (tensors_.size() > std::numeric_limits<std::uint32_t>::max())
+std::vector<std::uint8_t> encode_tcw_table(const std::vector<TcwEntry>& entries,
+                                           const std::map<std::string, std::string>& metadata,
+                                           const std::vector<LayerSpec>& layers, std::vector<std::uint64_t>* offsets,
+                                           std::uint64_t* data_size) {
+    if (entries.size() > std::numeric_limits<std::uint32_t>::max())
         throw Error("weight file writer: too many tensors");
     ByteWriter table;
-    std::uint64_t data_size = 0;
-    std::vector<std::uint64_t> offsets;
-    for (const Tensor& t : tensors_) {
-        data_size = align_up(data_size);
-        offsets.push_back(data_size);
+    std::uint64_t end = 0;
+    offsets->clear();
+    for (const TcwEntry& t : entries) {
+        end = align_up(end);
+        offsets->push_back(end);
         text16(table, t.name, "tensor name");
-        table.number(tcw::kDtypeFloat32);
+        table.number(t.dtype);
         table.number(std::uint8_t(t.dims.size()));
         for (const std::int64_t d : t.dims) table.number(std::uint32_t(d));
-        table.number(data_size);
-        table.number(std::uint64_t(t.values.size() * sizeof(float)));
-        data_size += t.values.size() * sizeof(float);
+        table.number(end);
+        table.number(t.bytes);
+        if (t.dtype == tcw::kDtypeUint8) {
+            table.number(t.scale);
+            table.number(t.min);
+        }
+        end += t.bytes;
     }
-    table.number(std::uint32_t(metadata_.size()));
-    for (const auto& [key, value] : metadata_) {
+    *data_size = end;
+    table.number(std::uint32_t(metadata.size()));
+    for (const auto& [key, value] : metadata) {
         text16(table, key, "metadata key");
         table.string(value);
     }
-    table.number(std::uint32_t(layers_.size()));
-    for (const LayerSpec& l : layers_) {
+    table.number(std::uint32_t(layers.size()));
+    for (const LayerSpec& l : layers) {
         text16(table, l.name, "layer name");
         text16(table, l.op, "op name");
         count16(table, l.inputs.size(), "layer '" + l.name + "' inputs");
@@ -94,20 +116,41 @@ std::vector<std::uint8_t> WeightFileWriter::serialize() const {
         count16(table, l.tensors.size(), "layer '" + l.name + "' tensors");
         for (const std::string& t : l.tensors) text16(table, t, "tensor name");
     }
+    return table.bytes();
+}
+
+std::vector<std::uint8_t> WeightFileWriter::serialize() const {
+    // Format 3 only when needed, so a float32 file stays what format 2 readers read.
+    std::uint32_t version = tcw::kFloat32Format;
+    std::vector<TcwEntry> entries;
+    for (const Tensor& t : tensors_) {
+        const bool u8 = t.values.empty() && !t.q.empty();
+        if (u8) version = tcw::kNewestFormat;
+        entries.push_back({t.name, u8 ? tcw::kDtypeUint8 : tcw::kDtypeFloat32, t.dims,
+                           u8 ? t.q.size() : t.values.size() * sizeof(float), t.scale, t.min});
+    }
+    for (const LayerSpec& l : layers_)
+        if (l.strings.count(tcw::kBatchNormEpsilon)) version = tcw::kNewestFormat;
+    std::vector<std::uint64_t> offsets;
+    std::uint64_t data_size = 0;
+    const std::vector<std::uint8_t> table = encode_tcw_table(entries, metadata_, layers_, &offsets, &data_size);
 
     const std::uint64_t table_offset = tcw::kHeaderSize;
-    const std::uint64_t data_offset = align_up(table_offset + table.bytes().size());
+    const std::uint64_t data_offset = align_up(table_offset + table.size());
     const std::uint64_t file_size = data_offset + data_size;
     std::vector<std::uint8_t> file(file_size, 0);
-    std::memcpy(file.data() + table_offset, table.bytes().data(), table.bytes().size());
-    for (std::size_t i = 0; i < tensors_.size(); ++i)
-        if (!tensors_[i].values.empty())
-            std::memcpy(file.data() + data_offset + offsets[i], tensors_[i].values.data(),
-                        tensors_[i].values.size() * sizeof(float));
+    std::memcpy(file.data() + table_offset, table.data(), table.size());
+    for (std::size_t i = 0; i < tensors_.size(); ++i) {
+        const Tensor& t = tensors_[i];
+        if (!t.values.empty())
+            std::memcpy(file.data() + data_offset + offsets[i], t.values.data(), t.values.size() * sizeof(float));
+        else if (!t.q.empty())
+            std::memcpy(file.data() + data_offset + offsets[i], t.q.data(), t.q.size());
+    }
 
     auto put = [&file](std::size_t at, auto v) { store_le(file.data() + at, v); };
     std::memcpy(file.data(), tcw::kMagic, sizeof tcw::kMagic);
-    put(tcw::kOffVersion, tcw::kNewestFormat);
+    put(tcw::kOffVersion, version);
     put(tcw::kOffHeaderSize, std::uint32_t(tcw::kHeaderSize));
     put(tcw::kOffTensorCount, std::uint32_t(tensors_.size()));
     put(tcw::kOffAlignment, tcw::kDataAlignment);

@@ -12,6 +12,9 @@
 #include "image_corpus_webp_tiff.hpp"
 #endif
 #include "classify/classifier_model.hpp"
+#include "byte_io.hpp"
+#include "weights/batch_norm_fold.hpp"
+#include "weights/tcw_format.hpp"
 #include "weights/weight_file_writer.hpp"
 
 namespace fs = std::filesystem;
@@ -137,6 +140,31 @@ int main(int argc, char** argv) {
     w.add_layer(conv);
     w.set_metadata("source", "fuzz seed");
     save(out / "fuzz_weight_file", "tiny.tcw", w.serialize());
+
+    // The same network as an 8-bit file (format 3): uint8 weights and a batch normalisation
+    // folded at load (variance 1, epsilon 0: the fold keeps the values), recording the
+    // checksum of its float32 twin.
+    tinception::WeightFileWriter twin, u8;
+    twin.add_tensor("conv/weights", {2, 1, 1, 1}, {tinception::dequantize_u8(10, 0.01, -1.0),
+                                                   tinception::dequantize_u8(200, 0.01, -1.0)});
+    twin.add_tensor("conv/bias", {2}, {0.0f, 0.0f});
+    twin.add_layer(input);
+    twin.add_layer(conv);
+    twin.set_metadata("source", "fuzz seed");
+    const std::vector<std::uint8_t> twin_bytes = twin.serialize();
+    char checksum[16];
+    std::snprintf(checksum, sizeof checksum, "%08x",
+                  unsigned(tinception::load_le<std::uint32_t>(twin_bytes.data() + tinception::tcw::kOffContentCrc)));
+    u8.add_uint8_tensor("conv/weights", {2, 1, 1, 1}, {10, 200}, 0.01, -1.0);
+    u8.add_tensor("conv/moving_mean", {2}, {0.0f, 0.0f});
+    u8.add_tensor("conv/moving_variance", {2}, {1.0f, 1.0f});
+    conv.strings[tinception::tcw::kBatchNormEpsilon] = "0";
+    conv.tensors = {"conv/weights", "conv/moving_mean", "conv/moving_variance"};
+    u8.add_layer(input);
+    u8.add_layer(conv);
+    u8.set_metadata("source", "fuzz seed");
+    u8.set_metadata(tinception::tcw::kFloat32Checksum, checksum);
+    save(out / "fuzz_weight_file", "tiny_uint8.tcw", u8.serialize());
 
     // TF.js: model.json, a NUL byte, then the one shard (see fuzz_tfjs_model.cpp).
     const std::string json = R"({"modelTopology": {"model_config": {"class_name": "Functional", "config": {

@@ -9,6 +9,8 @@
 #include <set>
 
 #include "error.hpp"
+#include "uint8_file.hpp"
+#include "weights/batch_norm_fold.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception::convert {
@@ -55,6 +57,13 @@ public:
                 writer.add_tensor(l.tensors[1], {out}, std::move(dense->second.second));
             }
         }
+        for (const LayerSpec& l : layers_) {  // an 8-bit conv2d without bias or batch norm keeps zeros
+            const auto k = kept_.find(l.name);
+            if (k != kept_.end() && l.op == "conv2d" && k->second.tensors.size() == 1) {
+                const std::int64_t out_c = k->second.tensors[0].dims[0];
+                k->second.tensors.push_back({l.name + "/bias", {out_c}, std::nullopt, std::vector<float>(std::size_t(out_c))});
+            }
+        }
         writer.set_metadata("source", options_.source.empty() ? "tfjs:" + model_.path() : options_.source);
         writer.set_metadata("converter_version", kConverterVersion);
         if (input_h_ > 0 && input_h_ == input_w_) writer.set_metadata("input_size", std::to_string(input_h_));
@@ -66,6 +75,9 @@ public:
         if (!options_.labels.empty()) writer.set_metadata("labels", options_.labels);
         return writer;
     }
+
+    // After run(), with options.uint8: what the 8-bit file keeps of each layer.
+    const std::map<std::string, KeptLayer>& kept() const { return kept_; }
 
 private:
     // value = pixel * scale + offset: from a leading Rescaling layer (Keras feeds it raw
@@ -274,17 +286,17 @@ private:
         const std::string padding = text_of(l, "padding", "valid");
         const std::int64_t out_c = int_of(l, l.config.at("filters"), "filters");
         const std::int64_t in_c = in[2];
-        const std::vector<float> hwio = model_.weight(l.name + "/kernel", {kh, kw, in_c, out_c});
+        const auto to_oihw = [&](const auto& hwio) { return hwio_to_oihw(hwio, kh, kw, in_c, out_c); };
         Conv conv;
-        conv.weights.resize(hwio.size());
-        for (std::int64_t y = 0; y < kh; ++y)
-            for (std::int64_t x = 0; x < kw; ++x)
-                for (std::int64_t i = 0; i < in_c; ++i)
-                    for (std::int64_t o = 0; o < out_c; ++o)
-                        conv.weights[std::size_t(((o * in_c + i) * kh + y) * kw + x)] =
-                            hwio[std::size_t(((y * kw + x) * in_c + i) * out_c + o)];
+        conv.weights = to_oihw(model_.weight(l.name + "/kernel", {kh, kw, in_c, out_c}));
         const bool use_bias = !l.config.contains("use_bias") || l.config.at("use_bias").get<bool>();
         conv.bias = use_bias ? model_.weight(l.name + "/bias", {out_c}) : std::vector<float>(std::size_t(out_c), 0.0f);
+        if (options_.uint8) {
+            KeptLayer& k = kept_[l.name];
+            k.tensors.push_back(keep_weight(model_, l.name + "/kernel", {kh, kw, in_c, out_c}, l.name + "/weights",
+                                            {out_c, in_c, kh, kw}, to_oihw));
+            if (use_bias) k.tensors.push_back(keep_weight(model_, l.name + "/bias", {out_c}, l.name + "/bias", {out_c}, same));
+        }
         LayerSpec& s = emit(l, "conv2d", {output_size(l, in[0], kh, sh, padding), output_size(l, in[1], kw, sw, padding), out_c});
         s.ints = {{"kernel_h", kh}, {"kernel_w", kw}, {"stride_h", sh}, {"stride_w", sw}, {"relu", act == "relu"}};
         s.strings = {{"padding", padding}};
@@ -294,7 +306,8 @@ private:
     }
 
     // y = gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta, so with k = gamma / sqrt(var + eps):
-    // w' = w * k and b' = beta + (b - mean) * k, per output channel; computed in double.
+    // w' = w * k and b' = beta + (b - mean) * k, per output channel; computed in double by
+    // batch_norm_fold.hpp, which the reader of 8-bit files folds with too.
     void fold_batch_norm(const KerasLayer& l) {
         check_axis_is_channels(l);
         Conv& conv = foldable_conv(l, "BatchNormalization");
@@ -309,15 +322,19 @@ private:
         const std::vector<float> beta = center ? model_.weight(l.name + "/beta", {out_c}) : std::vector<float>(conv.bias.size(), 0.0f);
         const std::vector<float> mean = model_.weight(l.name + "/moving_mean", {out_c});
         const std::vector<float> var = model_.weight(l.name + "/moving_variance", {out_c});
-        const std::size_t per_out = conv.weights.size() / conv.bias.size();
-        for (std::size_t o = 0; o < conv.bias.size(); ++o) {
-            if (!(double(var[o]) + eps > 0.0)) fail(l, "has a non-positive variance + epsilon in channel " + std::to_string(o));
-            const double k = double(gamma[o]) / std::sqrt(double(var[o]) + eps);
-            for (std::size_t j = 0; j < per_out; ++j) {
-                float& w = conv.weights[o * per_out + j];
-                w = float(double(w) * k);
-            }
-            conv.bias[o] = float(double(beta[o]) + (double(conv.bias[o]) - double(mean[o])) * k);
+        const std::vector<double> k = batch_norm_factors(
+            scale ? gamma.data() : nullptr, var.data(), var.size(), eps,
+            model_.path() + ": layer '" + l.name + "' (" + l.class_name + ")");
+        fold_batch_norm_weights(conv.weights.data(), conv.weights.size() / conv.bias.size(), k);
+        fold_batch_norm_bias(conv.bias.data(), center ? beta.data() : nullptr, mean.data(), k);
+        if (options_.uint8) {
+            const std::string& conv_name = layers_[conv.layer_index].name;
+            KeptLayer& kept = kept_[conv_name];
+            for (const char* role : {"gamma", "beta", "moving_mean", "moving_variance"})
+                if ((role != std::string("gamma") || scale) && (role != std::string("beta") || center))
+                    kept.tensors.push_back(keep_weight(model_, l.name + "/" + role, {out_c},
+                                                       conv_name + "/" + role, {out_c}, same));
+            kept.batch_norm_epsilon = shortest_text(eps);
         }
         conv.batch_norm_folded = true;
         alias_[l.name] = source_of(l);
@@ -330,20 +347,28 @@ private:
         const std::string act = text_of(l, "activation", "linear");
         if (act != "linear" && act != "relu" && act != "softmax")
             fail(l, "has activation '" + act + "'; supported are linear, relu and softmax");
-        const std::vector<float> io = model_.weight(l.name + "/kernel", {in[0], units});
-        std::vector<float> oi(io.size());
-        for (std::int64_t i = 0; i < in[0]; ++i)
-            for (std::int64_t o = 0; o < units; ++o) oi[std::size_t(o * in[0] + i)] = io[std::size_t(i * units + o)];
+        const auto to_oi = [&](const auto& io) { return transposed(io, in[0], units); };
+        std::vector<float> oi = to_oi(model_.weight(l.name + "/kernel", {in[0], units}));
         const bool use_bias = !l.config.contains("use_bias") || l.config.at("use_bias").get<bool>();
         std::vector<float> bias = use_bias ? model_.weight(l.name + "/bias", {units}) : std::vector<float>(std::size_t(units), 0.0f);
+        if (options_.uint8) {
+            KeptLayer& k = kept_[l.name];
+            k.tensors.push_back(keep_weight(model_, l.name + "/kernel", {in[0], units}, l.name + "/weights",
+                                            {units, in[0]}, to_oi));
+            k.tensors.push_back(use_bias ? keep_weight(model_, l.name + "/bias", {units}, l.name + "/bias", {units}, same)
+                                         : KeptTensor{l.name + "/bias", {units}, std::nullopt, bias});
+        }
         LayerSpec& s = emit(l, "dense", {units});
         s.strings = {{"activation", act}};
         s.tensors = {l.name + "/weights", l.name + "/bias"};
         dense_[l.name] = {std::move(oi), std::move(bias)};
     }
 
+    static constexpr auto same = [](const auto& v) { return v; };
+
     const TfjsModel& model_;
     const ConvertOptions& options_;
+    std::map<std::string, KeptLayer> kept_;         // options_.uint8: the 8-bit file's tensors by layer
     std::map<std::string, int> consumers_;          // Keras layer -> how many kept layers read it
     std::map<std::string, std::string> alias_;      // Keras layer -> the emitted layer carrying its value
     std::map<std::string, Shape> shapes_;           // emitted layer -> output shape
@@ -358,7 +383,9 @@ private:
 
 WeightFileWriter build_weight_file(const TfjsModel& model, const ConvertOptions& options) {
     try {
-        return Converter(model, options).run();
+        Converter converter(model, options);
+        WeightFileWriter float32_file = converter.run();
+        return options.uint8 ? uint8_weight_file(float32_file, converter.kept()) : float32_file;
     } catch (const nlohmann::json::exception& e) {
         throw Error(model.path() + ": unexpected layer configuration (" + e.what() + ")");
     }
@@ -381,6 +408,8 @@ ConvertSummary convert_weights(const ConvertOptions& options) {
         for (const TensorRef& t : check.tensors()) summary.parameter_count += t.count;
         summary.file_size = check.file_size();
         summary.checksum = check.checksum();
+        summary.file_checksum = check.file_checksum();
+        summary.format_version = check.format_version();
     } catch (...) {
         fs::remove(tmp, ec);
         throw;

@@ -26,6 +26,9 @@ struct ConvertOptions {
     // model) or {-1, 1} (keras.applications' InceptionV3). A model.json does not record it
     // unless it starts with a Rescaling layer; with neither, conversion is refused.
     std::optional<std::pair<double, double>> input_range;
+    // Keep the source's uint8 tensors as they are and each batch normalisation beside its conv,
+    // folded at load: the 8-bit file (format 3), expanding to the float32 file bit for bit.
+    bool uint8 = false;
 };
 
 struct ConvertSummary {
@@ -33,10 +36,12 @@ struct ConvertSummary {
     std::size_t tensor_count = 0;
     std::uint64_t parameter_count = 0;
     std::uint64_t file_size = 0;
-    std::uint32_t checksum = 0;
+    std::uint32_t checksum = 0;       // of the float32 file (an 8-bit file's expands to it)
+    std::uint32_t file_checksum = 0;  // of the file written
+    std::uint32_t format_version = 0;
 };
 
-// The whole network as a writer, ready to serialise. Throws Error (bad input) naming the
+// The whole network as a writer, ready to serialise (the 8-bit file's with options.uint8). Throws Error (bad input) naming the
 // layer or weight that cannot be converted.
 WeightFileWriter build_weight_file(const TfjsModel& model, const ConvertOptions& options);
 

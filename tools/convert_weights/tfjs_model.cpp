@@ -10,6 +10,7 @@
 
 #include "error.hpp"
 #include "file_io.hpp"
+#include "weights/batch_norm_fold.hpp"
 
 namespace tinception::convert {
 namespace {
@@ -194,7 +195,7 @@ std::vector<float> TfjsModel::weight(const std::string& name, const std::vector<
     std::vector<float> out(w.size_bytes / bytes);
     for (std::size_t i = 0; i < out.size(); ++i) {
         if (w.quantization == "uint8") {
-            out[i] = float(w.min + w.scale * double(p[i]));
+            out[i] = dequantize_u8(p[i], w.scale, w.min);
         } else if (w.quantization == "uint16") {
             std::uint16_t q;
             std::memcpy(&q, p + 2 * i, 2);
@@ -208,6 +209,15 @@ std::vector<float> TfjsModel::weight(const std::string& name, const std::vector<
         }
     }
     return out;
+}
+
+std::optional<QuantizedWeight> TfjsModel::quantized_u8(const std::string& name,
+                                                      const std::vector<std::int64_t>& expected_shape) const {
+    weight(name, expected_shape);  // the same checks, and the same values a float32 file gets
+    const WeightEntry& w = entry(name);
+    if (w.quantization != "uint8") return std::nullopt;
+    const std::uint8_t* p = groups_[w.group].data() + w.offset;
+    return QuantizedWeight{std::vector<std::uint8_t>(p, p + w.size_bytes), w.scale, w.min};
 }
 
 }  // namespace tinception::convert

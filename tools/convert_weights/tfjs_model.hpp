@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct WeightEntry {
     std::size_t size_bytes = 0;
 };
 
+struct QuantizedWeight {
+    std::vector<std::uint8_t> q;
+    double scale = 0.0, min = 0.0;
+};
+
 class TfjsModel {
 public:
     // Parses and validates model.json, reads every shard and checks their sizes against the
@@ -47,6 +53,10 @@ public:
     // `expected_shape`. Throws Error if missing, of another shape, or of an unsupported dtype.
     std::vector<float> weight(const std::string& name, const std::vector<std::int64_t>& expected_shape) const;
     const WeightEntry& entry(const std::string& name) const;
+    // The weight's stored bytes when the source keeps it as affine uint8 (value = min + scale * q),
+    // for an 8-bit .tcw to keep as they are; nullopt for any other storage. Checks as weight().
+    std::optional<QuantizedWeight> quantized_u8(const std::string& name,
+                                                const std::vector<std::int64_t>& expected_shape) const;
 
 private:
     std::string path_;
