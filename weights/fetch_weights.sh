@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fetches nsfwjs's pretrained Keras InceptionV3 from npm, checks the tarball's integrity,
-# unwraps it to a standard TF.js layers folder and converts it to weights/inception_v3.tcw.
-# Usage: weights/fetch_weights.sh [BUILD_DIR]   (default: build; needs BUILD_DIR built)
+# unwraps it to a standard TF.js layers folder and converts it to weights/inception_v3.tcw: the
+# 8-bit file (format 3, 22 MB), which loads to the same float32 values as the float32 file
+# (format 2, 87 MB) that --float32 writes instead.
+# Usage: weights/fetch_weights.sh [BUILD_DIR] [--float32]   (default: build; needs BUILD_DIR built)
 # Idempotent: does nothing when the .tcw exists and verifies. Nothing fetched is committed.
 set -euo pipefail
 
@@ -11,7 +13,15 @@ readonly integrity="sha512-krC1fgeTLXtZwgdpKJ0jm7hqv0gTSRQQRL+FhOaxaJ9Wj92t42BO3
 readonly source_text="npm:nsfwjs@4.4.0 dist/models/inception_v3"
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build_dir="${1:-build}"
+build_dir=build
+format_option=--uint8
+for arg in "$@"; do
+  case "$arg" in
+    --float32) format_option= ;;
+    -*) echo "fetch_weights: error: unknown option '$arg' (usage: weights/fetch_weights.sh [BUILD_DIR] [--float32])" >&2; exit 2 ;;
+    *) build_dir="$arg" ;;
+  esac
+done
 case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
 out="$repo/weights/inception_v3.tcw"
 cache="$repo/.cache"
@@ -62,4 +72,4 @@ rm -rf "$layers_dir"
 node "$repo/tools/unwrap_nsfwjs.js" "$unpacked/package/dist/models/inception_v3" "$layers_dir"
 
 # nsfwjs trained its InceptionV3 on pixels / 255, not keras.applications' [-1, 1].
-"$converter" "$layers_dir/model.json" "$out" --input-range 0,1 --force --source "$source_text"
+"$converter" "$layers_dir/model.json" "$out" --input-range 0,1 --force --source "$source_text" $format_option

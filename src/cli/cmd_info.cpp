@@ -33,11 +33,14 @@ void print_weight_file(const std::string& path) {
     for (const LayerSpec& l : file.layers()) ++ops[l.op];
     std::uint64_t parameters = 0;
     for (const TensorRef& t : file.tensors()) parameters += t.count;
-    char crc[16];
+    char crc[16], file_crc[16];
     std::snprintf(crc, sizeof crc, "%08x", unsigned(file.checksum()));
+    std::snprintf(file_crc, sizeof file_crc, "%08x", unsigned(file.file_checksum()));
     std::cout << "file:         " << path << "\n"
               << "source:       " << (source == meta.end() ? "(not recorded)" : source->second) << "\n"
-              << "format:       tcw version " << file.format_version() << "\n"
+              << "format:       tcw version " << file.format_version()
+              << (file.expands_at_load() ? " (8-bit: uint8 tensors expanded, batch norm folded at load)" : " (float32)")
+              << "\n"
               << "file size:    " << file.file_size() << " bytes\n"
               << "layers:       " << file.layers().size() << " (";
     bool first = true;
@@ -48,7 +51,9 @@ void print_weight_file(const std::string& path) {
     std::cout << ")\n"
               << "tensors:      " << file.tensors().size() << "\n"
               << "parameters:   " << parameters << " (" << double(parameters) / 1e6 << " M)\n"
-              << "checksum:     verified (crc32 of table and data " << crc << ")\n";
+              << "checksum:     verified (crc32 of table and data " << (file.expands_at_load() ? file_crc : crc);
+    if (file.expands_at_load()) std::cout << "; expands to the float32 file with crc32 " << crc << ", which models record";
+    std::cout << ")\n";
 }
 
 bool is_classifier_file(const std::string& path) {

@@ -39,6 +39,7 @@ Int8Network::Int8Network(const WeightFile& weights, const std::string& output_la
                          const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table)
     : weights_(weights), table_(table), fp32_table_(fp32_table),
       plan_(plan_network(weights.graph(), output_layer, weights.path())) {
+    weights.make_values_readable();  // quantized from the conv weights, which an 8-bit file expands on demand
     const int last = int(plan_.steps.size()) - 1;
     steps_.resize(plan_.steps.size());
     // The output stays float when convolutions (and concats of them) alone write its buffer.
