@@ -145,6 +145,17 @@ TEST_CASE("defect 4: embed without images says what it needs") {
     CHECK_FALSE(contains(r.err, "not both"));
 }
 
+TEST_CASE("embed, guess: a bad --precision or int8 without a calibration folder is refused before any work") {
+    Fixture f;
+    check_refused(run_tinception({"embed", f.weights.string(), "a.jpg", "--precision", "fp16"}),
+                  "--precision takes fp32 or int8, not 'fp16'");
+    check_refused(run_tinception({"embed", f.weights.string(), "a.jpg", "--precision", "int8"}),
+                  "--precision int8 needs --calibrate FOLDER");
+    check_refused(run_tinception({"guess", "m.tcm", "a.jpg", "--precision", "int8", "--calibrate", "d",
+                                  "--calibrate-rule", "p200"}),
+                  "calibration rule 'p200' is neither 'max' nor a percentile");
+}
+
 TEST_CASE("defect 5: every numeric option is checked up front, naming the option and its range") {
     Fixture f;
     struct Case {

@@ -76,6 +76,7 @@ int run_embed(int argc, char** argv) {
         return kExitOk;
     }
     apply_threads_option(args);
+    check_precision_option(args);
     const bool raw = args.count("raw-input") > 0;
     const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
     if (!raw && images.empty()) throw Error("embed needs images to read, or --raw-input FILE (see 'tinception embed --help')");

@@ -13,6 +13,7 @@
 #include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
+#include "cli/precision_option.hpp"
 #include "cli/thread_option.hpp"
 #include "cli/json_text.hpp"
 #include "error.hpp"
@@ -30,6 +31,7 @@ int run_guess(int argc, char** argv) {
         ("h,help", "show this help");
     add_packed_cache_option(options);
     add_threads_option(options);
+    add_precision_options(options);
     add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 2, SIZE_MAX, "guess MODEL IMAGE...");
     const cxxopts::ParseResult& args = parsed.options;
@@ -38,6 +40,7 @@ int run_guess(int argc, char** argv) {
         return kExitOk;
     }
     apply_threads_option(args);
+    check_precision_option(args);
     const int top_k = int(integer_option(args, "top-k", 0, 1'000'000));
     const bool json = args.count("json") > 0;
     const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
@@ -60,7 +63,10 @@ int run_guess(int argc, char** argv) {
     bool printed = false;
     const auto run = [&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& decoded) {
         // Built at the first batch, so images that all fail never load the network.
-        if (!extractor) extractor = std::make_unique<FeatureExtractor>(classifier.extractor());  // damaged weights end the run
+        if (!extractor) {  // damaged weights, or a bad calibration folder, end the run
+            extractor = std::make_unique<FeatureExtractor>(classifier.extractor());
+            apply_precision_option(args, *extractor);
+        }
         std::vector<std::vector<LabelScore>> scores;
         try {
             scores = classifier.classify(*extractor, decoded);

@@ -17,6 +17,7 @@
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
 #include "cli/csv_text.hpp"
+#include "cli/precision_option.hpp"
 #include "cli/thread_option.hpp"
 #include "cli/progress.hpp"
 #include "error.hpp"
@@ -131,6 +132,7 @@ int run_guess_dir(int argc, char** argv) {
         ("h,help", "show this help");
     add_packed_cache_option(options);
     add_threads_option(options);
+    add_precision_options(options);
     add_decode_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 3, 3, "guess-dir MODEL IN_DIR OUT_DIR");
     const cxxopts::ParseResult& args = parsed.options;
@@ -147,6 +149,7 @@ int run_guess_dir(int argc, char** argv) {
     how.link = args.count("link") > 0;
     how.threshold = number_option(args, "threshold", 0, 1);
     apply_threads_option(args);
+    check_precision_option(args);
 
     std::error_code ec;
     if (!fs::is_directory(in_dir, ec)) throw Error(in_dir + ": not a folder");
@@ -158,6 +161,7 @@ int run_guess_dir(int argc, char** argv) {
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     FeatureExtractor extractor = classifier.extractor();
+    apply_precision_option(args, extractor);
     const ImageLimits decode = decode_limits(extractor.preprocessing(), decode_mode_option(args));
 
     std::vector<Input> inputs;

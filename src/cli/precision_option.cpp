@@ -25,15 +25,21 @@ void add_precision_options(cxxopts::Options& options) {
          cxxopts::value<std::string>()->default_value("p99.999"));
 }
 
-void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor) {
+bool check_precision_option(const cxxopts::ParseResult& args) {
     const std::string precision = args["precision"].as<std::string>();
-    if (precision == "fp32") return;
+    if (precision == "fp32") return false;
     if (precision != "int8") throw Error("--precision takes fp32 or int8, not '" + precision + "'");
     if (!args.count("calibrate"))
         throw Error("--precision int8 needs --calibrate FOLDER: images that set the activations' ranges");
+    parse_range_rule(args["calibrate-rule"].as<std::string>());
+    if (args["calibrate-images"].as<int>() < 1) throw Error("--calibrate-images takes a positive number");
+    return true;
+}
+
+void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor) {
+    if (!check_precision_option(args)) return;
     const RangeRule rule = parse_range_rule(args["calibrate-rule"].as<std::string>());
     const int most = args["calibrate-images"].as<int>();
-    if (most < 1) throw Error("--calibrate-images takes a positive number");
     const std::string dir = args["calibrate"].as<std::string>();
     const CalibrationSet set = load_calibration_set(dir, extractor.preprocessing(), most);
     std::cerr << "int8: calibrating on " << set.paths.size() << " images from " << dir << "\n";
