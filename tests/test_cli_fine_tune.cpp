@@ -1,10 +1,12 @@
-// train --fine-tune-from through the real program on a few superheroes images: the model
-// carries the tuned layers and guess and embed run them, the same model for 1 and 2 threads, and
-// fine-tuning options refused before any work when they cannot apply.
+// train --fine-tune-from through the real program on a few superheroes images, with the
+// default layer set (mixed5 frozen, mixed7 tuned after mixed6), mirrors and cross-validation:
+// the model carries the tuned layers and guess and embed run them, the same model for 1 and 2
+// threads, and fine-tuning options refused before any work when they cannot apply.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "cli_harness.hpp"
 #include "temp_dir.hpp"
@@ -33,8 +35,8 @@ fs::path small_dataset(const TempDir& dir, std::size_t per_category) {
 std::vector<std::string> fine_tune_args(const fs::path& data, const fs::path& model, const fs::path& cache,
                                         const char* threads) {
     return {"train", data.string(), "-o", model.string(), "--bottleneck-dir", cache.string(), "--steps", "100",
-            "--fine-tune-from", "mixed4", "--fine-tune-steps", "3", "--fine-tune-batch-size", "4",
-            "--fine-tune-eval-interval", "1", "--threads", threads};
+            "--mirror", "--fine-tune-from", "mixed6", "--fine-tune-steps", "3", "--fine-tune-batch-size", "4",
+            "--fine-tune-eval-interval", "1", "--cross-validate", "2", "--threads", threads};
 }
 
 }  // namespace
@@ -48,18 +50,18 @@ TEST_CASE("train --fine-tune-from: the model carries the tuned layers, guess run
     INFO(one.err);
     REQUIRE(one.exit_code == 0);
     CHECK(one.out.find("fine-tuning step 3/3: ") != std::string::npos);
-    CHECK(one.out.find("fine-tuned the layers after mixed4 up to mixed5: 3 steps") != std::string::npos);
+    CHECK(one.out.find("fine-tuned the layers after mixed6 up to mixed5,mixed7: 3 steps") != std::string::npos);
+    CHECK(one.out.find("2-fold cross-validated accuracy = ") != std::string::npos);  // of fine-tuning
     const CommandResult two = run_tinception(fine_tune_args(data, dir.path() / "two.tcm", cache, "2"));
     REQUIRE(two.exit_code == 0);
     CHECK(slurp((dir.path() / "one.tcm").string()) == slurp((dir.path() / "two.tcm").string()));
 
     const CommandResult info = run_tinception({"info", (dir.path() / "one.tcm").string()});
-    CHECK(info.out.find("fine-tuned:   up to mixed5 (10 convolutions, after mixed4)") != std::string::npos);
+    CHECK(info.out.find("fine-tuned:   up to mixed5,mixed7 (10 convolutions, after mixed6)") != std::string::npos);
 
     // without fine-tuning the model holds no tuned layers and scores the image otherwise
     auto frozen = fine_tune_args(data, dir.path() / "frozen.tcm", cache, "2");
-    frozen.resize(8);
-    frozen.insert(frozen.end(), {"--bottleneck", "mixed5"});  // the layer the tuned model ends at
+    frozen.resize(9);  // up to --mirror
     REQUIRE(run_tinception(frozen).exit_code == 0);
     CHECK(run_tinception({"info", (dir.path() / "frozen.tcm").string()}).out.find("fine-tuned:") == std::string::npos);
     const std::string image = (data / "elsa" / fs::directory_iterator(data / "elsa")->path().filename()).string();
@@ -70,17 +72,35 @@ TEST_CASE("train --fine-tune-from: the model carries the tuned layers, guess run
     CHECK(tuned_guess.out.find(" (score = ") != std::string::npos);
     CHECK(tuned_guess.out != frozen_guess.out);
 
-    // embed MODEL gives the model's own features: the file's for the frozen model, the tuned
-    // layers' for the other
-    const auto embed = [&](const std::string& source) {
-        const CommandResult r = run_tinception({"embed", source, image, "--csv"});
+    // embed MODEL gives the model's own features, standardised: the file's for the frozen
+    // model, the tuned layers' for the other; --layer names them raw
+    const auto embed = [&](const std::string& source, std::vector<std::string> more = {}) {
+        std::vector<std::string> args = {"embed", source, image, "--csv"};
+        args.insert(args.end(), more.begin(), more.end());
+        const CommandResult r = run_tinception(args);
         CHECK(r.exit_code == 0);
-        return r.out.substr(r.out.find(','));
+        std::vector<double> values;
+        std::istringstream row(r.out.substr(r.out.find(',') + 1));
+        for (std::string v; std::getline(row, v, ',');) values.push_back(std::stod(v));
+        return values;
     };
     const std::string weights = required_env_path("TINCEPTION_WEIGHTS");
-    const CommandResult file_features = run_tinception({"embed", weights, image, "--csv", "--layer", "mixed5"});
-    CHECK(embed((dir.path() / "frozen.tcm").string()) == file_features.out.substr(file_features.out.find(',')));
-    CHECK(embed((dir.path() / "one.tcm").string()) != embed((dir.path() / "frozen.tcm").string()));
+    const std::vector<double> file_features = embed(weights, {"--layer", "mixed5,mixed7"});
+    const std::vector<double> frozen_raw = embed((dir.path() / "frozen.tcm").string(), {"--layer", "mixed5"});
+    const std::vector<double> frozen_features = embed((dir.path() / "frozen.tcm").string());
+    const std::vector<double> tuned_features = embed((dir.path() / "one.tcm").string());
+    REQUIRE(file_features.size() == 1536);
+    REQUIRE(frozen_features.size() == 1536);
+    REQUIRE(tuned_features.size() == 1536);
+    CHECK(std::equal(frozen_raw.begin(), frozen_raw.end(), file_features.begin()));  // another layer: raw
+    CHECK(frozen_raw.size() == 768);
+    // standardised by the training images: about zero mean and unit spread over them, so
+    // no longer the raw values (which are all >= 0, after ReLU)
+    CHECK(frozen_features != file_features);
+    CHECK(std::any_of(frozen_features.begin(), frozen_features.end(), [](double v) { return v < 0; }));
+    // the tuned model's mixed5 part is the frozen network's, standardised alike; mixed7 moved
+    CHECK(std::equal(tuned_features.begin(), tuned_features.begin() + 768, frozen_features.begin()));
+    CHECK(!std::equal(tuned_features.begin() + 768, tuned_features.end(), frozen_features.begin() + 768));
 }
 
 TEST_CASE("train refuses fine-tuning options that cannot apply, before computing anything") {
@@ -93,7 +113,12 @@ TEST_CASE("train refuses fine-tuning options that cannot apply, before computing
     const CommandResult above = run_tinception({"train", data.string(), "-o", (dir.path() / "m.tcm").string(),
                                                 "--fine-tune-from", "mixed7"});
     CHECK(above.exit_code == 2);
-    CHECK(above.err.find("'mixed5' does not follow 'mixed7'") != std::string::npos);
+    CHECK(above.err.find("every layer of 'mixed5,mixed7' is 'mixed7' or comes before it") != std::string::npos);
+    const CommandResult flip = run_tinception({"train", data.string(), "-o", (dir.path() / "m.tcm").string(),
+                                               "--fine-tune-from", "mixed6", "--tta", "flip"});
+    CHECK(flip.exit_code == 2);
+    CHECK(flip.err.find("--fine-tune-from does not take --tta flip") != std::string::npos);
+    CHECK(flip.out.find("bottlenecks:") == std::string::npos);
     CHECK(above.out.find("bottlenecks:") == std::string::npos);
     CHECK_FALSE(fs::exists(dir.path() / "m.tcm"));
 }

@@ -2,7 +2,8 @@
 // the fine-tuning code computes: the scores of Classifier::classify (what guess, guess-dir and
 // the C API run) against the frozen network's mixed6 activations run through the tuned span
 // and the head by hand. The tuned weights are really used, and a packed-weights cache shared
-// with an untuned model never mixes the two.
+// with an untuned model never mixes the two. A model on the layer set mixed5,mixed7 with the
+// same tuned span puts the frozen network's mixed5 beside the tuned mixed7, standardised.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "classify/classifier.hpp"
 #include "error.hpp"
 #include "finetune/fine_tuner.hpp"
+#include "model/feature_extractor.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/network.hpp"
 #include "temp_dir.hpp"
@@ -56,14 +58,19 @@ ClassifierModel model_on(const WeightFile& weights, const std::string& path) {
     return m;
 }
 
+// The span fine-tuning trains for mixed7 after mixed6, on the fastest tables.
+SpanBackprop mixed7_span(const WeightFile& weights) {
+    const kernels::BackwardKernelTable* backward[3];
+    const int backward_count = kernels::available_backward_tables(backward);
+    return SpanBackprop(weights.graph(), "mixed6", "mixed7", active_kernels(), *backward[backward_count - 1]);
+}
+
 }  // namespace
 
 TEST_CASE("a model with tuned layers classifies as the fine-tuning code's own forward does") {
     const std::string path = weights_path();
     const auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
-    const kernels::BackwardKernelTable* backward[3];
-    const int backward_count = kernels::available_backward_tables(backward);
-    SpanBackprop span(weights->graph(), "mixed6", "mixed7", active_kernels(), *backward[backward_count - 1]);
+    SpanBackprop span = mixed7_span(*weights);
 
     ClassifierModel tuned = model_on(*weights, path);
     tuned.tuned.from = "mixed6";
@@ -91,14 +98,15 @@ TEST_CASE("a model with tuned layers classifies as the fine-tuning code's own fo
         span.convolutions()[i].weights = tuned.tuned.convolutions[i].weights;
         span.convolutions()[i].bias = tuned.tuned.convolutions[i].bias;
     }
-    span_features(span, activations.data(), 1, features.data());
+    span.forward(activations.data(), 1);
+    span.forward_table().global_avgpool(span.output(), features.data(), 1, 17, 17, 768);
     const std::vector<float> expected = tuned.predict(features.data());
 
     const auto scores = [&](const std::string& model) {
         const Classifier classifier = Classifier::open(model, "", cache);
         FeatureExtractor extractor = classifier.extractor();
-        CHECK(extractor.layer() == "mixed7");
-        CHECK(extractor.feature_size() == 768);
+        CHECK(extractor.layer() == classifier.model().feature_layer);
+        CHECK(extractor.feature_size() == classifier.model().feature_size);
         std::vector<float> by_label(3);
         const std::vector<std::vector<LabelScore>> result = classifier.classify(extractor, {image});
         for (const LabelScore& l : result[0])
@@ -127,5 +135,59 @@ TEST_CASE("a model with tuned layers classifies as the fine-tuning code's own fo
     } catch (const Error& e) {
         CHECK(std::string(e.what()).find("wrong.tcm holds " + std::to_string(tuned.tuned.convolutions.size() - 1) +
                                          " tuned convolutions") != std::string::npos);
+    }
+}
+
+TEST_CASE("a model with tuned layers on mixed5,mixed7: frozen mixed5 beside tuned mixed7, standardised") {
+    const std::string path = weights_path();
+    const auto weights = std::make_shared<const WeightFile>(WeightFile::open(path));
+    SpanBackprop span = mixed7_span(*weights);
+    ClassifierModel tuned = model_on(*weights, path);
+    tuned.feature_layer = "mixed5,mixed7";
+    tuned.feature_size = tuned.head.feature_size = 1536;
+    tuned.head.weights.clear();
+    for (int i = 0; i < 3 * 1536; ++i) tuned.head.weights.push_back(float((i * 7919) % 201 - 100) * 0.002f);
+    for (int i = 0; i < 1536; ++i) {
+        tuned.standardization.mean.push_back(0.01f * float(i % 7));
+        tuned.standardization.sd.push_back(0.5f + 0.1f * float(i % 5));
+    }
+    tuned.tuned.from = "mixed6";
+    tuned.tuned.convolutions = span.convolutions();
+    for (TrainableConv& c : tuned.tuned.convolutions) {
+        for (float& w : c.weights) w *= 1.1f;
+        c.grad_weights.clear(), c.grad_bias.clear();
+        span.convolutions()[std::size_t(&c - tuned.tuned.convolutions.data())].weights = c.weights;
+    }
+    TempDir dir;
+    save_classifier_model(dir.file("set.tcm"), tuned);
+    const ImageRgb8 image = pattern_image(300, 320);
+
+    // by hand: mixed5 from an untuned extractor, mixed7 through the tuned span from mixed6
+    FeatureExtractor mixed5(weights, "mixed5");
+    const std::vector<float> frozen = mixed5.extract({image});
+    Network trunk(*weights, "mixed6", active_kernels());
+    std::vector<float> input(std::size_t(299) * 299 * 3), activations(std::size_t(17) * 17 * 768), top(768);
+    preprocess(image, tuned.preprocessing, input.data());
+    trunk.extract_activations(input.data(), 1, activations.data());
+    span.forward(activations.data(), 1);
+    span.forward_table().global_avgpool(span.output(), top.data(), 1, 17, 17, 768);
+
+    const Classifier classifier = Classifier::open(dir.file("set.tcm"), "", {true, dir.file("packed")});
+    FeatureExtractor extractor = classifier.extractor();
+    CHECK(extractor.layer() == "mixed5,mixed7");
+    REQUIRE(extractor.feature_size() == 1536);
+    const std::vector<float> features = extractor.extract({image});
+    for (int i = 0; i < 768; ++i) {
+        CAPTURE(i);
+        CHECK(features[std::size_t(i)] == doctest::Approx(frozen[std::size_t(i)]).epsilon(1e-5));
+        CHECK(features[std::size_t(768 + i)] == doctest::Approx(top[std::size_t(i)]).epsilon(1e-5));
+    }
+    std::vector<float> raw = frozen;
+    raw.insert(raw.end(), top.begin(), top.end());
+    const std::vector<float> expected = tuned.predict(raw.data());
+    const std::vector<std::vector<LabelScore>> result = classifier.classify(extractor, {image});
+    for (const LabelScore& l : result[0]) {
+        CAPTURE(l.label);
+        CHECK(l.score == doctest::Approx(expected[l.label == "one" ? 0 : l.label == "two" ? 1 : 2]).epsilon(1e-5));
     }
 }

@@ -136,9 +136,16 @@ TEST_CASE("tuned layers: only the convolutions of the span they replace, of the 
     CHECK(check(elsewhere, "top").find("m.tcm fine-tunes the layers after 'b2a' up to 'top', which tiny.tcw cannot run") == 0);
 
     // the span built from them runs the tuned weights, not the file's
-    const std::unique_ptr<SpanBackprop> tuned =
+    const std::unique_ptr<TunedFeatures> tuned =
         tuned_span(good, g.graph, "top", kernels::reference_kernels(), "m.tcm", "tiny.tcw");
-    CHECK(tuned->convolutions()[3].weights == good.convolutions[3].weights);
-    CHECK(tuned->convolutions()[3].weights != span.convolutions()[3].weights);
-    CHECK(tuned->output_layer() == "top");
+    CHECK(tuned->span().convolutions()[3].weights == good.convolutions[3].weights);
+    CHECK(tuned->span().convolutions()[3].weights != span.convolutions()[3].weights);
+    CHECK(tuned->span().output_layer() == "top");
+    CHECK(tuned->feature_size() == 5);
+
+    // a layer set reading the same span, a frozen layer and a tapped one besides
+    CHECK(check(good, "stem,mix,top").empty());
+    CHECK(tuned_span(good, g.graph, "stem,mix,top", kernels::reference_kernels(), "m.tcm", "tiny.tcw")->feature_size() ==
+          4 + 18 + 5);
+    CHECK(check(good, "stem,mix").find("m.tcm holds 6 tuned convolutions") == 0);
 }

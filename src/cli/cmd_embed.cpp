@@ -1,6 +1,7 @@
 // `tinception embed WEIGHTS|MODEL IMAGE...`: each image's bottleneck features, as raw float32
-// rows or CSV; a model gives its own features, fine-tuned layers included. --raw-input takes an already preprocessed NHWC tensor instead of images,
-// so the engine can be compared with another implementation on exactly the same input.
+// rows or CSV; a model gives what its head reads: its own layers, fine-tuned ones included,
+// standardised as it stores. --raw-input takes an already preprocessed NHWC tensor instead of
+// images, so the engine can be compared with another implementation on exactly the same input.
 #include <cxxopts.hpp>
 #include <cstdio>
 #include <cstring>
@@ -41,11 +42,19 @@ bool is_classifier_file(const std::string& path) {
     return std::memcmp(magic, "TCLF\r\n\x1a\n", sizeof magic) == 0;
 }
 
-// A model's features are its feature layer's (tuned layers and all) unless --layer names another.
-FeatureExtractor extractor_for(const std::string& path, const cxxopts::ParseResult& args) {
-    if (!is_classifier_file(path)) return FeatureExtractor(path, args["layer"].as<std::string>());
+struct Embedding {
+    FeatureExtractor extractor;
+    FeatureStandardization standardization;  // a model's, for its own features; else empty
+};
+
+// A model's features are its feature layer's (tuned layers and all, standardised) unless
+// --layer names another, which is given raw.
+Embedding embedding_for(const std::string& path, const cxxopts::ParseResult& args) {
+    if (!is_classifier_file(path)) return {FeatureExtractor(path, args["layer"].as<std::string>()), {}};
     const Classifier classifier = Classifier::open(path, weights_for_model(path, ""));
-    return classifier.extractor(args.count("layer") ? args["layer"].as<std::string>() : "");
+    const std::string layer = args.count("layer") ? args["layer"].as<std::string>() : "";
+    const bool own = layer.empty() || layer == classifier.model().feature_layer;
+    return {classifier.extractor(layer), own ? classifier.model().standardization : FeatureStandardization{}};
 }
 
 }  // namespace
@@ -57,8 +66,8 @@ int run_embed(int argc, char** argv) {
     options.positional_help("WEIGHTS|MODEL IMAGE...");
     options.add_options()
         ("layer", "layer whose pooled output is the feature vector (mixed0..mixed10), or several side by side "
-                  "(mixed5,mixed7), from one pass (default for a MODEL: its own, fine-tuned layers included); raw, "
-                  "before a model's standardisation",
+                  "(mixed5,mixed7), from one pass (default for a MODEL: its own, fine-tuned layers included, "
+                  "standardised as the model stores; another layer of a MODEL is given raw)",
          cxxopts::value<std::string>()->default_value(std::string(kDefaultFeatureLayer)))
         ("o,output", "write to FILE (binary float32, or CSV with --csv); default: CSV on stdout",
          cxxopts::value<std::string>())
@@ -82,7 +91,8 @@ int run_embed(int argc, char** argv) {
     if (!raw && images.empty()) throw Error("embed needs images to read, or --raw-input FILE (see 'tinception embed --help')");
     if (raw && !images.empty()) throw Error("embed takes images or --raw-input FILE, not both");
 
-    FeatureExtractor extractor = extractor_for(parsed.positional[0], args);
+    Embedding embedding = embedding_for(parsed.positional[0], args);
+    FeatureExtractor& extractor = embedding.extractor;
     apply_precision_option(args, extractor);
     std::vector<std::string> names;
     std::vector<float> features;
@@ -107,6 +117,7 @@ int run_embed(int argc, char** argv) {
     }
 
     const int size = extractor.feature_size();
+    embedding.standardization.apply(features.data(), names.size());
     if (!args.count("output")) {
         std::cout << csv_of(names, features, size);
         return kExitOk;
@@ -119,7 +130,8 @@ int run_embed(int argc, char** argv) {
         write_file_atomically(out, features.data(), features.size() * sizeof(float));
     }
     std::cerr << "embed: " << names.size() << " x " << size << " features of layer " << extractor.layer() << " ("
-              << extractor.precision() << ") written to " << out << "\n";
+              << extractor.precision() << (embedding.standardization.empty() ? "" : ", standardised")
+              << ") written to " << out << "\n";
     return kExitOk;
 }
 

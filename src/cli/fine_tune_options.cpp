@@ -4,14 +4,13 @@
 
 #include "cli/arguments.hpp"
 #include "error.hpp"
-#include "model/feature_extractor.hpp"
 
 namespace tinception::cli {
 
 void add_fine_tune_options(cxxopts::Options& options) {
     options.add_options()
-        ("fine-tune-from", "also train the layers after LAYER up to --bottleneck with the new layer (e.g. mixed4; "
-                           "the bottleneck is then mixed5 unless given); LAYER's output is computed once, not cached",
+        ("fine-tune-from", "also train the layers after LAYER up to the deepest --bottleneck layer with the new "
+                           "layer (e.g. mixed4, or mixed6 to tune mixed7 alone); LAYER's output is computed once, not cached",
          cxxopts::value<std::string>())
         ("fine-tune-steps", "fine-tuning steps (1..100000)", cxxopts::value<std::string>()->default_value("25"))
         ("fine-tune-batch-size", "images per fine-tuning step (1..1000)", cxxopts::value<std::string>()->default_value("16"))
@@ -33,12 +32,6 @@ void apply_fine_tune_options(const cxxopts::ParseResult& args, RetrainOptions& o
         return;
     }
     o.fine_tune_from = args["fine-tune-from"].as<std::string>();
-    // Fine-tuning runs up to one layer: without --bottleneck, mixed5 (what it was measured on),
-    // not the default layer set.
-    if (!args.count("bottleneck")) o.layer = "mixed5";
-    if (split_layer_set(o.layer).size() > 1)
-        throw Error("--fine-tune-from tunes the layers up to one bottleneck layer, not the layer set '" + o.layer +
-                    "'; pass --bottleneck LAYER");
     FineTuneOptions& f = o.fine_tune;
     f.steps = int(integer_option(args, "fine-tune-steps", 1, 100'000));
     f.batch_size = int(integer_option(args, "fine-tune-batch-size", 1, 1000));

@@ -1,7 +1,8 @@
-// The fine-tuning loop. Per step: gather a batch of frozen-layer activations, run the span
-// forward, pool, take the head's softmax cross-entropy and its gradient (dense_softmax_backward),
-// spread it back over the pooled pixels and through the span, then one Adam update of every
-// tensor. Everything outside the span runs on one thread in a fixed order.
+// The fine-tuning loop. Per step: gather a batch of frozen-layer activations (mirrored ones
+// too with options.mirror), run the span forward and pool its layers, take the head's softmax
+// cross-entropy and its gradient (dense_softmax_backward), take it back through the pooling
+// and the span, then one Adam update of every tensor. Everything outside the span runs on one
+// thread in a fixed order.
 #include "finetune/fine_tuner.hpp"
 
 #include <algorithm>
@@ -15,14 +16,13 @@
 namespace tinception {
 namespace {
 
-// fine_tune_loss, also handing back the batch's pooled features (for the progress report).
-double batch_pass(SpanBackprop& span, const kernels::BackwardKernelTable& table,
-                  const std::vector<TrainableConv>& initial, const SoftmaxLayer& head, const float* inputs,
-                  const int* labels, const float* row_weights, int n, const FineTuneOptions& options,
-                  SoftmaxLayer* head_gradient, std::vector<float>& pooled) {
-    const ActivationShape o = span.output_shape();
-    pooled.resize(std::size_t(n) * o.c);
-    span_features(span, inputs, n, pooled.data());
+// fine_tune_loss, also handing back the batch's features (for the progress report).
+double batch_pass(TunedFeatures& features, const std::vector<TrainableConv>& initial, const SoftmaxLayer& head,
+                  const float* inputs, const float* frozen, const int* labels, const float* row_weights, int n,
+                  const FineTuneOptions& options, SoftmaxLayer* head_gradient, std::vector<float>& pooled) {
+    const int f = features.feature_size();
+    pooled.resize(std::size_t(n) * std::size_t(f));
+    features.forward(inputs, frozen, n, pooled.data());
     std::vector<float> grad_pooled(pooled.size());
     head_gradient->n_classes = head.n_classes, head_gradient->feature_size = head.feature_size;
     head_gradient->weights.resize(head.weights.size());
@@ -32,13 +32,11 @@ double batch_pass(SpanBackprop& span, const kernels::BackwardKernelTable& table,
     a.labels = labels, a.row_weights = row_weights;
     a.grad_input = grad_pooled.data(), a.grad_weights = head_gradient->weights.data();
     a.grad_bias = head_gradient->bias.data();
-    a.n = n, a.in_features = o.c, a.out_features = head.n_classes;
-    double loss = table.dense_softmax_backward(a);
-    std::vector<float> grad_output(std::size_t(n) * o.h * o.w * o.c);
-    table.global_avgpool_backward(grad_pooled.data(), grad_output.data(), n, o.h, o.w, o.c, false);
-    span.backward(grad_output.data());
+    a.n = n, a.in_features = f, a.out_features = head.n_classes;
+    double loss = features.span().backward_table().dense_softmax_backward(a);
+    features.backward(grad_pooled.data());
     const double decay = options.span_weight_decay, l2 = options.head_l2;
-    std::vector<TrainableConv>& convs = span.convolutions();
+    std::vector<TrainableConv>& convs = features.span().convolutions();
     if (decay != 0.0)
         for (std::size_t k = 0; k < convs.size(); ++k)
             for (std::size_t i = 0; i < convs[k].weights.size(); ++i) {
@@ -54,8 +52,14 @@ double batch_pass(SpanBackprop& span, const kernels::BackwardKernelTable& table,
     return loss;
 }
 
-void check_set(const SpatialSet& set, const ActivationShape& shape, int n_classes, const char* what) {
+void check_set(const SpatialSet& set, const TunedFeatures& features, int n_classes) {
+    const char* what = "fine-tuning";
     if (set.size() == 0) return;
+    const ActivationShape& shape = features.input_shape();
+    if (set.frozen_size != features.frozen_size() ||
+        set.frozen.size() != set.size() * std::size_t(set.frozen_size))
+        throw Error("fine-tuning set holds " + std::to_string(set.frozen_size) + " frozen values per image, the "
+                    "features take " + std::to_string(features.frozen_size()));
     if (set.shape.h != shape.h || set.shape.w != shape.w || set.shape.c != shape.c)
         throw Error(std::string(what) + " activations are " + std::to_string(set.shape.h) + "x" +
                     std::to_string(set.shape.w) + "x" + std::to_string(set.shape.c) + ", the span reads " +
@@ -92,58 +96,83 @@ private:
 
 }  // namespace
 
-void span_features(SpanBackprop& span, const float* inputs, int n, float* features) {
-    const ActivationShape o = span.output_shape();
-    span.forward_table().global_avgpool(span.forward(inputs, n), features, n, o.h, o.w, o.c);
+std::vector<std::size_t> all_rows(const SpatialSet& set) {
+    std::vector<std::size_t> rows(set.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+    return rows;
 }
 
-FeatureSet pooled_features(SpanBackprop& span, const SpatialSet& set, int batch_size) {
-    const ActivationShape o = span.output_shape();
+void mirror_activations(const float* image, const ActivationShape& shape, float* out) {
+    const std::size_t c = std::size_t(shape.c);
+    for (int y = 0; y < shape.h; ++y)
+        for (int x = 0; x < shape.w; ++x)
+            std::copy_n(image + (std::size_t(y) * shape.w + std::size_t(shape.w - 1 - x)) * c, c,
+                        out + (std::size_t(y) * shape.w + std::size_t(x)) * c);
+}
+
+FeatureSet pooled_features(TunedFeatures& tuned, const SpatialSet& set, const std::vector<std::size_t>& rows,
+                           int batch_size, bool mirrored) {
     FeatureSet features;
-    features.feature_size = o.c;
-    features.labels = set.labels;
-    features.features.resize(set.size() * std::size_t(o.c));
-    const std::size_t step = std::size_t(batch_size > 0 ? batch_size : 1);
-    for (std::size_t start = 0; start < set.size(); start += step) {
-        const int n = int(std::min(step, set.size() - start));
-        span_features(span, set.image(start), n, features.features.data() + start * o.c);
+    features.feature_size = tuned.feature_size();
+    features.features.resize(rows.size() * std::size_t(features.feature_size));
+    const std::size_t step = std::size_t(batch_size > 0 ? batch_size : 1), image_floats = set.floats_per_image();
+    std::vector<float> batch(std::min(step, rows.size()) * image_floats);
+    std::vector<float> frozen(std::min(step, rows.size()) * std::size_t(set.frozen_size));
+    for (std::size_t start = 0; start < rows.size(); start += step) {
+        const std::size_t n = std::min(step, rows.size() - start);
+        for (std::size_t b = 0; b < n; ++b) {
+            const std::size_t i = rows[start + b];
+            if (mirrored)
+                mirror_activations(set.image(i), set.shape, batch.data() + b * image_floats);
+            else
+                std::copy_n(set.image(i), image_floats, batch.data() + b * image_floats);
+            std::copy_n(set.frozen_row(i), set.frozen_size, frozen.data() + b * std::size_t(set.frozen_size));
+            features.labels.push_back(set.labels[i]);
+        }
+        tuned.forward(batch.data(), frozen.data(), int(n),
+                      features.features.data() + start * std::size_t(features.feature_size));
     }
     return features;
 }
 
-double fine_tune_loss(SpanBackprop& span, const kernels::BackwardKernelTable& backward_table,
-                      const std::vector<TrainableConv>& initial, const SoftmaxLayer& head, const float* inputs,
-                      const int* labels, const float* row_weights, int n, const FineTuneOptions& options,
-                      SoftmaxLayer* head_gradient) {
+double fine_tune_loss(TunedFeatures& features, const std::vector<TrainableConv>& initial, const SoftmaxLayer& head,
+                      const float* inputs, const float* frozen, const int* labels, const float* row_weights, int n,
+                      const FineTuneOptions& options, SoftmaxLayer* head_gradient) {
     std::vector<float> pooled;
-    return batch_pass(span, backward_table, initial, head, inputs, labels, row_weights, n, options, head_gradient,
-                      pooled);
+    return batch_pass(features, initial, head, inputs, frozen, labels, row_weights, n, options, head_gradient, pooled);
 }
 
-FineTuneOutcome fine_tune(SpanBackprop& span, const kernels::BackwardKernelTable& backward_table,
-                          const SpatialSet& training, const SpatialSet& validation, SoftmaxLayer head,
+FineTuneOutcome fine_tune(TunedFeatures& features, const SpatialSet& set, const std::vector<std::size_t>& training,
+                          const std::vector<std::size_t>& validation, SoftmaxLayer head,
                           const FineTuneOptions& options, const ProgressCallback& progress) {
-    if (training.size() == 0) throw Error("cannot fine-tune: the training set is empty");
+    if (training.empty()) throw Error("cannot fine-tune: the training set is empty");
     if (options.steps < 1 || options.batch_size < 1 || options.eval_step_interval < 1 || options.patience < 0 ||
         options.eval_batch_size < 1 || !(options.head_learning_rate > 0.0f) || !(options.span_learning_rate >= 0.0f))
         throw Error("fine-tuning needs steps, batch sizes and eval interval >= 1, patience >= 0, a head learning rate "
                     "> 0 and a span learning rate >= 0");
-    if (head.feature_size != span.output_shape().c || head.n_classes < 2)
+    if (head.feature_size != features.feature_size() || head.n_classes < 2)
         throw Error("the head reads " + std::to_string(head.feature_size) + " features, the span gives " +
-                    std::to_string(span.output_shape().c));
-    check_set(training, span.input_shape(), head.n_classes, "training");
-    check_set(validation, span.input_shape(), head.n_classes, "validation");
+                    std::to_string(features.feature_size()));
+    check_set(set, features, head.n_classes);
+    for (const std::vector<std::size_t>* rows : {&training, &validation})
+        for (const std::size_t i : *rows)
+            if (i >= set.size())
+                throw Error("fine-tuning row " + std::to_string(i) + " of a set of " + std::to_string(set.size()),
+                            ErrorKind::internal);
 
+    SpanBackprop& span = features.span();
     const std::vector<TrainableConv> initial = span.convolutions();
     std::vector<float> class_weights;
     if (options.class_weighting) {
         FeatureSet labels_only;
-        labels_only.labels = training.labels;
+        for (const std::size_t i : training) labels_only.labels.push_back(set.labels[i]);
         class_weights = balanced_class_weights(labels_only, head.n_classes);
     }
-    EpochSampler sampler(training.size(), options.seed);
-    const std::size_t image_floats = training.floats_per_image();
+    // Samples 0..N-1 are the training rows, N..2N-1 their mirrors.
+    EpochSampler sampler(training.size() * (options.mirror ? 2 : 1), options.seed);
+    const std::size_t image_floats = set.floats_per_image(), frozen_floats = std::size_t(set.frozen_size);
     std::vector<float> batch(std::size_t(options.batch_size) * image_floats), row_weights, pooled;
+    std::vector<float> frozen(std::size_t(options.batch_size) * frozen_floats);
     std::vector<int> labels(std::size_t(options.batch_size));
     std::vector<AdamMoments> conv_moments(2 * initial.size()), head_moments(2);
     SoftmaxLayer head_gradient;
@@ -156,12 +185,16 @@ FineTuneOutcome fine_tune(SpanBackprop& span, const kernels::BackwardKernelTable
     for (int step = 0; step < options.steps; ++step) {
         row_weights.clear();
         for (std::size_t b = 0; b < labels.size(); ++b) {
-            const std::size_t i = sampler.next();
-            std::copy(training.image(i), training.image(i) + image_floats, batch.data() + b * image_floats);
-            labels[b] = training.labels[i];
+            const std::size_t sample = sampler.next(), i = training[sample % training.size()];
+            if (sample >= training.size())
+                mirror_activations(set.image(i), set.shape, batch.data() + b * image_floats);
+            else
+                std::copy_n(set.image(i), image_floats, batch.data() + b * image_floats);
+            std::copy_n(set.frozen_row(i), frozen_floats, frozen.data() + b * frozen_floats);
+            labels[b] = set.labels[i];
             if (!class_weights.empty()) row_weights.push_back(class_weights[std::size_t(labels[b])]);
         }
-        const double loss = batch_pass(span, backward_table, initial, head, batch.data(), labels.data(),
+        const double loss = batch_pass(features, initial, head, batch.data(), frozen.data(), labels.data(),
                                        row_weights.empty() ? nullptr : row_weights.data(), options.batch_size,
                                        options, &head_gradient, pooled);
         TrainProgress report;
@@ -187,8 +220,8 @@ FineTuneOutcome fine_tune(SpanBackprop& span, const kernels::BackwardKernelTable
         const bool last = step + 1 == options.steps;
         if (step % options.eval_step_interval != 0 && !last) continue;
         bool stop = false;
-        if (validation.size() > 0) {
-            const Evaluation e = evaluate(head, pooled_features(span, validation, options.eval_batch_size));
+        if (!validation.empty()) {
+            const Evaluation e = evaluate(head, pooled_features(features, set, validation, options.eval_batch_size));
             report.validation_accuracy = e.accuracy, report.validation_cross_entropy = e.cross_entropy;
             if (e.cross_entropy < out.best_validation_cross_entropy) {
                 out.best_validation_cross_entropy = e.cross_entropy;

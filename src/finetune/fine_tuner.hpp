@@ -1,6 +1,6 @@
-// Fine-tuning: the convolutions of a span (span_backprop.hpp) trained together with a new
-// softmax head on the span's global-average-pooled output, from the frozen layer's activations
-// of each training image, computed once. Mini-batches of a seeded shuffle, Adam with separate
+// Fine-tuning: the convolutions of a span trained together with a new softmax head on the
+// span's pooled layers (tuned_features.hpp), from the frozen layer's activations of each
+// training image, computed once. Mini-batches of a seeded shuffle, Adam with separate
 // learning rates for the span and the head. Extracting the activations and writing models
 // live elsewhere.
 #pragma once
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "finetune/adam.hpp"
-#include "finetune/span_backprop.hpp"
+#include "finetune/tuned_features.hpp"
 #include "train/final_layer.hpp"
 
 namespace tinception {
@@ -19,11 +19,22 @@ namespace tinception {
 struct SpatialSet {
     ActivationShape shape;           // one image's
     std::vector<float> activations;  // [size()][h][w][c]
+    int frozen_size = 0;             // TunedFeatures::frozen_size()
+    std::vector<float> frozen;       // [size()][frozen_size]: the frozen layers' pooled values
     std::vector<int> labels;
     std::size_t size() const { return labels.size(); }
     std::size_t floats_per_image() const { return std::size_t(shape.h) * shape.w * shape.c; }
     const float* image(std::size_t i) const { return activations.data() + i * floats_per_image(); }
+    const float* frozen_row(std::size_t i) const { return frozen.data() + i * std::size_t(frozen_size); }
 };
+
+// Every row index of `set`, in order.
+std::vector<std::size_t> all_rows(const SpatialSet& set);
+
+// One image's activations [h][w][c] mirrored left-right (columns reversed) into `out`: how
+// --mirror enters the tuned layers. Pooled values are the same for the mirror, so the frozen
+// layers' columns stay as they are.
+void mirror_activations(const float* image, const ActivationShape& shape, float* out);
 
 struct FineTuneOptions {
     int steps = 200;
@@ -40,6 +51,7 @@ struct FineTuneOptions {
     int eval_step_interval = 20;         // evaluate the validation set every this many steps and at the last
     int eval_batch_size = 16;            // images per forward pass when evaluating
     bool keep_best = true;               // return the evaluation with the lowest validation cross-entropy
+    bool mirror = false;                 // each training image also enters mirrored (mirror_activations)
     int patience = 0;                    // stop after this many evaluations without a lower one; 0: never
     std::uint64_t seed = 1;
 };
@@ -52,28 +64,26 @@ struct FineTuneOutcome {
     double best_validation_cross_entropy = 0;
 };
 
-// The span's output for n images of the frozen layer's activations, global-average-pooled by
-// the span's forward table: [n][output channels]. What training and classifying both run.
-void span_features(SpanBackprop& span, const float* inputs, int n, float* features);
+// The features of the rows `rows` of `set` (mirrored: of their mirrors) with the span's
+// current weights, in batches: what a head is trained or evaluated on.
+FeatureSet pooled_features(TunedFeatures& features, const SpatialSet& set, const std::vector<std::size_t>& rows,
+                           int batch_size, bool mirrored = false);
 
-// The span's output for every image of `set`, global-average-pooled, with the span's current
-// weights: the features a head is trained or evaluated on.
-FeatureSet pooled_features(SpanBackprop& span, const SpatialSet& set, int batch_size);
+// Mean (row-weighted when row_weights is not null) cross-entropy of `head` on the features
+// of n images (activations `inputs`, frozen values `frozen`), plus the decay and l2 terms
+// of `options` (`initial` holding W0); fills the span's gradients and head_gradient's
+// weights and bias (resized to fit).
+double fine_tune_loss(TunedFeatures& features, const std::vector<TrainableConv>& initial, const SoftmaxLayer& head,
+                      const float* inputs, const float* frozen, const int* labels, const float* row_weights, int n,
+                      const FineTuneOptions& options, SoftmaxLayer* head_gradient);
 
-// Mean (row-weighted when row_weights is not null) cross-entropy of `head` on the pooled span
-// output of n images, plus the decay and l2 terms of `options` (`initial` holding W0); fills
-// the span's gradients and head_gradient's weights and bias (resized to fit).
-double fine_tune_loss(SpanBackprop& span, const kernels::BackwardKernelTable& backward_table,
-                      const std::vector<TrainableConv>& initial, const SoftmaxLayer& head, const float* inputs,
-                      const int* labels, const float* row_weights, int n, const FineTuneOptions& options,
-                      SoftmaxLayer* head_gradient);
-
-// Trains the span's convolutions and `head` (sized for the span's output channels, e.g. a
-// head trained on pooled_features) together; leaves the returned weights in the span. The
-// same data, options and build give the same bits for any thread count, with or without
-// progress. Throws Error on an empty training set, a set of another shape or a bad option.
-FineTuneOutcome fine_tune(SpanBackprop& span, const kernels::BackwardKernelTable& backward_table,
-                          const SpatialSet& training, const SpatialSet& validation, SoftmaxLayer head,
+// Trains the span's convolutions and `head` (sized for the features, e.g. a head trained on
+// pooled_features) together on the rows `training` of `set`, evaluating on the rows
+// `validation` (may be empty); leaves the returned weights in the span. The same data,
+// options and build give the same bits for any thread count, with or without progress.
+// Throws Error on an empty training set, a set of another shape or a bad option.
+FineTuneOutcome fine_tune(TunedFeatures& features, const SpatialSet& set, const std::vector<std::size_t>& training,
+                          const std::vector<std::size_t>& validation, SoftmaxLayer head,
                           const FineTuneOptions& options, const ProgressCallback& progress = {});
 
 }  // namespace tinception

@@ -54,7 +54,8 @@ kernels::Conv2dBackwardArgs one_image(kernels::Conv2dBackwardArgs b, int image) 
 
 SpanBackprop::SpanBackprop(const LayerGraph& graph, const std::string& from, const std::string& to,
                            const kernels::KernelTable& forward_table,
-                           const kernels::BackwardKernelTable& backward_table)
+                           const kernels::BackwardKernelTable& backward_table,
+                           const std::vector<std::string>& taps)
     : forward_table_(forward_table), backward_table_(backward_table) {
     const int first = graph.index_of(from), last = graph.index_of(to);
     if (first < 0) throw Error("no layer named '" + from + "' to fine-tune from");
@@ -95,11 +96,19 @@ SpanBackprop::SpanBackprop(const LayerGraph& graph, const std::string& from, con
     for (const Node& node : nodes_)
         for (const int in : node.inputs)
             if (in >= 0) ++nodes_[std::size_t(in)].consumers;
+    for (const std::string& name : taps) {
+        const int li = graph.index_of(name);
+        const int node = li < 0 ? -2 : node_of[std::size_t(li)];
+        if (node < 0 || node == int(nodes_.size()) - 1)
+            throw Error("layer '" + name + "' is not computed after '" + from + "' on the way to '" + to + "'");
+        taps_.push_back(node);
+    }
     for (const Node& node : nodes_)
         if (node.layer->op == LayerOp::concat)
             for (const int in : node.inputs)
                 if (in >= 0 && nodes_[std::size_t(in)].consumers == 1 &&
-                    std::count(node.inputs.begin(), node.inputs.end(), in) == 1)
+                    std::count(node.inputs.begin(), node.inputs.end(), in) == 1 &&
+                    std::find(taps_.begin(), taps_.end(), in) == taps_.end())  // a tap's own gradient adds in
                     nodes_[std::size_t(in)].gradient_is_view = true;
     input_shape_ = graph.layers()[std::size_t(first)].shape;
     output_shape_ = nodes_.back().layer->shape;
@@ -166,10 +175,17 @@ void SpanBackprop::forward_node(Node& node, int n) {
     }
 }
 
-const float* SpanBackprop::backward(const float* grad_output) {
+const float* SpanBackprop::backward(const float* grad_output, const std::vector<const float*>& tap_gradients) {
     if (!input_) throw Error("fine-tuning: backward() before forward()", ErrorKind::internal);
+    if (!tap_gradients.empty() && tap_gradients.size() != taps_.size())
+        throw Error("fine-tuning: " + std::to_string(tap_gradients.size()) + " tap gradients for " +
+                    std::to_string(taps_.size()) + " taps", ErrorKind::internal);
     for (Node& node : nodes_)
         if (!node.gradient_is_view) std::memset(node.gradient.data(), 0, floats_for(n_, node.layer->shape) * sizeof(float));
+    for (std::size_t t = 0; t < tap_gradients.size(); ++t)  // consumers add theirs on top
+        if (tap_gradients[t])
+            std::memcpy(nodes_[std::size_t(taps_[t])].gradient.data(), tap_gradients[t],
+                        floats_for(n_, tap_shape(t)) * sizeof(float));
     std::memset(input_gradient_.data(), 0, floats_for(n_, input_shape_) * sizeof(float));
     Node& top = nodes_.back();
     top.grad_read = grad_output, top.grad_stride = top.layer->shape.c;

@@ -54,18 +54,18 @@ TunedLayers read_tuned_layers(ByteReader& r, const std::string& name) {
     return tuned;
 }
 
-std::unique_ptr<SpanBackprop> tuned_span(const TunedLayers& tuned, const LayerGraph& graph,
+std::unique_ptr<TunedFeatures> tuned_span(const TunedLayers& tuned, const LayerGraph& graph,
                                          const std::string& feature_layer, const kernels::KernelTable& forward_table,
                                          const std::string& model_name, const std::string& weights_name) {
-    std::unique_ptr<SpanBackprop> span;
+    std::unique_ptr<TunedFeatures> features;
     try {
-        span = std::make_unique<SpanBackprop>(graph, tuned.from, feature_layer, forward_table,
-                                              kernels::reference_backward_kernels());
+        features = std::make_unique<TunedFeatures>(graph, tuned.from, feature_layer, forward_table,
+                                                   kernels::reference_backward_kernels());
     } catch (const Error& e) {
         throw Error(model_name + " fine-tunes the layers after '" + tuned.from + "' up to '" + feature_layer +
                     "', which " + weights_name + " cannot run: " + e.what());
     }
-    std::vector<TrainableConv>& convs = span->convolutions();
+    std::vector<TrainableConv>& convs = features->span().convolutions();
     if (convs.size() != tuned.convolutions.size())
         throw Error(model_name + " holds " + std::to_string(tuned.convolutions.size()) +
                     " tuned convolutions, but the layers after '" + tuned.from + "' up to '" + feature_layer +
@@ -80,7 +80,7 @@ std::unique_ptr<SpanBackprop> tuned_span(const TunedLayers& tuned, const LayerGr
         convs[i].weights = t.weights;
         convs[i].bias = t.bias;
     }
-    return span;
+    return features;
 }
 
 void check_tuned_layers(const TunedLayers& tuned, const LayerGraph& graph, const std::string& feature_layer,

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "byte_io.hpp"
-#include "finetune/span_backprop.hpp"
+#include "finetune/tuned_features.hpp"
 
 namespace tinception {
 
@@ -25,13 +25,13 @@ void write_tuned_layers(ByteWriter& w, const TunedLayers& tuned);
 TunedLayers read_tuned_layers(ByteReader& r, const std::string& name);
 
 // Throws Error naming `model_name` unless `tuned` holds exactly the convolutions of the span
-// from tuned.from to `feature_layer` of `graph`, each of the file's sizes.
+// from tuned.from to `feature_layer` (a layer or a layer set) of `graph`, each of the file's sizes.
 void check_tuned_layers(const TunedLayers& tuned, const LayerGraph& graph, const std::string& feature_layer,
                         const std::string& model_name, const std::string& weights_name);
 
-// The span from tuned.from to `feature_layer` on `forward_table`, running the tuned weights;
-// throws as check_tuned_layers.
-std::unique_ptr<SpanBackprop> tuned_span(const TunedLayers& tuned, const LayerGraph& graph,
+// The features of `feature_layer` above tuned.from on `forward_table`, the span running the
+// tuned weights (raw, not standardised); throws as check_tuned_layers.
+std::unique_ptr<TunedFeatures> tuned_span(const TunedLayers& tuned, const LayerGraph& graph,
                                          const std::string& feature_layer, const kernels::KernelTable& forward_table,
                                          const std::string& model_name, const std::string& weights_name);
 

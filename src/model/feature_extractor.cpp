@@ -91,8 +91,6 @@ FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
     // The deepest layer (last in graph order) ends the pass; an unknown one is refused by the
     // network's plan, with the names it knows.
     const std::vector<std::string> layers = split_layer_set(layer);
-    if (!tuned.empty() && layers.size() > 1)
-        throw Error("fine-tuned layers feed one bottleneck layer, not the layer set '" + layer + "'");
     std::string deepest = layers.front();
     for (const std::string& name : layers) {
         const int index = weights_->graph().index_of(name);
@@ -102,8 +100,11 @@ FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
     if (!tuned.empty())
         tuned_ = tuned_span(tuned, weights_->graph(), layer, packed->table(), "the model", weights_->path());
     network_ = std::make_unique<Network>(std::move(packed), tuned.empty() ? deepest : tuned.from);
-    if (layers.size() > 1) network_->pool_layers(layers);
-    layer_ = tuned_ ? tuned_->output_layer() : layer;
+    if (tuned_ && !tuned_->frozen_layers().empty())
+        network_->pool_layers(tuned_->frozen_layers());
+    else if (!tuned_ && layers.size() > 1)
+        network_->pool_layers(layers);
+    layer_ = layer;
     const ActivationShape in = network_->input_shape();
     if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
         throw Error(weights_->path() + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
@@ -116,7 +117,7 @@ FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
 FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
 
 const std::string& FeatureExtractor::layer() const { return layer_; }
-int FeatureExtractor::feature_size() const { return tuned_ ? tuned_->output_shape().c : network_->feature_size(); }
+int FeatureExtractor::feature_size() const { return tuned_ ? tuned_->feature_size() : network_->feature_size(); }
 const Preprocessing& FeatureExtractor::preprocessing() const { return preprocessing_; }
 std::uint32_t FeatureExtractor::weights_checksum() const { return weights_->checksum(); }
 const WeightFile& FeatureExtractor::weights() const { return *weights_; }
@@ -161,8 +162,9 @@ void FeatureExtractor::run(const float* input, int n, float* features) {
     if (!tuned_) return network_->extract_features(input, n, features);
     const ActivationShape from = network_->output_shape();
     activations_.resize(std::size_t(n) * from.h * from.w * from.c);
-    network_->extract_activations(input, n, activations_.data());
-    span_features(*tuned_, activations_.data(), n, features);
+    frozen_.resize(std::size_t(n) * std::size_t(tuned_->frozen_size()));
+    network_->extract_activations(input, n, activations_.data(), frozen_.empty() ? nullptr : frozen_.data());
+    tuned_->forward(activations_.data(), frozen_.data(), n, features);
 }
 
 }  // namespace tinception

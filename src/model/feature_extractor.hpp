@@ -16,7 +16,7 @@ namespace tinception {
 class WeightFile;
 class Network;
 class PackedWeights;
-class SpanBackprop;
+class TunedFeatures;
 struct TunedLayers;
 class LayerGraph;
 class Int8Network;
@@ -43,7 +43,8 @@ public:
                      const std::string& layer);
     // The same with the convolutions after tuned.from run with the tuned weights: the network
     // (and its packed weights) stops at tuned.from, the tuned span runs on from there, in memory,
-    // so a packed-weights cache only ever holds the file's own weights. Empty `tuned`: as above.
+    // so a packed-weights cache only ever holds the file's own weights; layers of a set at or
+    // before tuned.from are pooled on the way. Empty `tuned`: as above.
     FeatureExtractor(std::shared_ptr<const WeightFile> weights, std::shared_ptr<const PackedWeights> packed,
                      const std::string& layer, const TunedLayers& tuned);
     ~FeatureExtractor();
@@ -74,9 +75,10 @@ private:
 
     std::shared_ptr<const WeightFile> weights_;
     std::unique_ptr<Network> network_;
-    std::unique_ptr<SpanBackprop> tuned_;  // null: nothing tuned
-    std::unique_ptr<Int8Network> int8_;    // null: fp32
-    std::vector<float> activations_;       // the network's output for one batch, when tuned_
+    std::unique_ptr<TunedFeatures> tuned_;  // null: nothing tuned
+    std::unique_ptr<Int8Network> int8_;     // null: fp32
+    std::vector<float> activations_;        // the network's output for one batch, when tuned_
+    std::vector<float> frozen_;             // the frozen layers of the set, pooled, when tuned_
     std::string layer_;
     Preprocessing preprocessing_;
     std::vector<float> input_;  // one batch of preprocessed images, kept between calls

@@ -226,9 +226,9 @@ void Network::extract_features(const float* input, int n, float* features) {
     table_.global_avgpool(pointer_of(int(steps_.size()) - 1), features, n, out.h, out.w, out.c);
 }
 
-void Network::extract_activations(const float* input, int n, float* activations) {
+void Network::extract_activations(const float* input, int n, float* activations, float* pooled) {
     if (n <= 0) return;
-    extract_features(input, n, nullptr);
+    extract_features(input, n, pooled);
     const int last = int(steps_.size()) - 1;
     const ActivationShape out = output_shape();
     const int stride = plan_.steps[std::size_t(last)].pixel_stride;

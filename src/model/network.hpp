@@ -43,8 +43,9 @@ public:
     // layer global-average-pooled (or the layers pool_layers names, side by side).
     void extract_features(const float* input, int n, float* features);
     // The output layer's activations themselves, not pooled: [n][h][w][c] as output_shape()
-    // (what fine-tuning starts from, finetune/fine_tuner.hpp).
-    void extract_activations(const float* input, int n, float* activations);
+    // (what fine-tuning starts from, finetune/fine_tuner.hpp); with `pooled`, the features
+    // extract_features gives as well, from the same pass.
+    void extract_activations(const float* input, int n, float* activations, float* pooled = nullptr);
 
     // Features become the pooled outputs of `layers`, concatenated in the order given, all taken
     // in the one pass up to the output layer. Each must be the output layer or one it needs;

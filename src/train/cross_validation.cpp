@@ -24,6 +24,19 @@ std::uint64_t mix(std::uint64_t x) {
 
 }  // namespace
 
+CrossValidationResult summarise_folds(std::vector<double> fold_accuracy) {
+    CrossValidationResult result;
+    result.fold_accuracy = std::move(fold_accuracy);
+    const double k = double(result.fold_accuracy.size());
+    double sum = 0;
+    for (double a : result.fold_accuracy) sum += a;
+    result.mean_accuracy = sum / k;
+    double sq = 0;
+    for (double a : result.fold_accuracy) sq += (a - result.mean_accuracy) * (a - result.mean_accuracy);
+    result.stddev_accuracy = std::sqrt(sq / (k - 1));
+    return result;
+}
+
 int fold_of(const std::string& relative_path, int k, std::uint64_t seed) {
     const std::uint64_t hash = split_hash(relative_path);
     if (seed == 0) return int((hash / 1'000'000u) % std::uint64_t(k));
@@ -74,13 +87,7 @@ CrossValidationResult cross_validate(const FeatureSet& data, const FeatureSet& m
         result.fold_accuracy.push_back(
             evaluate(layer, held_out, folds.test_time_flip ? &held_out_mirrored : nullptr).accuracy);
     }
-    double sum = 0;
-    for (double a : result.fold_accuracy) sum += a;
-    result.mean_accuracy = sum / k;
-    double sq = 0;
-    for (double a : result.fold_accuracy) sq += (a - result.mean_accuracy) * (a - result.mean_accuracy);
-    result.stddev_accuracy = std::sqrt(sq / (k - 1));
-    return result;
+    return summarise_folds(std::move(result.fold_accuracy));
 }
 
 CrossValidationResult cross_validate(const FeatureSet& data, const std::vector<std::string>& relative_paths,

@@ -25,6 +25,9 @@ struct FoldOptions {
     bool test_time_flip = false;     // held-out rows are scored with their mirrors (evaluate)
 };
 
+// The result of per-fold accuracies: their mean and sample standard deviation (k >= 2).
+CrossValidationResult summarise_folds(std::vector<double> fold_accuracy);
+
 int fold_of(const std::string& relative_path, int k, std::uint64_t seed = 0);
 
 // Throws Error when k folds over these paths would leave a fold empty ("--cross-validate K

@@ -64,10 +64,12 @@ LabelledImages split_images(const Dataset& data, const SplitFeatureRows& rows) {
 }
 
 // Fine-tunes the layers after options.fine_tune_from with the head just trained (distorted
-// copies are left out: their activations are not kept); records its figures in `result`.
+// copies are left out: their activations are not kept), cross-validating the same when
+// asked; records its figures in `result`.
 FineTuneStageResult fine_tune_after_head(const RetrainOptions& options, const RetrainEvents& events,
                                          const Dataset& data, const SplitFeatures& features,
-                                         const FeatureExtractor& extractor, const SoftmaxLayer& head,
+                                         const FeatureExtractor& extractor,
+                                         const FeatureStandardization& standardization, const SoftmaxLayer& head,
                                          RetrainResult& result) {
     FineTuneStageEvents stage;
     stage.started = events.features_started;
@@ -77,14 +79,25 @@ FineTuneStageResult fine_tune_after_head(const RetrainOptions& options, const Re
         result.history.push_back(p);
         if (events.fine_tune_progress) events.fine_tune_progress(p);
     };
+    FineTuneFolds folds;
+    if (options.cross_validate_folds > 0) {
+        folds.k = options.cross_validate_folds;
+        folds.head = options.train;
+        for (const SplitFeatureRows* split : {&features.training, &features.validation, &features.testing})
+            for (const std::string& rel : split->relative_paths)
+                folds.fold.push_back(fold_of(rel, folds.k, options.fold_seed));
+    }
+    FineTuneOptions tuning = options.fine_tune;
+    tuning.mirror = options.train_on_mirrored;
     FineTuneStageResult f = run_fine_tune_stage(
         extractor.weights(), options.fine_tune_from, extractor.layer(), decode_limits(extractor.preprocessing(), options.decode),
-        split_images(data, features.training), split_images(data, features.validation), split_images(data, features.testing), head,
-        options.fine_tune, stage);
+        split_images(data, features.training), split_images(data, features.validation), split_images(data, features.testing),
+        standardization, head, tuning, folds, stage);
     result.fine_tune_steps_run = f.steps_run;
     result.fine_tune_best_step = f.best_step;
-    result.fine_tune_seconds = f.activation_seconds + f.tuning_seconds;
+    result.fine_tune_seconds = f.activation_seconds + f.tuning_seconds + f.cross_validation_seconds;
     result.fine_tune_activation_bytes = f.activation_bytes;
+    result.cross_validation = f.cross_validation;
     return f;
 }
 
@@ -119,8 +132,8 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     }
 
     FeatureExtractor extractor(options.weights_path, options.layer);
-    if (!options.fine_tune_from.empty() && (options.train_on_mirrored || options.augmentation != TestTimeAugmentation::none))
-        throw Error("--fine-tune-from does not take --mirror or --tta flip");
+    if (!options.fine_tune_from.empty() && options.augmentation != TestTimeAugmentation::none)
+        throw Error("--fine-tune-from does not take --tta flip");
     if (!options.fine_tune_from.empty()) check_fine_tune_span(extractor.weights(), options.fine_tune_from, extractor.layer());
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
@@ -161,9 +174,11 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     for (std::size_t c = 0; c < usable.size(); ++c)
         if (usable[c] < minimum_images_per_category(options.split))
             throw Error(too_few_images_message(data.full_path(data.labels[c]), data.labels[c], usable[c], options.split));
-    // Cross-validation standardises each fold by its own training rows, so it takes them raw.
-    const SplitFeatureRows all =
-        options.cross_validate_folds > 0 ? all_split_rows(features, data.labels.size()) : SplitFeatureRows{};
+    // Cross-validation standardises each fold by its own training rows, so it takes them raw;
+    // fine-tuning's runs on the frozen layer's activations instead.
+    const bool tune = !options.fine_tune_from.empty();
+    const SplitFeatureRows all = options.cross_validate_folds > 0 && !tune ? all_split_rows(features, data.labels.size())
+                                                                           : SplitFeatureRows{};
     FeatureSet& training = features.training.set;
     FeatureSet& validation = features.validation.set;
     FeatureSet& testing = features.testing.set;
@@ -178,10 +193,9 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         for (const std::string& rel : features.training.relative_paths) training_full.push_back(data.full_path(rel));
         result.distorted_copies = add_distorted_copies(extractor, training_full, options, events, training);
     }
+    // Fine-tuning keeps these statistics: a fixed scaling between its pooled layers and the head.
     FeatureStandardization standardization;
-    // A fine-tuned span's features are pooled afresh from its own output: no statistics of
-    // the frozen features apply to them, so a fine-tuned head reads its features raw.
-    if (options.train.standardize && options.fine_tune_from.empty()) {
+    if (options.train.standardize) {
         standardization = fit_standardization(training.features.data(), training.size(), training.feature_size);
         for (FeatureSet* set : {&training, &validation, &testing, &features.validation.mirrored,
                                 &features.testing.mirrored})
@@ -205,8 +219,9 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     result.train_seconds = seconds_since(train_start);
     TunedLayers tuned;
     FeatureSet tuned_testing;
-    if (!options.fine_tune_from.empty()) {
-        FineTuneStageResult f = fine_tune_after_head(options, events, data, features, extractor, head, result);
+    if (tune) {
+        FineTuneStageResult f =
+            fine_tune_after_head(options, events, data, features, extractor, standardization, head, result);
         head = std::move(f.head);
         tuned = std::move(f.tuned);
         tuned_testing = std::move(f.testing);
@@ -222,7 +237,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
                                                 data.labels[result.test.predictions[i]],
                                                 result.test.top_probability[i]});
     }
-    if (options.cross_validate_folds > 0) {
+    if (options.cross_validate_folds > 0 && !tune) {
         FoldOptions folds;
         folds.k = options.cross_validate_folds;
         folds.seed = options.fold_seed;
