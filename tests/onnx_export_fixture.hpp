@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,12 @@ public:
         return m;
     }
 
+    // A tensor's values, to change before write() (e.g. to stand for fine-tuned weights).
+    std::vector<float>& values(const std::string& tensor) {
+        for (Tensor& t : tensors_)
+            if (t.name == tensor) return t.values;
+        throw std::out_of_range("no tensor " + tensor);
+    }
     std::vector<float> random_values(std::size_t count, float scale) {
         std::uniform_real_distribution<float> u(-scale, scale);
         std::vector<float> v(count);

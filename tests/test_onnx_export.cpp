@@ -4,6 +4,8 @@
 // ONNX Runtime on the real model is test_onnx_runtime.cpp's.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -205,6 +207,57 @@ TEST_CASE("export: the ONNX graph computes what our network and head compute") {
             check_close(expected.data(), scores.values.data(), expected.size(), Tolerance{1e-5, 0.0});
         }
     }
+}
+
+TEST_CASE("export: a fine-tuned model's convolutions go out in place of the weight file's") {
+    TinyFiles files;
+    // The tuned 'reduce' (the one convolution after mixed_0): other weights, other bias.
+    std::vector<float> weights = files.network.values("reduce/weights");
+    std::vector<float> bias = files.network.values("reduce/bias");
+    for (float& w : weights) w *= -1.5f;
+    for (float& b : bias) b += 0.25f;
+    ClassifierModel model = files.model;
+    model.tuned.from = "mixed_0";
+    model.tuned.convolutions = {{"reduce", weights, bias, {}, {}}};
+    const std::string path = files.dir.file("tuned.onnx");
+    write_onnx_model(build_onnx_model(model, trunk_from_weights(*files.weights), {}), path, true);
+    const onnx::Model m = onnx::read_model_file(path);
+
+    // Expected: our network on a weight file holding the tuned values, and the same head.
+    files.network.values("reduce/weights") = weights;
+    files.network.values("reduce/bias") = bias;
+    const std::string tuned_weights = files.dir.file("tuned.tcw");
+    files.network.write(tuned_weights);
+    const WeightFile tuned_file = WeightFile::open(tuned_weights);
+    const int images = 2;
+    onnx::Tensor image;
+    image.data_type = onnx::kFloat;
+    image.dims = {images, kTinyInputSize, kTinyInputSize, 3};
+    image.values = files.network.random_values(std::size_t(image.element_count()), 1.0f);
+    const onnx::Tensor scores = run_graph(m, image);
+    Network network(tuned_file, kTinyFeatureLayer, kernels::reference_kernels());
+    std::vector<float> features(std::size_t(images) * model.feature_size), expected;
+    network.extract_features(image.values.data(), images, features.data());
+    for (int i = 0; i < images; ++i) {
+        const std::vector<float> p = model.predict(features.data() + i * model.feature_size);
+        expected.insert(expected.end(), p.begin(), p.end());
+    }
+    REQUIRE(scores.values.size() == expected.size());
+    check_close(expected.data(), scores.values.data(), expected.size(), Tolerance{1e-5, 0.0});
+    // And not the frozen network's scores.
+    Network frozen(*files.weights, kTinyFeatureLayer, kernels::reference_kernels());
+    frozen.extract_features(image.values.data(), images, features.data());
+    float largest_change = 0.0f;
+    for (int i = 0; i < images; ++i) {
+        const std::vector<float> p = model.predict(features.data() + i * model.feature_size);
+        for (std::size_t c = 0; c < p.size(); ++c)
+            largest_change = std::max(largest_change, std::abs(p[c] - scores.values[std::size_t(i) * p.size() + c]));
+    }
+    CHECK(largest_change > 1e-3f);
+
+    ClassifierModel short_bias = model;
+    short_bias.tuned.convolutions[0].bias.pop_back();
+    CHECK_THROWS_AS(build_onnx_model(short_bias, trunk_from_weights(*files.weights), {}), Error);
 }
 
 TEST_CASE("export: initialisers are written once and stream from the weight file unchanged") {

@@ -12,6 +12,7 @@
 #include "build_info.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
+#include "finetune/tuned_layers.hpp"
 #include "model/feature_extractor.hpp"
 
 namespace tinception {
@@ -78,6 +79,10 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
     if (model.augmentation != TestTimeAugmentation::none)
         throw Error("the model averages each image's scores with its mirror's (--tta flip), which ONNX export does "
                     "not write; train with --tta none to export");
+    // A fine-tuned model's convolutions go out in place of the weight file's.
+    check_tuned_layers(model.tuned, *trunk.graph, model.feature_layer, "the model", trunk.description);
+    std::map<std::string, const TrainableConv*> tuned;
+    for (const TrainableConv& conv : model.tuned.convolutions) tuned[conv.name] = &conv;
     const std::vector<Layer>& layers = trunk.graph->layers();
     // The deepest layer of the set ends the trunk; the others must lie on the way to it.
     const std::vector<std::string> pooled = split_layer_set(model.feature_layer);
@@ -116,8 +121,9 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
             // ONNX's Conv weights are OIHW like ours: the values go out unchanged.
             const TensorRef& w = *layer.weights;
             const TensorRef& b = *layer.bias;
-            graph.add_initializer(w.name, w.dims, w.data);
-            graph.add_initializer(b.name, b.dims, b.data);
+            const auto own = tuned.find(layer.name);  // check_tuned_layers checked its sizes
+            graph.add_initializer(w.name, w.dims, own == tuned.end() ? w.data : own->second->weights.data());
+            graph.add_initializer(b.name, b.dims, own == tuned.end() ? b.data : own->second->bias.data());
             const std::string conv_out = layer.relu ? layer.name + "/conv" : layer.name;
             graph.add_node({"Conv", layer.name, {first_input, w.name, b.name}, {conv_out}, window_attributes(layer, in)});
             if (layer.relu) graph.add_node({"Relu", layer.name + "/relu", {conv_out}, {layer.name}, {}});

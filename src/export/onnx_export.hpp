@@ -20,9 +20,8 @@
 namespace tinception {
 
 // The network the export reads: a checked layer graph, its tensors resolved, and where it
-// came from. Today that is the weight file's graph (trunk_from_weights); a model carrying
-// its own fine-tuned blocks checks the same layer list with a tensor lookup that prefers
-// its own tensors (LayerGraph::checked), and the export follows.
+// came from: the weight file's graph (trunk_from_weights). A fine-tuned model's own
+// convolutions (ClassifierModel::tuned) are written in place of the file's.
 struct TrunkSource {
     std::string description;  // names the source in messages, e.g. the weight file's path
     const LayerGraph* graph = nullptr;
