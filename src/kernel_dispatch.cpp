@@ -36,4 +36,35 @@ const kernels::KernelTable& active_kernels() {
     return chosen;
 }
 
+namespace {
+
+// Of `tables` (slowest first, the reference first), the one matching active_kernels().
+template <typename Table>
+const Table& matching_active(const std::vector<const Table*>& tables) {
+    const std::string active = active_kernels().isa_name;
+    for (const Table* t : tables)
+        if (active == t->isa_name) return *t;
+    return active == "reference" ? *tables.front() : *tables.back();
+}
+
+}  // namespace
+
+const kernels::BackwardKernelTable& active_backward_kernels() {
+    static const kernels::BackwardKernelTable& chosen = [] () -> const kernels::BackwardKernelTable& {
+        const kernels::BackwardKernelTable* tables[3];
+        const int count = kernels::available_backward_tables(tables);
+        return matching_active(std::vector<const kernels::BackwardKernelTable*>(tables, tables + count));
+    }();
+    return chosen;
+}
+
+const kernels::Int8KernelTable& active_int8_kernels() {
+    static const kernels::Int8KernelTable& chosen = [] () -> const kernels::Int8KernelTable& {
+        std::vector<const kernels::Int8KernelTable*> tables{&kernels::reference_int8_kernels()};
+        if (const kernels::Int8KernelTable* t = kernels::avx2_int8_kernels()) tables.push_back(t);
+        return matching_active(tables);
+    }();
+    return chosen;
+}
+
 }  // namespace tinception

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "backward/backward_kernels.hpp"
+#include "int8/int8_kernel_table.hpp"
 #include "kernel_table.hpp"
 
 namespace tinception {
@@ -17,6 +19,11 @@ const kernels::KernelTable& kernel_table_named(const std::string& name);
 
 // The fastest available table, or the one TINCEPTION_ISA names. Chosen once.
 const kernels::KernelTable& active_kernels();
+
+// The backward and int8 tables that go with active_kernels(): the same ISA's where there is
+// one, the reference when the reference is forced, else the fastest available.
+const kernels::BackwardKernelTable& active_backward_kernels();
+const kernels::Int8KernelTable& active_int8_kernels();
 
 // The Eigen-backed table (im2col + Eigen matrix product), defined in layers/.
 const kernels::KernelTable& eigen_kernels();

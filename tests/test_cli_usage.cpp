@@ -156,6 +156,13 @@ TEST_CASE("embed, guess: a bad --precision or int8 without a calibration folder 
                   "calibration rule 'p200' is neither 'max' nor a percentile");
 }
 
+TEST_CASE("info: TINCEPTION_ISA=reference forces the reference tables for int8 too") {
+    const std::string exe = required_env_path("TINCEPTION_EXE");
+    const CommandResult forced = run_program("env", {"TINCEPTION_ISA=reference", exe, "info"});
+    REQUIRE(forced.exit_code == 0);
+    CHECK(contains(forced.out, "fp32 (reference), int8 (reference"));
+}
+
 TEST_CASE("defect 5: every numeric option is checked up front, naming the option and its range") {
     Fixture f;
     struct Case {

@@ -88,8 +88,6 @@ const Int8KernelTable& reference_int8_kernels();
 // nullptr when the build leaves AVX2 out or the CPU lacks it.
 const Int8KernelTable* avx2_int8_kernels();
 const Int8KernelTable* avx2_7bit_int8_kernels();
-// AVX2's when the CPU runs it, else the reference.
-const Int8KernelTable& best_int8_kernels();
 
 // Shared by every table (no ISA code): the reference conv, pooling and copy.
 void conv2d_int8_ref(const Conv2dInt8Args& a);

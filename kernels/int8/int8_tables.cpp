@@ -1,7 +1,7 @@
 // The int8 tables: the reference, and AVX2's only when this build holds it and the CPU runs it.
 // Compiled without ISA flags.
-#include "cpu_features.hpp"
 #include "int8/int8_kernel_table.hpp"
+#include "kernel_table.hpp"
 
 namespace tinception::kernels {
 
@@ -18,27 +18,18 @@ const Int8KernelTable& reference_int8_kernels() {
     return table;
 }
 
-
 #ifdef TINCEPTION_BUILT_AVX2
 const Int8KernelTable& avx2_int8_table_unchecked();  // int8/conv2d_int8_avx2.cpp
 const Int8KernelTable& avx2_7bit_int8_table_unchecked();
 
-const Int8KernelTable* avx2_int8_kernels() {
-    const CpuFeatures& cpu = cpu_features();
-    return cpu.avx2 && cpu.fma ? &avx2_int8_table_unchecked() : nullptr;
-}
+// The forward table's getter has checked the build and the CPU for the same ISA.
+const Int8KernelTable* avx2_int8_kernels() { return avx2_kernels() ? &avx2_int8_table_unchecked() : nullptr; }
 const Int8KernelTable* avx2_7bit_int8_kernels() {
-    const CpuFeatures& cpu = cpu_features();
-    return cpu.avx2 && cpu.fma ? &avx2_7bit_int8_table_unchecked() : nullptr;
+    return avx2_kernels() ? &avx2_7bit_int8_table_unchecked() : nullptr;
 }
 #else
 const Int8KernelTable* avx2_int8_kernels() { return nullptr; }
 const Int8KernelTable* avx2_7bit_int8_kernels() { return nullptr; }
 #endif
-
-const Int8KernelTable& best_int8_kernels() {
-    const Int8KernelTable* avx2 = avx2_int8_kernels();
-    return avx2 ? *avx2 : reference_int8_kernels();
-}
 
 }  // namespace tinception::kernels

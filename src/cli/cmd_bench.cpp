@@ -64,9 +64,9 @@ struct Row {
 void print_int8_rows(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,
                      const std::vector<float>& input, const std::vector<Row>& fp32_rows, int warmup, int iterations) {
     const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
-    Int8Network int8(weights, layer, ranges, kernels::best_int8_kernels(), table);
+    Int8Network int8(weights, layer, ranges, active_int8_kernels(), table);
     std::printf("\nint8 (%s table, stem in fp32), same input:\n%5s %7s %10s %9s %9s\n",
-                kernels::best_int8_kernels().isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
+                active_int8_kernels().isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
     for (const Row& r : fp32_rows) {
         set_thread_count(r.threads);
         std::vector<float> features(std::size_t(r.batch) * std::size_t(int8.feature_size()));

@@ -48,9 +48,9 @@ void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& 
 }
 
 std::string native_precisions() {
-    const kernels::Int8KernelTable& int8 = kernels::best_int8_kernels();
+    const kernels::Int8KernelTable& int8 = active_int8_kernels();
     return std::string("fp32 (") + active_kernels().isa_name + "), int8 (" + int8.isa_name +
-           (kernels::avx2_int8_kernels() ? ": vpmaddwd on values widened to 16 bits" : ": scalar, slow") +
+           (int8.isa_name == std::string("avx2") ? ": vpmaddwd on values widened to 16 bits" : ": scalar, slow") +
            "); bf16 and int8 VNNI kernels are not built";
 }
 

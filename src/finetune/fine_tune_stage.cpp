@@ -64,9 +64,7 @@ FineTuneStageResult run_fine_tune_stage(const WeightFile& weights, const std::st
                                         const FeatureStandardization& standardization, const SoftmaxLayer& head,
                                         const FineTuneOptions& options, const FineTuneFolds& folds,
                                         const FineTuneStageEvents& events) {
-    const kernels::BackwardKernelTable* tables[3];
-    const int table_count = kernels::available_backward_tables(tables);
-    TunedFeatures features(weights.graph(), from, to, active_kernels(), *tables[table_count - 1]);
+    TunedFeatures features(weights.graph(), from, to, active_kernels(), active_backward_kernels());
     FineTuneStageResult result;
     result.tuned.from = from;
 

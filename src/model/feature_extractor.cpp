@@ -151,7 +151,7 @@ std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, in
 
 void FeatureExtractor::use_int8(const ActivationRanges& ranges) {
     if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
-    int8_ = std::make_unique<Int8Network>(*weights_, network_->output_layer(), ranges, kernels::best_int8_kernels(),
+    int8_ = std::make_unique<Int8Network>(*weights_, network_->output_layer(), ranges, active_int8_kernels(),
                                           network_->kernel_table());
     const std::vector<std::string> layers = split_layer_set(layer_);
     if (layers.size() > 1) int8_->pool_layers(layers);
