@@ -21,6 +21,7 @@
 #include "model/feature_extractor.hpp"
 #include "reference.hpp"
 #include "temp_dir.hpp"
+#include "weights/layer_graph.hpp"
 #include "weights/weight_file.hpp"
 
 using namespace tinception;
@@ -431,7 +432,7 @@ TEST_CASE("--uint8 keeps the source's uint8 tensors and loads to the float32 fil
             CHECK(u8_summary.file_checksum != f32_summary.file_checksum);
 
             const WeightFile f32 = WeightFile::open(dir.file("f32.tcw"));
-            // Deferred: biases are there at open, conv2d weights once verify_data() expands them.
+            // Deferred: biases are there at open, conv2d weights once make_values_readable() expands them.
             const WeightFile u8 = WeightFile::open(dir.file("u8.tcw"), DataCheck::deferred);
             CHECK(u8.expands_at_load());
             CHECK_FALSE(f32.expands_at_load());
@@ -448,7 +449,13 @@ TEST_CASE("--uint8 keeps the source's uint8 tensors and loads to the float32 fil
                 CHECK(a.tensors == b.tensors);
             }
             REQUIRE(u8.tensors().size() == f32.tensors().size());
+            // The check expands in scratch; one tensor asked for is expanded alone, then all.
             u8.verify_data();
+            const TensorRef& first_conv = *u8.graph().layers()[1].weights;
+            REQUIRE(first_conv.name == f32.tensors()[0].name);
+            u8.make_values_readable(first_conv);
+            CHECK(std::memcmp(first_conv.data, f32.tensors()[0].data, first_conv.count * sizeof(float)) == 0);
+            u8.make_values_readable();
             for (std::size_t i = 0; i < f32.tensors().size(); ++i) {
                 const TensorRef &a = f32.tensors()[i], &b = u8.tensors()[i];
                 CAPTURE(a.name);

@@ -64,7 +64,8 @@ const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& ar
             damaged_[std::size_t(layer_index)] = 1;
         }
     }
-    weights_.make_values_readable();  // an 8-bit file's conv2d weights are expanded on demand
+    // An 8-bit file's conv2d weights are expanded on demand, this layer's only.
+    weights_.make_values_readable(*weights_.graph().layers()[std::size_t(layer_index)].weights);
     AlignedBuffer fresh(size, "packed convolution weights");
     table_.conv2d_pack(args, fresh.data());
     packed = std::move(fresh);

@@ -157,14 +157,26 @@ ExpandedWeights::ExpandedWeights(const std::vector<StoredTensor>& stored, const 
     }
 }
 
+void ExpandedWeights::fill(const LazyWeights& w, float* values) const {
+    expand(w.stored, values);
+    if (!w.fold.empty()) fold_batch_norm_weights(values, tensors_[w.tensor].count / w.fold.size(), w.fold);
+}
+
 void ExpandedWeights::expand_conv_weights() {
-    if (expanded_) return;
-    for (const LazyWeights& w : lazy_) {
-        float* values = reinterpret_cast<float*>(static_cast<std::uint8_t*>(data_.data()) + offsets_[w.tensor]);
-        expand(w.stored, values);
-        if (!w.fold.empty()) fold_batch_norm_weights(values, tensors_[w.tensor].count / w.fold.size(), w.fold);
-    }
-    expanded_ = true;
+    for (LazyWeights& w : lazy_)
+        if (!w.filled) {
+            fill(w, reinterpret_cast<float*>(static_cast<std::uint8_t*>(data_.data()) + offsets_[w.tensor]));
+            w.filled = true;
+        }
+}
+
+void ExpandedWeights::expand_tensor(const float* data) {
+    for (LazyWeights& w : lazy_)
+        if (tensors_[w.tensor].data == data) {
+            if (!w.filled) fill(w, const_cast<float*>(data));  // data_ is ours; the views are const
+            w.filled = true;
+            return;
+        }
 }
 
 std::uint32_t ExpandedWeights::float32_checksum(const std::map<std::string, std::string>& metadata) const {
@@ -178,7 +190,20 @@ std::uint32_t ExpandedWeights::float32_checksum(const std::map<std::string, std:
     const std::uint8_t zeros[tcw::kDataAlignment] = {};
     std::uint32_t crc = crc32(table.data(), table.size());
     crc = crc32(zeros, padding, crc);
-    return crc32(data_.data(), std::size_t(data_size_), crc);
+    // data_ in order, each unfilled conv2d weight tensor replaced by its values made in scratch.
+    const auto* base = static_cast<const std::uint8_t*>(data_.data());
+    std::uint64_t done = 0;
+    std::vector<float> scratch;
+    for (const LazyWeights& w : lazy_) {
+        if (w.filled) continue;
+        const std::uint64_t start = offsets_[w.tensor];
+        crc = crc32(base + done, std::size_t(start - done), crc);
+        scratch.resize(tensors_[w.tensor].count);
+        fill(w, scratch.data());
+        crc = crc32(scratch.data(), scratch.size() * sizeof(float), crc);
+        done = start + scratch.size() * sizeof(float);
+    }
+    return crc32(base + done, std::size_t(data_size_ - done), crc);
 }
 
 }  // namespace tinception

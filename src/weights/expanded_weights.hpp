@@ -2,8 +2,9 @@
 // batch normalisation folded into its conv2d with the converter's own arithmetic
 // (batch_norm_fold.hpp), giving the layers and tensors of the float32 file converted from the
 // same source, bit for bit. Everything small is expanded at open; conv2d weights, nearly all
-// of the bytes, only on expand_conv_weights(), so a start-up that maps packed weights from the
-// cache never touches them.
+// of the bytes, only on expand_conv_weights() or a tensor at a time on expand_tensor(), so a
+// start-up that maps packed weights from the cache never touches them, and one that packs the
+// layers up to mixed5 expands only theirs.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -39,10 +40,15 @@ public:
     const std::vector<LayerSpec>& layers() const { return layers_; }  // as a format-2 file has them
     std::vector<TensorRef>& tensors() { return tensors_; }            // in layer order, views into this object
 
-    // Fills the conv2d weights (expanded, folded), once; not thread-safe (WeightFile locks).
+    // Fills every conv2d weight tensor not yet filled (expanded, folded). Not thread-safe:
+    // WeightFile locks.
     void expand_conv_weights();
+    // Fills the one tensor whose values start at `data` when it is a conv2d weight tensor not
+    // yet filled; nothing otherwise. Not thread-safe, as above.
+    void expand_tensor(const float* data);
     // The format-2 file's checksum (CRC-32 of its table and data) for these layers and tensors
-    // with `metadata`; after expand_conv_weights().
+    // with `metadata`. Conv2d weights not yet filled are expanded a tensor at a time into
+    // scratch for it, so checking a file does not hold all of its float32 values at once.
     std::uint32_t float32_checksum(const std::map<std::string, std::string>& metadata) const;
 
 private:
@@ -50,14 +56,15 @@ private:
         std::size_t tensor = 0;    // index into tensors_
         StoredTensor stored;
         std::vector<double> fold;  // batch-norm factor per output channel; empty: none
+        bool filled = false;
     };
+    void fill(const LazyWeights& w, float* values) const;
     std::vector<LayerSpec> layers_;
     std::vector<TensorRef> tensors_;
     std::vector<std::uint64_t> offsets_;  // of each tensor in data_
     std::uint64_t data_size_ = 0;
     AlignedBuffer data_;
-    std::vector<LazyWeights> lazy_;
-    bool expanded_ = false;
+    std::vector<LazyWeights> lazy_;  // in tensor order
 };
 
 }  // namespace tinception

@@ -200,7 +200,10 @@ WeightFile WeightFile::open(const std::string& path, DataCheck data) {
     f->bytes = f->mapping.data();
     f->size = f->mapping.size();
     WeightFile file = validated(std::move(f));
-    if (data == DataCheck::at_open) file.verify_data();
+    if (data == DataCheck::at_open) {
+        file.verify_data();
+        file.make_values_readable();
+    }
     return file;
 }
 
@@ -217,6 +220,7 @@ WeightFile WeightFile::from_memory(const void* bytes, std::size_t size, const st
     f->size = size;
     WeightFile file = validated(std::move(f));
     file.verify_data();
+    file.make_values_readable();
     return file;
 }
 
@@ -310,7 +314,6 @@ void WeightFile::verify_data() const {
     if (impl_->data_verified) return;
     verify_content(*impl_);
     if (impl_->expanded) {
-        impl_->expanded->expand_conv_weights();
         const std::uint32_t computed = impl_->expanded->float32_checksum(impl_->metadata);
         if (computed != impl_->checksum)
             throw Error(impl_->path + ": expands to float32 weights with checksum " + hex32(computed) +
@@ -321,7 +324,17 @@ void WeightFile::verify_data() const {
 }
 
 void WeightFile::make_values_readable() const {
-    if (impl_->expanded) verify_data();
+    if (!impl_->expanded) return;
+    verify_data();
+    const std::lock_guard<std::mutex> lock(impl_->verify_mutex);
+    impl_->expanded->expand_conv_weights();
+}
+
+void WeightFile::make_values_readable(const TensorRef& tensor) const {
+    if (!impl_->expanded) return;
+    verify_data();
+    const std::lock_guard<std::mutex> lock(impl_->verify_mutex);
+    impl_->expanded->expand_tensor(tensor.data);
 }
 
 void WeightFile::drop_resident_pages() const { impl_->mapping.drop_resident_pages(); }

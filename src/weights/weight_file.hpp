@@ -23,16 +23,17 @@ class LayerGraph;
 struct FileIdentity;
 
 // When open() checks the tensor data against the file's checksum. Header, table and graph are
-// always checked at open. deferred leaves the data to verify_data(): for a caller that either
-// calls it before using the tensors or holds a record that this very file (FileIdentity) was
-// verified before, as the packed-weights cache does (model/packed_cache.hpp).
+// always checked at open. deferred leaves the data to verify_data(), and an 8-bit file's
+// conv2d weights unexpanded until make_values_readable(): for a caller that calls them before
+// using the tensors or holds a record that this very file (FileIdentity) was verified before,
+// as the packed-weights cache does (model/packed_cache.hpp). at_open does both at open.
 enum class DataCheck { at_open, deferred };
 
 struct TensorRef {
     std::string name;
     std::vector<std::int64_t> dims;
     const float* data = nullptr;  // into the mapping, or an 8-bit file's expanded values (its conv2d
-                                  // weights filled by verify_data()); valid while the WeightFile lives
+                                  // weights filled by make_values_readable()); valid while the WeightFile lives
     std::size_t count = 0;        // product of dims
 };
 
@@ -91,13 +92,14 @@ public:
     std::uint64_t file_size() const;
     std::uint32_t format_version() const;  // the header's version field
     // Checks the tensor data against the checksum (throws as open() would), once: later calls
-    // return at once. Thread-safe. A no-op for a file whose data open() checked. For an 8-bit
-    // file it also expands the conv2d weights, the only values open() leaves unexpanded.
+    // return at once. Thread-safe. A no-op for a file whose data open() checked.
     void verify_data() const;
-    // Makes every tensor's values readable after a deferred open, for a caller that reads them
-    // without verify_data() (packing a layer a mapped cache lacks): nothing for a float32 file,
-    // whose values are the mapping; verify_data() for an 8-bit one.
+    // An 8-bit file's conv2d weights, nearly all its bytes, are expanded only when asked for:
+    // a caller reading conv2d weight values calls one of these first (thread-safe). Nothing
+    // for a float32 file, whose values are the mapping; for an 8-bit one, verify_data() and
+    // then every conv2d weight tensor, or just `tensor` (one of tensors()).
     void make_values_readable() const;
+    void make_values_readable(const TensorRef& tensor) const;
     bool data_verified() const;
     // For a mapped file, drops its pages from the resident set (they stay in the page cache);
     // after reading it all, so what is used afterwards is what counts. Nothing for weights in memory.
