@@ -16,6 +16,7 @@
 #include "byte_io.hpp"
 #include "error.hpp"
 #include "temp_dir.hpp"
+#include "weights/batch_norm_fold.hpp"
 #include "weights/crc32.hpp"
 #include "weights/tcw_format.hpp"
 #include "weights/weight_file.hpp"
@@ -158,7 +159,25 @@ TEST_CASE("an 8-bit file expands to its float32 file: layers, values and checksu
     }
 }
 
-TEST_CASE("an 8-bit file opened deferred has its biases at once and its conv weights after verify_data") {
+TEST_CASE("dequantize_u8_folded gives the bits of dequantising and then folding") {
+    std::vector<std::uint8_t> q(3 * 300 + 5 * 7);
+    for (std::size_t i = 0; i < q.size(); ++i) q[i] = std::uint8_t((i * 37 + i / 3) % 256);
+    for (const std::size_t per_channel : {std::size_t(300), std::size_t(7)}) {  // with and without the table
+        CAPTURE(per_channel);
+        const std::vector<double> k = {0.731, -1.0 / 3.0, 2.5e-3};
+        const std::size_t count = per_channel * k.size();
+        std::vector<float> expected(count), folded(count, -1.0f), plain(count, -1.0f);
+        dequantize_u8(q.data(), count, kScale, kMin, expected.data());
+        std::vector<float> unfolded = expected;
+        fold_batch_norm_weights(expected.data(), per_channel, k);
+        dequantize_u8_folded(q.data(), per_channel, kScale, kMin, k, count, folded.data());
+        CHECK(std::memcmp(folded.data(), expected.data(), count * sizeof(float)) == 0);
+        dequantize_u8_folded(q.data(), count, kScale, kMin, {}, count, plain.data());
+        CHECK(std::memcmp(plain.data(), unfolded.data(), count * sizeof(float)) == 0);
+    }
+}
+
+TEST_CASE("an 8-bit file opened deferred has its biases at once and its conv weights once asked for") {
     TempDir dir;
     Pair p = small_pair();
     write_bytes(dir.file("u8.tcw"), p.u8.serialize());

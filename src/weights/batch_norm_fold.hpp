@@ -23,6 +23,11 @@ std::vector<double> batch_norm_factors(const float* gamma, const float* variance
 
 // w' = w * k per output channel, for `per_channel` weights after each channel's first (OIHW).
 void fold_batch_norm_weights(float* weights, std::size_t per_channel, const std::vector<double>& k);
+// The same bits as dequantize_u8 followed by fold_batch_norm_weights (`k` empty: no fold),
+// by a table of the 256 values per tensor (or per channel when folding), so that expanding a
+// file costs a lookup a weight.
+void dequantize_u8_folded(const std::uint8_t* q, std::size_t per_channel, double scale, double min,
+                          const std::vector<double>& k, std::size_t count, float* out);
 // b' = beta + (b - mean) * k (beta = 0 when null, for a BatchNormalization without center).
 void fold_batch_norm_bias(float* bias, const float* beta, const float* mean, const std::vector<double>& k);
 

@@ -158,8 +158,14 @@ ExpandedWeights::ExpandedWeights(const std::vector<StoredTensor>& stored, const 
 }
 
 void ExpandedWeights::fill(const LazyWeights& w, float* values) const {
+    const std::size_t count = tensors_[w.tensor].count;
+    const std::size_t per_channel = w.fold.empty() ? count : count / w.fold.size();
+    if (w.stored.dtype == tcw::kDtypeUint8) {
+        dequantize_u8_folded(w.stored.bytes, per_channel, w.stored.scale, w.stored.min, w.fold, count, values);
+        return;
+    }
     expand(w.stored, values);
-    if (!w.fold.empty()) fold_batch_norm_weights(values, tensors_[w.tensor].count / w.fold.size(), w.fold);
+    if (!w.fold.empty()) fold_batch_norm_weights(values, per_channel, w.fold);
 }
 
 void ExpandedWeights::expand_conv_weights() {
