@@ -1,6 +1,6 @@
-// Format-1, -2 and -3 classifier files for the tests that check they are still read:
-// tinception wrote them before models recorded how they were trained (1), held fine-tuned
-// layers (2), and held test-time augmentation and feature standardisation (3).
+// Format-1 to -4 classifier files for the tests that check they are still read: tinception
+// wrote them before models recorded how they were trained (1), held fine-tuned layers (2),
+// held test-time augmentation and feature standardisation (3), and int8 ranges (4).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -20,7 +20,7 @@ inline std::vector<std::uint8_t> with_header(std::vector<std::uint8_t> bytes, st
     return bytes;
 }
 
-// `m`'s bytes in format 4 less `cut` bytes just before the head, as format `version`.
+// A later format's bytes of `m` less `cut` bytes just before the head, as format `version`.
 inline std::vector<std::uint8_t> without_before_head(const std::vector<std::uint8_t>& later, const ClassifierModel& m,
                                                      std::size_t cut, std::uint32_t version) {
     const std::size_t head = (m.head.weights.size() + m.head.bias.size()) * 4 + 4;
@@ -29,13 +29,20 @@ inline std::vector<std::uint8_t> without_before_head(const std::vector<std::uint
     return with_header(std::move(bytes), version);
 }
 
+// A format-4 file of `m` in fp32: format 5's bytes less the zero int8 range count.
+inline std::vector<std::uint8_t> format4_bytes(const ClassifierModel& m) {
+    ClassifierModel plain = m;
+    plain.int8_ranges.clear();
+    return without_before_head(serialize_classifier_model(plain), plain, 4, 4);
+}
+
 // A format-3 file of `m` without augmentation or standardisation: format 4's bytes less the
 // two zero counts before the head, as tinception wrote models before they had them.
 inline std::vector<std::uint8_t> format3_bytes(const ClassifierModel& m) {
     ClassifierModel plain = m;
     plain.augmentation = TestTimeAugmentation::none;
     plain.standardization = FeatureStandardization{};
-    return without_before_head(serialize_classifier_model(plain), plain, 8, 3);
+    return without_before_head(format4_bytes(plain), plain, 8, 3);
 }
 
 // A format-2 file of `m` with nothing fine-tuned: format 3's bytes less the empty tuned-layer

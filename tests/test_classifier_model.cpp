@@ -1,7 +1,9 @@
 // The classifier file: round trip, prediction, and refusal of every kind of damage.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "error.hpp"
 #include "file_io.hpp"
@@ -126,7 +128,27 @@ TEST_CASE("the labels file has one label per line") {
 }
 
 
-TEST_CASE("format 4 keeps the training record, augmentation and standardisation; formats 1, 2 and 3 still load") {
+TEST_CASE("format 5 keeps the int8 ranges; a bad or repeated range is refused") {
+    TempDir dir;
+    ClassifierModel m = sample_model();
+    m.int8_ranges = {{"conv2d_1", 2.5f}, {"mixed5", 11.0f}};
+    save_classifier_model(dir.file("int8.tcm"), m);
+    const ClassifierModel r = load_classifier_model(dir.file("int8.tcm"));
+    CHECK(r.format_version == 5);
+    CHECK(r.int8_ranges == m.int8_ranges);
+    CHECK(serialize_classifier_model(r) == serialize_classifier_model(m));
+    // The last range's float, just before the head, made 0 and then NaN.
+    const std::size_t head = (m.head.weights.size() + m.head.bias.size()) * 4 + 4;
+    for (const float bad : {0.0f, std::numeric_limits<float>::quiet_NaN()}) {
+        std::vector<std::uint8_t> bytes = serialize_classifier_model(m);
+        std::memcpy(bytes.data() + bytes.size() - head - 4, &bad, 4);
+        store_le(bytes.data() + bytes.size() - 4, crc32(bytes.data(), bytes.size() - 4));
+        write_bytes(dir.file("bad.tcm"), bytes);
+        CHECK(load_error(dir.file("bad.tcm")).find("bad or repeated int8 range") != std::string::npos);
+    }
+}
+
+TEST_CASE("format 4 keeps the training record, augmentation and standardisation; formats 1 to 4 still load") {
     TempDir dir;
     ClassifierModel m = sample_model();
     m.training.present = true;
@@ -151,9 +173,15 @@ TEST_CASE("format 4 keeps the training record, augmentation and standardisation;
     CHECK(r.training.folds == 5);
     CHECK(r.training.fold_stddev == 0.02f);
     CHECK(serialize_classifier_model(r) == serialize_classifier_model(m));
-    CHECK(r.format_version == 4);
+    CHECK(r.format_version == 5);
     CHECK(r.augmentation == TestTimeAugmentation::none);
     CHECK(r.standardization.empty());
+
+    write_bytes(dir.file("v4.tcm"), tinception::testing::format4_bytes(m));
+    const ClassifierModel four = load_classifier_model(dir.file("v4.tcm"));
+    CHECK(four.format_version == 4);
+    CHECK(four.int8_ranges.empty());
+    CHECK(serialize_classifier_model(four) == serialize_classifier_model(m));
 
     write_bytes(dir.file("v3.tcm"), tinception::testing::format3_bytes(m));
     const ClassifierModel three = load_classifier_model(dir.file("v3.tcm"));
@@ -230,7 +258,7 @@ TEST_CASE("standardisation statistics: each column's mean and deviation; a const
 
 TEST_CASE("a newer or unknown format is refused with one clear line") {
     TempDir dir;
-    for (const std::uint32_t version : {5u, 0u, 0x01000000u}) {
+    for (const std::uint32_t version : {6u, 0u, 0x01000000u}) {
         CAPTURE(version);
         std::vector<std::uint8_t> bytes = serialize_classifier_model(sample_model());
         store_le(bytes.data() + 8, version);
@@ -240,7 +268,7 @@ TEST_CASE("a newer or unknown format is refused with one clear line") {
         const std::string v = std::to_string(version);
         CHECK(load_error(dir.file("m.tcm")) ==
               dir.file("m.tcm") + ": classifier file format " + v +
-                  (version ? " is newer than this build reads (1 to 4); upgrade tinception"
-                           : " is not one this build reads (1 to 4); the file is corrupt"));
+                  (version ? " is newer than this build reads (1 to 5); upgrade tinception"
+                           : " is not one this build reads (1 to 5); the file is corrupt"));
     }
 }

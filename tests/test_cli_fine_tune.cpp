@@ -9,28 +9,13 @@
 #include <sstream>
 
 #include "cli_harness.hpp"
+#include "small_dataset.hpp"
 #include "temp_dir.hpp"
 
 using namespace tinception::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-// The first `per_category` images of each superheroes category.
-fs::path small_dataset(const TempDir& dir, std::size_t per_category) {
-    const fs::path source = required_env_path("TINCEPTION_SUPERHEROES");
-    const fs::path data = dir.path() / "data";
-    for (const char* category : {"darth_vader", "elsa"}) {
-        fs::create_directories(data / category);
-        std::vector<fs::path> images;
-        for (const auto& e : fs::directory_iterator(source / category))
-            if (e.path().extension() == ".jpg") images.push_back(e.path());
-        std::sort(images.begin(), images.end());
-        REQUIRE(images.size() >= per_category);
-        for (std::size_t i = 0; i < per_category; ++i) fs::copy_file(images[i], data / category / images[i].filename());
-    }
-    return data;
-}
 
 std::vector<std::string> fine_tune_args(const fs::path& data, const fs::path& model, const fs::path& cache,
                                         const char* threads) {

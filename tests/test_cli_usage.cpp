@@ -325,7 +325,7 @@ TEST_CASE("info MODEL: labels, how it was trained, its results and where its wei
     INFO(r.out);
     REQUIRE(r.exit_code == 0);
     const std::vector<std::string> expected{
-        "format:       tcm version 4",
+        "format:       tcm version 5",
         "labels:       2: cats, dogs",
         "bottleneck:   mixed5 (768 features)",
         "test time:    each image's scores averaged with its mirror's (--tta flip)",

@@ -68,8 +68,11 @@ bool Classifier::has_layer(const std::string& layer) const {
 }
 
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
-    if (layer.empty() || layer == model_.feature_layer)  // the model's features, tuned layers and all
-        return FeatureExtractor(weights_, packed_weights(), model_.feature_layer, model_.tuned);
+    if (layer.empty() || layer == model_.feature_layer) {  // the model's features: tuned layers, int8 and all
+        FeatureExtractor e(weights_, packed_weights(), model_.feature_layer, model_.tuned);
+        if (!model_.int8_ranges.empty()) e.use_int8(model_.int8_ranges);
+        return e;
+    }
     return FeatureExtractor(weights_, packed_weights(), layer);
 }
 

@@ -40,8 +40,8 @@ public:
     const std::shared_ptr<const PackedWeights>& packed_weights() const;
     bool has_layer(const std::string& layer) const;
 
-    // The network up to `layer` (empty: the model's feature layer) over the shared weights and
-    // packed weights: N extractors hold N sets of activations but one copy of the weights.
+    // The network up to `layer` (empty: the model's feature layer, in the model's precision)
+    // over the shared weights and packed weights: N extractors hold N sets of activations but one copy of the weights.
     FeatureExtractor extractor(const std::string& layer = "") const;
 
     // Every label with its probability, highest first (ties: label order), for raw features

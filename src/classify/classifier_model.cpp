@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint8_t kMagic[8] = {'T', 'C', 'L', 'F', '\r', '\n', 0x1A, '\n'};
-constexpr std::uint32_t kVersion = 4;         // what this build writes
+constexpr std::uint32_t kVersion = 5;         // what this build writes
 constexpr std::uint32_t kOldestVersion = 1;   // format 1: no training record
 constexpr std::size_t kMaxString = 1 << 16;
 constexpr std::uint32_t kMaxLabels = 1 << 20;
@@ -119,6 +119,11 @@ std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& m) {
     w.u32(std::uint32_t(m.standardization.mean.size()));
     w.floats(m.standardization.mean.data(), m.standardization.mean.size());
     w.floats(m.standardization.sd.data(), m.standardization.sd.size());
+    w.u32(std::uint32_t(m.int8_ranges.size()));
+    for (const auto& [layer, range] : m.int8_ranges) {
+        w.string(layer);
+        w.f32(range);
+    }
     w.floats(m.head.weights.data(), m.head.weights.size());
     w.floats(m.head.bias.data(), m.head.bias.size());
     std::vector<std::uint8_t>& bytes = w.bytes();
@@ -186,6 +191,17 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
         m.standardization.sd.resize(standardized);
         r.floats(m.standardization.mean.data(), standardized);
         r.floats(m.standardization.sd.data(), standardized);
+    }
+    if (version >= 5) {
+        const std::uint32_t ranges = r.u32();
+        if (ranges > kMaxSettings * 64) throw Error(name + ": classifier file has " + std::to_string(ranges) +
+                                                    " int8 ranges; corrupt");
+        for (std::uint32_t i = 0; i < ranges; ++i) {
+            std::string layer = r.string(kMaxString);
+            const float range = r.f32();
+            if (!(range > 0.0f) || !std::isfinite(range) || !m.int8_ranges.emplace(std::move(layer), range).second)
+                throw Error(name + ": classifier file has a bad or repeated int8 range; corrupt");
+        }
     }
     const std::size_t n_weights = std::size_t(n_labels) * feature_size;
     if (r.remaining() != (n_weights + n_labels) * 4 + 4)

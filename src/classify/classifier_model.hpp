@@ -18,14 +18,17 @@
 //   str the frozen layer a fine-tuned span starts after (empty: none); 4 count K; K tuned
 //       convolutions (name, weight and bias counts, OIHW weights, bias), run in place of the
 //       weight file's from that layer up to the feature layer
-//       format 4 only:
+//       format 4 and later:
 //   4   test-time augmentation: 0 none, 1 the mirror's scores averaged in (TestTimeAugmentation)
 //   4   standardised features S (0: none, else F), then S means and S standard deviations (f32)
+//       format 5 only:
+//   4   int8 activation ranges R (0: the features are fp32's), then R times: str layer, f32 range
+//       (> 0, finite): the features come from the int8 network calibrated with them
 //   4*L*F head weights, row-major [L][F]; 4*L bias
 //   4   CRC-32 of every byte before it
 // A string is a u32 byte count and that many UTF-8 bytes, no terminator. Format 1 files
-// (no training record), format 2 (nothing fine-tuned) and format 3 (no augmentation, no
-// standardisation) are still read; this build writes format 4.
+// (no training record), format 2 (nothing fine-tuned), format 3 (no augmentation, no
+// standardisation) and format 4 (fp32) are still read; this build writes format 5.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -37,6 +40,7 @@
 #include "classify/split_counts.hpp"
 #include "finetune/tuned_layers.hpp"
 #include "image/preprocess.hpp"
+#include "quant/activation_ranges.hpp"
 
 namespace tinception {
 
@@ -68,6 +72,7 @@ struct ClassifierModel {
     TunedLayers tuned;        // the fine-tuned convolutions below the feature layer; empty: none
     FeatureStandardization standardization;  // applied to the raw features before the head
     TestTimeAugmentation augmentation = TestTimeAugmentation::none;
+    ActivationRanges int8_ranges;  // empty: fp32 features; else int8's with these ranges
     std::uint32_t format_version = 0;  // of the file it was read from; 0 when not read
 
     // Probabilities for one raw feature vector of feature_size floats, in label order; with

@@ -91,6 +91,9 @@ void print_model(const std::string& path) {
     for (std::size_t i = 0; i < m.labels.size(); ++i) std::cout << (i ? ", " : " ") << m.labels[i];
     std::cout << "\nbottleneck:   " << m.feature_layer << " (" << m.feature_size << " features"
               << (m.standardization.empty() ? "" : ", standardised") << ")\n";
+    if (!m.int8_ranges.empty())
+        std::cout << "precision:    int8, with the activation ranges of " << m.int8_ranges.size()
+                  << " layers calibrated in training (guess runs the int8 network; --precision fp32 overrides)\n";
     if (m.augmentation == TestTimeAugmentation::flip)
         std::cout << "test time:    each image's scores averaged with its mirror's (--tta flip)\n";
     if (!m.tuned.empty()) std::cout << "fine-tuned:   " << m.tuned.describe(m.feature_layer) << "\n";

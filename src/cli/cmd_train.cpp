@@ -13,6 +13,7 @@
 #include "cli/feature_options.hpp"
 #include "cli/thread_option.hpp"
 #include "cli/fine_tune_options.hpp"
+#include "cli/precision_option.hpp"
 #include "cli/progress.hpp"
 #include "error.hpp"
 #include "train/retrain.hpp"
@@ -155,6 +156,7 @@ int run_train(int argc, char** argv) {
         ("h,help", "show this help");
     add_feature_options(options);
     add_fine_tune_options(options);
+    add_precision_options(options);
     add_threads_option(options);
     const Arguments parsed = parse_arguments(options, argc, argv, 1, 1, "train DATA_DIR -o MODEL");
     const cxxopts::ParseResult& args = parsed.options;
@@ -223,6 +225,7 @@ int run_train(int argc, char** argv) {
         throw Error("--tta takes none or flip, not '" + tta + "'");
     if (o.cross_validate_folds == 1) throw Error("--cross-validate takes K from 2 (or 0: off), not 1");
     apply_fine_tune_options(args, o);
+    o.calibration = calibration_options(args, false);
     apply_threads_option(args);
 
     std::unique_ptr<Progress> progress;

@@ -14,10 +14,12 @@ namespace tinception::cli {
 
 void add_precision_options(cxxopts::Options& options) {
     options.add_options()
-        ("precision", "arithmetic of the network: fp32, or int8 (u8 activations, s8 weights; needs --calibrate)",
+        ("precision", "arithmetic of the network: fp32, or int8 (u8 activations, s8 weights; needs --calibrate, "
+                      "except in train and for a model trained in int8; default: fp32, or the model's)",
          cxxopts::value<std::string>()->default_value("fp32"))
         ("calibrate", "int8: folder of images (class folders and all) whose fp32 activations set each layer's "
-                      "u8 range; up to --calibrate-images of them, spread over the sorted list",
+                      "u8 range; up to --calibrate-images of them, spread over the sorted list (train: default "
+                      "its training images)",
          cxxopts::value<std::string>())
         ("calibrate-images", "int8: most calibration images used", cxxopts::value<int>()->default_value("64"))
         ("calibrate-rule", "int8: a layer's range is its largest output ('max') or a percentile of its positive "
@@ -25,26 +27,33 @@ void add_precision_options(cxxopts::Options& options) {
          cxxopts::value<std::string>()->default_value("p99.999"));
 }
 
-bool check_precision_option(const cxxopts::ParseResult& args) {
+CalibrationOptions calibration_options(const cxxopts::ParseResult& args, bool folder_required) {
+    CalibrationOptions c;
     const std::string precision = args["precision"].as<std::string>();
-    if (precision == "fp32") return false;
+    if (precision == "fp32") return c;
     if (precision != "int8") throw Error("--precision takes fp32 or int8, not '" + precision + "'");
-    if (!args.count("calibrate"))
+    c.int8 = true;
+    if (args.count("calibrate")) c.folder = args["calibrate"].as<std::string>();
+    else if (folder_required)
         throw Error("--precision int8 needs --calibrate FOLDER: images that set the activations' ranges");
-    parse_range_rule(args["calibrate-rule"].as<std::string>());
-    if (args["calibrate-images"].as<int>() < 1) throw Error("--calibrate-images takes a positive number");
-    return true;
+    c.rule = parse_range_rule(args["calibrate-rule"].as<std::string>());
+    c.max_images = args["calibrate-images"].as<int>();
+    if (c.max_images < 1) throw Error("--calibrate-images takes a positive number");
+    return c;
 }
 
+bool check_precision_option(const cxxopts::ParseResult& args) { return calibration_options(args).int8; }
+
 void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor) {
-    if (!check_precision_option(args)) return;
-    const RangeRule rule = parse_range_rule(args["calibrate-rule"].as<std::string>());
-    const int most = args["calibrate-images"].as<int>();
-    const std::string dir = args["calibrate"].as<std::string>();
-    const CalibrationSet set = load_calibration_set(dir, extractor.preprocessing(), most);
-    std::cerr << "int8: calibrating on " << set.paths.size() << " images from " << dir << "\n";
+    const CalibrationOptions c = calibration_options(args);
+    if (!c.int8) {
+        if (args.count("precision")) extractor.use_fp32();
+        return;
+    }
+    const CalibrationSet set = load_calibration_set(c.folder, extractor.preprocessing(), c.max_images);
+    std::cerr << "int8: calibrating on " << set.paths.size() << " images from " << c.folder << "\n";
     extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network().output_layer(), set.input.data(),
-                                        int(set.paths.size()), rule));
+                                        int(set.paths.size()), c.rule));
 }
 
 std::string native_precisions() {

@@ -2,6 +2,8 @@
 #pragma once
 #include <cxxopts.hpp>
 
+#include "quant/calibration_set.hpp"
+
 namespace tinception {
 class FeatureExtractor;
 }
@@ -10,12 +12,16 @@ namespace tinception::cli {
 
 void add_precision_options(cxxopts::Options& options);
 
-// Refuses, before any work, an unknown precision, int8 without --calibrate, or a bad rule or
-// image count; returns true for int8.
+// Refuses, before any work, an unknown precision, int8 without --calibrate (when
+// `folder_required`; train calibrates on its training images otherwise), or a bad rule or
+// image count.
+CalibrationOptions calibration_options(const cxxopts::ParseResult& args, bool folder_required = true);
+// The same check; true for int8.
 bool check_precision_option(const cxxopts::ParseResult& args);
 
 // Switches `extractor` to int8 when --precision int8 asks, calibrated on --calibrate's images
-// (a progress line on stderr). Refuses an unknown precision, or int8 without --calibrate.
+// (a progress line on stderr), or to fp32 when --precision fp32 is given (over an int8
+// model's own precision). Refuses an unknown precision, or int8 without --calibrate.
 void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor);
 
 // The precisions this CPU runs natively and with which kernels, for info and bench.

@@ -155,6 +155,12 @@ void FeatureExtractor::use_int8(const ActivationRanges& ranges) {
                                           network_->kernel_table());
     const std::vector<std::string> layers = split_layer_set(layer_);
     if (layers.size() > 1) int8_->pool_layers(layers);
+    int8_ranges_ = ranges;
+}
+
+void FeatureExtractor::use_fp32() {
+    int8_.reset();
+    int8_ranges_.clear();
 }
 
 void FeatureExtractor::run(const float* input, int n, float* features) {

@@ -61,7 +61,9 @@ public:
     // activation ranges (calibrate_ranges up to at least this extractor's deepest layer). A
     // fine-tuned span is refused: it runs in fp32 only.
     void use_int8(const ActivationRanges& ranges);
+    void use_fp32();  // back to the fp32 network
     const char* precision() const { return int8_ ? "int8" : "fp32"; }
+    const ActivationRanges& int8_ranges() const { return int8_ranges_; }  // empty in fp32
 
     // Row-major [images.size()][feature_size()].
     std::vector<float> extract(const std::vector<ImageRgb8>& images);
@@ -77,6 +79,7 @@ private:
     std::unique_ptr<Network> network_;
     std::unique_ptr<TunedFeatures> tuned_;  // null: nothing tuned
     std::unique_ptr<Int8Network> int8_;     // null: fp32
+    ActivationRanges int8_ranges_;
     std::vector<float> activations_;        // the network's output for one batch, when tuned_
     std::vector<float> frozen_;             // the frozen layers of the set, pooled, when tuned_
     std::string layer_;

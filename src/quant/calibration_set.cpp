@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "error.hpp"
 #include "image/image.hpp"
@@ -19,6 +20,12 @@ CalibrationSet load_calibration_set(const std::string& dir, const Preprocessing&
         if (it->is_regular_file(ec) && has_image_extension(it->path().string())) all.push_back(it->path().string());
     if (ec) throw Error("calibration folder '" + dir + "': " + ec.message());
     if (all.empty()) throw Error("calibration folder '" + dir + "' holds no image files");
+    return load_calibration_images(std::move(all), preprocessing, max_images);
+}
+
+CalibrationSet load_calibration_images(std::vector<std::string> all, const Preprocessing& preprocessing,
+                                       int max_images) {
+    if (all.empty()) throw Error("int8 calibration needs at least one image");
     std::sort(all.begin(), all.end());
     CalibrationSet set;
     const std::size_t count = std::min(all.size(), std::size_t(std::max(max_images, 1)));

@@ -6,8 +6,17 @@
 #include <vector>
 
 #include "image/preprocess.hpp"
+#include "quant/activation_ranges.hpp"
 
 namespace tinception {
+
+// What --precision int8 asks for: on which images, how many, by which rule.
+struct CalibrationOptions {
+    bool int8 = false;   // false: fp32, the rest unused
+    std::string folder;  // empty: train's own training images
+    int max_images = 64;
+    RangeRule rule{RangeRule::Kind::percentile, 99.999};
+};
 
 struct CalibrationSet {
     std::vector<std::string> paths;  // the images used, in order
@@ -16,5 +25,8 @@ struct CalibrationSet {
 
 // Throws Error naming the folder when it holds no image, or naming an image that fails to decode.
 CalibrationSet load_calibration_set(const std::string& dir, const Preprocessing& preprocessing, int max_images);
+// The same choice from a list of image paths (a training split): sorted, spread, preprocessed.
+CalibrationSet load_calibration_images(std::vector<std::string> paths, const Preprocessing& preprocessing,
+                                       int max_images);
 
 }  // namespace tinception

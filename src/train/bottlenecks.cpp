@@ -1,6 +1,8 @@
 // Cache lookups first, then the misses through the network a batch at a time.
 #include "train/bottlenecks.hpp"
 
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 
@@ -11,11 +13,25 @@
 #include "model/feature_extractor.hpp"
 #include "model/image_batches.hpp"
 #include "train/bottleneck_cache.hpp"
+#include "train/hashing.hpp"
 
 namespace tinception {
 
 std::string mirrored_variant(const std::string& variant) {
     return variant.empty() ? "mirrored" : variant + ",mirrored";
+}
+
+std::string precision_variant(const FeatureExtractor& extractor) {
+    if (extractor.int8_ranges().empty()) return "";
+    std::string text;  // the ranges exactly: each name, then its float's bits
+    for (const auto& [name, range] : extractor.int8_ranges()) {
+        std::uint32_t bits = 0;
+        std::memcpy(&bits, &range, sizeof bits);
+        text += name + "=" + std::to_string(bits) + ";";
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a_64(text)));
+    return std::string("int8-") + hex;
 }
 
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,
@@ -61,6 +77,8 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
             key.weights_checksum = extractor.weights_checksum();
             key.feature_size = out.feature_size;
             key.decode = decode_variant(bytes.data(), bytes.size(), decode);
+            if (const std::string precision = precision_variant(extractor); !precision.empty())
+                key.decode = key.decode.empty() ? precision : key.decode + "," + precision;
             if (mirrored) key.decode = mirrored_variant(key.decode);
             if (cache) {
                 if (std::optional<std::vector<float>> hit = cache->load(key)) {

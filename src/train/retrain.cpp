@@ -9,6 +9,8 @@
 #include "file_io.hpp"
 #include "finetune/fine_tune_stage.hpp"
 #include "model/feature_extractor.hpp"
+#include "model/network.hpp"
+#include "quant/calibration_set.hpp"
 #include "train/bottleneck_cache.hpp"
 #include "train/bottlenecks.hpp"
 #include "train/dataset_checks.hpp"
@@ -135,6 +137,20 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     if (!options.fine_tune_from.empty() && options.augmentation != TestTimeAugmentation::none)
         throw Error("--fine-tune-from does not take --tta flip");
     if (!options.fine_tune_from.empty()) check_fine_tune_span(extractor.weights(), options.fine_tune_from, extractor.layer());
+    if (options.calibration.int8) {
+        if (!options.fine_tune_from.empty())
+            throw Error("--precision int8 does not take --fine-tune-from: fine-tuned layers run in fp32 only");
+        std::vector<std::string> training_images;
+        for (const CategoryImages& cat : data.categories)
+            for (const std::string& rel : cat.training) training_images.push_back(data.full_path(rel));
+        const CalibrationOptions& c = options.calibration;
+        const CalibrationSet set =
+            c.folder.empty() ? load_calibration_images(training_images, extractor.preprocessing(), c.max_images)
+                             : load_calibration_set(c.folder, extractor.preprocessing(), c.max_images);
+        extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network().output_layer(), set.input.data(),
+                                            int(set.paths.size()), c.rule));
+        result.calibration_images = set.paths.size();
+    }
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
 
@@ -257,6 +273,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     model.tuned = std::move(tuned);
     model.standardization = std::move(standardization);
     model.augmentation = options.augmentation;
+    model.int8_ranges = extractor.int8_ranges();
     model.training = training_record(options, result, extractor.layer());
     // The model, labels and report appear together or not at all.
     const std::vector<std::uint8_t> model_bytes = serialize_classifier_model(model);

@@ -11,6 +11,7 @@
 #include "classify/classifier_model.hpp"
 #include "finetune/fine_tuner.hpp"
 #include "image/preprocess.hpp"
+#include "quant/calibration_set.hpp"
 #include "train/cross_validation.hpp"
 #include "train/dataset.hpp"
 #include "train/distortions.hpp"
@@ -48,6 +49,9 @@ struct RetrainOptions {
     // fine-tuned with it (finetune/fine_tune_stage.hpp) and the model carries them.
     std::string fine_tune_from;
     FineTuneOptions fine_tune;
+    // int8: the features come from the int8 network, calibrated on calibration.folder's images
+    // or, when empty, on the training split's; the model stores the ranges.
+    CalibrationOptions calibration;
 };
 
 struct RetrainResult;
@@ -66,6 +70,7 @@ struct RetrainEvents {
 
 struct RetrainResult {
     Dataset dataset;
+    std::size_t calibration_images = 0;  // int8 only
     std::size_t features_computed = 0;
     std::size_t features_from_cache = 0;
     std::size_t images_skipped = 0;

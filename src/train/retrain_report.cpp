@@ -67,6 +67,13 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
         {"test-time augmentation", options.augmentation == TestTimeAugmentation::flip ? "flip" : "none"},
         {"features standardised", t.standardize ? "yes" : "no"},
         {"seed", std::to_string(t.seed)},
+        {"precision", options.calibration.int8
+                          ? "int8, calibrated on " + std::to_string(result.calibration_images) + " " +
+                                (options.calibration.folder.empty() ? "training images" : "images of " + options.calibration.folder) +
+                                " (" + (options.calibration.rule.kind == RangeRule::Kind::max
+                                            ? std::string("max")
+                                            : "p" + number(options.calibration.rule.percentile)) + ")"
+                          : "fp32"},
         {"JPEG decoding", options.decode == DecodeMode::exact ? "at stored size (exact)" : "scaled in the DCT to the input size"},
         {"bottleneck cache", options.cache_dir.empty() ? "off" : options.cache_dir},
         {"features", std::to_string(result.features_computed) + " computed, " +
