@@ -85,6 +85,28 @@ std::string metadata(const onnx::Model& m, const std::string& key) {
     return "(absent)";
 }
 
+// `images` random NHWC images for the tiny network.
+onnx::Tensor random_images(TinyNetwork& network, int images) {
+    onnx::Tensor image;
+    image.data_type = onnx::kFloat;
+    image.dims = {images, kTinyInputSize, kTinyInputSize, 3};
+    image.values = network.random_values(std::size_t(image.element_count()), 1.0f);
+    return image;
+}
+
+// What our network on `weights` and `model`'s head give `image`, image after image.
+std::vector<float> our_scores(const WeightFile& weights, const ClassifierModel& model, const onnx::Tensor& image) {
+    const int images = int(image.dims[0]);
+    Network network(weights, kTinyFeatureLayer, kernels::reference_kernels());
+    std::vector<float> features(std::size_t(images) * model.feature_size), scores;
+    network.extract_features(image.values.data(), images, features.data());
+    for (int i = 0; i < images; ++i) {
+        const std::vector<float> p = model.predict(features.data() + i * model.feature_size);
+        scores.insert(scores.end(), p.begin(), p.end());
+    }
+    return scores;
+}
+
 struct TinyFiles {
     TempDir dir;
     TinyNetwork network{7};
@@ -188,21 +210,10 @@ TEST_CASE("export: the ONNX graph computes what our network and head compute") {
             CHECK(excludes_padding);
 
             const int images = 3;
-            onnx::Tensor image;
-            image.data_type = onnx::kFloat;
-            image.dims = {images, kTinyInputSize, kTinyInputSize, 3};
-            image.values = files.network.random_values(std::size_t(image.element_count()), 1.0f);
+            const onnx::Tensor image = random_images(files.network, images);
             const onnx::Tensor scores = run_graph(m, image);
             REQUIRE(scores.dims == std::vector<std::int64_t>{images, 3});
-
-            Network network(*files.weights, kTinyFeatureLayer, kernels::reference_kernels());
-            std::vector<float> features(std::size_t(images) * files.model.feature_size);
-            network.extract_features(image.values.data(), images, features.data());
-            std::vector<float> expected;
-            for (int i = 0; i < images; ++i) {
-                const std::vector<float> p = files.model.predict(features.data() + i * files.model.feature_size);
-                expected.insert(expected.end(), p.begin(), p.end());
-            }
+            const std::vector<float> expected = our_scores(*files.weights, files.model, image);
             // Probabilities of a head over sums of a few hundred products: float rounding only.
             check_close(expected.data(), scores.values.data(), expected.size(), Tolerance{1e-5, 0.0});
         }
@@ -229,30 +240,16 @@ TEST_CASE("export: a fine-tuned model's convolutions go out in place of the weig
     const std::string tuned_weights = files.dir.file("tuned.tcw");
     files.network.write(tuned_weights);
     const WeightFile tuned_file = WeightFile::open(tuned_weights);
-    const int images = 2;
-    onnx::Tensor image;
-    image.data_type = onnx::kFloat;
-    image.dims = {images, kTinyInputSize, kTinyInputSize, 3};
-    image.values = files.network.random_values(std::size_t(image.element_count()), 1.0f);
+    const onnx::Tensor image = random_images(files.network, 2);
     const onnx::Tensor scores = run_graph(m, image);
-    Network network(tuned_file, kTinyFeatureLayer, kernels::reference_kernels());
-    std::vector<float> features(std::size_t(images) * model.feature_size), expected;
-    network.extract_features(image.values.data(), images, features.data());
-    for (int i = 0; i < images; ++i) {
-        const std::vector<float> p = model.predict(features.data() + i * model.feature_size);
-        expected.insert(expected.end(), p.begin(), p.end());
-    }
+    const std::vector<float> expected = our_scores(tuned_file, model, image);
     REQUIRE(scores.values.size() == expected.size());
     check_close(expected.data(), scores.values.data(), expected.size(), Tolerance{1e-5, 0.0});
     // And not the frozen network's scores.
-    Network frozen(*files.weights, kTinyFeatureLayer, kernels::reference_kernels());
-    frozen.extract_features(image.values.data(), images, features.data());
+    const std::vector<float> untuned = our_scores(*files.weights, model, image);
     float largest_change = 0.0f;
-    for (int i = 0; i < images; ++i) {
-        const std::vector<float> p = model.predict(features.data() + i * model.feature_size);
-        for (std::size_t c = 0; c < p.size(); ++c)
-            largest_change = std::max(largest_change, std::abs(p[c] - scores.values[std::size_t(i) * p.size() + c]));
-    }
+    for (std::size_t i = 0; i < untuned.size(); ++i)
+        largest_change = std::max(largest_change, std::abs(untuned[i] - scores.values[i]));
     CHECK(largest_change > 1e-3f);
 
     ClassifierModel short_bias = model;
