@@ -3,9 +3,12 @@
 // decoded on every thread of the pool, their failures told in item order and left out.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model/image_batches.hpp"
@@ -71,9 +74,20 @@ TEST_CASE("image batches: decodes run across the pool; a failed decode is told i
             runs.push_back(items);
         },
         [&](std::size_t item, const Error& e) { told.push_back(std::to_string(item) + ": " + e.what()); });
+    // Items 0 and 4, the first of each thread's share of the first batch, each wait (up to
+    // 10 s) for a decode on another thread: the items are tiny, and a thread that finishes its
+    // share early takes over the rest, so without the wait one thread might decode them all.
+    std::atomic<unsigned> decoding_threads{0};  // bit i: thread i has started a decode
     for (std::size_t item = 0; item < decoded_on.size(); ++item)
         batches.add(item, ImageBatches::Decode([&, item] {
             decoded_on[item] = thread_index();
+            const unsigned mine = 1u << thread_index();
+            decoding_threads |= mine;
+            if ((item == 0 || item == 4) && pool_threads > 1) {
+                const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+                while ((decoding_threads.load() & ~mine) == 0 && std::chrono::steady_clock::now() < deadline)
+                    std::this_thread::sleep_for(std::chrono::microseconds(100));
+            }
             if (item == 1 || item == 6 || item == 9) throw Error("cannot decode");
             return image_of_width(int(item) + 1);
         }));

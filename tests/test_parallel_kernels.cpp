@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -178,7 +179,7 @@ TEST_CASE("parallel_for: runs every task once, partitions statically, rethrows")
     set_thread_count(2);
 }
 
-TEST_CASE("parallel_for: back-to-back calls, calls after the workers sleep, the same task on the same thread") {
+TEST_CASE("parallel_for: back-to-back calls, calls after the workers sleep") {
     set_thread_count(2);
     std::atomic<long> sum{0};
     for (int i = 0; i < 20000; ++i) parallel_for(2, [&](int t) { sum += t + 1; });
@@ -188,14 +189,64 @@ TEST_CASE("parallel_for: back-to-back calls, calls after the workers sleep, the 
         parallel_for(4, [&](int t) { sum += t; });
     }
     CHECK(sum == 20000L * 3 + 5 * 6);
-    // The static partition: task t runs on the same thread call after call.
-    std::vector<std::thread::id> first(8), second(8);
-    parallel_for(8, [&](int t) { first[std::size_t(t)] = std::this_thread::get_id(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-    parallel_for(8, [&](int t) { second[std::size_t(t)] = std::this_thread::get_id(); });
-    CHECK(first == second);
-#ifndef TINCEPTION_NO_THREADS
-    CHECK(first[0] == std::this_thread::get_id());  // the caller takes the first share
-    CHECK(first[7] != std::this_thread::get_id());
-#endif
 }
+
+#ifndef TINCEPTION_NO_THREADS
+TEST_CASE("parallel_for: a thread held up in its first task does not hold up the rest of its share") {
+    set_thread_count(2);
+    // The worker's share is tasks 4..7. Task 0 waits for the worker to start task 4 (its first),
+    // and task 4 waits until 5, 6 and 7 are done: only the caller taking them over lets it
+    // finish (without that, it gives up after 10 s and the test fails).
+    const auto caller = std::this_thread::get_id();
+    std::vector<std::thread::id> ran_on(8);
+    std::atomic<bool> worker_started{false};
+    std::atomic<int> later_done{0};
+    bool gave_up = false;
+    const auto wait_for = [](const auto& ready) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!ready() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        return ready();
+    };
+    parallel_for(8, [&](int t) {
+        ran_on[std::size_t(t)] = std::this_thread::get_id();
+        if (std::this_thread::get_id() != caller) worker_started = true;
+        if (t == 0) wait_for([&] { return worker_started.load(); });
+        if (t == 4) {
+            gave_up = !wait_for([&] { return later_done.load() == 3; });
+        }
+        if (t > 4) ++later_done;
+    });
+    CHECK_FALSE(gave_up);
+    for (int t = 0; t < 4; ++t) CHECK(ran_on[std::size_t(t)] == caller);  // its own share
+    for (int t = 5; t < 8; ++t) CHECK(ran_on[std::size_t(t)] == caller);  // taken over
+    CHECK(ran_on[4] != caller);
+
+    // After a throw, unstarted tasks are skipped and the call still returns. The first task
+    // to start throws at once; the others take 20 us, so most are still unstarted by then.
+    std::atomic<int> ran{0};
+    CHECK_THROWS_AS(parallel_for(1000, [&](int) {
+                        if (ran++ == 0) throw std::runtime_error("the first task");
+                        std::this_thread::sleep_for(std::chrono::microseconds(20));
+                    }),
+                    std::runtime_error);
+    CHECK(ran.load() < 1000);
+}
+
+TEST_CASE("run_on_every_thread: one task on each thread, none taken over") {
+    for (int threads : {1, 2, 3}) {
+        set_thread_count(threads);
+        std::vector<int> index_seen(std::size_t(threads), -1);
+        std::vector<std::thread::id> ids(static_cast<std::size_t>(threads));
+        run_on_every_thread([&](int t) {
+            index_seen[std::size_t(t)] = thread_index();
+            ids[std::size_t(t)] = std::this_thread::get_id();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        });
+        for (int t = 0; t < threads; ++t) CHECK(index_seen[std::size_t(t)] == t);
+        CHECK(ids[0] == std::this_thread::get_id());
+        CHECK(std::set<std::thread::id>(ids.begin(), ids.end()).size() == std::size_t(threads));
+    }
+    set_thread_count(2);
+}
+#endif

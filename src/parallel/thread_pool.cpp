@@ -1,5 +1,6 @@
 // The pool behind parallel_for: workers poll a generation counter for a short while after
-// each call, then sleep on a condition variable; the calling thread does the first share itself.
+// each call, then sleep on a condition variable; the calling thread does the first share itself
+// and, like every thread that finishes early, then takes tasks left in the others' shares.
 // Built with TINCEPTION_NO_THREADS (-Dthreads=disabled), there is no pool and no std::thread:
 // every task runs inline on the calling thread, in order.
 #include "parallel/thread_pool.hpp"
@@ -11,6 +12,8 @@ namespace tinception {
 void parallel_for(int tasks, const std::function<void(int task)>& task) {
     for (int t = 0; t < tasks; ++t) task(t);
 }
+
+void run_on_every_thread(const std::function<void(int thread)>& task) { task(0); }
 
 int thread_count() { return 1; }
 
@@ -25,6 +28,7 @@ void set_thread_count(int) {}
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -76,6 +80,49 @@ int default_thread_count() {
     return hw ? int(hw) : 1;
 }
 
+// A call's tasks, as the claimable shares of its threads. Each share is one 64-bit word:
+// the call's tag (so a worker that wakes late cannot claim from the next call), the next task
+// and the end of the range. Its owner claims from the front, in order; a thread whose own share
+// is used up takes the last unclaimed task of another's, so a thread the system does not run
+// for a while (a busy or virtual machine) delays the call by at most the task it holds.
+class Shares {
+public:
+    static constexpr int kMaxTasks = 1 << 22;
+
+    void resize(int threads) { words_ = std::make_unique<std::atomic<std::uint64_t>[]>(std::size_t(threads)); }
+
+    // Thread i of `threads` gets [i*tasks/threads, (i+1)*tasks/threads), tagged `call`.
+    void deal(std::uint64_t call, int tasks, int threads) {
+        for (int i = 0; i < threads; ++i) {
+            const std::uint64_t begin = std::uint64_t(long(tasks) * i / threads);
+            const std::uint64_t end = std::uint64_t(long(tasks) * (i + 1) / threads);
+            words_[std::size_t(i)].store(pack(call, begin, end), std::memory_order_relaxed);
+        }
+    }
+
+    // The next task of share i for call `call` (its first if `own`, else its last), or -1.
+    int claim(int i, std::uint64_t call, bool own) {
+        std::atomic<std::uint64_t>& word = words_[std::size_t(i)];
+        std::uint64_t v = word.load(std::memory_order_relaxed);
+        for (;;) {
+            const std::uint64_t next = (v >> kBits) & kMask, end = v & kMask;
+            if ((v >> (2 * kBits)) != (call & kTagMask) || next >= end) return -1;
+            const std::uint64_t taken = own ? pack(call, next + 1, end) : pack(call, next, end - 1);
+            if (word.compare_exchange_weak(v, taken, std::memory_order_relaxed)) return int(own ? next : end - 1);
+        }
+    }
+
+private:
+    static constexpr int kBits = 22;
+    static constexpr std::uint64_t kMask = (std::uint64_t(1) << kBits) - 1;
+    static constexpr std::uint64_t kTagMask = (std::uint64_t(1) << (64 - 2 * kBits)) - 1;
+    static std::uint64_t pack(std::uint64_t call, std::uint64_t next, std::uint64_t end) {
+        return (call & kTagMask) << (2 * kBits) | next << kBits | end;
+    }
+
+    std::unique_ptr<std::atomic<std::uint64_t>[]> words_;
+};
+
 class ThreadPool {
 public:
     explicit ThreadPool(int threads) { start(threads); }
@@ -91,20 +138,40 @@ public:
     }
 
     void run(int tasks, const std::function<void(int)>& task) {
-        const int threads = size();
         std::unique_lock<std::mutex> call(call_mutex_);  // one parallel_for at a time
+        for (int first = 0; first < tasks; first += Shares::kMaxTasks) {
+            const int count = tasks - first < Shares::kMaxTasks ? tasks - first : Shares::kMaxTasks;
+            run_part(first, count, task);
+        }
+    }
+
+    // Task `index` of `threads` at once: each thread runs exactly one, none is taken over.
+    void run_on_each_thread(const std::function<void(int)>& task) {
+        std::unique_lock<std::mutex> call(call_mutex_);
+        one_each_.store(true, std::memory_order_relaxed);
+        run_part(0, size(), task);
+        one_each_.store(false, std::memory_order_relaxed);
+    }
+
+private:
+    void run_part(int first, int tasks, const std::function<void(int)>& task) {
+        const int threads = size();
         {
             // Under the mutex, so a worker between its last poll and its sleep cannot miss it.
             std::lock_guard<std::mutex> guard(mutex_);
-            tasks_ = tasks;
+            first_ = first;
             task_ = &task;
             error_ = nullptr;
-            pending_.store(threads - 1, std::memory_order_relaxed);
+            failed_.store(false, std::memory_order_relaxed);
+            remaining_.store(tasks, std::memory_order_relaxed);
+            shares_.deal(generation_.load(std::memory_order_relaxed) + 1, tasks, threads);
             generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
-        run_share(0, threads);
-        const auto all_done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+        run_share(0, threads, generation_.load(std::memory_order_relaxed));
+        // Waits for the tasks, not for the workers: one that wakes after they are all done
+        // finds nothing left to claim.
+        const auto all_done = [&] { return remaining_.load(std::memory_order_acquire) == 0; };
         if (!spin_until(all_done)) {
             std::unique_lock<std::mutex> guard(mutex_);
             done_.wait(guard, all_done);
@@ -113,12 +180,12 @@ public:
         if (error_) std::rethrow_exception(error_);
     }
 
-private:
     void start(int threads) {
         quit_.store(false);
         // A new worker must wait for the next call, not replay the last one.
         const unsigned long now = generation_.load();
         const int size = threads > 1 ? threads : 1;
+        shares_.resize(size);
         for (int i = 1; i < size; ++i) workers_.emplace_back([this, i, size, now] { worker_loop(i, size, now); });
     }
 
@@ -132,16 +199,32 @@ private:
         workers_.clear();
     }
 
-    void run_share(int index, int threads) {
-        const long begin = long(tasks_) * index / threads;
-        const long end = long(tasks_) * (index + 1) / threads;
-        t_inside_task = true;
-        try {
-            for (long t = begin; t < end; ++t) (*task_)(int(t));
-        } catch (...) {
-            std::lock_guard<std::mutex> guard(mutex_);
-            if (!error_) error_ = std::current_exception();
+    // Runs task t (claimed, so no other thread has it) and counts it done; after a task has
+    // thrown, the rest are counted without running.
+    void run_claimed(int t) {
+        if (!failed_.load(std::memory_order_relaxed)) {
+            try {
+                (*task_)(first_ + t);
+            } catch (...) {
+                std::lock_guard<std::mutex> guard(mutex_);
+                if (!error_) error_ = std::current_exception();
+                failed_.store(true, std::memory_order_relaxed);
+            }
         }
+        if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            // The caller may be asleep on done_; the mutex orders this with its check.
+            std::lock_guard<std::mutex> guard(mutex_);
+            done_.notify_one();
+        }
+    }
+
+    // The thread's own share first, then what is left of the others'.
+    void run_share(int index, int threads, std::uint64_t call) {
+        t_inside_task = true;
+        for (int t; (t = shares_.claim(index, call, true)) >= 0;) run_claimed(t);
+        if (!one_each_.load(std::memory_order_relaxed))
+            for (int k = 1; k < threads; ++k)
+                for (int t; (t = shares_.claim((index + k) % threads, call, false)) >= 0;) run_claimed(t);
         t_inside_task = false;
     }
 
@@ -158,12 +241,7 @@ private:
             }
             if (quit_.load(std::memory_order_acquire)) return;
             seen = generation_.load(std::memory_order_acquire);
-            run_share(index, threads);
-            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                // The caller may be asleep on done_; the mutex orders this with its check.
-                std::lock_guard<std::mutex> guard(mutex_);
-                done_.notify_one();
-            }
+            run_share(index, threads, seen);
         }
     }
 
@@ -172,9 +250,12 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_, done_;
     std::atomic<unsigned long> generation_{0};
-    std::atomic<int> pending_{0};
+    std::atomic<int> remaining_{0};
+    std::atomic<bool> failed_{false};
     std::atomic<bool> quit_{false};
-    int tasks_ = 0;
+    Shares shares_;
+    int first_ = 0;
+    std::atomic<bool> one_each_{false};
     const std::function<void(int)>* task_ = nullptr;
     std::exception_ptr error_;
 };
@@ -193,6 +274,14 @@ void parallel_for(int tasks, const std::function<void(int task)>& task) {
         return;
     }
     pool().run(tasks, task);
+}
+
+void run_on_every_thread(const std::function<void(int thread)>& task) {
+    if (t_inside_task || pool().size() == 1) {
+        task(0);
+        return;
+    }
+    pool().run_on_each_thread(task);
 }
 
 int thread_count() { return pool().size(); }

@@ -1,5 +1,8 @@
-// A small persistent thread pool with a statically partitioned parallel_for. It does not
-// balance load or steal work: task t always goes to the same thread for a given thread count.
+// A small persistent thread pool with a parallel_for that deals each thread a contiguous share
+// and lets a thread that finishes early take the unstarted tasks at the end of another's, so a
+// thread that starts late (or is descheduled) does not hold the others at the barrier. Which
+// thread runs a task can therefore change from call to call: a task must depend only on its
+// index (scratch picked by thread_index() is the thread's own, never carried between tasks).
 // A -Dthreads=disabled build has no pool: tasks run inline, in order, and thread_count() is 1.
 #pragma once
 #include <functional>
@@ -7,10 +10,15 @@
 namespace tinception {
 
 // Runs task(0) .. task(tasks - 1) across the pool and returns when all have finished.
-// Thread i of T (the caller is thread 0) runs the contiguous range [i*tasks/T, (i+1)*tasks/T).
-// A call made from inside a task runs serially on the calling thread. The first exception a
-// task throws is rethrown here after every thread has stopped.
+// Thread i of T (the caller is thread 0) starts on the range [i*tasks/T, (i+1)*tasks/T), in
+// order, then takes unstarted tasks from the back of the other ranges. A call made from inside
+// a task runs serially on the calling thread. After a task throws, the tasks not yet started
+// are skipped, and the first exception is rethrown here once no task is running.
 void parallel_for(int tasks, const std::function<void(int task)>& task);
+
+// Runs task(i) on thread i, for every thread of the pool at once (i = thread_index()), none
+// taken over by another: for work that must occupy every core, such as measuring the peak.
+void run_on_every_thread(const std::function<void(int thread)>& task);
 
 // Threads parallel_for uses, the caller included: TINCEPTION_THREADS if set to a positive
 // number, else std::thread::hardware_concurrency(), until set_thread_count changes it.

@@ -48,7 +48,7 @@ double measured_peak_flops(const kernels::KernelTable& table, int threads, doubl
     if (!table.fma_peak) return 0.0;
     set_thread_count(threads);
     std::vector<double> per_thread(std::size_t(threads), 0.0);
-    parallel_for(threads, [&](int t) {
+    run_on_every_thread([&](int t) {
         for (int slice = 0; slice < 4; ++slice)
             per_thread[std::size_t(t)] = std::max(per_thread[std::size_t(t)], table.fma_peak(seconds / 4));
     });
