@@ -58,6 +58,7 @@ std::vector<int> parse_list(const std::string& text, const char* what, int all_v
 struct Row {
     int batch, threads;
     double ms_per_image;
+    double caller_idle;  // share of the run the calling thread waited at parallel_for's end
 };
 
 // The int8 network at each fp32 row's batch and thread count, with fp32 ms / int8 ms.
@@ -73,6 +74,25 @@ void print_int8_rows(const WeightFile& weights, const std::string& layer, const 
         const double ms = 1e3 * median_seconds([&] { int8.extract_features(input.data(), r.batch, features.data()); },
                                                warmup, iterations) / r.batch;
         std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
+    }
+}
+
+// Each thread count against the first, per batch: the median over rounds of the two times
+// measured in the same round, so a drift in the machine's speed between rounds cancels.
+void print_scaling(const std::vector<RunConfig>& configs, const std::vector<RunTimes>& times, int base_threads) {
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        if (configs[i].threads == base_threads) continue;
+        for (std::size_t b = 0; b < configs.size(); ++b) {
+            if (configs[b].threads != base_threads || configs[b].batch != configs[i].batch) continue;
+            std::vector<double> ratios;
+            for (std::size_t r = 0; r < times[i].seconds.size(); ++r)
+                ratios.push_back(times[b].seconds[r] / times[i].seconds[r]);
+            std::sort(ratios.begin(), ratios.end());
+            std::printf("scaling, batch %d: %d threads run %.2fx as fast as %d (median of %zu rounds' ratios; "
+                        "lowest %.2fx, highest %.2fx)\n",
+                        configs[i].batch, configs[i].threads, median(ratios), base_threads, ratios.size(),
+                        ratios.front(), ratios.back());
+        }
     }
 }
 
@@ -111,7 +131,7 @@ int run_bench(int argc, char** argv) {
         ("batch", "comma-separated batch sizes", cxxopts::value<std::string>()->default_value("1,8"))
         ("threads", "comma-separated thread counts; 'all' is every core",
          cxxopts::value<std::string>()->default_value("1,all"))
-        ("iterations", "timed runs per configuration (the median is reported)",
+        ("iterations", "timed rounds; each round runs every configuration once, and the median is reported",
          cxxopts::value<int>()->default_value("10"))
         ("warmup", "untimed runs before timing", cxxopts::value<int>()->default_value("2"))
         ("compare", "kernel table timed at batch 1 in the same run for the x_<table> ratio, or 'none'",
@@ -188,17 +208,24 @@ int run_bench(int argc, char** argv) {
                 "  ('cpu MHz' can be the base clock while the cores boost above it; the measured peak runs at the real clock)\n",
                 pipes, lanes, cpu.mhz * 1e-3, formula_peak_flops(pipes, table.isa_name, cpu) * 1e-9);
 
-    std::vector<Row> rows;
     std::vector<double> measured_peak(threads_list.size(), 0.0);
     for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {
-        const int threads = threads_list[ti];
-        measured_peak[ti] = measured_peak_flops(table, threads, 0.2);
+        measured_peak[ti] = measured_peak_flops(table, threads_list[ti], 0.2);
         if (measured_peak[ti] > 0.0)
             std::printf("measured peak: %s register-only FMA loop, best of 4 x 0.05 s on each of %d thread(s) at once: %.1f GFLOP/s\n",
-                        table.isa_name, threads, measured_peak[ti] * 1e-9);
-        set_thread_count(threads);
-        for (const int batch : batches)
-            rows.push_back({batch, threads, 1e3 * median_seconds(net, input, batch, warmup, iterations) / batch});
+                        table.isa_name, threads_list[ti], measured_peak[ti] * 1e-9);
+    }
+    std::vector<RunConfig> configs;
+    for (const int threads : threads_list)
+        for (const int batch : batches) configs.push_back({batch, threads});
+    const std::vector<RunTimes> times = time_interleaved(net, input, configs, warmup, iterations);
+    std::vector<Row> rows;
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        std::vector<double> idle;
+        for (std::size_t r = 0; r < times[i].seconds.size(); ++r)
+            idle.push_back(times[i].waiting[r] / times[i].seconds[r]);
+        rows.push_back({configs[i].batch, configs[i].threads, 1e3 * median(times[i].seconds) / configs[i].batch,
+                        median(idle)});
     }
 
     if (args.count("per-layer"))
@@ -217,8 +244,8 @@ int run_bench(int argc, char** argv) {
     }
     set_thread_count(cores);
 
-    std::printf("\n%5s %7s %10s %9s %9s %9s %9s", "batch", "threads", "ms/image", "images/s", "GFLOP/s",
-                "%formula", "%measured");
+    std::printf("\n%5s %7s %10s %9s %9s %9s %9s %6s", "batch", "threads", "ms/image", "images/s", "GFLOP/s",
+                "%formula", "%measured", "%idle");
     if (compare != "none") std::printf(" %9s", ("x_" + compare).c_str());
     std::printf("\n");
     for (const Row& r : rows) {
@@ -230,9 +257,11 @@ int run_bench(int argc, char** argv) {
                     1e3 / r.ms_per_image, gflops, formula > 0 ? 100.0 * gflops / formula : 0.0);
         if (measured_peak[ti] > 0.0) std::printf("%8.1f%%", 100.0 * gflops / (measured_peak[ti] * 1e-9));
         else std::printf("%9s", "-");
+        std::printf(" %5.1f%%", 100.0 * r.caller_idle);
         if (compare != "none") std::printf(" %9.2f", compare_ms[ti] / r.ms_per_image);
         std::printf("\n");
     }
+    print_scaling(configs, times, threads_list.front());
     if (compare != "none")
         for (std::size_t ti = 0; ti < threads_list.size(); ++ti)
             std::printf("%s table, batch 1, %d thread(s): %.2f ms/image\n", compare.c_str(), threads_list[ti],

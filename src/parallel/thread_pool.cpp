@@ -15,6 +15,8 @@ void parallel_for(int tasks, const std::function<void(int task)>& task) {
 
 void run_on_every_thread(const std::function<void(int thread)>& task) { task(0); }
 
+double caller_wait_seconds() { return 0.0; }
+
 int thread_count() { return 1; }
 
 int thread_index() { return 0; }
@@ -132,6 +134,8 @@ public:
 
     int size() const { return int(workers_.size()) + 1; }
 
+    double caller_wait_seconds() const { return 1e-9 * double(caller_wait_ns_.load(std::memory_order_relaxed)); }
+
     void resize(int threads) {
         stop();
         start(threads);
@@ -172,9 +176,15 @@ private:
         // Waits for the tasks, not for the workers: one that wakes after they are all done
         // finds nothing left to claim.
         const auto all_done = [&] { return remaining_.load(std::memory_order_acquire) == 0; };
-        if (!spin_until(all_done)) {
-            std::unique_lock<std::mutex> guard(mutex_);
-            done_.wait(guard, all_done);
+        if (!all_done()) {
+            const auto wait_start = std::chrono::steady_clock::now();
+            if (!spin_until(all_done)) {
+                std::unique_lock<std::mutex> guard(mutex_);
+                done_.wait(guard, all_done);
+            }
+            caller_wait_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now() - wait_start).count(),
+                                      std::memory_order_relaxed);
         }
         task_ = nullptr;
         if (error_) std::rethrow_exception(error_);
@@ -255,6 +265,7 @@ private:
     std::atomic<bool> quit_{false};
     Shares shares_;
     int first_ = 0;
+    std::atomic<std::int64_t> caller_wait_ns_{0};
     std::atomic<bool> one_each_{false};
     const std::function<void(int)>* task_ = nullptr;
     std::exception_ptr error_;
@@ -283,6 +294,8 @@ void run_on_every_thread(const std::function<void(int thread)>& task) {
     }
     pool().run_on_each_thread(task);
 }
+
+double caller_wait_seconds() { return pool().caller_wait_seconds(); }
 
 int thread_count() { return pool().size(); }
 

@@ -20,6 +20,10 @@ void parallel_for(int tasks, const std::function<void(int task)>& task);
 // taken over by another: for work that must occupy every core, such as measuring the peak.
 void run_on_every_thread(const std::function<void(int thread)>& task);
 
+// Seconds callers of parallel_for have spent waiting for other threads' tasks after running out
+// of tasks to take, since the program started: the idle time at the barriers (0 without a pool).
+double caller_wait_seconds();
+
 // Threads parallel_for uses, the caller included: TINCEPTION_THREADS if set to a positive
 // number, else std::thread::hardware_concurrency(), until set_thread_count changes it.
 int thread_count();

@@ -49,6 +49,28 @@ double median_seconds(Network& net, const std::vector<float>& input, int batch, 
     return median_seconds([&] { net.extract_features(input.data(), batch, features.data()); }, warmup, iterations);
 }
 
+std::vector<RunTimes> time_interleaved(Network& net, const std::vector<float>& input,
+                                       const std::vector<RunConfig>& configs, int warmup, int iterations) {
+    int max_batch = 1;
+    for (const RunConfig& c : configs) max_batch = std::max(max_batch, c.batch);
+    std::vector<float> features(std::size_t(max_batch) * net.feature_size());
+    std::vector<RunTimes> times(configs.size());
+    const auto run = [&](std::size_t i, bool keep) {
+        set_thread_count(configs[i].threads);
+        const double waited = caller_wait_seconds();
+        const auto start = Clock::now();
+        net.extract_features(input.data(), configs[i].batch, features.data());
+        if (!keep) return;
+        times[i].seconds.push_back(seconds_since(start));
+        times[i].waiting.push_back(caller_wait_seconds() - waited);
+    };
+    for (std::size_t i = 0; i < configs.size(); ++i)
+        for (int w = 0; w < warmup; ++w) run(i, false);
+    for (int round = 0; round < iterations; ++round)
+        for (std::size_t i = 0; i < configs.size(); ++i) run(i, true);
+    return times;
+}
+
 LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
                        int iterations) {
     LayerTimes out;

@@ -20,6 +20,20 @@ double median_seconds(Network& net, const std::vector<float>& input, int batch, 
 // The same for any run: `warmup` untimed calls, then the median of `iterations` timed ones.
 double median_seconds(const std::function<void()>& run, int warmup, int iterations);
 
+// Several (batch, threads) configurations timed in rounds: after `warmup` untimed runs of
+// each, every round runs each configuration once, so all of them see the same moments of a
+// machine whose speed drifts (a shared or virtual one), and ratios between them can be taken
+// round by round. Per run: the time of one extract_features call, and the part of it the
+// calling thread spent waiting at the end of a parallel_for for other threads' tasks.
+struct RunConfig {
+    int batch, threads;
+};
+struct RunTimes {
+    std::vector<double> seconds, waiting;  // [round]
+};
+std::vector<RunTimes> time_interleaved(Network& net, const std::vector<float>& input,
+                                       const std::vector<RunConfig>& configs, int warmup, int iterations);
+
 struct LayerTimes {
     std::vector<std::string> steps;       // the network's steps, input first
     std::vector<std::vector<double>> ms;  // [thread config][step]: median ms per image
