@@ -1,7 +1,8 @@
 // The real 8-bit weight file against the float32 one, both converted here from the TF.js model
 // tools/test.sh fetches: the same tensors bit for bit, the same checksum, and the same
-// mixed5 and mixed10 features bit for bit on real images with every kernel table, the 8-bit
-// file opened deferred so that its conv2d weights are expanded layer by layer as needed.
+// mixed5 and mixed10 features bit for bit on real images with every kernel table (mixed5 only
+// with the slow reference one), the 8-bit file opened deferred so that its conv2d weights are
+// expanded layer by layer as needed.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -91,6 +92,9 @@ TEST_CASE("the 8-bit file loads to the float32 file's tensors and features, bit 
         // once for a table that reads them unpacked), mixed5's first, the rest for mixed10.
         const WeightFile lazy = WeightFile::open(dir.file("u8.tcw"), DataCheck::deferred);
         for (const char* layer : {"mixed5", "mixed10"}) {
+            // The reference table reads every weight unpacked, so mixed5 already expands the
+            // whole file; its mixed10 run would add minutes and no new path.
+            if (std::string(table->isa_name) == "reference" && std::string(layer) == "mixed10") continue;
             CAPTURE(std::string(table->isa_name));
             CAPTURE(std::string(layer));
             Network a(f32, layer, *table), b(lazy, layer, *table);

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Times the Inception v3 trunk (299x299 fp32 input -> pooled 2048 features) on tinception,
 # PyTorch, ONNX Runtime and oneDNN (direct and Winograd convolutions) in one run, same
-# batches and thread counts, median ms/image of ITERATIONS runs after warm-up, and prints one
-# table with tinception's speed ratio to each.
+# batches and thread counts, in ROUNDS rounds of every engine in turn (median ms/image of
+# ITERATIONS runs after warm-up each), and prints one table with each engine's thread scaling
+# and tinception's speed ratio to each peer, taken round by round.
 #
 #   bench/peers/run_peers.sh [WEIGHTS]        (from the repository root)
 #   env: TINCEPTION=path/to/tinception (default build/src/tinception), BATCHES=1,8,
-#        THREADS=1,2, ITERATIONS=10, ORT_VERSION=1.30.0, CHECK_IMAGE=an image for the
+#        THREADS=1,2, ITERATIONS=10 (timed runs per engine and round), ROUNDS=3,
+#        ORT_VERSION=1.30.0, CHECK_IMAGE=an image for the
 #        oneDNN check (default: the first of $TINCEPTION_SUPERHEROES, else a generated one)
 #
 # Installs what is missing: Debian's python3-torch, python3-torchvision and libdnnl-dev
@@ -26,6 +28,7 @@ tinception="${TINCEPTION:-$root/build/src/tinception}"
 batches="${BATCHES:-1,8}"
 threads="${THREADS:-1,2}"
 iterations="${ITERATIONS:-10}"
+rounds="${ROUNDS:-3}"
 ort_version="${ORT_VERSION:-1.30.0}"
 python=/usr/bin/python3   # Debian's python, where python3-torch installs
 
@@ -104,38 +107,64 @@ say "checking the oneDNN peer's features against tinception embed on $image"
 "$onednn_peer" check "$weights" "$image" "$check_dir/tinception.f32" | tee "$check_dir/check.txt" >&2 || {
     say "the oneDNN peer's features differ from tinception's; not timing it"; exit 1; }
 
-say "timing tinception"
-# tee -a: without O_APPEND, tee truncates a stderr redirected to a file and overwrites it.
-"$tinception" bench "$weights" --batch "$batches" --threads "$threads" --iterations "$iterations" \
-    --compare none --tsv | tee -a /dev/stderr | grep '^tinception	' >> "$rows"
-say "timing PyTorch"
-"$python" "$here/torch_peer.py" time --batch "$batches" --threads "$threads" --iterations "$iterations" >> "$rows"
-say "timing ONNX Runtime"
-node "$here/ort_peer.js" "$onnx" "$batches" "$threads" "$iterations" >> "$rows"
-say "timing oneDNN (direct, and Winograd for 3x3 stride-1 convolutions where it has one)"
-"$onednn_peer" time "$weights" "$batches" "$threads" "$iterations" >> "$rows" 2> "$check_dir/kernels.txt" || {
-    cat "$check_dir/kernels.txt" >&2; exit 1; }
+# Each round times every engine once, in turn, so a machine whose speed drifts over minutes (a
+# shared or virtual one) slows all of them alike within a round; the table gives each engine's
+# median over rounds and each ratio as the median of the same-round ratios.
+for round in $(seq 1 "$rounds"); do
+    say "round $round of $rounds: timing tinception"
+    # tee -a: without O_APPEND, tee truncates a stderr redirected to a file and overwrites it.
+    "$tinception" bench "$weights" --batch "$batches" --threads "$threads" --iterations "$iterations" \
+        --compare none --tsv | tee -a /dev/stderr | grep '^tinception	' | sed "s/\$/	$round/" >> "$rows"
+    say "round $round of $rounds: timing PyTorch"
+    "$python" "$here/torch_peer.py" time --batch "$batches" --threads "$threads" --iterations "$iterations" \
+        | sed "s/\$/	$round/" >> "$rows"
+    say "round $round of $rounds: timing ONNX Runtime"
+    node "$here/ort_peer.js" "$onnx" "$batches" "$threads" "$iterations" | sed "s/\$/	$round/" >> "$rows"
+    say "round $round of $rounds: timing oneDNN (direct, and Winograd for 3x3 stride-1 convolutions where it has one)"
+    "$onednn_peer" time "$weights" "$batches" "$threads" "$iterations" 2> "$check_dir/kernels.txt" \
+        | sed "s/\$/	$round/" >> "$rows" || { cat "$check_dir/kernels.txt" >&2; exit 1; }
+done
 cat "$check_dir/kernels.txt" >&2
 
 echo
-echo "Inception v3 trunk, 299x299 fp32 -> 2048 pooled features; median of $iterations runs after warm-up"
+echo "Inception v3 trunk, 299x299 fp32 -> 2048 pooled features; per round the median of $iterations runs after warm-up; $rounds rounds"
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
 cat "$check_dir/check.txt" "$check_dir/kernels.txt"
-echo "x_peer = peer ms/image / tinception ms/image (above 1: tinception is faster)"
+echo "ms/image: median over rounds; x_peer: median over rounds of (peer ms/image / tinception ms/image) in the same round (above 1: tinception is faster)"
+echo "scaling: median over rounds of (1-thread ms / N-thread ms) in the same round"
 awk -F'\t' '
+    function median(list,    n, v, i, j, t) {
+        n = split(list, v, " ")
+        for (i = 2; i <= n; ++i) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; --j) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
     BEGIN { np = split("pytorch onnxruntime onednn_direct onednn_winograd", peer, " ") }
-    { ms[$1 "," $2 "," $3] = $4; key[NR] = $1 "," $2 "," $3; eng[NR] = $1; b[NR] = $2; t[NR] = $3 }
+    {
+        k = $1 "," $2 "," $3
+        ms[k "," $5] = $4
+        all[k] = all[k] " " $4
+        if (!(k in seen)) { seen[k] = 1; key[++nk] = k; eng[nk] = $1; b[nk] = $2; t[nk] = $3 }
+        round[$5] = 1
+    }
     END {
-        header = sprintf("%-16s %5s %7s %10s", "engine", "batch", "threads", "ms/image")
+        header = sprintf("%-16s %5s %7s %10s %8s", "engine", "batch", "threads", "ms/image", "scaling")
         for (p = 1; p <= np; ++p) header = header sprintf(" %" (length(peer[p]) + 2) "s", "x_" peer[p])
         print header
-        for (i = 1; i <= NR; ++i) {
-            tin = ms["tinception," b[i] "," t[i]]
-            line = sprintf("%-16s %5d %7d %10.2f", eng[i], b[i], t[i], ms[key[i]])
+        for (i = 1; i <= nk; ++i) {
+            scaling = "-"
+            one = eng[i] "," b[i] ",1"
+            if (t[i] != 1 && (one in all)) {
+                list = ""
+                for (r in round) if ((one "," r) in ms && (key[i] "," r) in ms) list = list " " ms[one "," r] / ms[key[i] "," r]
+                if (list != "") scaling = sprintf("%.2fx", median(list))
+            }
+            line = sprintf("%-16s %5d %7d %10.2f %8s", eng[i], b[i], t[i], median(all[key[i]]), scaling)
             if (eng[i] == "tinception") {
                 for (p = 1; p <= np; ++p) {
-                    other = ms[peer[p] "," b[i] "," t[i]]
-                    line = line sprintf(" %" (length(peer[p]) + 2) "s", other ? sprintf("%.2f", other / tin) : "-")
+                    other = peer[p] "," b[i] "," t[i]
+                    list = ""
+                    for (r in round) if ((other "," r) in ms && (key[i] "," r) in ms) list = list " " ms[other "," r] / ms[key[i] "," r]
+                    line = line sprintf(" %" (length(peer[p]) + 2) "s", list != "" ? sprintf("%.2f", median(list)) : "-")
                 }
             }
             print line
