@@ -163,6 +163,28 @@ typedef enum tinception_decode_mode {
 /* Sets the context's decode mode; TINCEPTION_INVALID_ARGUMENT for NULL or an unknown mode. */
 tinception_status tinception_context_set_decode_mode(tinception_context* context, tinception_decode_mode mode);
 
+/* Which network a context runs. TINCEPTION_PRECISION_FP32: float32 throughout.
+ * TINCEPTION_PRECISION_INT8: 8-bit activations and weights with 32-bit sums, on the
+ * calibration ranges a model trained with `tinception train --precision int8` stores (a
+ * context on its feature layer starts in int8). */
+typedef enum tinception_precision {
+    TINCEPTION_PRECISION_FP32 = 0,
+    TINCEPTION_PRECISION_INT8 = 1,
+    TINCEPTION_PRECISION_MAX_ENUM = 0x7FFFFFFF /* not a precision: lets C++ take any int, then refuse it */
+} tinception_precision;
+
+/* The precision the model was trained in (INT8 when it stores calibration ranges); FP32 for NULL. */
+tinception_precision tinception_model_precision(const tinception_model* model);
+
+/* The precision the context runs; FP32 for NULL. */
+tinception_precision tinception_context_precision(const tinception_context* context);
+
+/* Switches the context's network. FP32 is always possible (an int8 model's head then reads
+ * float32 features, which it was not trained on: close, not equal). INT8 needs calibration
+ * ranges: TINCEPTION_UNSUPPORTED on a model trained in fp32, or on a context of another layer
+ * than the model's. TINCEPTION_INVALID_ARGUMENT for NULL or an unknown precision. */
+tinception_status tinception_context_set_precision(tinception_context* context, tinception_precision precision);
+
 /* tinception_classify on an image file (JPEG, PNG, BMP, GIF). Returns TINCEPTION_UNSUPPORTED
  * in a build made with -Dimage_io=disabled. */
 tinception_status tinception_classify_file(tinception_context* context, const char* image_path, float* scores,

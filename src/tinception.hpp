@@ -104,6 +104,9 @@ public:
     }
     // How image files are decoded (tinception_context_set_decode_mode).
     void set_decode_mode(tinception_decode_mode mode) { check(tinception_context_set_decode_mode(get(), mode)); }
+    // Which network the context runs (tinception_context_set_precision).
+    void set_precision(tinception_precision precision) { check(tinception_context_set_precision(get(), precision)); }
+    tinception_precision precision() const { return tinception_context_precision(get()); }
     std::string layer() const { return tinception_context_layer(get()); }
     tinception_context* get() const { return handle_.get(); }
 

@@ -3,6 +3,7 @@
 // fixed random head over the real weights, so no image decoding or training is needed.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +18,9 @@
 #include "tinception.h"
 #include "tinception.hpp"
 #include "classify/classifier_model.hpp"
+#include "image/preprocess.hpp"
+#include "model/feature_extractor.hpp"
+#include "quant/activation_ranges.hpp"
 #include "weights/weight_file.hpp"
 
 namespace {
@@ -377,4 +381,75 @@ TEST_CASE("c api: a model loads through the packed-weights cache or without it, 
     CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
     CHECK(scores_with(&in_folder) == expected);  // maps it
     CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("c api: a model trained in int8 runs in int8, a context can switch to fp32 and back") {
+    // The fp32 model of the other cases: fp32 only.
+    Loaded fp32;
+    CHECK(tinception_model_precision(fp32.model) == TINCEPTION_PRECISION_FP32);
+    CHECK(tinception_context_precision(fp32.context) == TINCEPTION_PRECISION_FP32);
+    CHECK(tinception_context_set_precision(fp32.context, TINCEPTION_PRECISION_INT8) == TINCEPTION_UNSUPPORTED);
+    CHECK(last_error().find("trained in fp32") != std::string::npos);
+    CHECK(tinception_context_set_precision(fp32.context, tinception_precision(7)) == TINCEPTION_INVALID_ARGUMENT);
+    CHECK(tinception_context_set_precision(nullptr, TINCEPTION_PRECISION_FP32) == TINCEPTION_INVALID_ARGUMENT);
+    CHECK(tinception_context_set_precision(fp32.context, TINCEPTION_PRECISION_FP32) == TINCEPTION_OK);
+
+    // The same head with calibration ranges, as `train --precision int8` stores them (here from
+    // the test picture and its transpose).
+    const std::vector<std::uint8_t> rgb = test_rgb(kWidth, kHeight);
+    tinception::ClassifierModel m = random_model();
+    {
+        const tinception::WeightFile weights = tinception::WeightFile::open(weights_path());
+        const tinception::Preprocessing prep = tinception::preprocessing_of(weights);
+        const std::size_t floats = std::size_t(prep.size) * prep.size * 3;
+        std::vector<float> input(2 * floats);
+        tinception::preprocess(tinception::ImageRgb8{kWidth, kHeight, rgb}, prep, input.data());
+        tinception::preprocess(tinception::ImageRgb8{kHeight, kWidth, test_rgb(kHeight, kWidth)}, prep,
+                               input.data() + floats);
+        m.int8_ranges = tinception::calibrate_ranges(weights, "mixed5", input.data(), 2, tinception::RangeRule{});
+    }
+    TempDir dir;
+    const std::string path = dir.file("int8.tcm");
+    tinception::save_classifier_model(path, m);
+    tinception_model* model = nullptr;
+    REQUIRE(tinception_model_load(path.c_str(), nullptr, &model) == TINCEPTION_OK);
+    CHECK(tinception_model_precision(model) == TINCEPTION_PRECISION_INT8);
+    tinception_context *context = nullptr, *mixed10 = nullptr;
+    REQUIRE(tinception_context_create(model, &context) == TINCEPTION_OK);
+    REQUIRE(tinception_context_create_for_layer(model, "mixed10", &mixed10) == TINCEPTION_OK);
+    CHECK(tinception_context_precision(context) == TINCEPTION_PRECISION_INT8);
+    CHECK(tinception_context_precision(mixed10) == TINCEPTION_PRECISION_FP32);
+    CHECK(tinception_context_set_precision(mixed10, TINCEPTION_PRECISION_INT8) == TINCEPTION_UNSUPPORTED);
+    CHECK(last_error().find("mixed10") != std::string::npos);
+
+    const auto features = [&] {
+        std::vector<float> f(768, -1.0f);
+        CHECK(tinception_features(context, rgb.data(), kWidth, kHeight, 0, TINCEPTION_RGB8, f.data(), f.size()) ==
+              TINCEPTION_OK);
+        return f;
+    };
+    const std::vector<float> int8_features = features();
+    REQUIRE(tinception_context_set_precision(context, TINCEPTION_PRECISION_FP32) == TINCEPTION_OK);
+    CHECK(tinception_context_precision(context) == TINCEPTION_PRECISION_FP32);
+    const std::vector<float> fp32_features = features();
+    // The fp32 features of an int8 model's context are those of an fp32 model's.
+    std::vector<float> reference(768, -2.0f);
+    CHECK(tinception_features(fp32.context, rgb.data(), kWidth, kHeight, 0, TINCEPTION_RGB8, reference.data(),
+                              reference.size()) == TINCEPTION_OK);
+    CHECK(fp32_features == reference);
+    REQUIRE(tinception_context_set_precision(context, TINCEPTION_PRECISION_INT8) == TINCEPTION_OK);
+    CHECK(features() == int8_features);  // back to the same int8 network
+    // Close but not equal: int8 rounds every activation.
+    CHECK(int8_features != fp32_features);
+    double dot = 0, aa = 0, bb = 0;
+    for (std::size_t i = 0; i < int8_features.size(); ++i) {
+        dot += double(int8_features[i]) * fp32_features[i];
+        aa += double(int8_features[i]) * int8_features[i];
+        bb += double(fp32_features[i]) * fp32_features[i];
+    }
+    CHECK(dot / std::sqrt(aa * bb) > 0.99);
+
+    tinception_context_destroy(mixed10);
+    tinception_context_destroy(context);
+    tinception_model_destroy(model);
 }

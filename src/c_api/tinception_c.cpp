@@ -353,6 +353,36 @@ tinception_status tinception_context_set_decode_mode(tinception_context* context
     });
 }
 
+tinception_precision tinception_model_precision(const tinception_model* model) {
+    return model && !model->classifier->model().int8_ranges.empty() ? TINCEPTION_PRECISION_INT8
+                                                                     : TINCEPTION_PRECISION_FP32;
+}
+
+tinception_precision tinception_context_precision(const tinception_context* context) {
+    return context && std::strcmp(context->extractor.precision(), "int8") == 0 ? TINCEPTION_PRECISION_INT8
+                                                                                : TINCEPTION_PRECISION_FP32;
+}
+
+tinception_status tinception_context_set_precision(tinception_context* context, tinception_precision precision) {
+    return guarded(TINCEPTION_UNSUPPORTED, [&] {
+        if (!context) fail(TINCEPTION_INVALID_ARGUMENT, "context is NULL");
+        if (precision == TINCEPTION_PRECISION_FP32) {
+            context->extractor.use_fp32();
+            return;
+        }
+        if (precision != TINCEPTION_PRECISION_INT8)
+            fail(TINCEPTION_INVALID_ARGUMENT, "unknown precision " + std::to_string(int(precision)));
+        const ClassifierModel& model = context->classifier->model();
+        if (model.int8_ranges.empty())
+            fail(TINCEPTION_UNSUPPORTED, "the model was trained in fp32 and holds no int8 calibration ranges; "
+                                         "train it with 'tinception train --precision int8'");
+        if (context->extractor.layer() != model.feature_layer)
+            fail(TINCEPTION_UNSUPPORTED, "the model's int8 calibration covers its own layer '" + model.feature_layer +
+                                             "', not this context's '" + context->extractor.layer() + "'");
+        if (std::strcmp(context->extractor.precision(), "int8") != 0) context->extractor.use_int8(model.int8_ranges);
+    });
+}
+
 tinception_status tinception_classify_file(tinception_context* context, const char* image_path, float* scores,
                                            size_t scores_count) {
     return guarded(TINCEPTION_BAD_FORMAT, [&] {
