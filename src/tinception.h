@@ -116,8 +116,8 @@ size_t tinception_model_label_count(const tinception_model* model);
  * out of range. */
 const char* tinception_model_label(const tinception_model* model, size_t index);
 
-/* The layer the classifier was trained on ("mixed5,mixed7" by default: two layers side by
- * side) and its feature count (1536 for those); NULL / 0 for NULL. */
+/* The layer the classifier was trained on ("mixed3,mixed5,mixed7" by default: three layers
+ * side by side) and its feature count (3 x 768 = 2304 for those); NULL / 0 for NULL. */
 const char* tinception_model_feature_layer(const tinception_model* model);
 size_t tinception_model_feature_size(const tinception_model* model);
 

@@ -1015,7 +1015,7 @@ TEST_CASE("info MODEL: what train recorded, matching what it printed; the date i
     CHECK(std::regex_search(info.out, std::regex("total +" + std::string(split[1]) + " +" + std::string(split[2]) +
                                                  " +" + std::string(split[3]))));
     CHECK(contains(info.out, "labels:       2: darth_vader, elsa"));
-    CHECK(contains(info.out, "bottleneck:   mixed5,mixed7 (1536 features, standardised)"));
+    CHECK(contains(info.out, "bottleneck:   mixed3,mixed5,mixed7 (2304 features, standardised)"));
     CHECK(std::regex_search(info.out, std::regex(R"(seed +5\n)")));
     CHECK(std::regex_search(info.out, std::regex(R"(optimizer +adam\n)")));
     CHECK(std::regex_search(info.out, std::regex("data folder +" + fs::absolute(m.data).string() + "\n")));

@@ -35,14 +35,14 @@ TEST_CASE("train --fine-tune-from: the model carries the tuned layers, guess run
     INFO(one.err);
     REQUIRE(one.exit_code == 0);
     CHECK(one.out.find("fine-tuning step 3/3: ") != std::string::npos);
-    CHECK(one.out.find("fine-tuned the layers after mixed6 up to mixed5,mixed7: 3 steps") != std::string::npos);
+    CHECK(one.out.find("fine-tuned the layers after mixed6 up to mixed3,mixed5,mixed7: 3 steps") != std::string::npos);
     CHECK(one.out.find("2-fold cross-validated accuracy = ") != std::string::npos);  // of fine-tuning
     const CommandResult two = run_tinception(fine_tune_args(data, dir.path() / "two.tcm", cache, "2"));
     REQUIRE(two.exit_code == 0);
     CHECK(slurp((dir.path() / "one.tcm").string()) == slurp((dir.path() / "two.tcm").string()));
 
     const CommandResult info = run_tinception({"info", (dir.path() / "one.tcm").string()});
-    CHECK(info.out.find("fine-tuned:   up to mixed5,mixed7 (10 convolutions, after mixed6)") != std::string::npos);
+    CHECK(info.out.find("fine-tuned:   up to mixed3,mixed5,mixed7 (10 convolutions, after mixed6)") != std::string::npos);
 
     // without fine-tuning the model holds no tuned layers and scores the image otherwise
     auto frozen = fine_tune_args(data, dir.path() / "frozen.tcm", cache, "2");
@@ -70,22 +70,23 @@ TEST_CASE("train --fine-tune-from: the model carries the tuned layers, guess run
         return values;
     };
     const std::string weights = required_env_path("TINCEPTION_WEIGHTS");
-    const std::vector<double> file_features = embed(weights, {"--layer", "mixed5,mixed7"});
-    const std::vector<double> frozen_raw = embed((dir.path() / "frozen.tcm").string(), {"--layer", "mixed5"});
+    const std::vector<double> file_features = embed(weights, {"--layer", "mixed3,mixed5,mixed7"});
+    const std::vector<double> frozen_raw = embed((dir.path() / "frozen.tcm").string(), {"--layer", "mixed3"});
     const std::vector<double> frozen_features = embed((dir.path() / "frozen.tcm").string());
     const std::vector<double> tuned_features = embed((dir.path() / "one.tcm").string());
-    REQUIRE(file_features.size() == 1536);
-    REQUIRE(frozen_features.size() == 1536);
-    REQUIRE(tuned_features.size() == 1536);
+    REQUIRE(file_features.size() == 2304);  // 768 x 3
+    REQUIRE(frozen_features.size() == 2304);
+    REQUIRE(tuned_features.size() == 2304);
     CHECK(std::equal(frozen_raw.begin(), frozen_raw.end(), file_features.begin()));  // another layer: raw
     CHECK(frozen_raw.size() == 768);
     // standardised by the training images: about zero mean and unit spread over them, so
     // no longer the raw values (which are all >= 0, after ReLU)
     CHECK(frozen_features != file_features);
     CHECK(std::any_of(frozen_features.begin(), frozen_features.end(), [](double v) { return v < 0; }));
-    // the tuned model's mixed5 part is the frozen network's, standardised alike; mixed7 moved
-    CHECK(std::equal(tuned_features.begin(), tuned_features.begin() + 768, frozen_features.begin()));
-    CHECK(!std::equal(tuned_features.begin() + 768, tuned_features.end(), frozen_features.begin() + 768));
+    // the tuned model's mixed3 and mixed5 parts are the frozen network's, standardised alike;
+    // mixed7 moved
+    CHECK(std::equal(tuned_features.begin(), tuned_features.begin() + 1536, frozen_features.begin()));
+    CHECK(!std::equal(tuned_features.begin() + 1536, tuned_features.end(), frozen_features.begin() + 1536));
 }
 
 TEST_CASE("train refuses fine-tuning options that cannot apply, before computing anything") {
@@ -98,7 +99,8 @@ TEST_CASE("train refuses fine-tuning options that cannot apply, before computing
     const CommandResult above = run_tinception({"train", data.string(), "-o", (dir.path() / "m.tcm").string(),
                                                 "--fine-tune-from", "mixed7"});
     CHECK(above.exit_code == 2);
-    CHECK(above.err.find("every layer of 'mixed5,mixed7' is 'mixed7' or comes before it") != std::string::npos);
+    CHECK(above.err.find("every layer of 'mixed3,mixed5,mixed7' is 'mixed7' or comes before it") !=
+          std::string::npos);
     const CommandResult flip = run_tinception({"train", data.string(), "-o", (dir.path() / "m.tcm").string(),
                                                "--fine-tune-from", "mixed6", "--tta", "flip"});
     CHECK(flip.exit_code == 2);

@@ -23,7 +23,7 @@ namespace tinception {
 struct RetrainOptions {
     std::string data_dir;
     std::string weights_path;
-    std::string layer = "mixed5,mixed7";
+    std::string layer = "mixed3,mixed5,mixed7";
     std::string cache_dir;      // empty: no bottleneck cache
     std::string model_path;     // required
     std::string labels_path;    // empty: not written
