@@ -43,7 +43,9 @@ std::vector<std::uint8_t> encoded(const ProtoMessage& m) {
 }
 
 // The graph run one node at a time. Transpose (only NHWC -> NCHW) and Flatten are plain
-// copies written here; every other operator goes through the conformance test's runner.
+// copies written here, and so are a flip model's MatMul of [N, C, H, W] by a [W, W] matrix,
+// Split of the batch into two halves, Add and Mul (by a one-value tensor); every other
+// operator goes through the conformance test's runner.
 onnx::Tensor run_graph(const onnx::Model& model, const onnx::Tensor& image) {
     std::map<std::string, onnx::Tensor> values;
     for (const onnx::Tensor& t : model.graph.initializers) values[t.name] = t;
@@ -70,6 +72,43 @@ onnx::Tensor run_graph(const onnx::Model& model, const onnx::Tensor& image) {
             std::int64_t inner = 1;
             for (std::size_t d = 1; d < out.dims.size(); ++d) inner *= out.dims[d];
             out.dims = {out.dims[0], inner};
+        } else if (node.op_type == "MatMul" && in.at(0)->dims.size() == 4) {
+            const onnx::Tensor &x = *in.at(0), &m = *in.at(1);
+            const std::int64_t w = x.dims[3];
+            REQUIRE(m.dims == std::vector<std::int64_t>{w, w});
+            out.data_type = onnx::kFloat;
+            out.dims = x.dims;
+            out.values.assign(x.values.size(), 0.0f);
+            for (std::size_t row = 0; row < x.values.size() / std::size_t(w); ++row)
+                for (std::int64_t j = 0; j < w; ++j)
+                    for (std::int64_t k = 0; k < w; ++k)
+                        out.values[row * std::size_t(w) + std::size_t(j)] +=
+                            x.values[row * std::size_t(w) + std::size_t(k)] * m.values[std::size_t(k * w + j)];
+        } else if (node.op_type == "Split") {
+            REQUIRE(node.int_or("axis", 0) == 0);
+            REQUIRE(node.outputs.size() == 2);
+            REQUIRE(node.inputs.size() == 1);  // no sizes: equal halves
+            if (model.opset >= 18) REQUIRE(node.int_or("num_outputs", 0) == 2);
+            const onnx::Tensor& x = *in.at(0);
+            REQUIRE(x.dims[0] % 2 == 0);
+            const std::size_t half = x.values.size() / 2;
+            for (int part = 0; part < 2; ++part) {
+                onnx::Tensor piece;
+                piece.data_type = onnx::kFloat;
+                piece.dims = x.dims;
+                piece.dims[0] /= 2;
+                piece.values.assign(x.values.begin() + long(part * half), x.values.begin() + long((part + 1) * half));
+                values[node.outputs[std::size_t(part)]] = std::move(piece);
+            }
+            continue;
+        } else if (node.op_type == "Add" || node.op_type == "Mul") {
+            const onnx::Tensor &a = *in.at(0), &b = *in.at(1);
+            REQUIRE((b.values.size() == a.values.size() || b.values.size() == 1));
+            out = a;
+            for (std::size_t i = 0; i < out.values.size(); ++i) {
+                const float other = b.values[b.values.size() == 1 ? 0 : i];
+                out.values[i] = node.op_type == "Add" ? a.values[i] + other : a.values[i] * other;
+            }
         } else {
             out = onnx::run_node(node, in, kernels::reference_kernels(), model.opset);
         }
@@ -102,6 +141,28 @@ std::vector<float> our_scores(const WeightFile& weights, const ClassifierModel& 
     network.extract_features(image.values.data(), images, features.data());
     for (int i = 0; i < images; ++i) {
         const std::vector<float> p = model.predict(features.data() + i * model.feature_size);
+        scores.insert(scores.end(), p.begin(), p.end());
+    }
+    return scores;
+}
+
+// The same with the model's test-time flip: each image's probabilities averaged with those of
+// the image mirrored left-right (its columns reversed), as guess does.
+std::vector<float> our_flip_scores(const WeightFile& weights, const ClassifierModel& model, const onnx::Tensor& image) {
+    const int images = int(image.dims[0]);
+    const std::int64_t h = image.dims[1], w = image.dims[2], c = image.dims[3];
+    std::vector<float> mirrored(image.values.size());
+    for (std::int64_t p = 0; p < images * h; ++p)
+        for (std::int64_t x = 0; x < w; ++x)
+            for (std::int64_t ch = 0; ch < c; ++ch)
+                mirrored[std::size_t((p * w + x) * c + ch)] = image.values[std::size_t((p * w + (w - 1 - x)) * c + ch)];
+    Network network(weights, kTinyFeatureLayer, kernels::reference_kernels());
+    const std::size_t f = std::size_t(model.feature_size);
+    std::vector<float> features(std::size_t(images) * f), features_mirrored(features.size()), scores;
+    network.extract_features(image.values.data(), images, features.data());
+    network.extract_features(mirrored.data(), images, features_mirrored.data());
+    for (int i = 0; i < images; ++i) {
+        const std::vector<float> p = model.predict(features.data() + i * f, features_mirrored.data() + i * f);
         scores.insert(scores.end(), p.begin(), p.end());
     }
     return scores;
@@ -277,6 +338,47 @@ TEST_CASE("export: initialisers are written once and stream from the weight file
     CHECK(fs::file_size(path) == summary.bytes);
     for (const auto& entry : fs::directory_iterator(files.dir.path()))
         CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("export: a --tta flip model's graph averages the image's and its mirror's probabilities") {
+    TinyFiles files;
+    ClassifierModel flip = files.model;
+    flip.augmentation = TestTimeAugmentation::flip;
+    REQUIRE(flip.preprocessing.align_corners);
+    for (const int batch : {0, 2}) {
+        for (const std::int64_t opset : {std::int64_t(kMinOpset), std::int64_t(kMaxOpset)}) {
+            CAPTURE(batch);
+            CAPTURE(opset);
+            OnnxExportOptions options;
+            options.opset = opset;
+            options.batch = batch;
+            const std::string path = files.dir.file("flip.onnx");
+            write_onnx_model(build_onnx_model(flip, trunk_from_weights(*files.weights), options), path, true);
+            const onnx::Model m = onnx::read_model_file(path);
+            const std::vector<std::string> problems = onnx::structural_problems(m);
+            CHECK_MESSAGE(problems.empty(), (problems.empty() ? std::string() : problems.front()));
+            CHECK(metadata(m, "test_time_augmentation") == "flip");
+            const std::int64_t n = batch ? batch : -1;
+            CHECK(m.graph.inputs[0].dims == std::vector<std::int64_t>{n, kTinyInputSize, kTinyInputSize, 3});
+            CHECK(m.graph.outputs[0].dims == std::vector<std::int64_t>{n, 3});
+
+            const onnx::Tensor image = random_images(files.network, 2);
+            const onnx::Tensor scores = run_graph(m, image);
+            REQUIRE(scores.dims == std::vector<std::int64_t>{2, 3});
+            const std::vector<float> expected = our_flip_scores(*files.weights, flip, image);
+            check_close(expected.data(), scores.values.data(), expected.size(), Tolerance{1e-5, 0.0});
+            // and not the unflipped model's: the mirror's half counts
+            const std::vector<float> plain = our_scores(*files.weights, files.model, image);
+            float largest_change = 0.0f;
+            for (std::size_t i = 0; i < plain.size(); ++i)
+                largest_change = std::max(largest_change, std::abs(plain[i] - scores.values[i]));
+            CHECK(largest_change > 1e-4f);
+        }
+    }
+    // Resizing without align_corners: mirroring after the resize is not mirroring the image.
+    flip.preprocessing.align_corners = false;
+    CHECK_THROWS_WITH_AS(build_onnx_model(flip, trunk_from_weights(*files.weights), {}),
+                         doctest::Contains("align_corners=false"), Error);
 }
 
 TEST_CASE("export: refuses what it cannot express, naming the layer") {

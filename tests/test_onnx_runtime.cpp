@@ -63,6 +63,60 @@ std::size_t top_of(const std::vector<double>& scores) {
     return std::size_t(std::max_element(scores.begin(), scores.end()) - scores.begin());
 }
 
+const std::vector<std::string> kLabels{"darth_vader", "elsa"};
+
+// `tinception guess --json` on the images: [image][label], labels in model order.
+std::vector<std::vector<double>> guess_scores(const std::string& model, const std::vector<std::string>& images) {
+    std::vector<std::string> args{"guess", model, "--json"};
+    args.insert(args.end(), images.begin(), images.end());
+    const CommandResult guess = run_tinception(args);
+    INFO(guess.err);
+    REQUIRE(guess.exit_code == 0);
+    std::vector<std::vector<double>> scores;
+    for (const json& image : json::parse(guess.out)) {
+        std::vector<double> row(kLabels.size());
+        for (const json& s : image["scores"])
+            row[std::size_t(std::find(kLabels.begin(), kLabels.end(), s["label"].get<std::string>()) - kLabels.begin())] =
+                s["score"].get<double>();
+        scores.push_back(row);
+    }
+    REQUIRE(scores.size() == images.size());
+    return scores;
+}
+
+// Exports `model` with `options`, checks the file's structure, runs it in ONNX Runtime on
+// `input` (the images as `tinception preprocess` wrote them) and compares with guess's scores.
+void check_export_in_onnx_runtime(const std::string& model, const std::string& onnx_path,
+                                  const std::vector<std::string>& options, const std::string& input,
+                                  const std::vector<std::vector<double>>& expected,
+                                  const std::vector<std::string>& images) {
+    std::vector<std::string> export_args{"export", model, "-o", onnx_path};
+    export_args.insert(export_args.end(), options.begin(), options.end());
+    const CommandResult exported = run_tinception(export_args);
+    INFO(exported.err);
+    REQUIRE(exported.exit_code == 0);
+    MESSAGE(exported.out);
+
+    const tinception::onnx::Model parsed = tinception::onnx::read_model_file(onnx_path);
+    const std::vector<std::string> problems = tinception::onnx::structural_problems(parsed);
+    CHECK_MESSAGE(problems.empty(), (problems.empty() ? std::string() : problems.front()));
+
+    const std::vector<std::vector<double>> actual = onnx_runtime_scores(onnx_path, input);
+    REQUIRE(actual.size() == expected.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        CAPTURE(images[i]);
+        REQUIRE(actual[i].size() == kLabels.size());
+        for (std::size_t k = 0; k < kLabels.size(); ++k) {
+            // guess prints 5 decimals, so its side carries up to 5e-6 of rounding.
+            CHECK(std::fabs(actual[i][k] - expected[i][k]) <= 1e-4);
+            worst = std::max(worst, std::fabs(actual[i][k] - expected[i][k]));
+        }
+        CHECK(top_of(actual[i]) == top_of(expected[i]));
+    }
+    MESSAGE("largest score difference to guess: " << worst);
+}
+
 }  // namespace
 
 TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
@@ -83,23 +137,8 @@ TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
     INFO(train.err);
     REQUIRE(train.exit_code == 0);
 
-    std::vector<std::string> args{"guess", model, "--json"};
-    args.insert(args.end(), images.held_out.begin(), images.held_out.end());
-    const CommandResult guess = run_tinception(args);
-    INFO(guess.err);
-    REQUIRE(guess.exit_code == 0);
-    const std::vector<std::string> labels{"darth_vader", "elsa"};
-    std::vector<std::vector<double>> expected;  // [image][label], label in model order
-    for (const json& image : json::parse(guess.out)) {
-        std::vector<double> row(labels.size());
-        for (const json& s : image["scores"])
-            row[std::size_t(std::find(labels.begin(), labels.end(), s["label"].get<std::string>()) - labels.begin())] =
-                s["score"].get<double>();
-        expected.push_back(row);
-    }
-    REQUIRE(expected.size() == images.held_out.size());
-
-    args = {"preprocess", model, "-o", dir.file("input.f32")};
+    const std::vector<std::vector<double>> expected = guess_scores(model, images.held_out);
+    std::vector<std::string> args = {"preprocess", model, "-o", dir.file("input.f32")};
     args.insert(args.end(), images.held_out.begin(), images.held_out.end());
     REQUIRE(run_tinception(args).exit_code == 0);
 
@@ -108,32 +147,9 @@ TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
          {std::vector<std::string>{}, {"--batch", fixed_batch, "--opset", "17"}}) {
         CAPTURE(options.size());
         const std::string onnx_path = dir.file(options.empty() ? "dynamic.onnx" : "fixed.onnx");
-        std::vector<std::string> export_args{"export", model, "-o", onnx_path};
-        export_args.insert(export_args.end(), options.begin(), options.end());
-        const CommandResult exported = run_tinception(export_args);
-        INFO(exported.err);
-        REQUIRE(exported.exit_code == 0);
-        MESSAGE(exported.out);
-
-        const tinception::onnx::Model parsed = tinception::onnx::read_model_file(onnx_path);
-        const std::vector<std::string> problems = tinception::onnx::structural_problems(parsed);
-        CHECK_MESSAGE(problems.empty(), (problems.empty() ? std::string() : problems.front()));
-
-        const std::vector<std::vector<double>> actual = onnx_runtime_scores(onnx_path, dir.file("input.f32"));
-        REQUIRE(actual.size() == expected.size());
-        double worst = 0;
-        for (std::size_t i = 0; i < expected.size(); ++i) {
-            CAPTURE(images.held_out[i]);
-            REQUIRE(actual[i].size() == labels.size());
-            for (std::size_t k = 0; k < labels.size(); ++k) {
-                // guess prints 5 decimals, so its side carries up to 5e-6 of rounding.
-                CHECK(std::fabs(actual[i][k] - expected[i][k]) <= 1e-4);
-                worst = std::max(worst, std::fabs(actual[i][k] - expected[i][k]));
-            }
-            CHECK(top_of(actual[i]) == top_of(expected[i]));
-        }
-        MESSAGE("largest score difference to guess: " << worst);
+        check_export_in_onnx_runtime(model, onnx_path, options, dir.file("input.f32"), expected, images.held_out);
     }
+    const std::vector<std::string>& labels = kLabels;
 
     // The example prints guess's lines: same labels in the same order, scores within 1e-4.
     const CommandResult example = run_program(
@@ -151,5 +167,32 @@ TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
         CHECK(top.rfind(labels[best] + " (score = ", 0) == 0);
         const double printed = std::stod(top.substr(top.find("= ") + 2));
         CHECK(std::fabs(printed - expected[i][best]) <= 1e-4);
+    }
+}
+
+TEST_CASE("ONNX Runtime runs an exported --tta flip model as tinception guess does") {
+    const fs::path ort_dir = required_env_path("TINCEPTION_ORT_DIR");
+    REQUIRE_MESSAGE(fs::exists(ort_dir / "node_modules" / "onnxruntime-node"),
+                    "onnxruntime-node is not installed; run tests/onnx_runtime/install.sh (tools/test.sh does)");
+    TempDir dir;
+    const Images images = make_images(dir);
+    const std::string model = dir.file("flip.tcm");
+    // guess mirrors each decoded image and averages the two probabilities; the graph mirrors
+    // the preprocessed input, the same picture under this weight file's align_corners resize.
+    const CommandResult train = run_tinception({"train", images.data.string(), "-o", model, "--steps", "300",
+                                                "--bottleneck", "mixed5", "--tta", "flip", "--bottleneck-dir",
+                                                required_env_path("TINCEPTION_TEST_CACHE")});
+    INFO(train.err);
+    REQUIRE(train.exit_code == 0);
+    const std::vector<std::vector<double>> expected = guess_scores(model, images.held_out);
+    std::vector<std::string> args = {"preprocess", model, "-o", dir.file("input.f32")};
+    args.insert(args.end(), images.held_out.begin(), images.held_out.end());
+    REQUIRE(run_tinception(args).exit_code == 0);
+    const std::string fixed_batch = std::to_string(images.held_out.size());
+    for (const std::vector<std::string>& options :
+         {std::vector<std::string>{}, {"--batch", fixed_batch, "--opset", "21"}}) {
+        CAPTURE(options.size());
+        const std::string onnx_path = dir.file(options.empty() ? "dynamic.onnx" : "fixed.onnx");
+        check_export_in_onnx_runtime(model, onnx_path, options, dir.file("input.f32"), expected, images.held_out);
     }
 }

@@ -2,7 +2,9 @@
 // Conv (batch normalisation already folded into weights and bias) and Relu, MaxPool,
 // AveragePool without the padded cells, Concat on channels, then GlobalAveragePool,
 // Flatten (and Concat, for a layer set), Gemm and Softmax for the retrained head, with the
-// model's feature standardisation folded into the Gemm's weights and bias.
+// model's feature standardisation folded into the Gemm's weights and bias. A model with
+// --tta flip runs each image and its mirror as one batch of 2N (the mirror a MatMul with the
+// exchange matrix, exact on finite values) and averages the two halves' probabilities.
 #include "export/onnx_export.hpp"
 
 #include <algorithm>
@@ -76,9 +78,13 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
     onnx.graph_name = "tinception_" + model.feature_layer;
     GraphBuilder graph(onnx);
 
-    if (model.augmentation != TestTimeAugmentation::none)
-        throw Error("the model averages each image's scores with its mirror's (--tta flip), which ONNX export does "
-                    "not write; train with --tta none to export");
+    // guess mirrors the decoded image before resizing it, the graph its resized input: the
+    // same picture when corner pixels map onto corner pixels (align_corners), else not.
+    const bool flip = model.augmentation == TestTimeAugmentation::flip;
+    if (flip && !model.preprocessing.align_corners)
+        throw Error("the model averages each image's scores with its mirror's (--tta flip), and with its resizing "
+                    "(align_corners=false) mirroring the resized input is not mirroring the image; train with --tta "
+                    "none to export");
     // A fine-tuned model's convolutions go out in place of the weight file's.
     check_tuned_layers(model.tuned, *trunk.graph, model.feature_layer, "the model", trunk.description);
     std::map<std::string, const TrainableConv*> tuned;
@@ -114,7 +120,22 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
                             std::to_string(layer.shape.w) + "x" + std::to_string(layer.shape.c) +
                             ", the model expects " + std::to_string(size) + "x" + std::to_string(size) + "x3 RGB");
             graph.define("image");
-            graph.add_node({"Transpose", layer.name, {"image"}, {layer.name}, {ints_attribute("perm", {0, 3, 1, 2})}});
+            if (!flip) {
+                graph.add_node({"Transpose", layer.name, {"image"}, {layer.name}, {ints_attribute("perm", {0, 3, 1, 2})}});
+                break;
+            }
+            // [N, 3, H, W] x exchange matrix [W, W]: every row reversed; then image and mirror
+            // as one batch [2N, 3, H, W], the images first.
+            std::vector<float> exchange(std::size_t(size) * std::size_t(size), 0.0f);
+            for (int x = 0; x < size; ++x) exchange[std::size_t(x) * std::size_t(size) + std::size_t(size - 1 - x)] = 1.0f;
+            onnx.owned.push_back(std::move(exchange));
+            graph.add_initializer("mirror/exchange", {size, size}, onnx.owned.back().data());
+            graph.add_node({"Transpose", layer.name + "/image", {"image"}, {layer.name + "/image"},
+                            {ints_attribute("perm", {0, 3, 1, 2})}});
+            graph.add_node({"MatMul", layer.name + "/mirror", {layer.name + "/image", "mirror/exchange"},
+                            {layer.name + "/mirror"}, {}});
+            graph.add_node({"Concat", layer.name, {layer.name + "/image", layer.name + "/mirror"}, {layer.name},
+                            {int_attribute("axis", 0)}});
             break;
         }
         case LayerOp::conv2d: {
@@ -194,7 +215,20 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
     graph.add_initializer("retrained/bias", {classes}, head_bias);
     graph.add_node({"Gemm", "retrained", {"bottleneck", "retrained/weights", "retrained/bias"}, {"logits"},
                     {int_attribute("transB", 1)}});
-    graph.add_node({"Softmax", "scores", {"logits"}, {"scores"}, {int_attribute("axis", 1)}});
+    if (!flip) {
+        graph.add_node({"Softmax", "scores", {"logits"}, {"scores"}, {int_attribute("axis", 1)}});
+    } else {
+        // 0.5 * (p(image) + p(mirror)), as ClassifierModel::predict; Split without sizes cuts
+        // the 2N rows into two equal halves (opset 18 on wants their number said).
+        graph.add_node({"Softmax", "scores/both", {"logits"}, {"scores/both"}, {int_attribute("axis", 1)}});
+        std::vector<OnnxAttribute> halves = {int_attribute("axis", 0)};
+        if (options.opset >= 18) halves.push_back(int_attribute("num_outputs", 2));
+        graph.add_node({"Split", "scores/split", {"scores/both"}, {"scores/image", "scores/mirror"}, halves});
+        graph.add_node({"Add", "scores/sum", {"scores/image", "scores/mirror"}, {"scores/sum"}, {}});
+        onnx.owned.push_back({0.5f});
+        graph.add_initializer("scores/half", {1}, onnx.owned.back().data());
+        graph.add_node({"Mul", "scores", {"scores/sum", "scores/half"}, {"scores"}, {}});
+    }
 
     const std::int64_t n = options.batch > 0 ? options.batch : -1;
     const Preprocessing& p = model.preprocessing;
@@ -212,7 +246,9 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
                            "float32 NHWC [N, " + size + ", " + size + ", 3], RGB: " + preprocessing});
     onnx.outputs.push_back({"scores", {n, classes}, "softmax probability per label, in the order of metadata 'labels'"});
     onnx.doc = "Image classifier trained with tinception: Inception v3 up to layer '" + model.feature_layer +
-               "', global average pool, a retrained softmax layer.\nInput 'image': float32 [N, " + size + ", " +
+               "', global average pool, a retrained softmax layer" +
+               (flip ? ", its probabilities averaged with those of the image mirrored left-right" : "") +
+               ".\nInput 'image': float32 [N, " + size + ", " +
                size + ", 3], NHWC. Preprocessing: " + preprocessing + ".\nOutput 'scores': float32 [N, " +
                std::to_string(classes) + "], softmax probabilities of the labels, in this order:\n" + labels + "\n";
     onnx.metadata = {{"labels", labels},
@@ -223,7 +259,8 @@ OnnxModel build_onnx_model(const ClassifierModel& model, const TrunkSource& trun
                      {"input_scale", number_text(p.scale)},
                      {"input_offset", number_text(p.offset)},
                      {"preprocessing", preprocessing},
-                     {"feature_layer", model.feature_layer}};
+                     {"feature_layer", model.feature_layer},
+                     {"test_time_augmentation", flip ? "flip" : "none"}};
     const auto source = trunk.metadata.find("source");
     if (source != trunk.metadata.end()) onnx.metadata.push_back({"weights_source", source->second});
     return onnx;
