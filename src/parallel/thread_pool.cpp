@@ -98,7 +98,9 @@ public:
         for (int i = 0; i < threads; ++i) {
             const std::uint64_t begin = std::uint64_t(long(tasks) * i / threads);
             const std::uint64_t end = std::uint64_t(long(tasks) * (i + 1) / threads);
-            words_[std::size_t(i)].store(pack(call, begin, end), std::memory_order_relaxed);
+            // release: a claim that reads it (acquire) also sees the call's task, wherever
+            // the claiming thread got its tag from.
+            words_[std::size_t(i)].store(pack(call, begin, end), std::memory_order_release);
         }
     }
 
@@ -110,7 +112,8 @@ public:
             const std::uint64_t next = (v >> kBits) & kMask, end = v & kMask;
             if ((v >> (2 * kBits)) != (call & kTagMask) || next >= end) return -1;
             const std::uint64_t taken = own ? pack(call, next + 1, end) : pack(call, next, end - 1);
-            if (word.compare_exchange_weak(v, taken, std::memory_order_relaxed)) return int(own ? next : end - 1);
+            if (word.compare_exchange_weak(v, taken, std::memory_order_acquire, std::memory_order_relaxed))
+                return int(own ? next : end - 1);
         }
     }
 
