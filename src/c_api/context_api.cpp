@@ -1,117 +1,25 @@
-// The C API (tinception.h) over Classifier: a model is one shared, immutable Classifier (model
-// file + weights and their one packed copy, checked against each other there), a context one
-// thread's FeatureExtractor (its activations and scratch).
-// Every entry point catches everything; no exception crosses into C. Image decoding is only
-// reached through tinception_classify_file.
-#include "tinception.h"
-
+// The C API's contexts (tinception.h): made from a model for its layer or another, they take
+// the caller's pixels (or, with image_io, a file), run the network and give scores or
+// features. Every entry point runs guarded(); image decoding is only reached through
+// tinception_classify_file.
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <exception>
 #include <memory>
-#include <new>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "build_info.hpp"
-#include "classify/classifier.hpp"
-#include "error.hpp"
+#include "c_api/c_api_objects.hpp"
+#include "c_api/c_api_status.hpp"
 #include "file_io.hpp"
-#include "image/image.hpp"
-#include "model/feature_extractor.hpp"
-#include "weights/weight_file.hpp"
 
 namespace {
 
 using namespace tinception;
+using tinception::c_api::fail;
+using tinception::c_api::guarded;
+using tinception::c_api::record;
 
 constexpr std::int64_t kMaxPixels = 50'000'000;  // as ImageLimits: well past any camera, far from overflow
-
-thread_local std::string t_last_error;
-
-// A failure with the status the caller sees; anything else thrown is mapped in guarded().
-struct Failure {
-    tinception_status status;
-    std::string message;
-};
-
-[[noreturn]] void fail(tinception_status status, std::string message) { throw Failure{status, std::move(message)}; }
-
-tinception_status record(tinception_status status, const std::string& message) {
-    try {
-        t_last_error = message;
-    } catch (...) {
-        t_last_error.clear();  // no memory for the message; the status still says what happened
-    }
-    return status;
-}
-
-// Runs `body`; Error counts as `error_status` (what a refusal means at that call).
-template <typename Body>
-tinception_status guarded(tinception_status error_status, Body&& body) noexcept {
-    try {
-        body();
-        return TINCEPTION_OK;
-    } catch (const Failure& f) {
-        return record(f.status, f.message);
-    } catch (const Error& e) {
-        switch (e.kind()) {
-            case ErrorKind::internal: return record(TINCEPTION_INTERNAL_ERROR, e.what());
-            case ErrorKind::unreadable: return record(TINCEPTION_IO_ERROR, e.what());
-            case ErrorKind::out_of_memory: return record(TINCEPTION_OUT_OF_MEMORY, e.what());
-            case ErrorKind::bad_input: break;
-        }
-        return record(error_status, e.what());
-    } catch (const std::bad_alloc&) {
-        return record(TINCEPTION_OUT_OF_MEMORY, "out of memory");
-    } catch (const std::exception& e) {
-        return record(TINCEPTION_INTERNAL_ERROR, std::string("internal error: ") + e.what());
-    } catch (...) {
-        return record(TINCEPTION_INTERNAL_ERROR, "internal error: unknown exception");
-    }
-}
-
-}  // namespace
-
-struct tinception_model {
-    std::shared_ptr<const Classifier> classifier;
-};
-
-struct tinception_context {
-    std::shared_ptr<const Classifier> classifier;  // keeps the weights the extractor views alive
-    FeatureExtractor extractor;
-    bool classifies = false;
-    ImageRgb8 rgb;  // the caller's pixels, repacked as tight RGB
-    std::vector<float> features;
-    DecodeMode decode = DecodeMode::scaled;  // tinception_classify_file's
-};
-
-namespace {
-
-void create_model(Classifier classifier, tinception_model** out) {
-    auto model = std::make_unique<tinception_model>();
-    model->classifier = std::make_shared<const Classifier>(std::move(classifier));
-    model->classifier->packed_weights();  // the weights checked and packed (or mapped) at load
-    *out = model.release();
-}
-
-// The weights from `weights_path`, or from the path the model names when that is NULL or "".
-void load_model(ClassifierModel classifier, const std::string& name, const char* weights_path,
-                const PackedCacheChoice& cache, tinception_model** out) {
-    const std::string path = weights_path && *weights_path ? weights_path : recorded_weights_location(name, classifier);
-    auto weights = std::make_shared<const WeightFile>(WeightFile::open(path, DataCheck::deferred));
-    create_model(Classifier(std::move(classifier), std::move(weights), name, cache), out);
-}
-
-PackedCacheChoice cache_choice(const tinception_load_options* options) {
-    PackedCacheChoice choice;
-    if (!options) return choice;
-    choice.use = options->no_packed_cache == 0;
-    if (options->packed_cache_dir) choice.dir = options->packed_cache_dir;
-    return choice;
-}
 
 std::size_t bytes_per_pixel(tinception_pixel_format format) {
     switch (format) {
@@ -196,91 +104,6 @@ void check_classify(const tinception_context* ctx, const float* scores, std::siz
 
 extern "C" {
 
-const char* tinception_version(void) { return build_info::version; }
-
-const char* tinception_status_name(tinception_status status) {
-    switch (status) {
-        case TINCEPTION_OK: return "ok";
-        case TINCEPTION_INVALID_ARGUMENT: return "invalid argument";
-        case TINCEPTION_IO_ERROR: return "input/output error";
-        case TINCEPTION_BAD_FORMAT: return "bad format";
-        case TINCEPTION_OUT_OF_MEMORY: return "out of memory";
-        case TINCEPTION_UNSUPPORTED: return "unsupported";
-        case TINCEPTION_INTERNAL_ERROR: return "internal error";
-        case TINCEPTION_STATUS_MAX_ENUM: break;
-    }
-    return "unknown status";
-}
-
-const char* tinception_last_error(void) { return t_last_error.c_str(); }
-
-tinception_status tinception_model_load(const char* model_path, const char* weights_path, tinception_model** out_model) {
-    if (out_model) *out_model = nullptr;
-    return guarded(TINCEPTION_BAD_FORMAT, [&] {
-        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
-        if (!model_path || !*model_path) fail(TINCEPTION_INVALID_ARGUMENT, "model_path is NULL or empty");
-        load_model(load_classifier_model(model_path), model_path, weights_path, {}, out_model);
-    });
-}
-
-tinception_status tinception_model_load_with_options(const char* model_path, const char* weights_path,
-                                                     const tinception_load_options* options,
-                                                     tinception_model** out_model) {
-    if (out_model) *out_model = nullptr;
-    return guarded(TINCEPTION_BAD_FORMAT, [&] {
-        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
-        if (!model_path || !*model_path) fail(TINCEPTION_INVALID_ARGUMENT, "model_path is NULL or empty");
-        load_model(load_classifier_model(model_path), model_path, weights_path, cache_choice(options), out_model);
-    });
-}
-
-tinception_status tinception_model_load_from_memory(const void* model_bytes, size_t model_size,
-                                                    const char* weights_path, tinception_model** out_model) {
-    if (out_model) *out_model = nullptr;
-    return guarded(TINCEPTION_BAD_FORMAT, [&] {
-        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
-        if (!model_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "model_bytes is NULL");
-        ClassifierModel m =
-            parse_classifier_model(static_cast<const std::uint8_t*>(model_bytes), model_size, "model in memory");
-        load_model(std::move(m), "model in memory", weights_path, {}, out_model);
-    });
-}
-
-tinception_status tinception_model_load_from_memory_with_weights(const void* model_bytes, size_t model_size,
-                                                                 const void* weight_bytes, size_t weight_size,
-                                                                 tinception_model** out_model) {
-    if (out_model) *out_model = nullptr;
-    return guarded(TINCEPTION_BAD_FORMAT, [&] {
-        if (!out_model) fail(TINCEPTION_INVALID_ARGUMENT, "out_model is NULL");
-        if (!model_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "model_bytes is NULL");
-        if (!weight_bytes) fail(TINCEPTION_INVALID_ARGUMENT, "weight_bytes is NULL");
-        ClassifierModel m =
-            parse_classifier_model(static_cast<const std::uint8_t*>(model_bytes), model_size, "model in memory");
-        auto weights =
-            std::make_shared<const WeightFile>(WeightFile::from_memory(weight_bytes, weight_size, "weights in memory"));
-        create_model(Classifier(std::move(m), std::move(weights), "model in memory"), out_model);
-    });
-}
-
-void tinception_model_destroy(tinception_model* model) { delete model; }
-
-size_t tinception_model_label_count(const tinception_model* model) {
-    return model ? model->classifier->model().labels.size() : 0;
-}
-
-const char* tinception_model_label(const tinception_model* model, size_t index) {
-    if (!model || index >= model->classifier->model().labels.size()) return nullptr;
-    return model->classifier->model().labels[index].c_str();
-}
-
-const char* tinception_model_feature_layer(const tinception_model* model) {
-    return model ? model->classifier->model().feature_layer.c_str() : nullptr;
-}
-
-size_t tinception_model_feature_size(const tinception_model* model) {
-    return model ? std::size_t(model->classifier->model().feature_size) : 0;
-}
-
 tinception_status tinception_context_create_for_layer(const tinception_model* model, const char* layer,
                                                       tinception_context** out_context) {
     if (out_context) *out_context = nullptr;
@@ -351,11 +174,6 @@ tinception_status tinception_context_set_decode_mode(tinception_context* context
             fail(TINCEPTION_INVALID_ARGUMENT, "unknown decode mode " + std::to_string(int(mode)));
         context->decode = mode == TINCEPTION_DECODE_EXACT ? DecodeMode::exact : DecodeMode::scaled;
     });
-}
-
-tinception_precision tinception_model_precision(const tinception_model* model) {
-    return model && !model->classifier->model().int8_ranges.empty() ? TINCEPTION_PRECISION_INT8
-                                                                     : TINCEPTION_PRECISION_FP32;
 }
 
 tinception_precision tinception_context_precision(const tinception_context* context) {
