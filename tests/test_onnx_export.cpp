@@ -182,6 +182,21 @@ struct TinyFiles {
     }
 };
 
+// `model` exported at `batch` (0: dynamic) and `opset` into the file `name`, read back, with
+// ONNX's structural rules checked.
+onnx::Model exported(const TinyFiles& files, const ClassifierModel& model, int batch, std::int64_t opset,
+                     const std::string& name) {
+    OnnxExportOptions options;
+    options.opset = opset;
+    options.batch = batch;
+    const std::string path = files.dir.file(name);
+    write_onnx_model(build_onnx_model(model, trunk_from_weights(*files.weights), options), path, true);
+    onnx::Model m = onnx::read_model_file(path);
+    const std::vector<std::string> problems = onnx::structural_problems(m);
+    CHECK_MESSAGE(problems.empty(), (problems.empty() ? std::string() : problems.front()));
+    return m;
+}
+
 }  // namespace
 
 TEST_CASE("protobuf writer: varints, strings, nested and viewed fields read back by the reader") {
@@ -233,15 +248,7 @@ TEST_CASE("export: the ONNX graph computes what our network and head compute") {
         for (const std::int64_t opset : {std::int64_t(kMinOpset), std::int64_t(kMaxOpset)}) {
             CAPTURE(batch);
             CAPTURE(opset);
-            OnnxExportOptions options;
-            options.opset = opset;
-            options.batch = batch;
-            const std::string path = files.dir.file("tiny.onnx");
-            write_onnx_model(build_onnx_model(files.model, trunk_from_weights(*files.weights), options), path, true);
-            const onnx::Model m = onnx::read_model_file(path);
-
-            const std::vector<std::string> problems = onnx::structural_problems(m);
-            CHECK_MESSAGE(problems.empty(), (problems.empty() ? std::string() : problems.front()));
+            const onnx::Model m = exported(files, files.model, batch, opset, "tiny.onnx");
             CHECK(m.opset == opset);
             CHECK(m.ir_version >= 7);
             CHECK(m.producer_name == "tinception");
@@ -349,14 +356,7 @@ TEST_CASE("export: a --tta flip model's graph averages the image's and its mirro
         for (const std::int64_t opset : {std::int64_t(kMinOpset), std::int64_t(kMaxOpset)}) {
             CAPTURE(batch);
             CAPTURE(opset);
-            OnnxExportOptions options;
-            options.opset = opset;
-            options.batch = batch;
-            const std::string path = files.dir.file("flip.onnx");
-            write_onnx_model(build_onnx_model(flip, trunk_from_weights(*files.weights), options), path, true);
-            const onnx::Model m = onnx::read_model_file(path);
-            const std::vector<std::string> problems = onnx::structural_problems(m);
-            CHECK_MESSAGE(problems.empty(), (problems.empty() ? std::string() : problems.front()));
+            const onnx::Model m = exported(files, flip, batch, opset, "flip.onnx");
             CHECK(metadata(m, "test_time_augmentation") == "flip");
             const std::int64_t n = batch ? batch : -1;
             CHECK(m.graph.inputs[0].dims == std::vector<std::int64_t>{n, kTinyInputSize, kTinyInputSize, 3});

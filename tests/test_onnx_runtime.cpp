@@ -117,23 +117,17 @@ void check_export_in_onnx_runtime(const std::string& model, const std::string& o
     MESSAGE("largest score difference to guess: " << worst);
 }
 
-}  // namespace
-
-TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
-    const fs::path ort_dir = required_env_path("TINCEPTION_ORT_DIR");
-    REQUIRE_MESSAGE(fs::exists(ort_dir / "node_modules" / "onnxruntime-node"),
-                    "onnxruntime-node is not installed; run tests/onnx_runtime/install.sh (tools/test.sh does)");
-    ::setenv("NODE_PATH", (ort_dir / "node_modules").c_str(), 1);  // for examples/classify_onnx.js
-    TempDir dir;
-    const Images images = make_images(dir);
-    const std::string model = dir.file("heroes.tcm");
-
-    // The whole trunk (mixed10), so every kind of block is exported: 1x7 and 7x1, 1x3 and 3x1,
-    // nested concats. Features go to the shared test cache (keyed by image content), so a
-    // second run trains at once.
-    const CommandResult train = run_tinception({"train", images.data.string(), "-o", model, "--steps", "300",
-                                                "--bottleneck", "mixed10", "--bottleneck-dir",
-                                                required_env_path("TINCEPTION_TEST_CACHE")});
+// Trains a model on the images' training folder with `options`, then checks its export with a
+// dynamic batch and with a fixed one at `fixed_opset` against guess on the held-out images.
+// Leaves dynamic.onnx and input.f32 in `dir`; returns guess's scores.
+std::vector<std::vector<double>> train_and_check_exports(const TempDir& dir, const Images& images,
+                                                         const std::string& model,
+                                                         const std::vector<std::string>& options,
+                                                         const std::string& fixed_opset) {
+    std::vector<std::string> train_args{"train", images.data.string(), "-o", model, "--steps", "300", "--bottleneck-dir",
+                                        required_env_path("TINCEPTION_TEST_CACHE")};
+    train_args.insert(train_args.end(), options.begin(), options.end());
+    const CommandResult train = run_tinception(train_args);
     INFO(train.err);
     REQUIRE(train.exit_code == 0);
 
@@ -143,13 +137,35 @@ TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
     REQUIRE(run_tinception(args).exit_code == 0);
 
     const std::string fixed_batch = std::to_string(images.held_out.size());
-    for (const std::vector<std::string>& options :
-         {std::vector<std::string>{}, {"--batch", fixed_batch, "--opset", "17"}}) {
-        CAPTURE(options.size());
-        const std::string onnx_path = dir.file(options.empty() ? "dynamic.onnx" : "fixed.onnx");
-        check_export_in_onnx_runtime(model, onnx_path, options, dir.file("input.f32"), expected, images.held_out);
+    for (const std::vector<std::string>& export_options :
+         {std::vector<std::string>{}, {"--batch", fixed_batch, "--opset", fixed_opset}}) {
+        CAPTURE(export_options.size());
+        const std::string onnx_path = dir.file(export_options.empty() ? "dynamic.onnx" : "fixed.onnx");
+        check_export_in_onnx_runtime(model, onnx_path, export_options, dir.file("input.f32"), expected,
+                                     images.held_out);
     }
-    const std::vector<std::string>& labels = kLabels;
+    return expected;
+}
+
+void require_onnx_runtime() {
+    const fs::path ort_dir = required_env_path("TINCEPTION_ORT_DIR");
+    REQUIRE_MESSAGE(fs::exists(ort_dir / "node_modules" / "onnxruntime-node"),
+                    "onnxruntime-node is not installed; run tests/onnx_runtime/install.sh (tools/test.sh does)");
+}
+
+}  // namespace
+
+TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
+    require_onnx_runtime();
+    // for examples/classify_onnx.js
+    ::setenv("NODE_PATH", (fs::path(required_env_path("TINCEPTION_ORT_DIR")) / "node_modules").c_str(), 1);
+    TempDir dir;
+    const Images images = make_images(dir);
+    // The whole trunk (mixed10), so every kind of block is exported: 1x7 and 7x1, 1x3 and 3x1,
+    // nested concats. Features go to the shared test cache (keyed by image content), so a
+    // second run trains at once.
+    const std::vector<std::vector<double>> expected =
+        train_and_check_exports(dir, images, dir.file("heroes.tcm"), {"--bottleneck", "mixed10"}, "17");
 
     // The example prints guess's lines: same labels in the same order, scores within 1e-4.
     const CommandResult example = run_program(
@@ -157,42 +173,24 @@ TEST_CASE("ONNX Runtime runs the exported model as tinception guess does") {
     INFO(example.err);
     REQUIRE(example.exit_code == 0);
     const std::vector<std::string> lines = lines_of(example.out);
-    REQUIRE(lines.size() == images.held_out.size() * (labels.size() + 2) - 1);
+    REQUIRE(lines.size() == images.held_out.size() * (kLabels.size() + 2) - 1);
     for (std::size_t i = 0; i < images.held_out.size(); ++i) {
         CAPTURE(i);
-        const std::size_t first = i * (labels.size() + 2);  // "image i:", the labels, a blank line
+        const std::size_t first = i * (kLabels.size() + 2);  // "image i:", the labels, a blank line
         CHECK(lines[first] == "image " + std::to_string(i) + ":");
         const std::string& top = lines[first + 1];
         const std::size_t best = top_of(expected[i]);
-        CHECK(top.rfind(labels[best] + " (score = ", 0) == 0);
+        CHECK(top.rfind(kLabels[best] + " (score = ", 0) == 0);
         const double printed = std::stod(top.substr(top.find("= ") + 2));
         CHECK(std::fabs(printed - expected[i][best]) <= 1e-4);
     }
 }
 
 TEST_CASE("ONNX Runtime runs an exported --tta flip model as tinception guess does") {
-    const fs::path ort_dir = required_env_path("TINCEPTION_ORT_DIR");
-    REQUIRE_MESSAGE(fs::exists(ort_dir / "node_modules" / "onnxruntime-node"),
-                    "onnxruntime-node is not installed; run tests/onnx_runtime/install.sh (tools/test.sh does)");
+    require_onnx_runtime();
     TempDir dir;
     const Images images = make_images(dir);
-    const std::string model = dir.file("flip.tcm");
     // guess mirrors each decoded image and averages the two probabilities; the graph mirrors
     // the preprocessed input, the same picture under this weight file's align_corners resize.
-    const CommandResult train = run_tinception({"train", images.data.string(), "-o", model, "--steps", "300",
-                                                "--bottleneck", "mixed5", "--tta", "flip", "--bottleneck-dir",
-                                                required_env_path("TINCEPTION_TEST_CACHE")});
-    INFO(train.err);
-    REQUIRE(train.exit_code == 0);
-    const std::vector<std::vector<double>> expected = guess_scores(model, images.held_out);
-    std::vector<std::string> args = {"preprocess", model, "-o", dir.file("input.f32")};
-    args.insert(args.end(), images.held_out.begin(), images.held_out.end());
-    REQUIRE(run_tinception(args).exit_code == 0);
-    const std::string fixed_batch = std::to_string(images.held_out.size());
-    for (const std::vector<std::string>& options :
-         {std::vector<std::string>{}, {"--batch", fixed_batch, "--opset", "21"}}) {
-        CAPTURE(options.size());
-        const std::string onnx_path = dir.file(options.empty() ? "dynamic.onnx" : "fixed.onnx");
-        check_export_in_onnx_runtime(model, onnx_path, options, dir.file("input.f32"), expected, images.held_out);
-    }
+    train_and_check_exports(dir, images, dir.file("flip.tcm"), {"--bottleneck", "mixed5", "--tta", "flip"}, "21");
 }
