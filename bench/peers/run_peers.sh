@@ -138,6 +138,12 @@ awk -F'\t' '
         for (i = 2; i <= n; ++i) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; --j) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
         return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
     }
+    # ms[num] / ms[den] of each round that has both (keys engine,batch,threads), as a list for median().
+    function same_round_ratios(num, den,    list, r) {
+        list = ""
+        for (r in round) if ((num "," r) in ms && (den "," r) in ms) list = list " " ms[num "," r] / ms[den "," r]
+        return list
+    }
     BEGIN { np = split("pytorch onnxruntime onednn_direct onednn_winograd", peer, " ") }
     {
         k = $1 "," $2 "," $3
@@ -154,16 +160,13 @@ awk -F'\t' '
             scaling = "-"
             one = eng[i] "," b[i] ",1"
             if (t[i] != 1 && (one in all)) {
-                list = ""
-                for (r in round) if ((one "," r) in ms && (key[i] "," r) in ms) list = list " " ms[one "," r] / ms[key[i] "," r]
+                list = same_round_ratios(one, key[i])
                 if (list != "") scaling = sprintf("%.2fx", median(list))
             }
             line = sprintf("%-16s %5d %7d %10.2f %8s", eng[i], b[i], t[i], median(all[key[i]]), scaling)
             if (eng[i] == "tinception") {
                 for (p = 1; p <= np; ++p) {
-                    other = peer[p] "," b[i] "," t[i]
-                    list = ""
-                    for (r in round) if ((other "," r) in ms && (key[i] "," r) in ms) list = list " " ms[other "," r] / ms[key[i] "," r]
+                    list = same_round_ratios(peer[p] "," b[i] "," t[i], key[i])
                     line = line sprintf(" %" (length(peer[p]) + 2) "s", list != "" ? sprintf("%.2f", median(list)) : "-")
                 }
             }

@@ -139,7 +139,9 @@ public:
 
     double caller_wait_seconds() const { return 1e-9 * double(caller_wait_ns_.load(std::memory_order_relaxed)); }
 
+    // Keeps the workers when the size does not change (bench switches per run).
     void resize(int threads) {
+        if (threads == size()) return;
         stop();
         start(threads);
     }
