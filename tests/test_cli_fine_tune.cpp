@@ -41,6 +41,18 @@ TEST_CASE("train --fine-tune-from: the model carries the tuned layers, guess run
     REQUIRE(two.exit_code == 0);
     CHECK(slurp((dir.path() / "one.tcm").string()) == slurp((dir.path() / "two.tcm").string()));
 
+    CHECK(one.out.find("\nmirrors: ") != std::string::npos);  // asked for
+
+    // Mirrors are off by default with fine-tuning, where cross-validation found them worse.
+    auto unmirrored = fine_tune_args(data, dir.path() / "unmirrored.tcm", cache, "2");
+    unmirrored.erase(std::find(unmirrored.begin(), unmirrored.end(), "--mirror"));
+    unmirrored.erase(std::find(unmirrored.begin(), unmirrored.end(), "--cross-validate"), unmirrored.end() - 2);
+    const CommandResult plain = run_tinception(unmirrored);
+    INFO(plain.err);
+    REQUIRE(plain.exit_code == 0);
+    CHECK(plain.out.find("fine-tuned the layers after mixed6") != std::string::npos);
+    CHECK(plain.out.find("\nmirrors: ") == std::string::npos);
+
     const CommandResult info = run_tinception({"info", (dir.path() / "one.tcm").string()});
     CHECK(info.out.find("fine-tuned:   up to mixed3,mixed5,mixed7 (10 convolutions, after mixed6)") != std::string::npos);
 

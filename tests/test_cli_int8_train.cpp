@@ -22,7 +22,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 std::vector<std::string> train_args(const fs::path& data, const fs::path& model, const fs::path& cache,
                                     const std::vector<std::string>& extra) {
     std::vector<std::string> args{"train", data.string(), "-o", model.string(), "--bottleneck", "mixed5",
-                                  "--bottleneck-dir", cache.string(), "--steps", "50", "--force"};
+                                  "--bottleneck-dir", cache.string(), "--steps", "50", "--force", "--no-mirror"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }

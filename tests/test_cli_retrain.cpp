@@ -71,7 +71,8 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
     const CommandResult first = run_tinception(train_args(data, dir.path() / "a.tcm", cache));
     INFO(first.err);
     REQUIRE(first.exit_code == 0);
-    CHECK(first.out.find("bottlenecks: 24 computed, 0 from cache") != std::string::npos);
+    // 24 images and, by default, their mirrors.
+    CHECK(first.out.find("bottlenecks: 48 computed, 0 from cache") != std::string::npos);
     CHECK(first.out.find("Final test accuracy = ") != std::string::npos);
     CHECK(fs::exists(dir.path() / "a.labels.txt"));
     CHECK(slurp((dir.path() / "a.labels.txt").string()) == "darth_vader\nelsa\n");
@@ -80,7 +81,7 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
     SUBCASE("a second run computes no features and writes the same model, byte for byte") {
         const CommandResult second = run_tinception(train_args(data, dir.path() / "b.tcm", cache));
         REQUIRE(second.exit_code == 0);
-        CHECK(second.out.find("bottlenecks: 0 computed, 24 from cache") != std::string::npos);
+        CHECK(second.out.find("bottlenecks: 0 computed, 48 from cache") != std::string::npos);
         CHECK(slurp((dir.path() / "a.tcm").string()) == slurp((dir.path() / "b.tcm").string()));
 
         auto other_seed = train_args(data, dir.path() / "c.tcm", cache);
@@ -88,17 +89,34 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
         REQUIRE(run_tinception(other_seed).exit_code == 0);
         CHECK(slurp((dir.path() / "a.tcm").string()) != slurp((dir.path() / "c.tcm").string()));
     }
+    SUBCASE("--no-mirror trains on the images alone, read from the same cache; not with --mirror") {
+        std::smatch mirrors, split;  // by default each training image's mirror joins it
+        REQUIRE(std::regex_search(first.out, mirrors, std::regex(R"(\nmirrors: (\d+) mirrored copies added to training)")));
+        REQUIRE(std::regex_search(first.out, split, std::regex(R"(\nsplit: (\d+) training,)")));
+        CHECK(mirrors[1] == split[1]);
+        auto alone = train_args(data, dir.path() / "alone.tcm", cache);
+        alone.push_back("--no-mirror");
+        const CommandResult r = run_tinception(alone);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.out.find("bottlenecks: 0 computed, 24 from cache") != std::string::npos);
+        CHECK(r.out.find("\nmirrors: ") == std::string::npos);
+        CHECK(slurp((dir.path() / "a.tcm").string()) != slurp((dir.path() / "alone.tcm").string()));
+        alone.push_back("--mirror");
+        const CommandResult both = run_tinception(alone);
+        CHECK(both.exit_code == 2);
+        CHECK(both.err.find("--mirror and --no-mirror exclude each other") != std::string::npos);
+    }
     SUBCASE("a corrupted cache entry is recomputed, not trusted") {
         std::vector<fs::path> entries;
         for (const auto& e : fs::recursive_directory_iterator(cache))  // entries sit in sub-folders
             if (e.is_regular_file()) entries.push_back(e.path());
-        REQUIRE(entries.size() == 24);
+        REQUIRE(entries.size() == 48);
         std::string bytes = slurp(entries[3].string());
         bytes[bytes.size() - 2] ^= 0x40;
         std::ofstream(entries[3], std::ios::binary) << bytes;
         const CommandResult again = run_tinception(train_args(data, dir.path() / "d.tcm", cache));
         REQUIRE(again.exit_code == 0);
-        CHECK(again.out.find("bottlenecks: 1 computed, 23 from cache") != std::string::npos);
+        CHECK(again.out.find("bottlenecks: 1 computed, 47 from cache") != std::string::npos);
         CHECK(slurp((dir.path() / "a.tcm").string()) == slurp((dir.path() / "d.tcm").string()));
     }
     SUBCASE("--assert-accuracy-at-least: exit 3 below the figure, after writing the outputs") {

@@ -192,8 +192,8 @@ rerun=$(TINCEPTION=$exe sbatch --parsable --array=2 "$source_root/tools/slurm/bo
 train2=$(TINCEPTION=$exe sbatch --parsable --dependency="afterok:$rerun" --kill-on-invalid-dep=yes \
   "$source_root/tools/slurm/train.sbatch" "$data" "$work/array.tcm" "${train_options[@]}")
 check "re-running task 2 and training succeed" "$source_root/tools/slurm/wait_jobs.sh" "$rerun" "$train2"
-check "the re-run computed the missing images" \
-  grep -q "shard 2/4: $(wc -l <"$work/shard2.txt") of .* $(wc -l <"$work/missing.txt") computed, .* 0 failed" \
+check "the re-run computed the missing images and their mirrors" \
+  grep -q "shard 2/4: $(wc -l <"$work/shard2.txt") of .* $((2 * $(wc -l <"$work/missing.txt"))) computed, .* 0 failed" \
   "slurm-${rerun}_2.out"
 check "the training job computed nothing" grep -q "bottlenecks: 0 computed" "slurm-$train2.out"
 check "the merged cache verifies" "$exe" cache verify "$cache"

@@ -31,7 +31,9 @@ int run_bottlenecks(int argc, char** argv) {
                   "DATA_DIR; auto/N takes I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX",
          cxxopts::value<std::string>()->default_value("0/1"))
         ("dry-run", "list the shard's images (paths inside DATA_DIR), compute nothing")
-        ("mirror", "also each image mirrored left-right, as train --mirror and --tta flip read them")
+        ("mirror", "also each image mirrored left-right, as train reads them by default (and with --tta flip); "
+                   "on unless --no-mirror")
+        ("no-mirror", "only the images as they are, for train --no-mirror or --fine-tune-from")
         ("h,help", "show this help")
         ("data_dir", "", cxxopts::value<std::string>());
     options.parse_positional({"data_dir"});
@@ -66,7 +68,8 @@ int run_bottlenecks(int argc, char** argv) {
     for (const std::string& path : chosen) full.push_back(data.full_path(path));
 
     const auto start = std::chrono::steady_clock::now();
-    const bool mirror = args.count("mirror") > 0;
+    if (args.count("mirror") && args.count("no-mirror")) throw Error("--mirror and --no-mirror exclude each other");
+    const bool mirror = !args.count("no-mirror");
     Progress progress("shard " + shard_name, full.size() * (mirror ? 2 : 1), "images");
     std::size_t reported = 0, done_before = 0;
     const auto pass = [&](bool mirrored) {

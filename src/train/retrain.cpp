@@ -217,7 +217,8 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
                                 &features.testing.mirrored})
             standardization.apply(set->features.data(), set->size());
     }
-    result.training_count = training.size();
+    // Images, as the split line and the report count them: mirrors and distortions are extra rows.
+    result.training_count = training.size() - result.mirrored_copies - result.distorted_copies;
     result.validation_count = validation.size();
     result.testing_count = testing.size();
     if (events.split_ready) events.split_ready(result);

@@ -76,7 +76,7 @@ struct RetrainResult {
     std::size_t images_skipped = 0;
     std::size_t distorted_copies = 0;
     std::size_t mirrored_copies = 0;  // mirrors added to the training rows
-    std::size_t training_count = 0, validation_count = 0, testing_count = 0;
+    std::size_t training_count = 0, validation_count = 0, testing_count = 0;  // images, not rows
     std::vector<SplitCounts> split_counts;  // usable images per label and split
     std::vector<std::string> skipped;       // every file left out, with the reason
     std::vector<std::string> advice;        // small or unbalanced categories (dataset_advice)
