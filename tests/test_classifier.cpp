@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "classify/classifier.hpp"
+#include "image/preprocess.hpp"
 #include "model/network.hpp"
 #include "error.hpp"
 #include "temp_dir.hpp"
@@ -168,5 +169,31 @@ TEST_CASE("classifier: a file that cannot be read is an unreadable error, not a 
         FAIL("opened weights that do not exist");
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::unreadable);
+    }
+}
+
+TEST_CASE("classifier: a --tta flip model scores each image with its mirror, batched as if apart") {
+    const Files f;
+    ClassifierModel flip_model = f.model();
+    flip_model.augmentation = TestTimeAugmentation::flip;
+    const Classifier classifier = Classifier::open(f.save(flip_model, "flip.tcm"));
+    FeatureExtractor extractor = classifier.extractor();
+    // Five images: image and mirror go in pairs, four pairs a batch, so the fifth is a batch of its own.
+    std::vector<ImageRgb8> images, mirrors;
+    for (int i = 0; i < 5; ++i) {
+        images.push_back(picture(20 + i, 15 + 2 * i, 10 + i));
+        mirrors.push_back(mirrored_left_right(images.back()));
+    }
+    std::vector<float> features(5 * 6), mirrored(5 * 6);
+    extractor.extract_with_mirrors(images.data(), images.size(), features.data(), mirrored.data());
+    CHECK(features == extractor.extract(images));
+    CHECK(mirrored == extractor.extract(mirrors));
+    CHECK(features != mirrored);  // the pictures are not symmetric
+
+    const std::vector<float> p = classifier.probabilities(extractor, images.data(), images.size());
+    REQUIRE(p.size() == 5 * 3);
+    for (std::size_t i = 0; i < 5; ++i) {
+        const std::vector<float> alone = flip_model.predict(&features[i * 6], &mirrored[i * 6]);
+        CHECK(std::vector<float>(p.begin() + std::ptrdiff_t(3 * i), p.begin() + std::ptrdiff_t(3 * i + 3)) == alone);
     }
 }

@@ -98,13 +98,12 @@ std::vector<float> Classifier::probabilities(FeatureExtractor& extractor, const 
         throw Error("an extractor for layer '" + extractor.layer() + "' cannot feed a classifier trained on '" +
                     model_.feature_layer + "'", ErrorKind::internal);
     const bool flip = model_.augmentation == TestTimeAugmentation::flip;
-    std::vector<ImageRgb8> mirrors;
-    if (flip)
-        for (std::size_t i = 0; i < count; ++i) mirrors.push_back(mirrored_left_right(images[i]));
     const std::size_t f = std::size_t(model_.feature_size);
     std::vector<float> features(count * f * (flip ? 2 : 1));
-    extractor.extract(images, count, features.data());
-    if (flip) extractor.extract(mirrors.data(), count, features.data() + count * f);
+    if (flip)
+        extractor.extract_with_mirrors(images, count, features.data(), features.data() + count * f);
+    else
+        extractor.extract(images, count, features.data());
     std::vector<float> out;
     out.reserve(count * model_.labels.size());
     for (std::size_t i = 0; i < count; ++i) {

@@ -139,6 +139,28 @@ void FeatureExtractor::extract(const ImageRgb8* images, std::size_t count, float
     }
 }
 
+void FeatureExtractor::extract_with_mirrors(const ImageRgb8* images, std::size_t count, float* features,
+                                            float* mirrored_features) {
+    const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
+    const std::size_t f = std::size_t(feature_size());
+    const std::size_t pairs_per_batch = kNetworkBatch / 2;
+    const std::size_t batch = 2 * std::min(count, pairs_per_batch);
+    input_.resize(image_floats * batch);
+    std::vector<float> out(f * batch);
+    for (std::size_t first = 0; first < count; first += pairs_per_batch) {
+        const std::size_t n = std::min(pairs_per_batch, count - first);
+        for (std::size_t i = 0; i < n; ++i) {
+            preprocess(images[first + i], preprocessing_, input_.data() + 2 * i * image_floats);
+            preprocess(mirrored_left_right(images[first + i]), preprocessing_, input_.data() + (2 * i + 1) * image_floats);
+        }
+        run(input_.data(), int(2 * n), out.data());
+        for (std::size_t i = 0; i < n; ++i) {
+            std::copy_n(out.data() + 2 * i * f, f, features + (first + i) * f);
+            std::copy_n(out.data() + (2 * i + 1) * f, f, mirrored_features + (first + i) * f);
+        }
+    }
+}
+
 std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, int n) {
     const std::size_t image_floats = std::size_t(preprocessing_.size) * preprocessing_.size * 3;
     std::vector<float> features(std::size_t(n) * feature_size());

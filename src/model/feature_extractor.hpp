@@ -69,6 +69,10 @@ public:
     std::vector<float> extract(const std::vector<ImageRgb8>& images);
     // The same for `count` images into features[count][feature_size()].
     void extract(const ImageRgb8* images, std::size_t count, float* features);
+    // The same for each image and its left-right mirror, into features and mirrored_features
+    // (each [count][feature_size()]): image and mirror share a batch, so a single image still
+    // runs at batch 2, image by image across threads. Equal to the bit to extracting them apart.
+    void extract_with_mirrors(const ImageRgb8* images, std::size_t count, float* features, float* mirrored_features);
     // Already preprocessed input, NHWC [n][size][size][3].
     std::vector<float> extract_preprocessed(const float* input, int n);
 
