@@ -240,4 +240,6 @@ TEST_CASE("packed cache: the file name carries checksum, table and fingerprint; 
     }
     const PackedCacheKey key{0x1234abcdu, "avx2", 0x0123456789abcdefull, {}};
     CHECK(packed_cache_file_name(key) == "1234abcd-avx2-0123456789abcdef.tcp");
+    const PackedCacheKey eight_bit{0x1234abcdu, "avx2", 0x0123456789abcdefull, {}, true};
+    CHECK(packed_cache_file_name(eight_bit) == "1234abcd-avx2-0123456789abcdef-u8.tcp");
 }

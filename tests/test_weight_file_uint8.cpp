@@ -15,6 +15,9 @@
 
 #include "byte_io.hpp"
 #include "error.hpp"
+#include "kernel_dispatch.hpp"
+#include "model/network.hpp"
+#include "model/packed_weights.hpp"
 #include "temp_dir.hpp"
 #include "weights/batch_norm_fold.hpp"
 #include "weights/crc32.hpp"
@@ -294,4 +297,35 @@ TEST_CASE("8-bit batch norm graphs: missing, unknown or misshapen tensors and ba
     refused(variant({"conv2d_1/weights", "conv2d_1/moving_variance"}, {3}, 1.0f), "lacks its weights, moving_mean");
     refused(variant(ok, {4}, 1.0f), "expected 3");
     refused(variant(ok, {3}, -1.0f), "non-positive variance + epsilon in channel 0");
+}
+
+TEST_CASE("an 8-bit file and its float32 file keep a packed cache each: alternating maps, never rebuilds") {
+    TempDir dir;
+    const Pair p = small_pair();
+    write_bytes(dir.file("u8.tcw"), p.u8.serialize());
+    write_bytes(dir.file("f32.tcw"), p.f32.serialize());
+    const WeightFile u8 = WeightFile::open(dir.file("u8.tcw"), DataCheck::deferred);
+    const WeightFile f32 = WeightFile::open(dir.file("f32.tcw"), DataCheck::deferred);
+    const std::string cache = dir.file("packed");
+    const auto features = [](const std::shared_ptr<const PackedWeights>& packed) {
+        Network net(packed, "conv2d_1");  // writes the cache file when it packed layers
+        std::vector<float> input(4 * 4 * 2), out(std::size_t(net.feature_size()));
+        for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(i) / 32.0f;
+        net.extract_features(input.data(), 1, out.data());
+        return out;
+    };
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        const auto u8_built = PackedWeights::cached(u8, *table, cache);
+        const auto f32_built = PackedWeights::cached(f32, *table, cache);
+        CHECK(u8_built->cache_path() != f32_built->cache_path());
+        const std::vector<float> expected = features(u8_built);
+        CHECK(features(f32_built) == expected);
+        for (int round = 0; round < 2; ++round) {
+            CHECK(PackedWeights::cached(u8, *table, cache)->source() == PackedWeights::Source::cache_mapped);
+            CHECK(PackedWeights::cached(f32, *table, cache)->source() == PackedWeights::Source::cache_mapped);
+        }
+        CHECK(features(PackedWeights::cached(u8, *table, cache)) == expected);
+    }
 }

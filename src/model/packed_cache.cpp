@@ -97,8 +97,8 @@ std::uint64_t packing_fingerprint(const LayerGraph& graph, const kernels::Kernel
 
 std::string packed_cache_file_name(const PackedCacheKey& key) {
     char name[64];
-    std::snprintf(name, sizeof name, "%08x-%.16s-%016llx.tcp", unsigned(key.weights_checksum), key.table_name.c_str(),
-                  static_cast<unsigned long long>(key.fingerprint));
+    std::snprintf(name, sizeof name, "%08x-%.16s-%016llx%s.tcp", unsigned(key.weights_checksum), key.table_name.c_str(),
+                  static_cast<unsigned long long>(key.fingerprint), key.weights_8bit ? "-u8" : "");
     return name;
 }
 

@@ -31,6 +31,9 @@ struct PackedCacheKey {
     std::string table_name;
     std::uint64_t fingerprint = 0;
     FileIdentity weights_identity;
+    // An 8-bit weight file (format 3) has its float32 file's checksum; its cache is kept apart,
+    // so alternating between the two files maps each one's cache instead of rebuilding one.
+    bool weights_8bit = false;
 };
 
 // XXH64 over the table's name and panel width, each conv2d layer's path, packed size and row
@@ -38,8 +41,8 @@ struct PackedCacheKey {
 // (kernel, stride, path): a build that packs differently gets another cache file.
 std::uint64_t packing_fingerprint(const LayerGraph& graph, const kernels::KernelTable& table);
 
-// "<checksum>-<table>-<fingerprint>.tcp": one file per key but the identity, so a weight file
-// rewritten in place replaces its stale cache rather than adding one.
+// "<checksum>-<table>-<fingerprint>.tcp" ("...-u8.tcp" for an 8-bit file): one file per key but
+// the identity, so a weight file rewritten in place replaces its stale cache rather than adding one.
 std::string packed_cache_file_name(const PackedCacheKey& key);
 
 // default_cache_dir("packed"): ~/.cache/tinception/packed, next to the bottleneck cache.

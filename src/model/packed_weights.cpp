@@ -25,7 +25,7 @@ std::shared_ptr<const PackedWeights> PackedWeights::cached(const WeightFile& wei
                                                            const std::string& cache_dir) {
     std::shared_ptr<PackedWeights> p(new PackedWeights(weights, table, false));
     const PackedCacheKey key{weights.checksum(), table.isa_name, packing_fingerprint(weights.graph(), table),
-                             weights.identity()};
+                             weights.identity(), weights.format_version() >= 3};
     p->cache_weights_checksum_ = key.weights_checksum;
     p->cache_fingerprint_ = key.fingerprint;
     p->cache_path_ = (std::filesystem::path(cache_dir) / packed_cache_file_name(key)).string();
@@ -95,7 +95,8 @@ void PackedWeights::save_cache() const {
     try {
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(cache_path_).parent_path(), ec);
-        const PackedCacheKey key{cache_weights_checksum_, table_.isa_name, cache_fingerprint_, weights_.identity()};
+        const PackedCacheKey key{cache_weights_checksum_, table_.isa_name, cache_fingerprint_, weights_.identity(),
+                                 weights_.format_version() >= 3};
         write_packed_cache(cache_path_, key, std::move(layers));
     } catch (const Error& e) {
         cache_note_ += std::string(cache_note_.empty() ? "" : "; ") + "not written: " + e.what();
