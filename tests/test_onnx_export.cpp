@@ -133,36 +133,32 @@ onnx::Tensor random_images(TinyNetwork& network, int images) {
     return image;
 }
 
-// What our network on `weights` and `model`'s head give `image`, image after image.
-std::vector<float> our_scores(const WeightFile& weights, const ClassifierModel& model, const onnx::Tensor& image) {
-    const int images = int(image.dims[0]);
-    Network network(weights, kTinyFeatureLayer, kernels::reference_kernels());
-    std::vector<float> features(std::size_t(images) * model.feature_size), scores;
-    network.extract_features(image.values.data(), images, features.data());
-    for (int i = 0; i < images; ++i) {
-        const std::vector<float> p = model.predict(features.data() + i * model.feature_size);
-        scores.insert(scores.end(), p.begin(), p.end());
-    }
-    return scores;
-}
-
-// The same with the model's test-time flip: each image's probabilities averaged with those of
-// the image mirrored left-right (its columns reversed), as guess does.
-std::vector<float> our_flip_scores(const WeightFile& weights, const ClassifierModel& model, const onnx::Tensor& image) {
-    const int images = int(image.dims[0]);
-    const std::int64_t h = image.dims[1], w = image.dims[2], c = image.dims[3];
+// Columns reversed: each NHWC image mirrored left-right.
+std::vector<float> mirrored_columns(const onnx::Tensor& image) {
+    const std::int64_t rows = image.dims[0] * image.dims[1], w = image.dims[2], c = image.dims[3];
     std::vector<float> mirrored(image.values.size());
-    for (std::int64_t p = 0; p < images * h; ++p)
+    for (std::int64_t p = 0; p < rows; ++p)
         for (std::int64_t x = 0; x < w; ++x)
             for (std::int64_t ch = 0; ch < c; ++ch)
                 mirrored[std::size_t((p * w + x) * c + ch)] = image.values[std::size_t((p * w + (w - 1 - x)) * c + ch)];
+    return mirrored;
+}
+
+// What our network on `weights` and `model`'s head give `image`, image after image; with the
+// model's test-time flip, each image's probabilities averaged with its mirror's, as guess does.
+std::vector<float> our_scores(const WeightFile& weights, const ClassifierModel& model, const onnx::Tensor& image) {
+    const int images = int(image.dims[0]);
+    const bool flip = model.augmentation == TestTimeAugmentation::flip;
     Network network(weights, kTinyFeatureLayer, kernels::reference_kernels());
     const std::size_t f = std::size_t(model.feature_size);
-    std::vector<float> features(std::size_t(images) * f), features_mirrored(features.size()), scores;
+    std::vector<float> features(std::size_t(images) * f), features_mirrored, scores;
     network.extract_features(image.values.data(), images, features.data());
-    network.extract_features(mirrored.data(), images, features_mirrored.data());
+    if (flip) {
+        features_mirrored.resize(features.size());
+        network.extract_features(mirrored_columns(image).data(), images, features_mirrored.data());
+    }
     for (int i = 0; i < images; ++i) {
-        const std::vector<float> p = model.predict(features.data() + i * f, features_mirrored.data() + i * f);
+        const std::vector<float> p = model.predict(features.data() + i * f, flip ? features_mirrored.data() + i * f : nullptr);
         scores.insert(scores.end(), p.begin(), p.end());
     }
     return scores;
@@ -365,7 +361,7 @@ TEST_CASE("export: a --tta flip model's graph averages the image's and its mirro
             const onnx::Tensor image = random_images(files.network, 2);
             const onnx::Tensor scores = run_graph(m, image);
             REQUIRE(scores.dims == std::vector<std::int64_t>{2, 3});
-            const std::vector<float> expected = our_flip_scores(*files.weights, flip, image);
+            const std::vector<float> expected = our_scores(*files.weights, flip, image);
             check_close(expected.data(), scores.values.data(), expected.size(), Tolerance{1e-5, 0.0});
             // and not the unflipped model's: the mirror's half counts
             const std::vector<float> plain = our_scores(*files.weights, files.model, image);
