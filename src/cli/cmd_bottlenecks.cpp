@@ -68,8 +68,7 @@ int run_bottlenecks(int argc, char** argv) {
     for (const std::string& path : chosen) full.push_back(data.full_path(path));
 
     const auto start = std::chrono::steady_clock::now();
-    if (args.count("mirror") && args.count("no-mirror")) throw Error("--mirror and --no-mirror exclude each other");
-    const bool mirror = !args.count("no-mirror");
+    const bool mirror = mirror_option(args, true);
     Progress progress("shard " + shard_name, full.size() * (mirror ? 2 : 1), "images");
     std::size_t reported = 0, done_before = 0;
     const auto pass = [&](bool mirrored) {

@@ -219,7 +219,6 @@ int run_train(int argc, char** argv) {
                     "--random-brightness");
     o.cross_validate_folds = int(integer_option(args, "cross-validate", 0, 1000));
     o.fold_seed = std::uint64_t(integer_option(args, "fold-seed", 0, INT64_MAX));
-    if (args.count("mirror") && args.count("no-mirror")) throw Error("--mirror and --no-mirror exclude each other");
     const std::string tta = args["tta"].as<std::string>();
     if (tta == "flip")
         o.augmentation = TestTimeAugmentation::flip;
@@ -229,7 +228,7 @@ int run_train(int argc, char** argv) {
     apply_fine_tune_options(args, o);
     // Chosen by cross-validation (README): mirrors helped the head alone in 7 of 10 fold
     // seeds, and made fine-tuning worse.
-    o.train_on_mirrored = args.count("mirror") || (!args.count("no-mirror") && o.fine_tune_from.empty());
+    o.train_on_mirrored = mirror_option(args, o.fine_tune_from.empty());
     o.calibration = calibration_options(args, false);
     apply_threads_option(args);
 

@@ -3,6 +3,7 @@
 #include "cli/cli_paths.hpp"
 #include "cli/commands.hpp"
 #include "cli/decode_option.hpp"
+#include "error.hpp"
 
 namespace tinception::cli {
 
@@ -26,6 +27,12 @@ std::string weights_path_option(const cxxopts::ParseResult& args) {
 std::string cache_dir_option(const cxxopts::ParseResult& args) {
     const std::string given = args.count("bottleneck-dir") ? args["bottleneck-dir"].as<std::string>() : "";
     return given.empty() ? default_bottleneck_dir() : given;
+}
+
+bool mirror_option(const cxxopts::ParseResult& args, bool by_default) {
+    if (args.count("mirror") && args.count("no-mirror")) throw Error("--mirror and --no-mirror exclude each other");
+    if (args.count("mirror")) return true;
+    return !args.count("no-mirror") && by_default;
 }
 
 }  // namespace tinception::cli

@@ -15,4 +15,8 @@ std::string weights_path_option(const cxxopts::ParseResult& args);
 // --bottleneck-dir, else default_bottleneck_dir().
 std::string cache_dir_option(const cxxopts::ParseResult& args);
 
+// --mirror / --no-mirror (both defined by the command): on unless --no-mirror, or as
+// `by_default` says when neither is given; both at once are refused.
+bool mirror_option(const cxxopts::ParseResult& args, bool by_default);
+
 }  // namespace tinception::cli

@@ -26,8 +26,7 @@ std::shared_ptr<const PackedWeights> PackedWeights::cached(const WeightFile& wei
     std::shared_ptr<PackedWeights> p(new PackedWeights(weights, table, false));
     const PackedCacheKey key{weights.checksum(), table.isa_name, packing_fingerprint(weights.graph(), table),
                              weights.identity(), weights.format_version() >= 3};
-    p->cache_weights_checksum_ = key.weights_checksum;
-    p->cache_fingerprint_ = key.fingerprint;
+    p->cache_key_ = key;
     p->cache_path_ = (std::filesystem::path(cache_dir) / packed_cache_file_name(key)).string();
     p->cache_ = PackedCacheFile::open(p->cache_path_, key, &p->cache_note_);
     if (p->cache_) {
@@ -95,8 +94,8 @@ void PackedWeights::save_cache() const {
     try {
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(cache_path_).parent_path(), ec);
-        const PackedCacheKey key{cache_weights_checksum_, table_.isa_name, cache_fingerprint_, weights_.identity(),
-                                 weights_.format_version() >= 3};
+        PackedCacheKey key = cache_key_;
+        key.weights_identity = weights_.identity();
         write_packed_cache(cache_path_, key, std::move(layers));
     } catch (const Error& e) {
         cache_note_ += std::string(cache_note_.empty() ? "" : "; ") + "not written: " + e.what();

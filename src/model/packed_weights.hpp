@@ -13,11 +13,11 @@
 
 #include "aligned_buffer.hpp"
 #include "kernel_table.hpp"
+#include "model/packed_cache.hpp"
 
 namespace tinception {
 
 class WeightFile;
-class PackedCacheFile;
 
 // Whether a model keeps its packed weights in a cache file between runs, and where.
 struct PackedCacheChoice {
@@ -77,8 +77,7 @@ private:
     Source source_ = Source::memory;
     std::string cache_path_;             // empty: no cache
     mutable std::string cache_note_;
-    std::uint32_t cache_weights_checksum_ = 0;
-    std::uint64_t cache_fingerprint_ = 0;
+    PackedCacheKey cache_key_;  // what the cache file is named by; its identity is taken again on saving
 };
 
 }  // namespace tinception
