@@ -23,6 +23,14 @@ inline std::string required_env_path(const char* variable) {
     return value;
 }
 
+// A folder the environment names but the program creates when missing (a cache): set, not
+// necessarily there yet, whichever test happens to run first.
+inline std::string required_env_folder_to_create(const char* variable) {
+    const char* value = std::getenv(variable);
+    REQUIRE_MESSAGE((value && *value), std::string(variable) << " is not set; run tools/test.sh, which sets it");
+    return value;
+}
+
 struct CommandResult {
     int exit_code = -1;  // -1 when killed by a signal
     std::string out;

@@ -374,8 +374,7 @@ TEST_CASE("default flags on the 482 superheroes images: at least 94% test accura
     TempDir dir;
     // The features are cached across build directories (TINCEPTION_TEST_CACHE), so a second
     // build's run of this test trains from the features the first one computed.
-    const char* shared_cache = std::getenv("TINCEPTION_TEST_CACHE");
-    REQUIRE_MESSAGE((shared_cache && *shared_cache), "TINCEPTION_TEST_CACHE is not set; run through meson test");
+    const std::string shared_cache = required_env_folder_to_create("TINCEPTION_TEST_CACHE");
     const CommandResult r = run_tinception({"train", required_env_path("TINCEPTION_SUPERHEROES"), "-o",
                                             (dir.path() / "heroes.tcm").string(), "--bottleneck-dir", shared_cache});
     INFO(r.err);

@@ -125,7 +125,7 @@ std::vector<std::vector<double>> train_and_check_exports(const TempDir& dir, con
                                                          const std::vector<std::string>& options,
                                                          const std::string& fixed_opset) {
     std::vector<std::string> train_args{"train", images.data.string(), "-o", model, "--steps", "300", "--bottleneck-dir",
-                                        required_env_path("TINCEPTION_TEST_CACHE")};
+                                        required_env_folder_to_create("TINCEPTION_TEST_CACHE")};
     train_args.insert(train_args.end(), options.begin(), options.end());
     const CommandResult train = run_tinception(train_args);
     INFO(train.err);

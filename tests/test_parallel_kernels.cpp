@@ -101,17 +101,18 @@ TEST_CASE("conv2d_parallel: every row on 1 to 32 threads, bit-identical to one t
 
 // Inception's 17x17 and 8x8 layers, narrowed in in_c to keep the reference quick: at batch 1
 // two threads split the 8x8 ones by output channel and the 17x17 ones by rows and channels;
-// at batch 8 two threads take whole images and three split each image.
+// at batch 8 two threads take whole images and three split each image. out_c leaves at least
+// two channel groups of two panels each for the widest panels (AVX-512's 32 channels).
 const ConvCase kSmallImageCases[] = {
     {1, 40, 17, 17, 192, 1, 1, 1, Padding::same, true},   // 1x1 in place
     {1, 40, 17, 17, 160, 1, 7, 1, Padding::same, true},   // F(4, 7) along the rows
     {1, 40, 17, 17, 192, 7, 1, 1, Padding::same, true},   // F(4, 7) down the columns: 4-row tiles
-    {1, 33, 17, 17, 64, 3, 3, 1, Padding::same, true},    // F(4x4, 3x3)
-    {1, 40, 35, 35, 96, 3, 3, 2, Padding::valid, true},   // stride 2 into 17x17: im2col
-    {1, 40, 17, 17, 96, 3, 3, 2, Padding::valid, false},  // stride 2 into 8x8
-    {1, 48, 8, 8, 96, 3, 3, 1, Padding::same, true},      // F(2x2, 3x3)
-    {1, 48, 8, 8, 80, 1, 3, 1, Padding::same, true},      // F(4, 3) along the rows, a partial panel
-    {1, 48, 8, 8, 80, 3, 1, 1, Padding::same, false},     // F(4, 3) down the columns
+    {1, 33, 17, 17, 128, 3, 3, 1, Padding::same, true},   // F(4x4, 3x3)
+    {1, 40, 35, 35, 160, 3, 3, 2, Padding::valid, true},  // stride 2 into 17x17: im2col
+    {1, 40, 17, 17, 160, 3, 3, 2, Padding::valid, false}, // stride 2 into 8x8
+    {1, 48, 8, 8, 160, 3, 3, 1, Padding::same, true},     // F(2x2, 3x3)
+    {1, 48, 8, 8, 136, 1, 3, 1, Padding::same, true},     // F(4, 3) along the rows, a partial panel
+    {1, 48, 8, 8, 136, 3, 1, 1, Padding::same, false},    // F(4, 3) down the columns
 };
 
 TEST_CASE("conv2d_parallel: 17x17 and 8x8 layers at batch 1 and 8, bit-identical on 1, 2, 3 and more threads than cores") {
