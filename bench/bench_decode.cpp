@@ -1,7 +1,8 @@
 // A 12-megapixel JPEG (4032x3024, quality 90, 4:2:0, made here from tests/image_corpus.hpp's
 // photo pattern) decoded and preprocessed to the network's 299x299 input on one core: stb_image
-// at full size (the reference), libjpeg-turbo at full size, and libjpeg-turbo scaled in the
-// DCT (1/8 here). x_stb is stb_image's time over each one's, stb_image timed in the same run.
+// at full size (the reference), libjpeg-turbo at full size, libjpeg-turbo scaled in the DCT
+// (1/8 here), and our DC-only 1/8 decoder, which decode_image uses for such photos. x_stb is
+// stb_image's time over each one's, stb_image timed in the same run.
 // Times are the thread's CPU time: the work is single-threaded, and on a machine shared with
 // other jobs wall time measures the neighbours too.
 #include <benchmark/benchmark.h>
@@ -33,17 +34,26 @@ const std::vector<std::uint8_t>& photo() {
     return bytes;
 }
 
-enum class Path { stb, turbo_full, turbo_scaled };
+enum class Path { stb, turbo_full, turbo_scaled, dc_scaled };
 
 // Decode and preprocess once, as the program does for one image.
 void decode_and_preprocess(Path path, std::vector<float>& input) {
     const Preprocessing p;
     const std::vector<std::uint8_t>& bytes = photo();
-    const ImageRgb8 image =
-        path == Path::stb ? decode_with_stb(bytes.data(), bytes.size(), "photo.jpg", {})
-                          : decode_image(bytes.data(), bytes.size(), "photo.jpg",
-                                         decode_limits(p, path == Path::turbo_scaled ? DecodeMode::scaled
-                                                                                     : DecodeMode::exact));
+    const ImageLimits limits = decode_limits(p, path == Path::stb || path == Path::turbo_full ? DecodeMode::exact
+                                                                                             : DecodeMode::scaled);
+    ImageRgb8 image;
+    switch (path) {
+        case Path::stb: image = decode_with_stb(bytes.data(), bytes.size(), "photo.jpg", limits); break;
+#ifdef TINCEPTION_HAVE_TURBOJPEG
+        case Path::turbo_full:
+        case Path::turbo_scaled: image = decode_jpeg_turbo(bytes.data(), bytes.size(), "photo.jpg", limits); break;
+#else
+        case Path::turbo_full:
+        case Path::turbo_scaled: break;
+#endif
+        case Path::dc_scaled: image = decode_image(bytes.data(), bytes.size(), "photo.jpg", limits); break;
+    }
     input.resize(std::size_t(p.size) * p.size * 3);
     preprocess(image, p, input.data());
 }
@@ -95,7 +105,7 @@ ImageRgb8 eighth_of(const ImageRgb8& full) {
 // stb_image's decode averaged to the same size). Both agree to a level or so.
 double mean_difference(Path path) {
     std::vector<float> reference, input;
-    if (path == Path::turbo_scaled) {
+    if (path == Path::turbo_scaled || path == Path::dc_scaled) {
         const std::vector<std::uint8_t>& bytes = photo();
         const Preprocessing p;
         reference.resize(std::size_t(p.size) * p.size * 3);
@@ -111,7 +121,7 @@ double mean_difference(Path path) {
 
 void decode(benchmark::State& state, Path path) {
     const double mean_levels = mean_difference(path);
-    const double allowed = path == Path::turbo_scaled ? 3.0 : 1.0;
+    const double allowed = path == Path::turbo_scaled || path == Path::dc_scaled ? 3.0 : 1.0;
     if (mean_levels > allowed) {
         state.SkipWithError("input differs from stb_image's by more than expected");
         return;
@@ -137,5 +147,6 @@ BENCHMARK_CAPTURE(decode, stb_full, Path::stb)->Unit(benchmark::kMillisecond)->M
 BENCHMARK_CAPTURE(decode, turbojpeg_full, Path::turbo_full)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK_CAPTURE(decode, turbojpeg_scaled, Path::turbo_scaled)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 #endif
+BENCHMARK_CAPTURE(decode, dc_only_scaled, Path::dc_scaled)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 BENCHMARK_MAIN();

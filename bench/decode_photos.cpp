@@ -1,10 +1,12 @@
-// How much DCT-scaled JPEG decoding changes the features, and generated photos for timing
+// How much scaled JPEG decoding changes the features, and generated photos for timing
 // guess-dir. Results are in bench/README.md.
 //   decode_photos cosine WEIGHTS [SUPERHEROES_DIR]
 //     generated photos of several sizes (tests/image_corpus.hpp's pattern, and, given the
 //     folder, superheroes images enlarged to 12 megapixels with a little noise), each decoded
-//     at full size and DCT-scaled: the cosine of their features at mixed5 and mixed10, and, for
-//     scale, the same between stb_image's and libjpeg-turbo's full-size decodes.
+//     at full size and scaled (decode_image's scaled mode: DC-only at 1/8 where it fits, and
+//     libjpeg-turbo's DCT scaling alone): the cosine of their features at mixed5 and mixed10
+//     to the full decode's, and, for scale, the same between stb_image's and libjpeg-turbo's
+//     full-size decodes.
 //   decode_photos write DIR N
 //     N generated 12-megapixel JPEGs (4032x3024, quality 90) into DIR.
 #include <algorithm>
@@ -90,29 +92,41 @@ int run_cosine(const std::string& weights_path, const std::string& superheroes) 
     const auto weights = std::make_shared<const WeightFile>(WeightFile::open(weights_path));
     FeatureExtractor mixed5(weights, "mixed5"), mixed10(weights, "mixed10");
     const Preprocessing p = mixed5.preprocessing();
-    std::vector<double> scaled5, scaled10, decoders5, decoders10;
-    std::printf("%-52s %11s  %-15s %-15s\n", "photo", "scaled to", "scaled vs full", "turbo vs stb");
-    std::printf("%-52s %11s  %7s %7s  %7s %7s\n", "", "", "mixed5", "mixed10", "mixed5", "mixed10");
+    // Per column (our scaled decode, libjpeg-turbo's scaled decode, stb_image's full decode)
+    // the cosine of its features to libjpeg-turbo's full decode's, at mixed5 and mixed10.
+    std::vector<double> columns[3][2];
+    std::printf("%-52s %11s  %-15s %-15s %-15s\n", "photo", "scaled to", "ours vs full", "turbo-scaled", "stb vs turbo");
+    std::printf("%-52s %11s  %7s %7s  %7s %7s  %7s %7s\n", "", "", "mixed5", "mixed10", "mixed5", "mixed10", "mixed5",
+                "mixed10");
     for (const Photo& photo : photos) {
         const auto& b = photo.jpeg;
+        const ImageLimits scaled_limits = decode_limits(p, DecodeMode::scaled);
         const ImageRgb8 full = decode_image(b.data(), b.size(), photo.name, decode_limits(p, DecodeMode::exact));
-        const ImageRgb8 scaled = decode_image(b.data(), b.size(), photo.name, decode_limits(p, DecodeMode::scaled));
+        const ImageRgb8 scaled = decode_image(b.data(), b.size(), photo.name, scaled_limits);
+#ifdef TINCEPTION_HAVE_TURBOJPEG
+        const ImageRgb8 turbo_scaled = decode_jpeg_turbo(b.data(), b.size(), photo.name, scaled_limits);
+#else
+        const ImageRgb8 turbo_scaled = scaled;
+#endif
         const ImageRgb8 stb = decode_with_stb(b.data(), b.size(), photo.name, {});
-        const std::vector<ImageRgb8> images = {full, scaled, stb};
+        const std::vector<ImageRgb8> images = {full, scaled, turbo_scaled, stb};
         const std::vector<float> f5 = mixed5.extract(images), f10 = mixed10.extract(images);
         const std::size_t n5 = std::size_t(mixed5.feature_size()), n10 = std::size_t(mixed10.feature_size());
-        scaled5.push_back(cosine(f5.data(), f5.data() + n5, n5));
-        scaled10.push_back(cosine(f10.data(), f10.data() + n10, n10));
-        decoders5.push_back(cosine(f5.data(), f5.data() + 2 * n5, n5));
-        decoders10.push_back(cosine(f10.data(), f10.data() + 2 * n10, n10));
-        std::printf("%-52s %5dx%-5d  %.5f %.5f  %.5f %.5f\n", photo.name.c_str(), scaled.width, scaled.height,
-                    scaled5.back(), scaled10.back(), decoders5.back(), decoders10.back());
+        std::printf("%-52s %5dx%-5d", photo.name.c_str(), scaled.width, scaled.height);
+        for (std::size_t c = 0; c < 3; ++c) {
+            columns[c][0].push_back(cosine(f5.data(), f5.data() + (c + 1) * n5, n5));
+            columns[c][1].push_back(cosine(f10.data(), f10.data() + (c + 1) * n10, n10));
+            std::printf("  %.5f %.5f", columns[c][0].back(), columns[c][1].back());
+        }
+        std::printf("\n");
     }
-    std::printf("%-52s %11s  %.5f %.5f  %.5f %.5f\n", "median", "", median(scaled5), median(scaled10),
-                median(decoders5), median(decoders10));
-    std::printf("%-52s %11s  %.5f %.5f  %.5f %.5f\n", "lowest", "", *std::min_element(scaled5.begin(), scaled5.end()),
-                *std::min_element(scaled10.begin(), scaled10.end()), *std::min_element(decoders5.begin(), decoders5.end()),
-                *std::min_element(decoders10.begin(), decoders10.end()));
+    std::printf("%-52s %11s", "median", "");
+    for (const auto& column : columns) std::printf("  %.5f %.5f", median(column[0]), median(column[1]));
+    std::printf("\n%-52s %11s", "lowest", "");
+    for (const auto& column : columns)
+        std::printf("  %.5f %.5f", *std::min_element(column[0].begin(), column[0].end()),
+                    *std::min_element(column[1].begin(), column[1].end()));
+    std::printf("\n");
     return 0;
 }
 

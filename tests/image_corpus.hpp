@@ -99,6 +99,8 @@ struct JpegOptions {
     bool progressive = false;
     int exif_orientation = 0;  // 0: no Exif segment; 1..8: an APP1 Exif block with that tag
     int quality = 90;
+    int luma_h = 2, luma_v = 2;  // luma sampling factors against chroma's 1x1 (2x2: 4:2:0)
+    int restart_interval = 0;    // MCUs between restart markers; 0: none
 };
 
 // A little-endian TIFF/Exif block holding one IFD0 entry: Orientation (0x0112) = value.
@@ -127,6 +129,11 @@ inline Bytes jpeg_from_pixels(int w, int h, const std::vector<unsigned char>& pi
     cinfo.in_color_space = o.kind == JpegKind::rgb ? JCS_RGB : o.kind == JpegKind::grayscale ? JCS_GRAYSCALE : JCS_CMYK;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, o.quality, TRUE);
+    if (o.kind == JpegKind::rgb) {
+        cinfo.comp_info[0].h_samp_factor = o.luma_h;
+        cinfo.comp_info[0].v_samp_factor = o.luma_v;
+    }
+    cinfo.restart_interval = unsigned(o.restart_interval);
     if (o.progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);
     if (o.exif_orientation) {

@@ -218,11 +218,14 @@ TEST_CASE("libjpeg-turbo: damaged entropy data is refused, never decoded into ga
 
 #else
 
-TEST_CASE("without libjpeg-turbo, JPEGs decode at full size whatever min_side asks") {
+TEST_CASE("without libjpeg-turbo, JPEGs decode at full size unless 1/8 still leaves min_side") {
     const corpus::Bytes jpg = photo_jpeg(640, 480);
-    const ImageRgb8 image = decode_image(jpg.data(), jpg.size(), "full.jpg", scaled_to(60));
+    const ImageRgb8 image = decode_image(jpg.data(), jpg.size(), "full.jpg", scaled_to(61));
     CHECK(image.width == 640);
     CHECK(image.height == 480);
+    const ImageRgb8 eighth = decode_image(jpg.data(), jpg.size(), "eighth.jpg", scaled_to(60));  // DC-only
+    CHECK(eighth.width == 80);
+    CHECK(eighth.height == 60);
 }
 
 #endif
@@ -233,9 +236,9 @@ TEST_CASE("decode_variant names what a feature cache must tell apart") {
     CHECK(decode_variant(jpg.data(), jpg.size(), {}) == "");
     CHECK(decode_variant(png.data(), png.size(), scaled_to(299)) == "");  // PNGs decode alike either way
 #ifdef TINCEPTION_HAVE_TURBOJPEG
-    CHECK(decode_variant(jpg.data(), jpg.size(), scaled_to(299)) == "jpeg-dct-scaled");
+    CHECK(decode_variant(jpg.data(), jpg.size(), scaled_to(299)) == "jpeg-dc-dct-scaled");
 #else
-    CHECK(decode_variant(jpg.data(), jpg.size(), scaled_to(299)) == "");  // stb_image never scales
+    CHECK(decode_variant(jpg.data(), jpg.size(), scaled_to(299)) == "jpeg-dc-scaled");
 #endif
 }
 

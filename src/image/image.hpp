@@ -15,9 +15,11 @@ struct ImageRgb8 {
 
 struct ImageLimits {
     std::int64_t max_pixels = 50'000'000;  // of the image as stored, checked from its header
-    // Over 0: a JPEG may be decoded shrunk in the DCT (by libjpeg-turbo, 1/8 to 7/8) as long as
-    // both sides stay at least this, the network's input size; the pixels then differ slightly
-    // from a full-size decode's (bench/README.md). 0: every image at its stored size.
+    // Over 0: a JPEG may be decoded shrunk as long as both sides stay at least this, the
+    // network's input size: to 1/8 from its blocks' DC coefficients when that is small enough
+    // (decode_jpeg_dc_only), else by libjpeg-turbo's DCT scaling (1/8 to 7/8, in builds that
+    // have it); the pixels then differ slightly from a full-size decode's (bench/README.md).
+    // 0: every image at its stored size.
     int min_side = 0;
 };
 
@@ -30,8 +32,9 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
                        const ImageLimits& limits = {});
 
 // What a feature cache must tell apart about how decode_image decodes these bytes under
-// `limits`: "jpeg-dct-scaled" for a JPEG libjpeg-turbo may shrink (min_side over 0), else ""
-// (every other image, and every image when min_side is 0, decodes at its stored size).
+// `limits`: for a JPEG that may be shrunk (min_side over 0), "jpeg-dc-dct-scaled" in builds
+// with libjpeg-turbo and "jpeg-dc-scaled" in others; else "" (every other image, and every
+// image when min_side is 0, decodes at its stored size).
 std::string decode_variant(const std::uint8_t* data, std::size_t size, const ImageLimits& limits);
 
 // Reads the whole file, then decode_image.

@@ -1,5 +1,6 @@
 // Image decoding: PNG, BMP, GIF and PNM over stb_image (Debian's libstb), JPEG over
-// libjpeg-turbo (stb_image in builds without it), WebP and TIFF through image_formats.hpp,
+// libjpeg-turbo (stb_image in builds without it) or, for a photo the network's input is an
+// eighth of, our DC-only decoder; WebP and TIFF through image_formats.hpp,
 // chosen by the bytes' signature. The header is read first so an
 // oversized image is refused before its pixels are allocated.
 #include <stb_image.h>
@@ -150,6 +151,9 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
     const std::uint8_t* jpeg = data + fill;
     const std::size_t jpeg_size = size - fill;
     if (!is_jpeg(jpeg, jpeg_size)) return decode_with_stb(data, size, name, limits);
+    // A photo several times the input's size: its blocks' means are all the input needs.
+    if (std::optional<ImageRgb8> eighth = decode_jpeg_dc_only(jpeg, jpeg_size, limits))
+        return apply_orientation(std::move(*eighth), read_jpeg_exif_orientation(jpeg, jpeg_size));
 #ifdef TINCEPTION_HAVE_TURBOJPEG
     ImageRgb8 image = decode_jpeg_turbo(jpeg, jpeg_size, name, limits);
 #else
@@ -159,12 +163,13 @@ ImageRgb8 decode_image(const std::uint8_t* data, std::size_t size, const std::st
 }
 
 std::string decode_variant(const std::uint8_t* data, std::size_t size, const ImageLimits& limits) {
+    if (limits.min_side <= 0 || image_format_of(data, size) != "JPEG") return "";
+    // The DC-only decoder shrinks large JPEGs in every build; libjpeg-turbo the mid-sized too.
 #ifdef TINCEPTION_HAVE_TURBOJPEG
-    if (limits.min_side > 0 && image_format_of(data, size) == "JPEG") return "jpeg-dct-scaled";
+    return "jpeg-dc-dct-scaled";
 #else
-    (void)data, (void)size, (void)limits;
+    return "jpeg-dc-scaled";
 #endif
-    return "";
 }
 
 ImageRgb8 load_image(const std::string& path, const ImageLimits& limits) {

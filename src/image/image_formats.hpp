@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "image/image.hpp"
@@ -31,6 +32,14 @@ void check_jpeg_complete(const std::uint8_t* data, std::size_t size, const std::
 // not applied. Only in builds with TINCEPTION_HAVE_TURBOJPEG.
 ImageRgb8 decode_jpeg_turbo(const std::uint8_t* data, std::size_t size, const std::string& name,
                             const ImageLimits& limits);
+
+// A baseline JPEG at 1/8 of its size, each pixel from its 8x8 blocks' DC coefficients (the
+// blocks' means; chroma upsampled linearly), when 1/8 still leaves both sides at least
+// limits.min_side (over 0). Nothing when that does not hold, when the file is not a
+// single-scan baseline JPEG in grayscale or YCbCr, or when it is damaged in any way: the
+// caller then decodes it with a full decoder, which decodes it or says what is wrong. The
+// Exif orientation is not applied.
+std::optional<ImageRgb8> decode_jpeg_dc_only(const std::uint8_t* data, std::size_t size, const ImageLimits& limits);
 
 // JPEG, PNG, BMP and GIF through stb_image, always at full size; the Exif orientation is
 // not applied. decode_image uses it for every format but WebP and TIFF, and

@@ -11,11 +11,12 @@ struct Preprocessing {
     float offset = 0.0f;
 };
 
-// How images headed for the network are decoded. `scaled`: a JPEG is shrunk in the DCT to no
-// less than the input size (libjpeg-turbo), several times faster on photos; the features move
-// a little (mixed5 cosine to the full decode's 0.98-0.999 on photo-like images; fine texture
-// that a full-size resize aliases moves more: bench/README.md). `exact`: every image at its
-// stored size, then resized: the reference behaviour.
+// How images headed for the network are decoded. `scaled`: a JPEG is shrunk while decoding to
+// no less than the input size (to 1/8 from its DC coefficients where that fits, else by
+// libjpeg-turbo's DCT scaling), several times faster on photos; the features move a little
+// (mixed5 cosine to the full decode's 0.98-0.999 on photo-like images; fine texture that a
+// full-size resize aliases moves more: bench/README.md). `exact`: every image at its stored
+// size, then resized: the reference behaviour.
 enum class DecodeMode { scaled, exact };
 
 // The ImageLimits that give `mode` for input p.size x p.size.

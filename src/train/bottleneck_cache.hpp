@@ -24,7 +24,7 @@ struct BottleneckKey {
     std::string layer;                  // feature layer name
     std::uint32_t weights_checksum = 0; // FeatureExtractor::weights_checksum()
     int feature_size = 0;
-    std::string decode;                 // decode_variant(): "" at stored size, "jpeg-dct-scaled";
+    std::string decode;                 // decode_variant(): "" at stored size, "jpeg-dc-dct-scaled";
                                         // then precision_variant() and "mirrored", comma-separated
 };
 

@@ -1,6 +1,7 @@
-// libFuzzer target for the JPEG decoders: the first input byte picks libjpeg-turbo with DCT
-// scaling down to min_side = (byte & 0x7F) (0: full size), or, when its top bit is set,
-// stb_image (fuzz_image_decode's JPEGs go to libjpeg-turbo in builds that have it); the rest
+// libFuzzer target for the JPEG decoders: the first input byte picks decode_image with
+// scaling down to min_side = (byte & 0x7F) (0: full size; the DC-only decoder where 1/8
+// leaves min_side, else libjpeg-turbo), or, when its top bit is set, stb_image
+// (fuzz_image_decode's JPEGs go to libjpeg-turbo in builds that have it); the rest
 // is the file. Each must return an image whose pixel count matches its size, no smaller than
 // min_side allows, or throw tinception::Error; nothing else.
 #include <cstddef>

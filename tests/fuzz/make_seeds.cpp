@@ -101,6 +101,16 @@ int main(int argc, char** argv) {
     save(jpegs, "progressive-scaled.jpg.seed", selected(7, t::jpeg_bytes(41, 29, {t::JpegKind::rgb, true})));
     save(jpegs, "exif6-scaled.jpg.seed", selected(2, t::jpeg_bytes(32, 16, {t::JpegKind::rgb, false, 6})));
     save(jpegs, "stb.jpg.seed", selected(0x80, t::jpeg_bytes(17, 9)));
+    // 1/8 still leaves min_side: the DC-only decoder's, with restart markers and 4:2:2 too.
+    save(jpegs, "dc-only.jpg.seed", selected(2, t::jpeg_bytes(40, 24)));
+    t::JpegOptions restarts;
+    restarts.luma_v = 1;
+    restarts.restart_interval = 1;
+    save(jpegs, "dc-only-restarts.jpg.seed", selected(2, t::jpeg_bytes(48, 32, restarts)));
+    t::JpegOptions gray_restarts;
+    gray_restarts.kind = t::JpegKind::grayscale;
+    gray_restarts.restart_interval = 2;
+    save(jpegs, "dc-only-gray.jpg.seed", selected(1, t::jpeg_bytes(24, 16, gray_restarts)));
 
 #if defined(TINCEPTION_HAVE_WEBP) && defined(TINCEPTION_HAVE_TIFF)
     // fuzz_webp_tiff_decode: a selector byte (1 WebP, 0 TIFF little-endian, 2 big-endian),
