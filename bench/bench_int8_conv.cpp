@@ -1,8 +1,9 @@
-// int8 against fp32 convolution on Inception v3's layer shapes, one thread, batch 1: the two
-// AVX2 int8 kernels (avx2: widened to 16 bits, 8-bit weights; avx2_7bit: vpmaddubsw, 7-bit
-// weights) and the active fp32 table (with the path it takes: GEMM or Winograd), timed in
-// alternation in the same run (median of 7 rounds of at least 20 ms each), each int8 output
-// checked against the int8 reference once before timing. Where int8's time goes.
+// int8 against fp32 convolution on Inception v3's layer shapes, one thread, batch 1: every int8
+// table this CPU runs (avx2: widened to 16 bits, 8-bit weights; avx2_7bit: vpmaddubsw, 7-bit
+// weights; avx512_vnni: vpdpbusd, 8-bit weights) and the active fp32 table (with the path it
+// takes: GEMM or Winograd), timed in alternation in the same run (median of 7 rounds of at
+// least 20 ms each), each int8 output checked against the int8 reference once before timing.
+// Where int8's time goes.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -41,16 +42,21 @@ double seconds_per_call(const Run& run) {
 }  // namespace
 
 int main() {
-    const kernels::Int8KernelTable* wide = kernels::avx2_int8_kernels();
-    const kernels::Int8KernelTable* bytes7 = kernels::avx2_7bit_int8_kernels();
-    if (!wide || !bytes7) {
+    std::vector<const kernels::Int8KernelTable*> tables;
+    for (const kernels::Int8KernelTable* t :
+         {kernels::avx2_int8_kernels(), kernels::avx2_7bit_int8_kernels(), kernels::avx512_vnni_int8_kernels()})
+        if (t) tables.push_back(t);
+    if (tables.empty()) {
         std::fprintf(stderr, "bench_int8_conv: this CPU lacks AVX2; nothing to time\n");
         return 1;
     }
+    const std::size_t n_tables = tables.size();
     const kernels::KernelTable& fp32 = active_kernels();
-    std::printf("%-20s %9s %9s %9s %9s %9s  %s\n", "layer", "fp32 ms", "avx2 ms", "x_fp32", "7bit ms", "x_fp32",
-                "fp32 path");
-    double total_fp32 = 0.0, total[2] = {0.0, 0.0};
+    std::printf("%-20s %9s", "layer", "fp32 ms");
+    for (const kernels::Int8KernelTable* t : tables) std::printf(" %11s ms %7s", t->isa_name, "x_fp32");
+    std::printf("  %s\n", "fp32 path");
+    double total_fp32 = 0.0;
+    std::vector<double> total(n_tables, 0.0);
     std::mt19937 rng(42);
     for (const bench::ConvLayer& l : bench::kInceptionV3Convs) {
         kernels::Conv2dArgs f;
@@ -80,12 +86,11 @@ int main() {
         for (auto& v : qin) v = std::uint8_t(bytes(rng));
         std::vector<float> scale(std::size_t(l.out_c), 1.0f / (128.0f * float(k))), qbias(std::size_t(l.out_c), 100.0f);
         q.input = qin.data(), q.scale = scale.data(), q.bias = qbias.data();
-        const kernels::Int8KernelTable* tables[2] = {wide, bytes7};
-        std::vector<std::int8_t> qw[2];
-        std::vector<unsigned char> qpacked[2], workspace[2];
+        std::vector<std::vector<std::int8_t>> qw(n_tables);
+        std::vector<std::vector<unsigned char>> qpacked(n_tables), workspace(n_tables);
         std::vector<std::uint8_t> qout(outputs), expected(outputs);
-        kernels::Conv2dInt8Args calls[2] = {q, q};
-        for (int t = 0; t < 2; ++t) {
+        std::vector<kernels::Conv2dInt8Args> calls(n_tables, q);
+        for (std::size_t t = 0; t < n_tables; ++t) {
             std::uniform_int_distribution<int> levels(-tables[t]->weight_max, tables[t]->weight_max);
             qw[t].resize(weights.size());
             for (auto& v : qw[t]) v = std::int8_t(levels(rng));
@@ -104,18 +109,25 @@ int main() {
                 return 1;
             }
         }
-        std::vector<double> tf, ti[2];
+        std::vector<double> tf;
+        std::vector<std::vector<double>> ti(n_tables);
         for (int round = 0; round < 7; ++round) {
             tf.push_back(seconds_per_call([&] { fp32.conv2d(f); }));
-            for (int t = 0; t < 2; ++t) ti[t].push_back(seconds_per_call([&] { tables[t]->conv2d(calls[t]); }));
+            for (std::size_t t = 0; t < n_tables; ++t)
+                ti[t].push_back(seconds_per_call([&] { tables[t]->conv2d(calls[t]); }));
         }
         std::sort(tf.begin(), tf.end());
         for (auto& v : ti) std::sort(v.begin(), v.end());
-        total_fp32 += tf[3], total[0] += ti[0][3], total[1] += ti[1][3];
-        std::printf("%-20s %9.3f %9.3f %9.2f %9.3f %9.2f  %s\n", l.name, 1e3 * tf[3], 1e3 * ti[0][3], tf[3] / ti[0][3],
-                    1e3 * ti[1][3], tf[3] / ti[1][3], fp32.conv2d_path ? fp32.conv2d_path(f) : fp32.isa_name);
+        total_fp32 += tf[3];
+        std::printf("%-20s %9.3f", l.name, 1e3 * tf[3]);
+        for (std::size_t t = 0; t < n_tables; ++t) {
+            total[t] += ti[t][3];
+            std::printf(" %14.3f %7.2f", 1e3 * ti[t][3], tf[3] / ti[t][3]);
+        }
+        std::printf("  %s\n", fp32.conv2d_path ? fp32.conv2d_path(f) : fp32.isa_name);
     }
-    std::printf("%-20s %9.3f %9.3f %9.2f %9.3f %9.2f  (each shape once)\n", "sum", 1e3 * total_fp32,
-                1e3 * total[0], total_fp32 / total[0], 1e3 * total[1], total_fp32 / total[1]);
+    std::printf("%-20s %9.3f", "sum", 1e3 * total_fp32);
+    for (std::size_t t = 0; t < n_tables; ++t) std::printf(" %14.3f %7.2f", 1e3 * total[t], total_fp32 / total[t]);
+    std::printf("  (each shape once)\n");
     return 0;
 }

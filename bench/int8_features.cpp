@@ -2,7 +2,7 @@
 // every k-th image (sorted by path), then reports per layer the minimum and mean cosine
 // similarity and the largest relative error |int8 - fp32| / |fp32| over all images, and over
 // the images left out of calibration. One-shot figures for README's int8 section.
-//   int8_features WEIGHTS DIR [RULE=max|pNN.NN] [EVERY=4] [TABLE=avx2|avx2_7bit|reference]
+//   int8_features WEIGHTS DIR [RULE=max|pNN.NN] [EVERY=4] [TABLE=avx2|avx2_7bit|avx512_vnni|reference]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,16 +24,17 @@ using namespace tinception;
 
 int main(int argc, char** argv) try {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: int8_features WEIGHTS DIR [max|pNN.NN] [EVERY] [avx2|avx2_7bit|reference]\n");
+        std::fprintf(stderr, "usage: int8_features WEIGHTS DIR [max|pNN.NN] [EVERY] [avx2|avx2_7bit|avx512_vnni|reference]\n");
         return 2;
     }
     const RangeRule rule = parse_range_rule(argc > 3 ? argv[3] : "max");
     const int every = argc > 4 ? std::atoi(argv[4]) : 4;
     const std::string isa = argc > 5 ? argv[5] : "avx2";
     const kernels::Int8KernelTable* table = isa == "reference" ? &kernels::reference_int8_kernels()
-                                            : isa == "avx2_7bit" ? kernels::avx2_7bit_int8_kernels()
-                                                                 : kernels::avx2_int8_kernels();
-    if (!table) throw Error("no AVX2 int8 table on this CPU");
+                                            : isa == "avx2_7bit"   ? kernels::avx2_7bit_int8_kernels()
+                                            : isa == "avx512_vnni" ? kernels::avx512_vnni_int8_kernels()
+                                                                   : kernels::avx2_int8_kernels();
+    if (!table) throw Error("no " + isa + " int8 table on this CPU");
     const WeightFile weights = WeightFile::open(argv[1]);
     const Preprocessing prep = preprocessing_of(weights);
     std::vector<std::string> paths;

@@ -62,6 +62,8 @@ const kernels::Int8KernelTable& active_int8_kernels() {
     static const kernels::Int8KernelTable& chosen = [] () -> const kernels::Int8KernelTable& {
         std::vector<const kernels::Int8KernelTable*> tables{&kernels::reference_int8_kernels()};
         if (const kernels::Int8KernelTable* t = kernels::avx2_int8_kernels()) tables.push_back(t);
+        // Under the avx512 forward table (no int8 table of that name): VNNI where the CPU has it.
+        if (const kernels::Int8KernelTable* t = kernels::avx512_vnni_int8_kernels()) tables.push_back(t);
         return matching_active(tables);
     }();
     return chosen;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "int8/int8_kernel_table.hpp"
@@ -23,10 +24,12 @@ std::vector<const Int8KernelTable*> int8_tables_under_test() {
     std::vector<const Int8KernelTable*> tables;
     if (const Int8KernelTable* t = kernels::avx2_int8_kernels()) tables.push_back(t);
     if (const Int8KernelTable* t = kernels::avx2_7bit_int8_kernels()) tables.push_back(t);
+    if (const Int8KernelTable* t = kernels::avx512_vnni_int8_kernels()) tables.push_back(t);
     static bool reported = false;
     if (!reported) {
-        const std::string ran = tables.empty() ? "none (no AVX2 here)" : "avx2, avx2_7bit";
-        MESSAGE("int8 tables tested against the reference: " << ran);
+        std::string ran;
+        for (const Int8KernelTable* t : tables) ran += (ran.empty() ? "" : ", ") + std::string(t->isa_name);
+        MESSAGE("int8 tables tested against the reference: " << (ran.empty() ? "none (no AVX2 here)" : ran));
         reported = true;
     }
     return tables;

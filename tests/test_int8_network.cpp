@@ -43,16 +43,23 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("int8 network: the AVX2 int8 table gives exactly the reference table's features") {
+TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the reference table's features") {
     const kernels::Int8KernelTable* avx2 = kernels::avx2_int8_kernels();
     REQUIRE_MESSAGE(avx2, "this test needs a CPU with AVX2");
     Fixture f;
-    Int8Network fast(*f.weights, "mixed5", f.ranges, *avx2, active_kernels());
     Int8Network reference(*f.weights, "mixed5", f.ranges, kernels::reference_int8_kernels(), active_kernels());
-    std::vector<float> a(std::size_t(2 * fast.feature_size())), b(a.size());
-    fast.extract_features(f.test_images.input.data(), 2, a.data());
-    reference.extract_features(f.test_images.input.data(), 2, b.data());
-    CHECK(a == b);
+    std::vector<float> expected(std::size_t(2 * reference.feature_size()));
+    reference.extract_features(f.test_images.input.data(), 2, expected.data());
+    const kernels::Int8KernelTable* vnni = kernels::avx512_vnni_int8_kernels();
+    if (!vnni) MESSAGE("no AVX-512 VNNI on this CPU: only the avx2 table compared");
+    for (const kernels::Int8KernelTable* table : {avx2, vnni}) {
+        if (!table) continue;
+        CAPTURE(std::string(table->isa_name));
+        Int8Network fast(*f.weights, "mixed5", f.ranges, *table, active_kernels());
+        std::vector<float> features(expected.size());
+        fast.extract_features(f.test_images.input.data(), 2, features.data());
+        CHECK(features == expected);
+    }
 }
 
 TEST_CASE("int8 network: mixed5 and mixed10 features close to fp32 on images left out of calibration") {

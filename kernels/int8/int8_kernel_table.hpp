@@ -73,7 +73,7 @@ using CopyChannelsU8Fn = void (*)(const std::uint8_t* src, int src_pixel_stride,
                                   std::uint8_t* dst, int dst_pixel_stride, int offset, float rescale);
 
 struct Int8KernelTable {
-    const char* isa_name = "";  // "reference", "avx2", "avx2_7bit"
+    const char* isa_name = "";  // "reference", "avx2", "avx2_7bit", "avx512_vnni"
     int weight_max = kInt8WeightMax;  // the largest |w| the convolution takes
     Conv2dInt8Fn conv2d = nullptr;
     Conv2dInt8PackedSizeFn conv2d_packed_size = nullptr;
@@ -88,6 +88,8 @@ const Int8KernelTable& reference_int8_kernels();
 // nullptr when the build leaves AVX2 out or the CPU lacks it.
 const Int8KernelTable* avx2_int8_kernels();
 const Int8KernelTable* avx2_7bit_int8_kernels();
+// AVX2's pooling with an AVX-512 VNNI (vpdpbusd) convolution; nullptr without VNNI.
+const Int8KernelTable* avx512_vnni_int8_kernels();
 
 // Shared by every table (no ISA code): the reference conv, pooling and copy.
 void conv2d_int8_ref(const Conv2dInt8Args& a);

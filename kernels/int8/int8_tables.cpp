@@ -1,6 +1,8 @@
-// The int8 tables: the reference, and AVX2's only when this build holds it and the CPU runs it.
+// The int8 tables: the reference, and AVX2's and AVX-512 VNNI's only when this build holds
+// them and the CPU runs them.
 // Compiled without ISA flags.
 #include "int8/int8_kernel_table.hpp"
+#include "cpu_features.hpp"
 #include "kernel_table.hpp"
 
 namespace tinception::kernels {
@@ -30,6 +32,25 @@ const Int8KernelTable* avx2_7bit_int8_kernels() {
 #else
 const Int8KernelTable* avx2_int8_kernels() { return nullptr; }
 const Int8KernelTable* avx2_7bit_int8_kernels() { return nullptr; }
+#endif
+
+#if defined(TINCEPTION_BUILT_AVX2) && defined(TINCEPTION_BUILT_AVX512) && defined(TINCEPTION_BUILT_AVX512_VNNI)
+void set_avx512_vnni_conv2d(Int8KernelTable& t);  // int8/conv2d_int8_avx512_vnni.cpp
+
+// AVX2's pooling and copies (every VNNI CPU runs AVX2) with the VNNI convolution.
+const Int8KernelTable* avx512_vnni_int8_kernels() {
+    if (!avx2_kernels() || !avx512_kernels() || !cpu_features().avx512vnni) return nullptr;
+    static const Int8KernelTable table = [] {
+        Int8KernelTable t = avx2_int8_table_unchecked();
+        t.isa_name = "avx512_vnni";
+        t.weight_max = 127;
+        set_avx512_vnni_conv2d(t);
+        return t;
+    }();
+    return &table;
+}
+#else
+const Int8KernelTable* avx512_vnni_int8_kernels() { return nullptr; }
 #endif
 
 }  // namespace tinception::kernels

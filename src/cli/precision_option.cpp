@@ -58,9 +58,11 @@ void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& 
 
 std::string native_precisions() {
     const kernels::Int8KernelTable& int8 = active_int8_kernels();
-    return std::string("fp32 (") + active_kernels().isa_name + "), int8 (" + int8.isa_name +
-           (int8.isa_name == std::string("avx2") ? ": vpmaddwd on values widened to 16 bits" : ": scalar, slow") +
-           "); bf16 and int8 VNNI kernels are not built";
+    const std::string isa = int8.isa_name;
+    const char* how = isa == "avx512_vnni" ? ": vpdpbusd, 8-bit products summed in int32"
+                      : isa == "avx2"      ? ": vpmaddwd on values widened to 16 bits"
+                                           : ": scalar, slow";
+    return "fp32 (" + std::string(active_kernels().isa_name) + "), int8 (" + isa + how + "); bf16 kernels are not built";
 }
 
 }  // namespace tinception::cli

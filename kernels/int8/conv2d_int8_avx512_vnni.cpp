@@ -1,0 +1,217 @@
+// AVX-512 VNNI int8 convolution: vpdpbusd multiplies 4 u8 activations by 4 s8 weights and adds
+// the four products into an int32 lane, 64 multiply-adds per instruction with no intermediate
+// saturation, so full 8-bit weights are exact (conv2d_int8_ref's sums, bit for bit).
+// Tiles of 14 output pixels x 32 output channels in 28 zmm accumulators; each step broadcasts
+// a pixel's next 4 bytes (a load, no shuffle) against two weight vectors of [16 oc][4 k].
+// 1x1 stride-1 layers are read in place; others gather rows of up to kChunk pixels (im2col)
+// into the workspace, zero-padded to whole quads of k. The epilogue requantizes as the
+// reference does (fma, clamp, round half to even).
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "int8/int8_kernel_table.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+constexpr int kRows = 14;
+constexpr int kPanel = 32;
+constexpr int kChunk = 7 * kRows;  // pixels per im2col block
+
+int reduction_length(const Conv2dInt8Args& a) { return a.kernel_h * a.kernel_w * a.in_c; }
+int quads(const Conv2dInt8Args& a) { return (reduction_length(a) + 3) / 4; }
+int panels(const Conv2dInt8Args& a) { return (a.out_c + kPanel - 1) / kPanel; }
+bool reads_in_place(const Conv2dInt8Args& a) {
+    return a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_top == 0 &&
+           a.pad_left == 0 && a.out_h == a.in_h && a.out_w == a.in_w;
+}
+
+std::size_t packed_size(const Conv2dInt8Args& a) { return std::size_t(panels(a)) * std::size_t(quads(a)) * kPanel * 4; }
+
+// [panel][quad][32 oc][4 k], zero past out_c and past K.
+void pack(const Conv2dInt8Args& a, void* packed) {
+    const int k_total = reduction_length(a), q_total = quads(a);
+    auto* out = static_cast<std::int8_t*>(packed);
+    for (int p = 0; p < panels(a); ++p)
+        for (int q = 0; q < q_total; ++q)
+            for (int j = 0; j < kPanel; ++j)
+                for (int b = 0; b < 4; ++b) {
+                    const int oc = p * kPanel + j, k = q * 4 + b;
+                    *out++ = oc < a.out_c && k < k_total ? a.weights[long(oc) * k_total + k] : std::int8_t(0);
+                }
+}
+
+std::size_t workspace_size(const Conv2dInt8Args& a) {
+    return reads_in_place(a) ? 0 : std::size_t(kChunk) * std::size_t(quads(a)) * 4;
+}
+
+// Rows [p0, p0 + count) of the im2col matrix, row_length bytes each, in NHW pixel order.
+void im2col(const Conv2dInt8Args& a, int in_stride, long p0, int count, std::uint8_t* rows, int row_length) {
+    for (int r = 0; r < count; ++r) {
+        const long p = p0 + r;
+        const int b = int(p / (long(a.out_h) * a.out_w));
+        const int oy = int(p / a.out_w % a.out_h), ox = int(p % a.out_w);
+        std::uint8_t* row = rows + long(r) * row_length;
+        for (int ky = 0; ky < a.kernel_h; ++ky) {
+            const int iy = oy * a.stride_h + ky - a.pad_top;
+            for (int kx = 0; kx < a.kernel_w; ++kx, row += a.in_c) {
+                const int ix = ox * a.stride_w + kx - a.pad_left;
+                if (iy >= 0 && iy < a.in_h && ix >= 0 && ix < a.in_w)
+                    std::memcpy(row, a.input + ((long(b) * a.in_h + iy) * a.in_w + ix) * in_stride, std::size_t(a.in_c));
+                else
+                    std::memset(row, 0, std::size_t(a.in_c));
+            }
+        }
+        std::memset(row, 0, std::size_t(rows + long(r + 1) * row_length - row));
+    }
+}
+
+std::int32_t load_quad(const std::uint8_t* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+// One tile's operands: `rows` pixels' reduction rows lda bytes apart (full_quads whole quads,
+// then `tail` bytes, 0..3, read as a last quad: the weights past K are zero), a packed panel,
+// and where the 32 output channels (width of them valid) of each row go, ldo bytes apart.
+struct Tile {
+    const std::uint8_t* a;
+    long lda;
+    const std::int8_t* panel;
+    int full_quads, tail;
+    const float* scale;  // [32], zero past width
+    const float* bias;
+    unsigned char* out;
+    long ldo;
+    int width;
+    bool float_output, relu;
+};
+
+// fma(float(acc), scale, bias) for 32 channels, stored as u8 or float (channels < width).
+inline void store_row(const Tile& t, __m512i acc0, __m512i acc1, unsigned char* out) {
+    const __m512i acc[2] = {acc0, acc1};
+    for (int h = 0; h < 2; ++h) {
+        const int lanes = t.width - 16 * h;
+        if (lanes <= 0) return;
+        const __mmask16 mask = lanes >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1);
+        const __m512 v =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[h]), _mm512_loadu_ps(t.scale + 16 * h), _mm512_loadu_ps(t.bias + 16 * h));
+        if (t.float_output) {
+            _mm512_mask_storeu_ps(reinterpret_cast<float*>(out) + 16 * h, mask,
+                                  t.relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v);
+        } else {
+            const __m512 clamped = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+            const __m128i bytes = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(clamped));  // round half to even
+            _mm_mask_storeu_epi8(out + 16 * h, mask, bytes);
+        }
+    }
+}
+
+// acc + the four u8 x s8 products of each int32 lane. GCC 12 compiles _mm512_dpbusd_epi32 with
+// a register copy of the accumulator around every instruction and spills the tile to the
+// stack (a third of peak); the instruction itself, in place, keeps all 28 in registers.
+inline __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
+    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
+    return acc;
+}
+
+// Rows x 32 int32 sums in 2 * Rows zmm accumulators, then the epilogue.
+template <int Rows>
+void vnni_tile(const Tile& t) {
+    __m512i acc0[Rows], acc1[Rows];
+    for (int i = 0; i < Rows; ++i) acc0[i] = acc1[i] = _mm512_setzero_si512();
+    const std::uint8_t* a = t.a;
+    const std::int8_t* b = t.panel;
+    const long lda = t.lda;
+    const int full_quads = t.full_quads;
+    for (int q = 0; q < full_quads; ++q, a += 4, b += 4 * kPanel) {
+        const __m512i w0 = _mm512_loadu_si512(b);
+        const __m512i w1 = _mm512_loadu_si512(b + 64);
+        for (int i = 0; i < Rows; ++i) {
+            const __m512i x = _mm512_set1_epi32(load_quad(a + i * lda));
+            acc0[i] = dpbusd(acc0[i], x, w0);
+            acc1[i] = dpbusd(acc1[i], x, w1);
+        }
+    }
+    if (t.tail) {
+        const __m512i w0 = _mm512_loadu_si512(b);
+        const __m512i w1 = _mm512_loadu_si512(b + 64);
+        for (int i = 0; i < Rows; ++i) {
+            std::int32_t v = 0;
+            std::memcpy(&v, a + i * lda, std::size_t(t.tail));
+            const __m512i x = _mm512_set1_epi32(v);
+            acc0[i] = dpbusd(acc0[i], x, w0);
+            acc1[i] = dpbusd(acc1[i], x, w1);
+        }
+    }
+    for (int i = 0; i < Rows; ++i) store_row(t, acc0[i], acc1[i], t.out + i * t.ldo);
+}
+
+using TileFn = void (*)(const Tile&);
+constexpr TileFn kTileByRows[kRows + 1] = {
+    nullptr,         vnni_tile<1>,  vnni_tile<2>,  vnni_tile<3>,  vnni_tile<4>,  vnni_tile<5>,  vnni_tile<6>, vnni_tile<7>,
+    vnni_tile<8>,    vnni_tile<9>,  vnni_tile<10>, vnni_tile<11>, vnni_tile<12>, vnni_tile<13>, vnni_tile<14>,
+};
+
+// Channels [32 * panel, +width) of the epilogue's scale and bias, zero past out_c; returns width.
+int channel_block(const Conv2dInt8Args& a, int panel, float* scale, float* bias) {
+    const int width = a.out_c - panel * kPanel < kPanel ? a.out_c - panel * kPanel : kPanel;
+    for (int j = 0; j < kPanel; ++j) {
+        scale[j] = j < width ? a.scale[panel * kPanel + j] : 0.0f;
+        bias[j] = j < width ? a.bias[panel * kPanel + j] : 0.0f;
+    }
+    return width;
+}
+
+void conv2d_int8_avx512_vnni(const Conv2dInt8Args& a) {
+    const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
+    const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
+    const std::size_t out_bytes = a.float_output ? sizeof(float) : 1;
+    const long end = a.pixel_end ? a.pixel_end : long(a.n) * a.out_h * a.out_w;
+    const int q_total = quads(a);
+    const long panel_bytes = long(q_total) * kPanel * 4;
+    const bool in_place = reads_in_place(a);
+    const int full_quads = in_place ? a.in_c / 4 : q_total, tail = in_place ? a.in_c % 4 : 0;
+    auto* const rows_buffer = static_cast<std::uint8_t*>(a.workspace);
+    const auto* const packed = static_cast<const std::int8_t*>(a.packed);
+    auto* const output = static_cast<unsigned char*>(a.output);
+    alignas(64) float scale[kPanel], bias[kPanel];
+    for (long p0 = a.pixel_begin; p0 < end; p0 += kChunk) {
+        const int count = int(end - p0 < kChunk ? end - p0 : kChunk);
+        if (!in_place) im2col(a, in_stride, p0, count, rows_buffer, q_total * 4);
+        for (int panel = 0; panel < panels(a); ++panel) {
+            const int width = channel_block(a, panel, scale, bias);
+            for (int r0 = 0; r0 < count; r0 += kRows) {
+                const int rows = count - r0 < kRows ? count - r0 : kRows;
+                Tile t;
+                t.a = in_place ? a.input + (p0 + r0) * in_stride : rows_buffer + long(r0) * q_total * 4;
+                t.lda = in_place ? in_stride : long(q_total) * 4;
+                t.panel = packed + panel * panel_bytes;
+                t.full_quads = full_quads;
+                t.tail = tail;
+                t.scale = scale;
+                t.bias = bias;
+                t.out = output + ((p0 + r0) * out_stride + panel * kPanel) * long(out_bytes);
+                t.ldo = out_stride * long(out_bytes);
+                t.width = width;
+                t.float_output = a.float_output;
+                t.relu = a.relu;
+                kTileByRows[rows](t);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+// The AVX2 table's pooling and copies with this convolution (int8_tables.cpp assembles it).
+void set_avx512_vnni_conv2d(Int8KernelTable& t) {
+    t.conv2d = conv2d_int8_avx512_vnni;
+    t.conv2d_packed_size = packed_size;
+    t.conv2d_pack = pack;
+    t.conv2d_workspace_size = workspace_size;
+}
+
+}  // namespace tinception::kernels
