@@ -3,8 +3,11 @@
 // saturation, so full 8-bit weights are exact (conv2d_int8_ref's sums, bit for bit).
 // Tiles of 14 output pixels x 32 output channels in 28 zmm accumulators; each step broadcasts
 // a pixel's next 4 bytes (a load, no shuffle) against two weight vectors of [16 oc][4 k].
-// 1x1 stride-1 layers are read in place; others gather rows of up to kChunk pixels (im2col)
-// into the workspace, zero-padded to whole quads of k. The epilogue requantizes as the
+// 1x1 stride-1 layers are read in place. Other layers with whole quads of input channels run
+// directly: per output row, the input rows its window covers are copied once, zero-padded,
+// and each kernel cell's pixels are read from there at a fixed stride (no im2col: for 32
+// input channels gathering cost several times the products). The rest gather rows of up to
+// kChunk pixels (im2col), zero-padded to whole quads of k. The epilogue requantizes as the
 // reference does (fma, clamp, round half to even).
 #include <immintrin.h>
 
@@ -42,8 +45,42 @@ void pack(const Conv2dInt8Args& a, void* packed) {
                 }
 }
 
+// Direct: whole quads per kernel cell, so the packed k order (ky, kx, ic) needs no gather.
+bool runs_direct(const Conv2dInt8Args& a) { return !reads_in_place(a) && a.in_c % 4 == 0; }
+int pad_right(const Conv2dInt8Args& a) {
+    const int right = (a.out_w - 1) * a.stride_w + a.kernel_w - a.in_w - a.pad_left;
+    return right > 0 ? right : 0;
+}
+long window_row_bytes(const Conv2dInt8Args& a) { return long(a.pad_left + a.in_w + pad_right(a)) * a.in_c; }
+
 std::size_t workspace_size(const Conv2dInt8Args& a) {
-    return reads_in_place(a) ? 0 : std::size_t(kChunk) * std::size_t(quads(a)) * 4;
+    if (reads_in_place(a)) return 0;
+    if (runs_direct(a)) return std::size_t(a.kernel_h) * std::size_t(window_row_bytes(a));
+    return std::size_t(kChunk) * std::size_t(quads(a)) * 4;
+}
+
+// The kernel_h input rows output row oy of image b reads, zero-padded left, right, and where
+// they fall outside the image: window_row_bytes(a) each.
+void fill_window(const Conv2dInt8Args& a, int in_stride, int b, int oy, std::uint8_t* window) {
+    const long row_bytes = window_row_bytes(a);
+    const std::size_t c = std::size_t(a.in_c);
+    for (int ky = 0; ky < a.kernel_h; ++ky) {
+        std::uint8_t* dst = window + ky * row_bytes;
+        const int iy = oy * a.stride_h + ky - a.pad_top;
+        if (iy < 0 || iy >= a.in_h) {
+            std::memset(dst, 0, std::size_t(row_bytes));
+            continue;
+        }
+        std::memset(dst, 0, std::size_t(a.pad_left) * c);
+        dst += a.pad_left * long(c);
+        const std::uint8_t* src = a.input + (long(b) * a.in_h + iy) * a.in_w * in_stride;
+        if (in_stride == a.in_c) {
+            std::memcpy(dst, src, std::size_t(a.in_w) * c);
+        } else {
+            for (int x = 0; x < a.in_w; ++x) std::memcpy(dst + x * long(c), src + long(x) * in_stride, c);
+        }
+        std::memset(dst + a.in_w * long(c), 0, std::size_t(pad_right(a)) * c);
+    }
 }
 
 // Rows [p0, p0 + count) of the im2col matrix, row_length bytes each, in NHW pixel order.
@@ -73,12 +110,15 @@ std::int32_t load_quad(const std::uint8_t* p) {
     return v;
 }
 
-// One tile's operands: `rows` pixels' reduction rows lda bytes apart (full_quads whole quads,
-// then `tail` bytes, 0..3, read as a last quad: the weights past K are zero), a packed panel,
-// and where the 32 output channels (width of them valid) of each row go, ldo bytes apart.
+// One tile's operands: `rows` pixels lda bytes apart; for each of cells_h x cells_w kernel
+// cells (cell_row_step and cell_col_step bytes apart) full_quads whole quads of k, then, with
+// one cell, `tail` bytes (0..3) read as a last quad (the weights past K are zero); a packed
+// panel; and where the 32 output channels (width of them valid) of each row go, ldo bytes apart.
 struct Tile {
     const std::uint8_t* a;
     long lda;
+    int cells_h = 1, cells_w = 1;
+    long cell_row_step = 0, cell_col_step = 0;
     const std::int8_t* panel;
     int full_quads, tail;
     const float* scale;  // [32], zero past width
@@ -126,15 +166,19 @@ void vnni_tile(const Tile& t) {
     const std::int8_t* b = t.panel;
     const long lda = t.lda;
     const int full_quads = t.full_quads;
-    for (int q = 0; q < full_quads; ++q, a += 4, b += 4 * kPanel) {
-        const __m512i w0 = _mm512_loadu_si512(b);
-        const __m512i w1 = _mm512_loadu_si512(b + 64);
-        for (int i = 0; i < Rows; ++i) {
-            const __m512i x = _mm512_set1_epi32(load_quad(a + i * lda));
-            acc0[i] = dpbusd(acc0[i], x, w0);
-            acc1[i] = dpbusd(acc1[i], x, w1);
+    for (int ky = 0; ky < t.cells_h; ++ky)
+        for (int kx = 0; kx < t.cells_w; ++kx) {
+            a = t.a + ky * t.cell_row_step + kx * t.cell_col_step;
+            for (int q = 0; q < full_quads; ++q, a += 4, b += 4 * kPanel) {
+                const __m512i w0 = _mm512_loadu_si512(b);
+                const __m512i w1 = _mm512_loadu_si512(b + 64);
+                for (int i = 0; i < Rows; ++i) {
+                    const __m512i x = _mm512_set1_epi32(load_quad(a + i * lda));
+                    acc0[i] = dpbusd(acc0[i], x, w0);
+                    acc1[i] = dpbusd(acc1[i], x, w1);
+                }
+            }
         }
-    }
     if (t.tail) {
         const __m512i w0 = _mm512_loadu_si512(b);
         const __m512i w1 = _mm512_loadu_si512(b + 64);
@@ -165,6 +209,50 @@ int channel_block(const Conv2dInt8Args& a, int panel, float* scale, float* bias)
     return width;
 }
 
+// Output row by output row (or the part of one in [pixel_begin, end)): its input window
+// copied once, then every panel's tiles read the window in place.
+void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
+    const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
+    const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
+    const long out_bytes = a.float_output ? long(sizeof(float)) : 1;
+    const long end = a.pixel_end ? a.pixel_end : long(a.n) * a.out_h * a.out_w;
+    const long panel_bytes = long(quads(a)) * kPanel * 4;
+    auto* const window = static_cast<std::uint8_t*>(a.workspace);
+    const auto* const packed = static_cast<const std::int8_t*>(a.packed);
+    auto* const output = static_cast<unsigned char*>(a.output);
+    for (long p = a.pixel_begin; p < end;) {
+        const int b = int(p / (long(a.out_h) * a.out_w));
+        const int oy = int(p / a.out_w % a.out_h), ox0 = int(p % a.out_w);
+        const long row_end = end < p - ox0 + a.out_w ? end : p - ox0 + a.out_w;
+        fill_window(a, in_stride, b, oy, window);
+        for (int panel = 0; panel < panels(a); ++panel) {
+            const int width = channel_block(a, panel, scale, bias);
+            for (long q = p; q < row_end; q += kRows) {
+                const int rows = int(row_end - q < kRows ? row_end - q : kRows);
+                Tile t;
+                t.a = window + long(ox0 + (q - p)) * a.stride_w * a.in_c;
+                t.lda = long(a.stride_w) * a.in_c;
+                t.cells_h = a.kernel_h;
+                t.cells_w = a.kernel_w;
+                t.cell_row_step = window_row_bytes(a);
+                t.cell_col_step = a.in_c;
+                t.panel = packed + panel * panel_bytes;
+                t.full_quads = a.in_c / 4;
+                t.tail = 0;
+                t.scale = scale;
+                t.bias = bias;
+                t.out = output + (q * out_stride + panel * kPanel) * out_bytes;
+                t.ldo = out_stride * out_bytes;
+                t.width = width;
+                t.float_output = a.float_output;
+                t.relu = a.relu;
+                kTileByRows[rows](t);
+            }
+        }
+        p = row_end;
+    }
+}
+
 void conv2d_int8_avx512_vnni(const Conv2dInt8Args& a) {
     const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
@@ -178,6 +266,10 @@ void conv2d_int8_avx512_vnni(const Conv2dInt8Args& a) {
     const auto* const packed = static_cast<const std::int8_t*>(a.packed);
     auto* const output = static_cast<unsigned char*>(a.output);
     alignas(64) float scale[kPanel], bias[kPanel];
+    if (runs_direct(a)) {
+        run_direct(a, scale, bias);
+        return;
+    }
     for (long p0 = a.pixel_begin; p0 < end; p0 += kChunk) {
         const int count = int(end - p0 < kChunk ? end - p0 : kChunk);
         if (!in_place) im2col(a, in_stride, p0, count, rows_buffer, q_total * 4);
