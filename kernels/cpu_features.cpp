@@ -27,6 +27,7 @@ CpuidWords read_cpuid_words() {
     if (ecx & bit(27)) w.xcr0 = read_xcr0();  // XGETBV faults unless OSXSAVE
     w.has_leaf7 = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
     if (w.has_leaf7) w.leaf7_ebx = ebx, w.leaf7_ecx = ecx;
+    if (w.has_leaf7 && eax >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) w.leaf7_1_eax = eax;
     return w;
 }
 #else
@@ -54,6 +55,7 @@ CpuFeatures decode_cpu_features(const CpuidWords& w) {
         f.avx512bw = w.leaf7_ebx & bit(30);
         f.avx512vl = w.leaf7_ebx & bit(31);
         f.avx512vnni = w.leaf7_ecx & bit(11);
+        f.avx512bf16 = w.leaf7_1_eax & bit(5);
     }
     return f;
 }
@@ -84,6 +86,7 @@ std::string describe(const CpuFeatures& f) {
     add(f.avx512dq, "avx512dq");
     add(f.avx512vl, "avx512vl");
     add(f.avx512vnni, "avx512vnni");
+    add(f.avx512bf16, "avx512bf16");
     add(f.neon, "neon");
     return out.empty() ? "none" : out;
 }

@@ -14,6 +14,7 @@ struct CpuFeatures {
     bool avx512dq = false;
     bool avx512vl = false;
     bool avx512vnni = false;
+    bool avx512bf16 = false;  // vdpbf16ps: pairs of bf16 products summed into fp32
     bool neon = false;  // AArch64 Advanced SIMD: part of the architecture, so set on every AArch64 CPU
 };
 
@@ -24,6 +25,7 @@ struct CpuidWords {
     unsigned leaf1_ecx = 0;
     bool has_leaf7 = false;
     unsigned leaf7_ebx = 0, leaf7_ecx = 0;
+    unsigned leaf7_1_eax = 0;  // leaf 7 subleaf 1, when leaf 7 subleaf 0's eax says it exists
     unsigned long long xcr0 = 0;
 };
 

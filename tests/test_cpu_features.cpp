@@ -17,6 +17,7 @@ constexpr unsigned kSse42 = 1u << 20, kFma = 1u << 12, kOsxsave = 1u << 27, kAvx
 constexpr unsigned kAvx2 = 1u << 5, kAvx512f = 1u << 16, kAvx512dq = 1u << 17, kAvx512bw = 1u << 30,
                    kAvx512vl = 1u << 31;  // leaf 7 ebx
 constexpr unsigned kAvx512vnni = 1u << 11;                                          // leaf 7 ecx
+constexpr unsigned kAvx512bf16 = 1u << 5;                                           // leaf 7.1 eax
 constexpr unsigned long long kYmmState = 0x7, kZmmState = 0xe7;                     // xcr0
 
 // A CPU with everything: AVX2, FMA and AVX-512, and an OS that saves every register.
@@ -27,6 +28,7 @@ CpuidWords everything() {
     w.has_leaf7 = true;
     w.leaf7_ebx = kAvx2 | kAvx512f | kAvx512dq | kAvx512bw | kAvx512vl;
     w.leaf7_ecx = kAvx512vnni;
+    w.leaf7_1_eax = kAvx512bf16;
     w.xcr0 = kZmmState;
     return w;
 }
@@ -41,6 +43,8 @@ TEST_CASE("cpu features: decoded from made-up CPUID and XGETBV words") {
     };
     const Case cases[] = {
         {"everything, every register saved", [](CpuidWords&) {},
+         "sse4.2 avx2 fma avx512f avx512bw avx512dq avx512vl avx512vnni avx512bf16"},
+        {"no BF16", [](CpuidWords& w) { w.leaf7_1_eax = 0; },
          "sse4.2 avx2 fma avx512f avx512bw avx512dq avx512vl avx512vnni"},
         {"the OS saves only YMM state", [](CpuidWords& w) { w.xcr0 = kYmmState; }, "sse4.2 avx2 fma"},
         {"the OS saves only SSE state", [](CpuidWords& w) { w.xcr0 = 0x3; }, "sse4.2"},
@@ -53,6 +57,7 @@ TEST_CASE("cpu features: decoded from made-up CPUID and XGETBV words") {
              w.leaf1_ecx &= ~kFma;
              w.leaf7_ebx = kAvx2 | kAvx512f;
              w.leaf7_ecx = 0;
+             w.leaf7_1_eax = 0;
          },
          "sse4.2 avx2 avx512f"},
     };
