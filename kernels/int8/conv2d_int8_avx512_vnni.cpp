@@ -130,6 +130,7 @@ struct Tile {
 };
 
 // fma(float(acc), scale, bias) for 32 channels, stored as u8 or float (channels < width).
+// Zero-masking forms throughout: GCC 12 flags the undefined pass-through of the plain ones.
 inline void store_row(const Tile& t, __m512i acc0, __m512i acc1, unsigned char* out) {
     const __m512i acc[2] = {acc0, acc1};
     for (int h = 0; h < 2; ++h) {
@@ -137,13 +138,15 @@ inline void store_row(const Tile& t, __m512i acc0, __m512i acc1, unsigned char* 
         if (lanes <= 0) return;
         const __mmask16 mask = lanes >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1);
         const __m512 v =
-            _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[h]), _mm512_loadu_ps(t.scale + 16 * h), _mm512_loadu_ps(t.bias + 16 * h));
+            _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xFFFF, acc[h]), _mm512_loadu_ps(t.scale + 16 * h), _mm512_loadu_ps(t.bias + 16 * h));
         if (t.float_output) {
             _mm512_mask_storeu_ps(reinterpret_cast<float*>(out) + 16 * h, mask,
-                                  t.relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v);
+                                  t.relu ? _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps()) : v);
         } else {
-            const __m512 clamped = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
-            const __m128i bytes = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(clamped));  // round half to even
+            const __m512 clamped =
+                _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+            const __m128i bytes =  // round half to even
+                _mm512_maskz_cvtepi32_epi8(0xFFFF, _mm512_maskz_cvtps_epi32(0xFFFF, clamped));
             _mm_mask_storeu_epi8(out + 16 * h, mask, bytes);
         }
     }

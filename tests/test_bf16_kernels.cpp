@@ -1,0 +1,101 @@
+// The bf16 convolution: rounding to bf16, the reference against fp32 within bf16's precision,
+// and the AVX-512 BF16 table equal to the reference bit for bit on the shared case table,
+// packed and not, in both memory layouts, and cut across threads.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "bf16/bf16.hpp"
+#include "bf16/conv2d_bf16.hpp"
+#include "kernel_fixtures.hpp"
+#include "layers/conv2d_parallel.hpp"
+#include "parallel/thread_pool.hpp"
+
+using namespace tinception;
+using namespace tinception::testing;
+namespace bf16 = tinception::kernels::bf16;
+
+TEST_CASE("bf16: fp32 rounds to the nearest bf16, ties to even") {
+    CHECK(bf16::from_float(1.0f) == 0x3F80);
+    CHECK(bf16::from_float(-2.0f) == 0xC000);
+    const float ulp = std::ldexp(1.0f, -7);  // bf16's spacing just above 1
+    CHECK(bf16::from_float(1.0f + ulp / 2) == 0x3F80);            // a tie: down to the even 1.0
+    CHECK(bf16::from_float(1.0f + 3 * ulp / 2) == 0x3F82);        // a tie: up to the even 1 + 2 ulp
+    CHECK(bf16::from_float(1.0f + ulp / 2 + 1e-6f) == 0x3F81);    // past the tie: up
+    CHECK(bf16::to_float(bf16::from_float(3.140625f)) == 3.140625f);  // representable: kept
+    CHECK(std::isnan(bf16::to_float(bf16::from_float(std::nanf("")))));
+    // vdpbf16ps's arithmetic: the odd element's product first, each sum rounded.
+    const std::uint16_t big = bf16::from_float(256.0f), one = bf16::from_float(1.0f), tiny = bf16::from_float(0.5f);
+    CHECK(bf16::dot_pair(0.0f, tiny, big, one, one) == 256.5f);
+    CHECK(bf16::dot_pair(std::ldexp(1.0f, 24), one, 0, one, 0) == std::ldexp(1.0f, 24));  // 2^24 + 1 rounds back
+}
+
+TEST_CASE("bf16 reference: within bf16's precision of the fp32 reference convolution") {
+    for (const ConvCase& cc : kConvCases) {
+        CAPTURE(describe(cc));
+        const ConvFixture f(cc, kLayouts[0], 77);
+        GuardedBuffer fp32 = f.fresh_output(), rounded = f.fresh_output();
+        kernels::reference_kernels().conv2d(f.args(&fp32));
+        kernels::conv2d_bf16_ref(f.args(&rounded));
+        // Inputs and weights in [-1, 1] each move by at most 2^-9 relative: a product by
+        // 2^-8, the sum of K of them by K * 2^-8 at most; fp32's own rounding is far smaller.
+        const double bound = double(cc.in_c) * cc.kernel_h * cc.kernel_w * std::ldexp(1.0, -8) + 1e-5;
+        double worst = 0;
+        for (std::size_t i = 0; i < fp32.size(); ++i) worst = std::max(worst, double(std::fabs(fp32[i] - rounded[i])));
+        CHECK(worst <= bound);
+        CHECK(!(fp32 == rounded));  // it did round: a path that kept fp32 would pass the bound
+    }
+}
+
+#if defined(__x86_64__)
+TEST_CASE("bf16 AVX-512: equal to the reference bit for bit on every row, packed and not, both layouts") {
+    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    if (!table) {
+        MESSAGE("no AVX-512 BF16 on this CPU or in this build: only the reference was tested");
+        return;
+    }
+    std::uint32_t seed = 99;
+    for (const ConvCase& cc : kConvCases)
+        for (const MemoryLayout& layout : kLayouts) {
+            CAPTURE(describe(cc));
+            CAPTURE(std::string(layout.name));
+            CAPTURE(std::string(table->conv2d_path(ConvFixture(cc, layout, 0).args())));
+            const ConvFixture f(cc, layout, seed += 3);
+            GuardedBuffer expected = f.fresh_output(), actual = f.fresh_output(), with_packed = f.fresh_output();
+            kernels::conv2d_bf16_ref(f.args(&expected));
+            conv2d_once(*table, f.args(&actual));
+            const PackedWeights packed = pack_weights(*table, f.args());
+            REQUIRE(packed);
+            conv2d_once(*table, f.args(&with_packed, packed.get()));
+            CHECK(actual.guards_intact());
+            CHECK(actual == expected);
+            CHECK(with_packed == expected);
+        }
+}
+
+TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
+    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    if (!table) return;
+    // Inception-like 17x17 and 8x8 layers at batch 1 (channel groups) and 3 (bands).
+    const ConvCase cases[] = {{1, 40, 17, 17, 160, 1, 7, 1, Padding::same, true},
+                              {3, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
+                              {1, 40, 17, 17, 160, 3, 3, 2, Padding::valid, false}};
+    for (const ConvCase& cc : cases) {
+        CAPTURE(describe(cc));
+        const ConvFixture f(cc, kLayouts[1], 5);
+        GuardedBuffer expected = f.fresh_output();
+        kernels::conv2d_bf16_ref(f.args(&expected));
+        const PackedWeights packed = pack_weights(*table, f.args());
+        for (const int threads : {1, 2, 3}) {
+            CAPTURE(threads);
+            set_thread_count(threads);
+            GuardedBuffer actual = f.fresh_output();
+            conv2d_parallel(*table, f.args(&actual, packed.get()));
+            CHECK(actual == expected);
+        }
+    }
+    set_thread_count(2);
+}
+#endif
