@@ -16,6 +16,7 @@
 #include <cxxopts.hpp>
 
 #include "cli/commands.hpp"
+#include "bf16/conv2d_bf16.hpp"
 #include "cli/precision_option.hpp"
 #include "error.hpp"
 #include "kernel_dispatch.hpp"
@@ -72,6 +73,23 @@ void print_int8_rows(const WeightFile& weights, const std::string& layer, const 
         set_thread_count(r.threads);
         std::vector<float> features(std::size_t(r.batch) * std::size_t(int8.feature_size()));
         const double ms = 1e3 * median_seconds([&] { int8.extract_features(input.data(), r.batch, features.data()); },
+                                               warmup, iterations) / r.batch;
+        std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
+    }
+}
+
+// The network with the bf16 convolution table at each fp32 row's batch and thread count.
+void print_bf16_rows(const WeightFile& weights, const std::string& layer, const std::vector<float>& input,
+                     const std::vector<Row>& fp32_rows, int warmup, int iterations) {
+    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
+    Network bf16(weights, layer, *table);
+    std::printf("\nbf16 (%s table: convolutions on bf16, fp32 sums), same input:\n%5s %7s %10s %9s %9s\n",
+                table->isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
+    for (const Row& r : fp32_rows) {
+        set_thread_count(r.threads);
+        std::vector<float> features(std::size_t(r.batch) * std::size_t(bf16.feature_size()));
+        const double ms = 1e3 * median_seconds([&] { bf16.extract_features(input.data(), r.batch, features.data()); },
                                                warmup, iterations) / r.batch;
         std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
     }
@@ -139,8 +157,9 @@ int run_bench(int argc, char** argv) {
         ("per-layer", "also time each layer at the first batch size and every thread count")
         ("fma-pipes", "FMA pipes per core in the peak formula (2 on Haswell and later, and Zen 2 and later)",
          cxxopts::value<int>()->default_value("2"))
-        ("precision", "'fp32', or 'fp32,int8' to time the int8 network too, in the same run, with its ratio to fp32 "
-                      "(calibrated on the bench's own input: for timing only)",
+        ("precision", "'fp32', or 'fp32,int8', 'fp32,bf16' or 'fp32,int8,bf16' to time those networks too, "
+                      "in the same run, with their ratio to fp32 (int8 "
+                      "calibrated on the bench's own input: for timing only)",
          cxxopts::value<std::string>()->default_value("fp32"))
         ("tsv", "also print one 'tinception<TAB>batch<TAB>threads<TAB>ms_per_image' line per row")
         ("h,help", "show this help")
@@ -160,8 +179,12 @@ int run_bench(int argc, char** argv) {
     const std::string path = args["weights"].as<std::string>();
     const std::string layer = args["layer"].as<std::string>();
     const std::string precision = args["precision"].as<std::string>();
-    if (precision != "fp32" && precision != "fp32,int8")
-        throw Error("--precision takes 'fp32' or 'fp32,int8', not '" + precision + "'");
+    const bool time_int8 = precision == "fp32,int8" || precision == "fp32,int8,bf16";
+    const bool time_bf16 = precision == "fp32,bf16" || precision == "fp32,int8,bf16";
+    if (precision != "fp32" && !time_int8 && !time_bf16)
+        throw Error("--precision takes 'fp32', 'fp32,int8', 'fp32,bf16' or 'fp32,int8,bf16', not '" + precision + "'");
+    if (time_bf16 && !kernels::avx512_bf16_kernels())
+        throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
 
     const auto open_start = Clock::now();
     const WeightFile weights = WeightFile::open(path, DataCheck::deferred);
@@ -267,7 +290,8 @@ int run_bench(int argc, char** argv) {
             std::printf("%s table, batch 1, %d thread(s): %.2f ms/image\n", compare.c_str(), threads_list[ti],
                         compare_ms[ti]);
 
-    if (precision == "fp32,int8") print_int8_rows(weights, layer, table, input, rows, warmup, iterations);
+    if (time_int8) print_int8_rows(weights, layer, table, input, rows, warmup, iterations);
+    if (time_bf16) print_bf16_rows(weights, layer, input, rows, warmup, iterations);
     set_thread_count(cores);
 
     rusage usage{};

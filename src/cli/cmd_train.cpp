@@ -230,6 +230,8 @@ int run_train(int argc, char** argv) {
     // seeds, and made fine-tuning worse.
     o.train_on_mirrored = mirror_option(args, o.fine_tune_from.empty());
     o.calibration = calibration_options(args, false);
+    if (o.calibration.bf16)
+        throw Error("train runs in fp32 or int8; bf16 is for embed, guess and guess-dir (--precision bf16)");
     apply_threads_option(args);
 
     std::unique_ptr<Progress> progress;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "error.hpp"
+#include "bf16/conv2d_bf16.hpp"
 #include "int8/int8_kernel_table.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/feature_extractor.hpp"
@@ -14,8 +15,9 @@ namespace tinception::cli {
 
 void add_precision_options(cxxopts::Options& options) {
     options.add_options()
-        ("precision", "arithmetic of the network: fp32, or int8 (u8 activations, s8 weights; needs --calibrate, "
-                      "except in train and for a model trained in int8; default: fp32, or the model's)",
+        ("precision", "arithmetic of the network: fp32; bf16 (convolutions on bf16 inputs and weights, fp32 sums; "
+                      "CPUs with AVX-512 BF16; not in train); or int8 (u8 activations, s8 weights; needs "
+                      "--calibrate, except in train and for a model trained in int8; default: fp32, or the model's)",
          cxxopts::value<std::string>()->default_value("fp32"))
         ("calibrate", "int8: folder of images (class folders and all) whose fp32 activations set each layer's "
                       "u8 range; up to --calibrate-images of them, spread over the sorted list (train: default "
@@ -31,7 +33,11 @@ CalibrationOptions calibration_options(const cxxopts::ParseResult& args, bool fo
     CalibrationOptions c;
     const std::string precision = args["precision"].as<std::string>();
     if (precision == "fp32") return c;
-    if (precision != "int8") throw Error("--precision takes fp32 or int8, not '" + precision + "'");
+    if (precision == "bf16") {
+        c.bf16 = true;
+        return c;
+    }
+    if (precision != "int8") throw Error("--precision takes fp32, bf16 or int8, not '" + precision + "'");
     c.int8 = true;
     if (args.count("calibrate")) c.folder = args["calibrate"].as<std::string>();
     else if (folder_required)
@@ -46,6 +52,10 @@ bool check_precision_option(const cxxopts::ParseResult& args) { return calibrati
 
 void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor) {
     const CalibrationOptions c = calibration_options(args);
+    if (c.bf16) {
+        extractor.use_bf16();
+        return;
+    }
     if (!c.int8) {
         if (args.count("precision")) extractor.use_fp32();
         return;
@@ -62,7 +72,10 @@ std::string native_precisions() {
     const char* how = isa == "avx512_vnni" ? ": vpdpbusd, 8-bit products summed in int32"
                       : isa == "avx2"      ? ": vpmaddwd on values widened to 16 bits"
                                            : ": scalar, slow";
-    return "fp32 (" + std::string(active_kernels().isa_name) + "), int8 (" + isa + how + "); bf16 kernels are not built";
+    const std::string bf16 = kernels::avx512_bf16_kernels() ? "bf16 (avx512_bf16: vdpbf16ps)"
+                             : kernels::avx512_kernels()     ? "bf16 not on this CPU (no AVX-512 BF16)"
+                                                             : "bf16 not on this CPU (no AVX-512)";
+    return "fp32 (" + std::string(active_kernels().isa_name) + "), int8 (" + isa + how + "), " + bf16;
 }
 
 }  // namespace tinception::cli

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bf16/conv2d_bf16.hpp"
 #include "error.hpp"
 #include "finetune/fine_tuner.hpp"
 #include "finetune/tuned_layers.hpp"
@@ -173,6 +174,7 @@ std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, in
 
 void FeatureExtractor::use_int8(const ActivationRanges& ranges) {
     if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
+    bf16_.reset();
     int8_ = std::make_unique<Int8Network>(*weights_, network_->output_layer(), ranges, active_int8_kernels(),
                                           network_->kernel_table());
     const std::vector<std::string> layers = split_layer_set(layer_);
@@ -180,13 +182,26 @@ void FeatureExtractor::use_int8(const ActivationRanges& ranges) {
     int8_ranges_ = ranges;
 }
 
-void FeatureExtractor::use_fp32() {
+void FeatureExtractor::use_bf16() {
+    if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
+    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
+    bf16_ = std::make_unique<Network>(*weights_, network_->output_layer(), *table);
+    const std::vector<std::string> layers = split_layer_set(layer_);
+    if (layers.size() > 1) bf16_->pool_layers(layers);
     int8_.reset();
     int8_ranges_.clear();
 }
 
+void FeatureExtractor::use_fp32() {
+    int8_.reset();
+    int8_ranges_.clear();
+    bf16_.reset();
+}
+
 void FeatureExtractor::run(const float* input, int n, float* features) {
     if (int8_) return int8_->extract_features(input, n, features);
+    if (bf16_) return bf16_->extract_features(input, n, features);
     if (!tuned_) return network_->extract_features(input, n, features);
     const ActivationShape from = network_->output_shape();
     activations_.resize(std::size_t(n) * from.h * from.w * from.c);

@@ -61,8 +61,12 @@ public:
     // activation ranges (calibrate_ranges up to at least this extractor's deepest layer). A
     // fine-tuned span is refused: it runs in fp32 only.
     void use_int8(const ActivationRanges& ranges);
+    // From now on the features come from the network run with the bf16 convolution table
+    // (kernels/bf16): refused, naming the reason, on a CPU without AVX-512 BF16 and for a
+    // fine-tuned span.
+    void use_bf16();
     void use_fp32();  // back to the fp32 network
-    const char* precision() const { return int8_ ? "int8" : "fp32"; }
+    const char* precision() const { return int8_ ? "int8" : bf16_ ? "bf16" : "fp32"; }
     const ActivationRanges& int8_ranges() const { return int8_ranges_; }  // empty in fp32
 
     // Row-major [images.size()][feature_size()].
@@ -82,7 +86,8 @@ private:
     std::shared_ptr<const WeightFile> weights_;
     std::unique_ptr<Network> network_;
     std::unique_ptr<TunedFeatures> tuned_;  // null: nothing tuned
-    std::unique_ptr<Int8Network> int8_;     // null: fp32
+    std::unique_ptr<Int8Network> int8_;     // null: fp32 or bf16
+    std::unique_ptr<Network> bf16_;         // null: fp32 or int8
     ActivationRanges int8_ranges_;
     std::vector<float> activations_;        // the network's output for one batch, when tuned_
     std::vector<float> frozen_;             // the frozen layers of the set, pooled, when tuned_

@@ -12,7 +12,8 @@ namespace tinception {
 
 // What --precision int8 asks for: on which images, how many, by which rule.
 struct CalibrationOptions {
-    bool int8 = false;   // false: fp32, the rest unused
+    bool int8 = false;   // false: fp32 or bf16, the rest unused
+    bool bf16 = false;   // --precision bf16: the bf16 convolution table, no calibration
     std::string folder;  // empty: train's own training images
     int max_images = 64;
     RangeRule rule{RangeRule::Kind::percentile, 99.999};
