@@ -1,6 +1,7 @@
 // The bf16 convolution: rounding to bf16, the reference against fp32 within bf16's precision,
-// and the AVX-512 BF16 table equal to the reference bit for bit on the shared case table,
-// packed and not, in both memory layouts, and cut across threads.
+// the AVX-512 BF16 kernel equal to the reference bit for bit on the shared case table, packed
+// and not, in both memory layouts, and cut across threads; and the table the network runs,
+// which keeps the Winograd layers in fp32.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -51,7 +52,7 @@ TEST_CASE("bf16 reference: within bf16's precision of the fp32 reference convolu
 
 #if defined(__x86_64__)
 TEST_CASE("bf16 AVX-512: equal to the reference bit for bit on every row, packed and not, both layouts") {
-    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    const kernels::KernelTable* table = kernels::avx512_bf16_direct_kernels();
     if (!table) {
         MESSAGE("no AVX-512 BF16 on this CPU or in this build: only the reference was tested");
         return;
@@ -76,7 +77,7 @@ TEST_CASE("bf16 AVX-512: equal to the reference bit for bit on every row, packed
 }
 
 TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
-    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    const kernels::KernelTable* table = kernels::avx512_bf16_direct_kernels();
     if (!table) return;
     // Inception-like 17x17 and 8x8 layers at batch 1 (channel groups) and 3 (bands).
     const ConvCase cases[] = {{1, 40, 17, 17, 160, 1, 7, 1, Padding::same, true},
@@ -97,5 +98,30 @@ TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 thr
         }
     }
     set_thread_count(2);
+}
+
+TEST_CASE("bf16 for the network: Winograd layers as the AVX-512 table runs them, the rest in bf16, cut or not") {
+    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    if (!table) return;
+    const kernels::KernelTable& fp32 = *kernels::avx512_kernels();
+    int winograd = 0, direct = 0;
+    for (const ConvCase& cc : kConvCases) {
+        CAPTURE(describe(cc));
+        const ConvFixture f(cc, kLayouts[1], 21);
+        const std::string fp32_path = fp32.conv2d_path(f.args());
+        const bool stays_fp32 = fp32_path.rfind("winograd", 0) == 0;
+        (stays_fp32 ? winograd : direct) += 1;
+        GuardedBuffer expected = f.fresh_output(), actual = f.fresh_output();
+        if (stays_fp32)
+            conv2d_once(fp32, f.args(&expected, pack_weights(fp32, f.args()).get()));
+        else
+            kernels::conv2d_bf16_ref(f.args(&expected));
+        const PackedWeights packed = pack_weights(*table, f.args());
+        set_thread_count(2);
+        conv2d_parallel(*table, f.args(&actual, packed.get()));
+        CHECK(actual == expected);
+    }
+    CHECK(winograd > 5);  // both kinds of layer were there
+    CHECK(direct > 5);
 }
 #endif

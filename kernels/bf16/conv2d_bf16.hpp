@@ -9,8 +9,11 @@ namespace tinception::kernels {
 
 void conv2d_bf16_ref(const Conv2dArgs& a);
 
-// The AVX-512 table with the bf16 convolution (AVX-512 BF16), or nullptr when this build or
-// this CPU lacks it.
+// The AVX-512 table with every convolution in bf16 (AVX-512 BF16), or nullptr when this build
+// or this CPU lacks it.
+const KernelTable* avx512_bf16_direct_kernels();
+// What --precision bf16 runs: the same, but the layers the AVX-512 table runs by Winograd stay
+// on it, in fp32 (bf16_tables.cpp says why); nullptr where the above is.
 const KernelTable* avx512_bf16_kernels();
 
 }  // namespace tinception::kernels

@@ -129,8 +129,10 @@ int decode_long_code(BitReader& r, const HuffmanTable& t) {
     for (int length = jpeg::kLookupBits + 1; length <= 16; ++length) {
         const auto code = std::int32_t(r.bits() >> (64 - length));
         if (code <= t.max_code[std::size_t(length)]) {
+            const std::int32_t index = code + t.value_offset[std::size_t(length)];
+            if (index < 0 || index >= t.symbol_count) return -1;  // cannot happen for a valid table; cheap here
             r.drop(length);
-            return t.symbols[std::size_t(code + t.value_offset[std::size_t(length)])];
+            return t.symbols[std::size_t(index)];
         }
     }
     return -1;

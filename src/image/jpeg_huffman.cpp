@@ -10,6 +10,7 @@ std::optional<HuffmanTable> build_huffman_table(const std::uint8_t (&counts)[16]
     for (const std::uint8_t c : counts) total += c;
     if (total > 256) return std::nullopt;
     std::memcpy(table.symbols.data(), symbols, std::size_t(total));
+    table.symbol_count = total;
 
     std::int32_t code = 0;
     int index = 0;

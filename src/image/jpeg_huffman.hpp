@@ -26,6 +26,7 @@ struct HuffmanTable {
     std::array<std::int32_t, 17> max_code{};
     std::array<std::int32_t, 17> value_offset{};
     std::array<std::uint8_t, 256> symbols{};
+    int symbol_count = 0;
 };
 
 // Builds a table from a DHT entry: 16 counts of codes per length, then the symbols. Nothing

@@ -161,15 +161,20 @@ void Int8Network::run_stem(int i, const float* input, int n) {
     const Step& step = steps_[std::size_t(i)];
     const long pixels = long(n) * out.h * out.w;
     unsigned char* to = buffer_for(i);
-    for (long p = 0; p < pixels; ++p) {
-        const float* from = stem_output_.data() + p * out.c;
-        if (step.float_out) {
-            std::memcpy(reinterpret_cast<float*>(to) + p * s.pixel_stride, from, sizeof(float) * std::size_t(out.c));
-            continue;
+    // Quantized across the threads too: 0.7 million values an image, a tenth of the int8
+    // network's time when one thread did them while the other waited.
+    const int tasks = int(std::min<long>(4L * thread_count(), pixels));
+    parallel_for(tasks, [&](int t) {
+        for (long p = pixels * t / tasks; p < pixels * (t + 1) / tasks; ++p) {
+            const float* from = stem_output_.data() + p * out.c;
+            if (step.float_out) {
+                std::memcpy(reinterpret_cast<float*>(to) + p * s.pixel_stride, from, sizeof(float) * std::size_t(out.c));
+                continue;
+            }
+            for (int c = 0; c < out.c; ++c)
+                to[p * s.pixel_stride + c] = kernels::requantize_u8_ref(from[c] / step.scale);
         }
-        for (int c = 0; c < out.c; ++c)
-            to[p * s.pixel_stride + c] = kernels::requantize_u8_ref(from[c] / step.scale);
-    }
+    });
 }
 
 void Int8Network::run_conv(int i, int n) {
