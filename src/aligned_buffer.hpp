@@ -26,6 +26,6 @@ private:
 };
 
 // `bytes` rounded up to the next multiple of 64, the alignment every buffer starts on.
-inline std::size_t round_up_64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+constexpr std::size_t round_up_64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 }  // namespace tinception

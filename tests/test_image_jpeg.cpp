@@ -293,4 +293,8 @@ TEST_CASE("fuzz finding: a PNM header number too long for stb_image's int is ref
     const std::string small("P6 2 1 255\n\xff\x00\x00\x00\x00\xff", 17);
     const ImageRgb8 two = decode_image(reinterpret_cast<const std::uint8_t*>(small.data()), small.size(), "two.ppm");
     CHECK(two.pixels == std::vector<std::uint8_t>{255, 0, 0, 0, 0, 255});
+    // tests/fuzz/fuzz_jpeg_decode: 16-bit samples sent stb_image 2.27 reading past its buffer.
+    const std::string wide("P5 2 1 65535\n\x01\x02\x03\x04", 16);
+    CHECK(refusal(corpus::Bytes(wide.begin(), wide.end()), "wide.pgm") ==
+          "wide.pgm: PNM is damaged: 16-bit samples (maximum value 65535) are not supported");
 }

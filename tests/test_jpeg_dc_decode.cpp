@@ -106,6 +106,8 @@ TEST_CASE("Huffman tables: canonical codes, the lookup, and refused code spaces"
     CHECK_FALSE(jpeg::build_huffman_table(all_ones, symbols, false));
     const std::uint8_t overflow[16] = {1, 3};  // 0, then three codes of two bits: no room
     CHECK_FALSE(jpeg::build_huffman_table(overflow, symbols, false));
+    const std::uint8_t three_of_one_bit[16] = {3};  // overflows within its first length (found by fuzzing)
+    CHECK_FALSE(jpeg::build_huffman_table(three_of_one_bit, symbols, true));
 
     // Codes longer than the lookup: 12 bits each after a full tree of shorter ones.
     std::uint8_t deep[16] = {};

@@ -129,8 +129,14 @@ std::optional<std::array<std::int64_t, 3>> pnm_numbers(const std::uint8_t* d, st
 }  // namespace
 
 std::string pnm_header_problem(const std::uint8_t* d, std::size_t n) {
-    if (!is_pnm(d, n) || pnm_numbers(d, n)) return "";
-    return "a number in its header has more than nine digits";
+    if (!is_pnm(d, n)) return "";
+    const auto numbers = pnm_numbers(d, n);
+    if (!numbers) return "a number in its header has more than nine digits";
+    // stb_image 2.27 allocates 8-bit room for 16-bit samples and reads past it converting them
+    // (found by tests/fuzz/fuzz_jpeg_decode): a maximum value over 255 is refused.
+    if ((*numbers)[2] > 255)
+        return "16-bit samples (maximum value " + std::to_string((*numbers)[2]) + ") are not supported";
+    return "";
 }
 
 // Walks the markers the way stb_image finds them: bytes between segments are skipped up to

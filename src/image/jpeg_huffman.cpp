@@ -19,6 +19,8 @@ std::optional<HuffmanTable> build_huffman_table(const std::uint8_t (&counts)[16]
         const int n = counts[length - 1];
         table.value_offset[std::size_t(length)] = index - code;
         for (int i = 0; i < n; ++i, ++code, ++index) {
+            // Past the code space of this length: refused before the code indexes anything.
+            if (code >= (std::int32_t(1) << length)) return std::nullopt;
             if (length > kLookupBits) continue;
             // Every lookup index starting with this code decodes to it.
             const std::uint8_t symbol = symbols[index];
