@@ -13,6 +13,7 @@
 #include "kernel_dispatch.hpp"
 #include "model/feature_extractor.hpp"
 #include "quant/calibration_set.hpp"
+#include "parallel/thread_pool.hpp"
 #include "quant/int8_network.hpp"
 #include "weights/weight_file.hpp"
 
@@ -60,6 +61,19 @@ TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the 
         fast.extract_features(f.test_images.input.data(), 2, features.data());
         CHECK(features == expected);
     }
+}
+
+TEST_CASE("int8 calibration: the same ranges on one thread as on two (the histograms are counted per thread)") {
+    Fixture f;
+    set_thread_count(1);
+    const ActivationRanges one = calibrate_ranges(*f.weights, "mixed5", f.calibration.input.data(),
+                                                  int(f.calibration.paths.size()), parse_range_rule("p99.999"));
+    set_thread_count(2);
+    const ActivationRanges two = calibrate_ranges(*f.weights, "mixed5", f.calibration.input.data(),
+                                                  int(f.calibration.paths.size()), parse_range_rule("p99.999"));
+    CHECK(one.size() > 30);
+    CHECK(one == two);
+    for (const auto& [layer, range] : two) CHECK(range == f.ranges.at(layer));  // the fixture's, to mixed10
 }
 
 TEST_CASE("int8 network: mixed5 and mixed10 features close to fp32 on images left out of calibration") {
