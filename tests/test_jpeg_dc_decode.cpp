@@ -102,12 +102,13 @@ TEST_CASE("Huffman tables: canonical codes, the lookup, and refused code spaces"
     CHECK(table->ac_skip[std::size_t(0b10) << (jpeg::kLookupBits - 2)] == (3 | 2 << 5));
     CHECK(table->ac_skip[std::size_t(0b110) << (jpeg::kLookupBits - 3)] == (3 | 16 << 5));
 
+    const std::uint8_t enough_symbols[16] = {};  // as many as each table below declares
     const std::uint8_t all_ones[16] = {2};  // codes 0 and 1: 1 is all ones, reserved
-    CHECK_FALSE(jpeg::build_huffman_table(all_ones, symbols, false));
+    CHECK_FALSE(jpeg::build_huffman_table(all_ones, enough_symbols, false));
     const std::uint8_t overflow[16] = {1, 3};  // 0, then three codes of two bits: no room
-    CHECK_FALSE(jpeg::build_huffman_table(overflow, symbols, false));
+    CHECK_FALSE(jpeg::build_huffman_table(overflow, enough_symbols, false));
     const std::uint8_t three_of_one_bit[16] = {3};  // overflows within its first length (found by fuzzing)
-    CHECK_FALSE(jpeg::build_huffman_table(three_of_one_bit, symbols, true));
+    CHECK_FALSE(jpeg::build_huffman_table(three_of_one_bit, enough_symbols, true));
 
     // Codes longer than the lookup: 12 bits each after a full tree of shorter ones.
     std::uint8_t deep[16] = {};
