@@ -68,7 +68,9 @@ if [ ! -x "$onednn_peer" ]; then
     meson setup --reconfigure "$build" >&2
 fi
 ninja -C "$build" bench/onednn_peer >&2 || {
-    say "no oneDNN peer target in $build (configured with -Dbench=false?)"; exit 2; }
+    say "no oneDNN peer target in $build: configured with -Dbench=false, or meson kept its earlier"
+    say "'no oneDNN header' answer from before libdnnl-dev was installed; run 'meson setup --wipe $build',"
+    say "or set TINCEPTION to the tinception of a build folder set up since"; exit 2; }
 
 # ONNX Runtime for Node from npm.
 if [ ! -f "$here/node_modules/onnxruntime-node/package.json" ]; then
