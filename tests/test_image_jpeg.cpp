@@ -12,6 +12,7 @@
 #include "image/image.hpp"
 #include "image/image_formats.hpp"
 #include "image_corpus.hpp"
+#include "pixel_difference.hpp"
 
 using namespace tinception;
 namespace corpus = tinception::testing;
@@ -22,27 +23,6 @@ corpus::Bytes photo_jpeg(int w, int h, corpus::JpegOptions o = {}) {
     const int channels = o.kind == corpus::JpegKind::rgb ? 3 : o.kind == corpus::JpegKind::grayscale ? 1 : 4;
     return corpus::jpeg_from_pixels(w, h, corpus::photo_pattern(w, h, channels), o);
 }
-
-#ifdef TINCEPTION_HAVE_TURBOJPEG
-struct PixelDifference {
-    int largest = 0;
-    double mean = 0;
-};
-
-PixelDifference difference(const ImageRgb8& a, const ImageRgb8& b) {
-    REQUIRE(a.width == b.width);
-    REQUIRE(a.height == b.height);
-    PixelDifference d;
-    double sum = 0;
-    for (std::size_t i = 0; i < a.pixels.size(); ++i) {
-        const int diff = std::abs(int(a.pixels[i]) - int(b.pixels[i]));
-        d.largest = std::max(d.largest, diff);
-        sum += diff;
-    }
-    d.mean = sum / double(a.pixels.size());
-    return d;
-}
-#endif
 
 ImageLimits scaled_to(int min_side) {
     ImageLimits limits;
@@ -82,7 +62,7 @@ TEST_CASE("libjpeg-turbo and stb_image decode the same JPEG to nearly the same p
         const ImageRgb8 stb = decode_with_stb(c.bytes.data(), c.bytes.size(), c.name, {});
         // Both use an accurate integer IDCT and triangle ("fancy") chroma upsampling; they
         // differ in rounding only, a level or two at a few pixels.
-        const PixelDifference d = difference(turbo, stb);
+        const corpus::PixelDifference d = corpus::difference(turbo, stb);
         CAPTURE(d.largest);
         CHECK(d.largest <= 4);
         CHECK(d.mean < 0.5);
@@ -136,7 +116,7 @@ TEST_CASE("a DCT-scaled decode is the full image averaged over blocks, near enou
                     for (int dx = 0; dx < 8; ++dx) sum += full.pixels[(std::size_t(y * 8 + dy) * w + x * 8 + dx) * 3 + c];
                 averaged.pixels.push_back(std::uint8_t((sum + 32) / 64));
             }
-    const PixelDifference d = difference(eighth, averaged);
+    const corpus::PixelDifference d = corpus::difference(eighth, averaged);
     CAPTURE(d.largest);
     CHECK(d.mean < 3.0);
     // And far from a wrong picture: the same against the image shifted by a block.
@@ -146,7 +126,7 @@ TEST_CASE("a DCT-scaled decode is the full image averaged over blocks, near enou
             for (int c = 0; c < 3; ++c)
                 shifted.pixels[(std::size_t(y) * shifted.width + x) * 3 + c] =
                     averaged.pixels[(std::size_t(y) * shifted.width + std::min(x + 3, shifted.width - 1)) * 3 + c];
-    CHECK(difference(eighth, shifted).mean > 3 * d.mean);
+    CHECK(corpus::difference(eighth, shifted).mean > 3 * d.mean);
 }
 
 TEST_CASE("Exif orientation turns a scaled decode upright, after scaling") {

@@ -14,6 +14,7 @@
 #include "image/image_formats.hpp"
 #include "image/jpeg_huffman.hpp"
 #include "image_corpus.hpp"
+#include "pixel_difference.hpp"
 
 using namespace tinception;
 namespace corpus = tinception::testing;
@@ -39,24 +40,6 @@ corpus::JpegOptions sampled(int luma_h, int luma_v, int restart_interval = 0) {
     return o;
 }
 
-struct Difference {
-    int largest = 0;
-    double mean = 0;
-};
-
-Difference difference(const ImageRgb8& a, const ImageRgb8& b) {
-    REQUIRE(a.width == b.width);
-    REQUIRE(a.height == b.height);
-    Difference d;
-    double sum = 0;
-    for (std::size_t i = 0; i < a.pixels.size(); ++i) {
-        const int diff = std::abs(int(a.pixels[i]) - int(b.pixels[i]));
-        d.largest = std::max(d.largest, diff);
-        sum += diff;
-    }
-    d.mean = sum / double(a.pixels.size());
-    return d;
-}
 
 // The full image's 8x8 blocks averaged (a partial block at the edge over the pixels it has).
 ImageRgb8 block_means(const ImageRgb8& full) {
@@ -156,7 +139,7 @@ TEST_CASE("colour: every sampling close to the full image's block means") {
         const auto dc = decode_jpeg_dc_only(jpg.data(), jpg.size(), eighth_at_least(60));
         REQUIRE(dc);
         const ImageRgb8 means = block_means(decode_with_stb(jpg.data(), jpg.size(), "full.jpg", {}));
-        const Difference d = difference(*dc, means);
+        const corpus::PixelDifference d = corpus::difference(*dc, means);
         CAPTURE(d.largest);
         // Chroma between its blocks is interpolated, not decoded: up to a level and a half on
         // average (0.1 for 4:4:4 to 1.1 for 4:1:1 here), more at sharp colour edges.
@@ -166,13 +149,13 @@ TEST_CASE("colour: every sampling close to the full image's block means") {
         // libjpeg-turbo's own 1/8 decode is about as far from the block means (0.5 to 2.3
         // levels here), in other places: its reduced IDCTs round and alias differently.
         const ImageRgb8 turbo = decode_jpeg_turbo(jpg.data(), jpg.size(), "turbo.jpg", eighth_at_least(60));
-        CHECK(difference(*dc, turbo).mean < 2.5);
-        CHECK(d.mean < difference(turbo, means).mean + 0.5);
+        CHECK(corpus::difference(*dc, turbo).mean < 2.5);
+        CHECK(d.mean < corpus::difference(turbo, means).mean + 0.5);
 #endif
         // A wrong picture (shifted by two blocks) is far further away.
         ImageRgb8 shifted = means;
         std::rotate(shifted.pixels.begin(), shifted.pixels.begin() + 6, shifted.pixels.end());
-        CHECK(difference(*dc, shifted).mean > 4 * d.mean);
+        CHECK(corpus::difference(*dc, shifted).mean > 4 * d.mean);
     }
 }
 

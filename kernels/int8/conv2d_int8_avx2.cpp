@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "int8/conv2d_int8_layout.hpp"
 #include "int8/int8_kernel_table.hpp"
 
 namespace tinception::kernels {
@@ -22,28 +23,7 @@ constexpr int kRows = 6;
 constexpr int kPanel = 16;
 constexpr int kChunk = 96;  // pixels per im2col block: 16 tiles, a few hundred KB at most
 
-int reduction_length(const Conv2dInt8Args& a) { return a.kernel_h * a.kernel_w * a.in_c; }
-int quads(const Conv2dInt8Args& a) { return (reduction_length(a) + 3) / 4; }
-int panels(const Conv2dInt8Args& a) { return (a.out_c + kPanel - 1) / kPanel; }
-bool reads_in_place(const Conv2dInt8Args& a) {
-    return a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_top == 0 &&
-           a.pad_left == 0 && a.out_h == a.in_h && a.out_w == a.in_w;
-}
-
-std::size_t packed_size_bytes(const Conv2dInt8Args& a) { return std::size_t(panels(a)) * std::size_t(quads(a)) * 64; }
-
-// [panel][quad][16 oc][4 k], zero past out_c and past K.
-void pack_bytes(const Conv2dInt8Args& a, void* packed) {
-    const int k_total = reduction_length(a), q_total = quads(a);
-    auto* out = static_cast<std::int8_t*>(packed);
-    for (int p = 0; p < panels(a); ++p)
-        for (int q = 0; q < q_total; ++q)
-            for (int j = 0; j < kPanel; ++j)
-                for (int b = 0; b < 4; ++b) {
-                    const int oc = p * kPanel + j, k = q * 4 + b;
-                    *out++ = oc < a.out_c && k < k_total ? a.weights[long(oc) * k_total + k] : std::int8_t(0);
-                }
-}
+int panels(const Conv2dInt8Args& a) { return panels<kPanel>(a); }
 
 std::size_t workspace_size_bytes(const Conv2dInt8Args& a) {
     return reads_in_place(a) ? 0 : std::size_t(kChunk) * std::size_t(quads(a)) * 4;
@@ -130,16 +110,6 @@ void store_row(const Conv2dInt8Args& a, const __m256i acc[2], const float* scale
     }
 }
 
-// Channels [16 * panel, +width) of the epilogue's scale and bias, zero past out_c; returns width.
-int channel_block(const Conv2dInt8Args& a, int panel, float* scale, float* bias) {
-    const int width = a.out_c - panel * kPanel < kPanel ? a.out_c - panel * kPanel : kPanel;
-    for (int j = 0; j < kPanel; ++j) {
-        scale[j] = j < width ? a.scale[panel * kPanel + j] : 0.0f;
-        bias[j] = j < width ? a.bias[panel * kPanel + j] : 0.0f;
-    }
-    return width;
-}
-
 void conv2d_int8_bytes_avx2(const Conv2dInt8Args& a) {
     const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
@@ -156,7 +126,7 @@ void conv2d_int8_bytes_avx2(const Conv2dInt8Args& a) {
         const int count = int(end - p0 < kChunk ? end - p0 : kChunk);
         if (!in_place) im2col(a, in_stride, p0, count, rows_buffer, q_total * 4);
         for (int panel = 0; panel < panels(a); ++panel) {
-            const int width = channel_block(a, panel, scale, bias);
+            const int width = channel_block<kPanel>(a, panel, scale, bias);
             for (int r0 = 0; r0 < count; r0 += kRows) {
                 const int valid = count - r0 < kRows ? count - r0 : kRows;
                 const std::uint8_t* rows[kRows];
@@ -225,7 +195,7 @@ void conv2d_int8_wide_avx2(const Conv2dInt8Args& a) {
         const int count = int(end - p0 < kChunk ? end - p0 : kChunk);
         im2col(a, in_stride, p0, count, rows_buffer, row_length);
         for (int panel = 0; panel < panels(a); ++panel) {
-            const int width = channel_block(a, panel, scale, bias);
+            const int width = channel_block<kPanel>(a, panel, scale, bias);
             for (int r0 = 0; r0 < count; r0 += kRows) {
                 const int valid = count - r0 < kRows ? count - r0 : kRows;
                 const std::uint16_t* rows[kRows];
@@ -269,8 +239,8 @@ const Int8KernelTable& avx2_7bit_int8_table_unchecked() {
         t.isa_name = "avx2_7bit";
         t.weight_max = 63;
         t.conv2d = conv2d_int8_bytes_avx2;
-        t.conv2d_packed_size = packed_size_bytes;
-        t.conv2d_pack = pack_bytes;
+        t.conv2d_packed_size = quad_packed_size<kPanel>;
+        t.conv2d_pack = pack_quads<kPanel>;
         t.conv2d_workspace_size = workspace_size_bytes;
         return t;
     }();

@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "int8/conv2d_int8_layout.hpp"
 #include "int8/int8_kernel_table.hpp"
 
 namespace tinception::kernels {
@@ -22,28 +23,7 @@ constexpr int kRows = 14;
 constexpr int kPanel = 32;
 constexpr int kChunk = 7 * kRows;  // pixels per im2col block
 
-int reduction_length(const Conv2dInt8Args& a) { return a.kernel_h * a.kernel_w * a.in_c; }
-int quads(const Conv2dInt8Args& a) { return (reduction_length(a) + 3) / 4; }
-int panels(const Conv2dInt8Args& a) { return (a.out_c + kPanel - 1) / kPanel; }
-bool reads_in_place(const Conv2dInt8Args& a) {
-    return a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1 && a.pad_top == 0 &&
-           a.pad_left == 0 && a.out_h == a.in_h && a.out_w == a.in_w;
-}
-
-std::size_t packed_size(const Conv2dInt8Args& a) { return std::size_t(panels(a)) * std::size_t(quads(a)) * kPanel * 4; }
-
-// [panel][quad][32 oc][4 k], zero past out_c and past K.
-void pack(const Conv2dInt8Args& a, void* packed) {
-    const int k_total = reduction_length(a), q_total = quads(a);
-    auto* out = static_cast<std::int8_t*>(packed);
-    for (int p = 0; p < panels(a); ++p)
-        for (int q = 0; q < q_total; ++q)
-            for (int j = 0; j < kPanel; ++j)
-                for (int b = 0; b < 4; ++b) {
-                    const int oc = p * kPanel + j, k = q * 4 + b;
-                    *out++ = oc < a.out_c && k < k_total ? a.weights[long(oc) * k_total + k] : std::int8_t(0);
-                }
-}
+int panels(const Conv2dInt8Args& a) { return panels<kPanel>(a); }
 
 // Direct: whole quads per kernel cell, so the packed k order (ky, kx, ic) needs no gather.
 bool runs_direct(const Conv2dInt8Args& a) { return !reads_in_place(a) && a.in_c % 4 == 0; }
@@ -202,16 +182,6 @@ constexpr TileFn kTileByRows[kRows + 1] = {
     vnni_tile<8>,    vnni_tile<9>,  vnni_tile<10>, vnni_tile<11>, vnni_tile<12>, vnni_tile<13>, vnni_tile<14>,
 };
 
-// Channels [32 * panel, +width) of the epilogue's scale and bias, zero past out_c; returns width.
-int channel_block(const Conv2dInt8Args& a, int panel, float* scale, float* bias) {
-    const int width = a.out_c - panel * kPanel < kPanel ? a.out_c - panel * kPanel : kPanel;
-    for (int j = 0; j < kPanel; ++j) {
-        scale[j] = j < width ? a.scale[panel * kPanel + j] : 0.0f;
-        bias[j] = j < width ? a.bias[panel * kPanel + j] : 0.0f;
-    }
-    return width;
-}
-
 // Output row by output row (or the part of one in [pixel_begin, end)): its input window
 // copied once, then every panel's tiles read the window in place.
 void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
@@ -229,7 +199,7 @@ void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
         const long row_end = end < p - ox0 + a.out_w ? end : p - ox0 + a.out_w;
         fill_window(a, in_stride, b, oy, window);
         for (int panel = 0; panel < panels(a); ++panel) {
-            const int width = channel_block(a, panel, scale, bias);
+            const int width = channel_block<kPanel>(a, panel, scale, bias);
             for (long q = p; q < row_end; q += kRows) {
                 const int rows = int(row_end - q < kRows ? row_end - q : kRows);
                 Tile t;
@@ -277,7 +247,7 @@ void conv2d_int8_avx512_vnni(const Conv2dInt8Args& a) {
         const int count = int(end - p0 < kChunk ? end - p0 : kChunk);
         if (!in_place) im2col(a, in_stride, p0, count, rows_buffer, q_total * 4);
         for (int panel = 0; panel < panels(a); ++panel) {
-            const int width = channel_block(a, panel, scale, bias);
+            const int width = channel_block<kPanel>(a, panel, scale, bias);
             for (int r0 = 0; r0 < count; r0 += kRows) {
                 const int rows = count - r0 < kRows ? count - r0 : kRows;
                 Tile t;
@@ -304,8 +274,8 @@ void conv2d_int8_avx512_vnni(const Conv2dInt8Args& a) {
 // The AVX2 table's pooling and copies with this convolution (int8_tables.cpp assembles it).
 void set_avx512_vnni_conv2d(Int8KernelTable& t) {
     t.conv2d = conv2d_int8_avx512_vnni;
-    t.conv2d_packed_size = packed_size;
-    t.conv2d_pack = pack;
+    t.conv2d_packed_size = quad_packed_size<kPanel>;
+    t.conv2d_pack = pack_quads<kPanel>;
     t.conv2d_workspace_size = workspace_size;
 }
 
