@@ -18,6 +18,7 @@
 #include "kernel_dispatch.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/network.hpp"
+#include "model/network_plan.hpp"
 #include "parallel/thread_pool.hpp"
 #include "reference.hpp"
 #include "temp_dir.hpp"
@@ -425,6 +426,52 @@ TEST_CASE("network: features are bit-identical on 1, 2, 3 and more threads than 
         }
     }
     set_thread_count(2);
+}
+
+TEST_CASE("network plan: waves run after their inputs, and no two buffers live in one wave share a slot") {
+    TempDir dir;
+    wide_inception(7).write(dir.file("wide.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("wide.tcw"));
+    const NetworkPlan plan = plan_network(weights.graph(), "mixed_d", "wide.tcw");
+    const std::vector<PlannedStep>& steps = plan.steps;
+    REQUIRE(plan.wave_starts.size() >= 3);
+    CHECK(plan.wave_starts.front() == 0);
+    CHECK(plan.wave_starts.back() == int(steps.size()));
+    std::size_t widest = 0;
+    for (std::size_t w = 0; w + 1 < plan.wave_starts.size(); ++w) {
+        CAPTURE(w);
+        REQUIRE(plan.wave_starts[w] < plan.wave_starts[w + 1]);
+        widest = std::max(widest, std::size_t(plan.wave_starts[w + 1] - plan.wave_starts[w]));
+        for (int i = plan.wave_starts[w]; i < plan.wave_starts[w + 1]; ++i) {
+            const PlannedStep& s = steps[std::size_t(i)];
+            CHECK(s.wave == int(w));
+            int latest_input = -1;
+            for (const int in : s.inputs) latest_input = std::max(latest_input, steps[std::size_t(in)].wave);
+            CHECK(s.wave == latest_input + 1);  // as early as its inputs allow
+        }
+    }
+    CHECK(widest >= 3);  // the branches of a block share waves
+    CHECK(steps.back().layer->name == "mixed_d");
+    CHECK(plan.wave_starts[plan.wave_starts.size() - 2] == int(steps.size()) - 1);  // the output alone
+    // Each buffer is live from the first wave writing into it to the last wave reading it;
+    // buffers sharing a slot must not be live in one wave, since its steps may run at once.
+    std::vector<int> first(steps.size(), INT32_MAX), last(steps.size(), -1);
+    for (const PlannedStep& s : steps) {
+        const std::size_t o = std::size_t(s.owner);
+        first[o] = std::min(first[o], s.wave);
+        last[o] = std::max(last[o], s.wave);
+        for (const int in : s.inputs) {
+            const std::size_t r = std::size_t(steps[std::size_t(in)].owner);
+            last[r] = std::max(last[r], s.wave);
+        }
+    }
+    for (std::size_t a = 1; a < steps.size(); ++a)
+        for (std::size_t b = a + 1; b < steps.size(); ++b) {
+            if (steps[a].owner != int(a) || steps[b].owner != int(b) || steps[a].slot != steps[b].slot) continue;
+            CAPTURE(steps[a].layer->name);
+            CAPTURE(steps[b].layer->name);
+            CHECK((last[a] < first[b] || last[b] < first[a]));
+        }
 }
 
 TEST_CASE("network: networks on one PackedWeights share one packing and compute what a network packing its own does") {

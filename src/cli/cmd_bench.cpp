@@ -149,7 +149,7 @@ int run_bench(int argc, char** argv) {
         ("batch", "comma-separated batch sizes", cxxopts::value<std::string>()->default_value("1,8"))
         ("threads", "comma-separated thread counts; 'all' is every core",
          cxxopts::value<std::string>()->default_value("1,all"))
-        ("iterations", "timed rounds; each round runs every configuration once, and the median is reported",
+        ("iterations", "timed rounds; each round runs every configuration once (after a change of thread count, once untimed first), and the median is reported",
          cxxopts::value<int>()->default_value("10"))
         ("warmup", "untimed runs before timing", cxxopts::value<int>()->default_value("2"))
         ("compare", "kernel table timed at batch 1 in the same run for the x_<table> ratio, or 'none'",

@@ -132,72 +132,81 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
     conv2d_parallel(table, args, scratch.workspaces());
 }
 
-void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args,
-                     const Conv2dWorkspaces& workspaces) {
+Conv2dTasks::Conv2dTasks(const kernels::KernelTable& table, const kernels::Conv2dArgs& args,
+                         const Conv2dWorkspaces& workspaces, int threads)
+    : table_(table), args_(args), workspaces_(workspaces) {
     if (args.n <= 0 || args.out_h <= 0) return;
-    const int threads = thread_count();
     const std::size_t needed = conv2d_workspace_bytes(table, args);
     if (needed > 0 && (workspaces.bytes_each < needed || workspaces.count < threads))
         throw Error("conv2d_parallel: " + std::to_string(workspaces.count) + " workspaces of " +
                         std::to_string(workspaces.bytes_each) + " bytes, where " + std::to_string(threads) + " of " +
                         std::to_string(needed) + " are needed",
                     ErrorKind::internal);
-    kernels::Conv2dArgs a = args;
-    a.workspace = workspaces.for_thread(thread_index());
-    const Conv2dCut cut = conv2d_cut(table, a, threads);
-    if (cut.bands == 1 && cut.groups == 1 && a.n == 1) {
-        table.conv2d(a);
-        return;
-    }
-    const int unit = channel_unit(table);
-    const int units = (a.out_c + unit - 1) / unit;
-    // Channels [c0, c1) of group `group` of `groups`: whole panels, the last one clipped.
-    const auto run_group = [&](kernels::Conv2dArgs rows, int group, int groups) {
-        const int c0 = units * group / groups * unit;
-        int c1 = units * (group + 1) / groups * unit;
-        if (c1 > a.out_c) c1 = a.out_c;
-        if (c1 > c0) table.conv2d(channel_args(table, rows, c0, c1 - c0));
-    };
-    if (cut.shared_rows) {
+    cut_ = conv2d_cut(table, args, threads);
+    unit_ = channel_unit(table);
+    units_ = (args.out_c + unit_ - 1) / unit_;
+    if (cut_.shared_rows) {
         // Per image, thread slot s runs task 2s, its band of whole row units, and task 2s + 1,
         // its channel group of the rows past the last band; the static partition gives each
         // thread the same number of slots.
-        const int align = conv2d_row_alignment(table, a);
-        const int per_band = (a.out_h + align - 1) / align / cut.bands * align;
-        const int shared_y0 = per_band * cut.bands;
-        parallel_for(a.n * 2 * cut.bands, [&](int task) {
-            const int b = task / (2 * cut.bands);
-            const int slot = task % (2 * cut.bands) / 2;
-            const bool shared = task % 2 == 1;
-            const int y0 = shared ? shared_y0 : slot * per_band;
-            const int y1 = shared ? a.out_h : y0 + per_band;
-            if (y1 <= y0 || (shared && slot >= cut.groups)) return;
-            kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
-            rows.workspace = workspaces.for_thread(thread_index());
-            if (shared)
-                run_group(rows, slot, cut.groups);
-            else
-                table.conv2d(rows);
-        });
+        const int align = conv2d_row_alignment(table, args);
+        per_band_ = (args.out_h + align - 1) / align / cut_.bands * align;
+        shared_y0_ = per_band_ * cut_.bands;
+        count_ = args.n * 2 * cut_.bands;
+    } else {
+        count_ = args.n * cut_.bands * cut_.groups;
+    }
+}
+
+// Channels [c0, c1) of group `group` of `groups`: whole panels, the last one clipped.
+void Conv2dTasks::run_group(const kernels::Conv2dArgs& rows, int group, int groups) const {
+    const int c0 = units_ * group / groups * unit_;
+    int c1 = units_ * (group + 1) / groups * unit_;
+    if (c1 > args_.out_c) c1 = args_.out_c;
+    if (c1 > c0) table_.conv2d(channel_args(table_, rows, c0, c1 - c0));
+}
+
+void Conv2dTasks::run(int task) const {
+    if (cut_.shared_rows) {
+        const int b = task / (2 * cut_.bands);
+        const int slot = task % (2 * cut_.bands) / 2;
+        const bool shared = task % 2 == 1;
+        const int y0 = shared ? shared_y0_ : slot * per_band_;
+        const int y1 = shared ? args_.out_h : y0 + per_band_;
+        if (y1 <= y0 || (shared && slot >= cut_.groups)) return;
+        kernels::Conv2dArgs rows = band_args(args_, b, y0, y1 - y0);
+        rows.workspace = workspaces_.for_thread(thread_index());
+        if (shared)
+            run_group(rows, slot, cut_.groups);
+        else
+            table_.conv2d(rows);
         return;
     }
-    const int per_image = cut.bands * cut.groups;
     // Task order (image, group, band): a thread's share is whole images where the batch
     // divides evenly, else the same rows of each layer.
-    parallel_for(a.n * per_image, [&](int task) {
-        const int b = task / per_image;
-        const int group = task % per_image / cut.bands;
-        const int band = task % cut.bands;
-        const int y0 = conv2d_band_start(table, a, cut.bands, band);
-        const int y1 = conv2d_band_start(table, a, cut.bands, band + 1);
-        if (y1 <= y0) return;
-        kernels::Conv2dArgs rows = band_args(a, b, y0, y1 - y0);
-        rows.workspace = workspaces.for_thread(thread_index());
-        if (cut.groups == 1)
-            table.conv2d(rows);
-        else
-            run_group(rows, group, cut.groups);
-    });
+    const int per_image = cut_.bands * cut_.groups;
+    const int b = task / per_image;
+    const int group = task % per_image / cut_.bands;
+    const int band = task % cut_.bands;
+    const int y0 = conv2d_band_start(table_, args_, cut_.bands, band);
+    const int y1 = conv2d_band_start(table_, args_, cut_.bands, band + 1);
+    if (y1 <= y0) return;
+    kernels::Conv2dArgs rows = band_args(args_, b, y0, y1 - y0);
+    rows.workspace = workspaces_.for_thread(thread_index());
+    if (cut_.groups == 1)
+        table_.conv2d(rows);
+    else
+        run_group(rows, group, cut_.groups);
+}
+
+void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args,
+                     const Conv2dWorkspaces& workspaces) {
+    const Conv2dTasks tasks(table, args, workspaces, thread_count());
+    if (tasks.count() <= 1) {
+        if (tasks.count() == 1) tasks.run(0);
+        return;
+    }
+    parallel_for(tasks.count(), [&](int task) { tasks.run(task); });
 }
 
 }  // namespace tinception

@@ -31,6 +31,30 @@ void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArg
 // The same with workspaces allocated for this call: for tests, benchmarks and one-off calls.
 void conv2d_parallel(const kernels::KernelTable& table, const kernels::Conv2dArgs& args);
 
+// One convolution as conv2d_parallel's tasks, for running several layers' tasks in one
+// parallel_for (network.cpp's waves). run(task) for every task in [0, count()), on any
+// threads in any order, gives table.conv2d(args)'s output. The memory `args` and
+// `workspaces` point to must stay valid while tasks run.
+class Conv2dTasks {
+public:
+    // Plans the cut for `threads` threads; an Error when `workspaces` hold less than that.
+    Conv2dTasks(const kernels::KernelTable& table, const kernels::Conv2dArgs& args, const Conv2dWorkspaces& workspaces,
+                int threads);
+    int count() const { return count_; }
+    void run(int task) const;
+
+private:
+    void run_group(const kernels::Conv2dArgs& rows, int group, int groups) const;
+
+    const kernels::KernelTable& table_;
+    kernels::Conv2dArgs args_;
+    Conv2dWorkspaces workspaces_;
+    Conv2dCut cut_;
+    int count_ = 0;
+    int unit_ = 1, units_ = 1;
+    int per_band_ = 0, shared_y0_ = 0;  // shared_rows only
+};
+
 // The cut conv2d_parallel uses for this shape, table and thread count (exposed for tests).
 Conv2dCut conv2d_cut(const kernels::KernelTable& table, const kernels::Conv2dArgs& args, int threads);
 

@@ -18,20 +18,27 @@ kernels::Pool2dArgs band_args(const kernels::Pool2dArgs& a, int b, int y0, int r
 
 }  // namespace
 
+Pool2dTasks::Pool2dTasks(kernels::Pool2dFn pool, const kernels::Pool2dArgs& args) : pool_(pool), args_(args) {
+    if (args.n <= 0 || args.out_h <= 0) return;
+    bands_ = args.out_h < kMaxBands ? args.out_h : kMaxBands;
+    count_ = args.n * bands_;
+}
+
+void Pool2dTasks::run(int task) const {
+    const int b = task / bands_;
+    const int band = task % bands_;
+    const int y0 = int(long(args_.out_h) * band / bands_);
+    const int y1 = int(long(args_.out_h) * (band + 1) / bands_);
+    if (y1 > y0) pool_(band_args(args_, b, y0, y1 - y0));
+}
+
 void pool2d_parallel(kernels::Pool2dFn pool, const kernels::Pool2dArgs& a) {
-    if (a.n <= 0 || a.out_h <= 0) return;
-    const int bands = a.out_h < kMaxBands ? a.out_h : kMaxBands;
-    if (bands == 1 && a.n == 1) {
-        pool(a);
+    const Pool2dTasks tasks(pool, a);
+    if (tasks.count() <= 1) {
+        if (tasks.count() == 1) pool(a);
         return;
     }
-    parallel_for(a.n * bands, [&](int task) {
-        const int b = task / bands;
-        const int band = task % bands;
-        const int y0 = int(long(a.out_h) * band / bands);
-        const int y1 = int(long(a.out_h) * (band + 1) / bands);
-        if (y1 > y0) pool(band_args(a, b, y0, y1 - y0));
-    });
+    parallel_for(tasks.count(), [&](int task) { tasks.run(task); });
 }
 
 }  // namespace tinception

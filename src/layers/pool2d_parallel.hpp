@@ -8,4 +8,19 @@ namespace tinception {
 
 void pool2d_parallel(kernels::Pool2dFn pool, const kernels::Pool2dArgs& args);
 
+// The same pooling as tasks, for running several layers' tasks in one parallel_for:
+// run(task) for every task in [0, count()), on any threads in any order.
+class Pool2dTasks {
+public:
+    Pool2dTasks(kernels::Pool2dFn pool, const kernels::Pool2dArgs& args);
+    int count() const { return count_; }
+    void run(int task) const;
+
+private:
+    kernels::Pool2dFn pool_;
+    kernels::Pool2dArgs args_;
+    int bands_ = 1;
+    int count_ = 0;
+};
+
 }  // namespace tinception

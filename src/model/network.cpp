@@ -140,90 +140,163 @@ float* Network::buffer_for(int step_index) {
     return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] + s.channel_offset;
 }
 
+const float* Network::input_of(int step_index, const float* input) {
+    return step_index == 0 ? input : buffer_for(step_index);
+}
+
+kernels::Conv2dArgs Network::conv_step_args(int i, const float* input, int n) {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const PlannedStep& src = plan_.steps[std::size_t(s.inputs[0])];
+    kernels::Conv2dArgs a = conv_args(*s.layer, src.layer->shape, n, src.pixel_stride, s.pixel_stride);
+    a.input = input_of(s.inputs[0], input);
+    a.output = buffer_for(i);
+    a.packed = steps_[std::size_t(i)].packed;
+    return a;
+}
+
+kernels::Pool2dArgs Network::pool_step_args(int i, const float* input, int n) {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const PlannedStep& src = plan_.steps[std::size_t(s.inputs[0])];
+    kernels::Pool2dArgs a;
+    set_window(a, *s.layer, src.layer->shape, n, src.pixel_stride, s.pixel_stride);
+    a.input = input_of(s.inputs[0], input);
+    a.output = buffer_for(i);
+    a.c = src.layer->shape.c;
+    return a;
+}
+
+kernels::Pool2dFn Network::pool_kernel(int i) const {
+    return plan_.steps[std::size_t(i)].layer->op == LayerOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d;
+}
+
+void Network::run_step(int i, const float* input, int n) {
+    const PlannedStep& s = plan_.steps[std::size_t(i)];
+    const Layer& l = *s.layer;
+    const int src = s.inputs[0];
+    const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;
+    switch (l.op) {
+    case LayerOp::input:
+        break;
+    case LayerOp::conv2d:
+        conv2d_parallel(table_, conv_step_args(i, input, n), workspaces_);
+        break;
+    case LayerOp::maxpool2d:
+    case LayerOp::avgpool2d:
+        pool2d_parallel(pool_kernel(i), pool_step_args(i, input, n));
+        break;
+    case LayerOp::concat: {
+        // Inputs placed in this concat's slice are already there; copy the others.
+        float* out = buffer_for(i);
+        int offset = 0;
+        for (const int k : s.inputs) {
+            const PlannedStep& part = plan_.steps[std::size_t(k)];
+            if (part.owner != s.owner)
+                table_.copy_channels(input_of(k, input), n * l.shape.h * l.shape.w, part.layer->shape.c, out,
+                                     s.pixel_stride, offset);
+            offset += part.layer->shape.c;
+        }
+        break;
+    }
+    case LayerOp::flatten: {
+        const int in_stride = plan_.steps[std::size_t(src)].pixel_stride;
+        const float* from = input_of(src, input);
+        float* to = buffer_for(i);
+        for (long p = 0; p < long(n) * in.h * in.w; ++p)
+            std::memcpy(to + p * in.c, from + p * in_stride, sizeof(float) * std::size_t(in.c));
+        break;
+    }
+    case LayerOp::dense: {
+        kernels::DenseArgs a;
+        a.input = input_of(src, input);
+        a.weights = l.weights->data;
+        a.bias = l.bias->data;
+        a.output = buffer_for(i);
+        a.n = n;
+        a.in_features = in.c;
+        a.out_features = l.shape.c;
+        table_.dense(a);
+        float* out = buffer_for(i);
+        if (l.activation == DenseActivation::relu)
+            for (long k = 0; k < long(n) * l.shape.c; ++k) out[k] = std::max(out[k], 0.0f);
+        else if (l.activation == DenseActivation::softmax)
+            table_.softmax(out, out, n, l.shape.c);
+        break;
+    }
+    }
+}
+
+// The convolutions and poolings of steps [first, end) as one parallel_for, other steps on
+// the calling thread first. Each layer is cut as it would be alone, and the tasks are ordered
+// so that thread t's share is share t of every layer: a thread keeps finding its own rows in
+// its cache from layer to layer, as when the layers run one after another, while a thread that
+// runs out early takes tasks of any layer instead of waiting at a barrier per layer.
+void Network::run_wave(int first, int end, const float* input, int n) {
+    const int threads = thread_count();
+    std::vector<Conv2dTasks> convs;
+    std::vector<Pool2dTasks> pools;
+    convs.reserve(std::size_t(end - first));
+    pools.reserve(std::size_t(end - first));
+    struct LayerTasks {
+        const Conv2dTasks* conv;
+        const Pool2dTasks* pool;
+        int count;
+    };
+    std::vector<LayerTasks> layers;
+    for (int i = first; i < end; ++i) {
+        const LayerOp op = plan_.steps[std::size_t(i)].layer->op;
+        if (op == LayerOp::conv2d) {
+            convs.emplace_back(table_, conv_step_args(i, input, n), workspaces_, threads);
+            layers.push_back({&convs.back(), nullptr, convs.back().count()});
+        } else if (op == LayerOp::maxpool2d || op == LayerOp::avgpool2d) {
+            pools.emplace_back(pool_kernel(i), pool_step_args(i, input, n));
+            layers.push_back({nullptr, &pools.back(), pools.back().count()});
+        } else {
+            run_step(i, input, n);
+        }
+    }
+    wave_tasks_.clear();
+    for (int t = 0; t < threads; ++t)
+        for (std::size_t k = 0; k < layers.size(); ++k)
+            for (int task = layers[k].count * t / threads; task < layers[k].count * (t + 1) / threads; ++task)
+                wave_tasks_.push_back({int(k), task});
+    parallel_for(int(wave_tasks_.size()), [&](int t) {
+        const WaveTask w = wave_tasks_[std::size_t(t)];
+        const LayerTasks& l = layers[std::size_t(w.layer)];
+        if (l.conv)
+            l.conv->run(w.task);
+        else
+            l.pool->run(w.task);
+    });
+}
+
 void Network::extract_features(const float* input, int n, float* features) {
     if (n <= 0) return;
     plan_buffers(n);
-    const auto pointer_of = [&](int step_index) -> const float* {
-        return step_index == 0 ? input : buffer_for(step_index);
-    };
-    const auto stride_of = [&](int step_index) { return plan_.steps[std::size_t(step_index)].pixel_stride; };
-
-    for (int i = 1; i < int(steps_.size()); ++i) {
-        using Clock = std::chrono::steady_clock;
-        const Clock::time_point step_start = step_seconds_ ? Clock::now() : Clock::time_point{};
-        const PlannedStep& s = plan_.steps[std::size_t(i)];
-        const Layer& l = *s.layer;
-        const int src = s.inputs[0];
-        const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;
-        switch (l.op) {
-        case LayerOp::input:
-            break;
-        case LayerOp::conv2d: {
-            kernels::Conv2dArgs a = conv_args(l, in, n, stride_of(src), stride_of(i));
-            a.input = pointer_of(src);
-            a.output = buffer_for(i);
-            a.packed = steps_[std::size_t(i)].packed;
-            conv2d_parallel(table_, a, workspaces_);
-            break;
-        }
-        case LayerOp::maxpool2d:
-        case LayerOp::avgpool2d: {
-            kernels::Pool2dArgs a;
-            set_window(a, l, in, n, stride_of(src), stride_of(i));
-            a.input = pointer_of(src);
-            a.output = buffer_for(i);
-            a.c = in.c;
-            pool2d_parallel(l.op == LayerOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d, a);
-            break;
-        }
-        case LayerOp::concat: {
-            // Inputs placed in this concat's slice are already there; copy the others.
-            float* out = buffer_for(i);
-            int offset = 0;
-            for (const int k : s.inputs) {
-                const PlannedStep& part = plan_.steps[std::size_t(k)];
-                if (part.owner != s.owner)
-                    table_.copy_channels(pointer_of(k), n * l.shape.h * l.shape.w, part.layer->shape.c, out,
-                                         stride_of(i), offset);
-                offset += part.layer->shape.c;
+    using Clock = std::chrono::steady_clock;
+    const bool waves_at_once = thread_count() > 1 && !step_seconds_;  // per-step timing runs them one by one
+    for (std::size_t w = 1; w + 1 < plan_.wave_starts.size(); ++w) {
+        const int first = plan_.wave_starts[w];
+        const int end = plan_.wave_starts[w + 1];
+        if (waves_at_once && end - first > 1) {
+            run_wave(first, end, input, n);
+        } else {
+            for (int i = first; i < end; ++i) {
+                const Clock::time_point step_start = step_seconds_ ? Clock::now() : Clock::time_point{};
+                run_step(i, input, n);
+                if (step_seconds_)
+                    (*step_seconds_)[std::size_t(i)] += std::chrono::duration<double>(Clock::now() - step_start).count();
             }
-            break;
         }
-        case LayerOp::flatten: {
-            const int in_stride = stride_of(src);
-            const float* from = pointer_of(src);
-            float* to = buffer_for(i);
-            for (long p = 0; p < long(n) * in.h * in.w; ++p)
-                std::memcpy(to + p * in.c, from + p * in_stride, sizeof(float) * std::size_t(in.c));
-            break;
+        // A wave's outputs stay in place until a later wave: no slot is reused before then.
+        for (int i = first; i < end; ++i) {
+            if (features && !pooled_offset_.empty() && pooled_offset_[std::size_t(i)] >= 0) pool_step(i, n, features);
+            if (observer_) observer_(*plan_.steps[std::size_t(i)].layer, buffer_for(i), n, plan_.steps[std::size_t(i)].pixel_stride);
         }
-        case LayerOp::dense: {
-            kernels::DenseArgs a;
-            a.input = pointer_of(src);
-            a.weights = l.weights->data;
-            a.bias = l.bias->data;
-            a.output = buffer_for(i);
-            a.n = n;
-            a.in_features = in.c;
-            a.out_features = l.shape.c;
-            table_.dense(a);
-            float* out = buffer_for(i);
-            if (l.activation == DenseActivation::relu)
-                for (long k = 0; k < long(n) * l.shape.c; ++k) out[k] = std::max(out[k], 0.0f);
-            else if (l.activation == DenseActivation::softmax)
-                table_.softmax(out, out, n, l.shape.c);
-            break;
-        }
-        }
-        if (features && !pooled_offset_.empty() && pooled_offset_[std::size_t(i)] >= 0) pool_step(i, n, features);
-        if (observer_) observer_(l, buffer_for(i), n, stride_of(i));
-        if (step_seconds_)
-            (*step_seconds_)[std::size_t(i)] += std::chrono::duration<double>(Clock::now() - step_start).count();
     }
     if (!features) return;  // extract_activations reads the output layer's buffer
     if (!pooled_offset_.empty()) return;
     const ActivationShape& out = output_shape();
-    table_.global_avgpool(pointer_of(int(steps_.size()) - 1), features, n, out.h, out.w, out.c);
+    table_.global_avgpool(input_of(int(steps_.size()) - 1, input), features, n, out.h, out.w, out.c);
 }
 
 void Network::extract_activations(const float* input, int n, float* activations, float* pooled) {

@@ -68,6 +68,12 @@ private:
     void plan_buffers(int n);
     float* buffer_for(int step_index);
     void pool_step(int step_index, int n, float* features);
+    const float* input_of(int step_index, const float* input);  // the caller's input for step 0
+    kernels::Conv2dArgs conv_step_args(int step_index, const float* input, int n);
+    kernels::Pool2dArgs pool_step_args(int step_index, const float* input, int n);
+    kernels::Pool2dFn pool_kernel(int step_index) const;
+    void run_step(int step_index, const float* input, int n);
+    void run_wave(int first_step, int end_step, const float* input, int n);
 
     std::shared_ptr<const PackedWeights> packed_;
     const WeightFile& weights_;
@@ -87,6 +93,11 @@ private:
     // output layer alone.
     std::vector<int> pooled_offset_;
     std::vector<float> pooled_;  // one pooled layer for a batch, before it is placed in the rows
+    struct WaveTask {
+        int layer;  // in the wave
+        int task;   // of that layer
+    };
+    std::vector<WaveTask> wave_tasks_;  // run_wave's task order, kept to spare an allocation per wave
 };
 
 }  // namespace tinception

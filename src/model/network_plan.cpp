@@ -40,30 +40,33 @@ void place_in_concats(std::vector<PlannedStep>& steps) {
     for (PlannedStep& s : steps) s.pixel_stride = steps[std::size_t(s.owner)].layer->shape.c;
 }
 
-// A buffer is busy from the first step writing into it to the last step reading from it;
-// slots are reused greedily in step order. Returns each slot's size for one image.
+// A buffer is busy from the first wave writing into it to the last wave reading from it (the
+// steps of a wave may run at once, in any order); slots are reused greedily, wave by wave.
+// Returns each slot's size for one image.
 std::vector<std::size_t> assign_slots(std::vector<PlannedStep>& steps) {
     const int count = int(steps.size());
     std::vector<int> first_write(steps.size(), -1), last_read(steps.size(), -1);
     for (int i = 0; i < count; ++i) {
-        const int owner = steps[std::size_t(i)].owner;
-        if (first_write[std::size_t(owner)] < 0) first_write[std::size_t(owner)] = i;
-        last_read[std::size_t(owner)] = std::max(last_read[std::size_t(owner)], i);
-        for (const int in : steps[std::size_t(i)].inputs) {
+        const PlannedStep& s = steps[std::size_t(i)];
+        const std::size_t owner = std::size_t(s.owner);
+        if (first_write[owner] < 0 || s.wave < first_write[owner]) first_write[owner] = s.wave;
+        last_read[owner] = std::max(last_read[owner], s.wave);
+        for (const int in : s.inputs) {
             const std::size_t o = std::size_t(steps[std::size_t(in)].owner);
-            last_read[o] = std::max(last_read[o], i);
+            last_read[o] = std::max(last_read[o], s.wave);
         }
     }
-    last_read[std::size_t(count - 1)] = count;  // the output is read after the last step
-    std::vector<int> slot_busy_until;              // per slot: last step that reads it
+    const int waves = steps.back().wave + 1;
+    last_read[std::size_t(count - 1)] = waves;  // the output is read after the last wave
+    std::vector<int> slot_busy_until;           // per slot: last wave that reads it
     std::vector<std::size_t> slot_floats;
-    for (int i = 1; i < count; ++i) {  // step 0, the input, is the caller's
+    for (int w = 1; w < waves; ++w) {  // wave 0, the input, is the caller's
         for (int owner = 1; owner < count; ++owner) {
             PlannedStep& o = steps[std::size_t(owner)];
-            if (o.owner != owner || first_write[std::size_t(owner)] != i) continue;
+            if (o.owner != owner || first_write[std::size_t(owner)] != w) continue;
             int slot = -1;
             for (int k = 0; k < int(slot_busy_until.size()); ++k)
-                if (slot_busy_until[std::size_t(k)] < i) {
+                if (slot_busy_until[std::size_t(k)] < w) {
                     slot = k;
                     break;
                 }
@@ -91,17 +94,27 @@ NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_laye
             if (l.op == LayerOp::concat) blocks += (blocks.empty() ? "" : ", ") + l.name;
         throw Error("no layer named '" + output_layer + "' in " + path + " (concatenated blocks: " + blocks + ")");
     }
+    // The checked graph has one input layer and every other layer reads an earlier one, so
+    // the first needed layer is that input, and its wave (0) comes first.
+    std::vector<int> needed = graph.needed_for(output);
+    std::vector<int> wave_of(graph.layers().size(), 0);
+    for (const int li : needed)
+        for (const int in : graph.layers()[std::size_t(li)].inputs)
+            wave_of[std::size_t(li)] = std::max(wave_of[std::size_t(li)], wave_of[std::size_t(in)] + 1);
+    std::stable_sort(needed.begin(), needed.end(),
+                     [&](int a, int b) { return wave_of[std::size_t(a)] < wave_of[std::size_t(b)]; });
     NetworkPlan plan;
     std::vector<int> step_of(graph.layers().size(), -1);
-    for (const int li : graph.needed_for(output)) {
+    for (const int li : needed) {
         PlannedStep step;
         step.layer = &graph.layers()[std::size_t(li)];
+        step.wave = wave_of[std::size_t(li)];
         for (const int in : step.layer->inputs) step.inputs.push_back(step_of[std::size_t(in)]);
         step_of[std::size_t(li)] = int(plan.steps.size());
+        if (plan.wave_starts.size() == std::size_t(step.wave)) plan.wave_starts.push_back(int(plan.steps.size()));
         plan.steps.push_back(std::move(step));
     }
-    // The checked graph has one input layer and every other layer reads an earlier one, so
-    // the first needed layer is that input.
+    plan.wave_starts.push_back(int(plan.steps.size()));
     place_in_concats(plan.steps);
     plan.slot_floats = assign_slots(plan.steps);
     return plan;

@@ -1,7 +1,10 @@
-// Plans a run of the checked graph up to one output layer: which layers it needs, where each
-// output lives (a branch writes straight into its slice of the concat that consumes it), and
-// which buffer slot holds it (slots are reused once nothing reads them). Plain data; running
-// the plan is network.cpp's job.
+// Plans a run of the checked graph up to one output layer: which layers it needs, in which
+// wave each runs (a layer's wave is one past the latest of its inputs', so the layers of a
+// wave, such as the first convolutions of an Inception block's branches, need nothing from
+// each other and may run at once), where each output lives (a branch writes straight into
+// its slice of the concat that consumes it), and which buffer slot holds it (a slot is reused
+// only in a wave after the last one reading it, so a wave run concurrently is safe). Plain
+// data; running the plan is network.cpp's job.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -20,11 +23,16 @@ struct PlannedStep {
     int channel_offset = 0;
     int pixel_stride = 0;
     int slot = -1;  // storage slot, for steps that own their buffer; -1 for the input (the caller's)
+    int wave = 0;   // 0 for the input; one past the latest wave among the inputs
 };
 
 struct NetworkPlan {
-    std::vector<PlannedStep> steps;            // topological order, the input first, the output last
-    std::vector<std::size_t> slot_floats;      // per slot, floats for one image
+    // By wave, then in the graph's order within a wave: the input first, the output last (alone
+    // in the last wave: every other step is one it needs).
+    std::vector<PlannedStep> steps;
+    std::vector<std::size_t> slot_floats;  // per slot, floats for one image
+    // Wave w is steps [wave_starts[w], wave_starts[w + 1]); the last entry is steps.size().
+    std::vector<int> wave_starts;
 };
 
 // Throws Error naming the file and listing the concatenated blocks when `output_layer` is not

@@ -23,7 +23,8 @@ double median_seconds(const std::function<void()>& run, int warmup, int iteratio
 // Several (batch, threads) configurations timed in rounds: after `warmup` untimed runs of
 // each, every round runs each configuration once, so all of them see the same moments of a
 // machine whose speed drifts (a shared or virtual one), and ratios between them can be taken
-// round by round. Per run: the time of one extract_features call, and the part of it the
+// round by round; a timed run whose thread count differs from the run before it follows an
+// untimed run at its own count. Per run: the time of one extract_features call, and the part of it the
 // calling thread spent waiting at the end of a parallel_for for other threads' tasks.
 struct RunConfig {
     int batch, threads;
