@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "quant/log2_bins.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/network.hpp"
 #include "parallel/thread_pool.hpp"
@@ -18,12 +19,10 @@
 namespace tinception {
 namespace {
 
-constexpr int kBinsPerOctave = 64;
-constexpr int kLowestOctave = -24, kOctaves = 48;
 constexpr int kBatch = 8;
 
 struct LayerHistogram {
-    std::vector<std::uint64_t> bins = std::vector<std::uint64_t>(std::size_t(kBinsPerOctave * kOctaves), 0);
+    std::vector<std::uint64_t> bins = std::vector<std::uint64_t>(std::size_t(kLog2Bins), 0);
     std::uint64_t positives = 0;
     float max = 0.0f;
 
@@ -32,13 +31,25 @@ struct LayerHistogram {
         positives += o.positives;
         max = std::max(max, o.max);
     }
-    void add(float v) {
-        if (!(v > 0.0f)) return;
-        max = std::max(max, v);
-        ++positives;
-        const double at = (std::log2(double(v)) - kLowestOctave) * kBinsPerOctave;
-        const long bin = std::clamp(long(std::floor(at)), 0L, long(bins.size()) - 1);
-        ++bins[std::size_t(bin)];
+    // Pixels [first, end) of a layer's output, `channels` floats each, `stride` apart. The
+    // count and the largest value are kept in locals: a bin's increment could alias them.
+    void add_pixels(const float* out, long first, long end, int channels, int stride) {
+        const Log2BinTable& table = log2_bin_table();
+        std::uint64_t* counts = bins.data();
+        std::uint64_t seen = 0;
+        float largest = max;
+        for (long p = first; p < end; ++p) {
+            const float* pixel = out + p * stride;
+            for (int c = 0; c < channels; ++c) {
+                const float v = pixel[c];
+                if (!(v > 0.0f)) continue;
+                largest = std::max(largest, v);
+                ++seen;
+                ++counts[table.bin(v)];
+            }
+        }
+        positives += seen;
+        max = largest;
     }
     // The upper edge of the bin holding the percentile, never above the largest value.
     float percentile(double p) const {
@@ -61,16 +72,14 @@ ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& 
     Network network(weights, output_layer, active_kernels());
     std::map<std::string, LayerHistogram> histograms;
     // Each layer's outputs are counted on every thread, a histogram each, then added up: the
-    // counts and the largest value are the same in any order, and the log2 per value was most
-    // of a calibration's time on one thread.
+    // counts and the largest value are the same in any order.
     network.observe_steps([&](const Layer& layer, const float* out, int images, int pixel_stride) {
         const long pixels = long(images) * layer.shape.h * layer.shape.w;
         const int tasks = int(std::min<long>(thread_count(), pixels));
         std::vector<LayerHistogram> parts(static_cast<std::size_t>(tasks));
         parallel_for(tasks, [&](int t) {
-            LayerHistogram& part = parts[std::size_t(t)];
-            for (long p = pixels * t / tasks; p < pixels * (t + 1) / tasks; ++p)
-                for (int c = 0; c < layer.shape.c; ++c) part.add(out[p * pixel_stride + c]);
+            parts[std::size_t(t)].add_pixels(out, pixels * t / tasks, pixels * (t + 1) / tasks, layer.shape.c,
+                                             pixel_stride);
         });
         LayerHistogram& h = histograms[layer.name];
         for (const LayerHistogram& part : parts) h.merge(part);
