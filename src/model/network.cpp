@@ -29,6 +29,10 @@ Network::Network(std::shared_ptr<const PackedWeights> packed, const std::string&
       plan_(plan_network(weights_.graph(), output_layer, weights_.path())) {
     steps_.resize(plan_.steps.size());
     const Layer* first_layer = weights_.graph().layers().data();
+    std::vector<int> conv_layers;
+    for (const PlannedStep& s : plan_.steps)
+        if (s.layer->op == LayerOp::conv2d) conv_layers.push_back(int(s.layer - first_layer));
+    packed_->check_cached(conv_layers);
     for (std::size_t i = 0; i < steps_.size(); ++i) {
         const Layer& l = *plan_.steps[i].layer;
         steps_[i].layer = &l;

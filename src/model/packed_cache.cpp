@@ -11,6 +11,7 @@
 #include "byte_io.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
+#include "parallel/thread_pool.hpp"
 #include "model/layer_args.hpp"
 #include "weights/layer_graph.hpp"
 #include "weights/xxh64.hpp"
@@ -169,6 +170,20 @@ const void* PackedCacheFile::layer(int layer, std::size_t size, bool* damaged) {
         checked_[i] = 1;
     }
     return bytes;
+}
+
+void PackedCacheFile::check_layers(const std::vector<int>& layers) {
+    std::vector<std::size_t> todo;
+    for (const int layer : layers)
+        if (layer >= 0 && std::size_t(layer) < entry_of_layer_.size() && entry_of_layer_[std::size_t(layer)] >= 0) {
+            const std::size_t i = std::size_t(entry_of_layer_[std::size_t(layer)]);
+            if (!checked_[i]) todo.push_back(i);
+        }
+    // Each task writes its own entry's flag.
+    parallel_for(int(todo.size()), [&](int t) {
+        const PackedCacheEntry& e = entries_[todo[std::size_t(t)]];
+        if (xxh64(mapping_.data() + e.offset, std::size_t(e.size)) == e.hash) checked_[todo[std::size_t(t)]] = 1;
+    });
 }
 
 std::vector<PackedLayerBytes> PackedCacheFile::stored_layers() const {

@@ -74,6 +74,11 @@ public:
     // matches (checked on the first call per entry; not thread-safe: the caller locks). Null
     // when absent; sets *damaged when present but wrong.
     const void* layer(int layer, std::size_t size, bool* damaged);
+    // Checks the XXH64 of the entries of `layers` not checked yet, across the thread pool (the
+    // layers a network is about to ask for: at start-up, hashing them one by one was a good
+    // part of a one-image run's time). An entry that does not match stays unchecked, for
+    // layer() to report. Not thread-safe, like layer().
+    void check_layers(const std::vector<int>& layers);
     std::size_t entry_count() const { return entries_.size(); }
     // Every entry's bytes as stored, with its recorded hash (unchecked), in layer order.
     std::vector<PackedLayerBytes> stored_layers() const;

@@ -72,6 +72,11 @@ const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& ar
     return packed.data();
 }
 
+void PackedWeights::check_cached(const std::vector<int>& layer_indices) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (cache_) cache_->check_layers(layer_indices);
+}
+
 // The layers already handed out stay where they are (the old mapping, which cache_ keeps, or
 // memory); only the file is replaced.
 void PackedWeights::save_cache() const {

@@ -50,6 +50,9 @@ public:
     // first call (thread-safe; the bytes never change afterwards); null when the table reads
     // OIHW. `args` is the layer's geometry for one image.
     const void* conv2d(int layer_index, const kernels::Conv2dArgs& args) const;
+    // Checks the cache file's copies of these layers at once, on every thread, before conv2d
+    // asks for them one by one; nothing without a cache file.
+    void check_cached(const std::vector<int>& layer_indices) const;
     std::size_t packed_bytes() const;  // what the layers packed in memory so far hold
 
     // When layers were packed in memory that the cache file lacks (or held damaged): writes a
