@@ -389,6 +389,57 @@ TEST_CASE("network: a batch of 3 gives what three single runs give, with one net
     }
 }
 
+// Large early layers (36x36, at least kBatchedBelowPixels) feeding smaller ones (17x17): the
+// early waves run a few images at a time. c1's buffer dies early, c3 and the concat's live
+// into the batched waves, so a slot shared between them would mix images.
+GraphBuilder early_and_late(std::uint32_t seed) {
+    GraphBuilder g(seed);
+    g.input("input_1", 36, 36, 3);
+    g.conv("c1", "input_1", 8, 3, 3, 1, "same");
+    g.conv("c2", "c1", 16, 3, 3, 1, "same");
+    g.conv("c3", "c2", 4, 1, 1, 1, "valid");
+    g.pool("maxpool2d", "p1", "c2", 3, 3, 1, "same");
+    g.concat("cat", {"c3", "p1"});                 // 36x36x20
+    g.conv("c4", "cat", 24, 3, 3, 2, "valid");     // 17x17x24
+    g.conv("c5", "c4", 32, 1, 1, 1, "valid");
+    return g;
+}
+
+TEST_CASE("network: early layers run a few images at a time and give what single images and one thread give") {
+    TempDir dir;
+    const GraphBuilder g = early_and_late(21);
+    g.write(dir.file("early.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("early.tcw"));
+    const NetworkPlan plan = plan_network(weights.graph(), "c5", "early.tcw");
+    REQUIRE(plan.batched_from_wave > 1);  // the case under test: some waves run image-wise
+    const std::size_t image_floats = 36 * 36 * 3;
+    constexpr int n = 5;
+    const std::vector<float> input = random_input(n * image_floats, 3);
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        Network net(weights, "c5", *table);
+        net.pool_layers({"c2", "c5"});  // c2 pooled in the early waves, per run of images
+        const std::size_t f = std::size_t(net.feature_size());
+        set_thread_count(1);
+        std::vector<float> singles(n * f, NAN);
+        for (int i = 0; i < n; ++i) net.extract_features(input.data() + i * image_floats, 1, singles.data() + i * f);
+        for (const int threads : {1, 2, 3}) {  // images 1, 2 or 3 at a time, the last run shorter
+            CAPTURE(threads);
+            set_thread_count(threads);
+            std::vector<float> batch(n * f, NAN);
+            net.extract_features(input.data(), n, batch.data());
+            CHECK(batch == singles);
+        }
+        const std::vector<float> expected = g.evaluate(input, 1, "c5");
+        double scale = 1.0;
+        for (const float v : expected) scale = std::max(scale, double(std::fabs(v)));
+        // The chain c1, c2, c3, c4, c5 sums 27 + 72 + 16 + 180 + 24 products.
+        testing::check_close(expected.data(), singles.data() + 16, 32, testing::sum_tolerance(319, scale));
+    }
+    set_thread_count(2);
+}
+
 TEST_CASE("network: features are bit-identical on 1, 2, 3 and more threads than cores, at batch 1 and 8") {
     TempDir dir;
     const GraphBuilder g = wide_inception(7);

@@ -68,12 +68,14 @@ void Network::pool_layers(const std::vector<std::string>& layers) {
     feature_size_ = size;
 }
 
-// Pools step i's output into features[n][feature_size_] at its offset, right after the step,
-// before a later step may reuse its buffer.
-void Network::pool_step(int i, int n, float* features) {
+// Pools step i's output for the batch's images into their rows of features[][feature_size_]
+// at the step's offset, right after the step's wave, before a later wave may reuse its buffer.
+void Network::pool_step(int i, const Batch& batch, float* features) {
     const ActivationShape& shape = plan_.steps[std::size_t(i)].layer->shape;
     const int stride = plan_.steps[std::size_t(i)].pixel_stride;
-    const float* from = buffer_for(i);
+    const float* from = image_buffer(i, batch);
+    const int n = batch.count;
+    features += std::size_t(batch.first) * std::size_t(feature_size_);
     pooled_.resize(std::size_t(n) * std::size_t(shape.c));
     if (stride == shape.c) {
         table_.global_avgpool(from, pooled_.data(), n, shape.h, shape.w, shape.c);
@@ -144,27 +146,38 @@ float* Network::buffer_for(int step_index) {
     return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] + s.channel_offset;
 }
 
-const float* Network::input_of(int step_index, const float* input) {
-    return step_index == 0 ? input : buffer_for(step_index);
+// The batch's first image in step i's output: a slot holds [n][h][w][pixel_stride] floats,
+// and an output of the early waves alone holds just the images of the current run.
+float* Network::image_buffer(int step_index, const Batch& batch) {
+    const PlannedStep& s = plan_.steps[std::size_t(step_index)];
+    const int image = s.early_only ? 0 : batch.first;
+    return buffer_for(step_index) + std::size_t(image) * std::size_t(s.layer->shape.h) *
+                                        std::size_t(s.layer->shape.w) * std::size_t(s.pixel_stride);
 }
 
-kernels::Conv2dArgs Network::conv_step_args(int i, const float* input, int n) {
+const float* Network::input_of(int step_index, const Batch& batch) {
+    if (step_index != 0) return image_buffer(step_index, batch);
+    const ActivationShape in = input_shape();
+    return batch.input + std::size_t(batch.first) * std::size_t(in.h) * std::size_t(in.w) * std::size_t(in.c);
+}
+
+kernels::Conv2dArgs Network::conv_step_args(int i, const Batch& batch) {
     const PlannedStep& s = plan_.steps[std::size_t(i)];
     const PlannedStep& src = plan_.steps[std::size_t(s.inputs[0])];
-    kernels::Conv2dArgs a = conv_args(*s.layer, src.layer->shape, n, src.pixel_stride, s.pixel_stride);
-    a.input = input_of(s.inputs[0], input);
-    a.output = buffer_for(i);
+    kernels::Conv2dArgs a = conv_args(*s.layer, src.layer->shape, batch.count, src.pixel_stride, s.pixel_stride);
+    a.input = input_of(s.inputs[0], batch);
+    a.output = image_buffer(i, batch);
     a.packed = steps_[std::size_t(i)].packed;
     return a;
 }
 
-kernels::Pool2dArgs Network::pool_step_args(int i, const float* input, int n) {
+kernels::Pool2dArgs Network::pool_step_args(int i, const Batch& batch) {
     const PlannedStep& s = plan_.steps[std::size_t(i)];
     const PlannedStep& src = plan_.steps[std::size_t(s.inputs[0])];
     kernels::Pool2dArgs a;
-    set_window(a, *s.layer, src.layer->shape, n, src.pixel_stride, s.pixel_stride);
-    a.input = input_of(s.inputs[0], input);
-    a.output = buffer_for(i);
+    set_window(a, *s.layer, src.layer->shape, batch.count, src.pixel_stride, s.pixel_stride);
+    a.input = input_of(s.inputs[0], batch);
+    a.output = image_buffer(i, batch);
     a.c = src.layer->shape.c;
     return a;
 }
@@ -173,7 +186,8 @@ kernels::Pool2dFn Network::pool_kernel(int i) const {
     return plan_.steps[std::size_t(i)].layer->op == LayerOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d;
 }
 
-void Network::run_step(int i, const float* input, int n) {
+void Network::run_step(int i, const Batch& batch) {
+    const int n = batch.count;
     const PlannedStep& s = plan_.steps[std::size_t(i)];
     const Layer& l = *s.layer;
     const int src = s.inputs[0];
@@ -182,20 +196,20 @@ void Network::run_step(int i, const float* input, int n) {
     case LayerOp::input:
         break;
     case LayerOp::conv2d:
-        conv2d_parallel(table_, conv_step_args(i, input, n), workspaces_);
+        conv2d_parallel(table_, conv_step_args(i, batch), workspaces_);
         break;
     case LayerOp::maxpool2d:
     case LayerOp::avgpool2d:
-        pool2d_parallel(pool_kernel(i), pool_step_args(i, input, n));
+        pool2d_parallel(pool_kernel(i), pool_step_args(i, batch));
         break;
     case LayerOp::concat: {
         // Inputs placed in this concat's slice are already there; copy the others.
-        float* out = buffer_for(i);
+        float* out = image_buffer(i, batch);
         int offset = 0;
         for (const int k : s.inputs) {
             const PlannedStep& part = plan_.steps[std::size_t(k)];
             if (part.owner != s.owner)
-                table_.copy_channels(input_of(k, input), n * l.shape.h * l.shape.w, part.layer->shape.c, out,
+                table_.copy_channels(input_of(k, batch), n * l.shape.h * l.shape.w, part.layer->shape.c, out,
                                      s.pixel_stride, offset);
             offset += part.layer->shape.c;
         }
@@ -203,23 +217,23 @@ void Network::run_step(int i, const float* input, int n) {
     }
     case LayerOp::flatten: {
         const int in_stride = plan_.steps[std::size_t(src)].pixel_stride;
-        const float* from = input_of(src, input);
-        float* to = buffer_for(i);
+        const float* from = input_of(src, batch);
+        float* to = image_buffer(i, batch);
         for (long p = 0; p < long(n) * in.h * in.w; ++p)
             std::memcpy(to + p * in.c, from + p * in_stride, sizeof(float) * std::size_t(in.c));
         break;
     }
     case LayerOp::dense: {
         kernels::DenseArgs a;
-        a.input = input_of(src, input);
+        a.input = input_of(src, batch);
         a.weights = l.weights->data;
         a.bias = l.bias->data;
-        a.output = buffer_for(i);
+        a.output = image_buffer(i, batch);
         a.n = n;
         a.in_features = in.c;
         a.out_features = l.shape.c;
         table_.dense(a);
-        float* out = buffer_for(i);
+        float* out = image_buffer(i, batch);
         if (l.activation == DenseActivation::relu)
             for (long k = 0; k < long(n) * l.shape.c; ++k) out[k] = std::max(out[k], 0.0f);
         else if (l.activation == DenseActivation::softmax)
@@ -234,7 +248,7 @@ void Network::run_step(int i, const float* input, int n) {
 // so that thread t's share is share t of every layer: a thread keeps finding its own rows in
 // its cache from layer to layer, as when the layers run one after another, while a thread that
 // runs out early takes tasks of any layer instead of waiting at a barrier per layer.
-void Network::run_wave(int first, int end, const float* input, int n) {
+void Network::run_wave(int first, int end, const Batch& batch) {
     const int threads = thread_count();
     std::vector<Conv2dTasks> convs;
     std::vector<Pool2dTasks> pools;
@@ -249,13 +263,13 @@ void Network::run_wave(int first, int end, const float* input, int n) {
     for (int i = first; i < end; ++i) {
         const LayerOp op = plan_.steps[std::size_t(i)].layer->op;
         if (op == LayerOp::conv2d) {
-            convs.emplace_back(table_, conv_step_args(i, input, n), workspaces_, threads);
+            convs.emplace_back(table_, conv_step_args(i, batch), workspaces_, threads);
             layers.push_back({&convs.back(), nullptr, convs.back().count()});
         } else if (op == LayerOp::maxpool2d || op == LayerOp::avgpool2d) {
-            pools.emplace_back(pool_kernel(i), pool_step_args(i, input, n));
+            pools.emplace_back(pool_kernel(i), pool_step_args(i, batch));
             layers.push_back({nullptr, &pools.back(), pools.back().count()});
         } else {
-            run_step(i, input, n);
+            run_step(i, batch);
         }
     }
     wave_tasks_.clear();
@@ -273,34 +287,51 @@ void Network::run_wave(int first, int end, const float* input, int n) {
     });
 }
 
-void Network::extract_features(const float* input, int n, float* features) {
-    if (n <= 0) return;
-    plan_buffers(n);
+void Network::run_waves(int first_wave, int end_wave, const Batch& batch, float* features) {
     using Clock = std::chrono::steady_clock;
     const bool waves_at_once = thread_count() > 1 && !step_seconds_;  // per-step timing runs them one by one
-    for (std::size_t w = 1; w + 1 < plan_.wave_starts.size(); ++w) {
-        const int first = plan_.wave_starts[w];
-        const int end = plan_.wave_starts[w + 1];
+    for (int w = first_wave; w < end_wave; ++w) {
+        const int first = plan_.wave_starts[std::size_t(w)];
+        const int end = plan_.wave_starts[std::size_t(w) + 1];
         if (waves_at_once && end - first > 1) {
-            run_wave(first, end, input, n);
+            run_wave(first, end, batch);
         } else {
             for (int i = first; i < end; ++i) {
                 const Clock::time_point step_start = step_seconds_ ? Clock::now() : Clock::time_point{};
-                run_step(i, input, n);
+                run_step(i, batch);
                 if (step_seconds_)
                     (*step_seconds_)[std::size_t(i)] += std::chrono::duration<double>(Clock::now() - step_start).count();
             }
         }
         // A wave's outputs stay in place until a later wave: no slot is reused before then.
         for (int i = first; i < end; ++i) {
-            if (features && !pooled_offset_.empty() && pooled_offset_[std::size_t(i)] >= 0) pool_step(i, n, features);
-            if (observer_) observer_(*plan_.steps[std::size_t(i)].layer, buffer_for(i), n, plan_.steps[std::size_t(i)].pixel_stride);
+            if (features && !pooled_offset_.empty() && pooled_offset_[std::size_t(i)] >= 0) pool_step(i, batch, features);
+            if (observer_)
+                observer_(*plan_.steps[std::size_t(i)].layer, image_buffer(i, batch), batch.count,
+                          plan_.steps[std::size_t(i)].pixel_stride);
         }
     }
+}
+
+void Network::extract_features(const float* input, int n, float* features) {
+    if (n <= 0) return;
+    plan_buffers(n);
+    const int waves = int(plan_.wave_starts.size()) - 1;
+    // The large early layers a few images at a time (as many as threads, each thread taking
+    // whole images), the rest batched: an image's activations there fit in the caches, a
+    // batch's did not (the stem ran 30-60% slower per image at batch 8 than at batch 1). Each
+    // image's values are the same either way: a convolution's cut never changes a sum.
+    const int group = std::min(n, thread_count());
+    int batched_from = 1;
+    if (group < n) {
+        batched_from = plan_.batched_from_wave;
+        for (int b = 0; b < n; b += group) run_waves(1, batched_from, {input, b, std::min(group, n - b)}, features);
+    }
+    run_waves(batched_from, waves, {input, 0, n}, features);
     if (!features) return;  // extract_activations reads the output layer's buffer
     if (!pooled_offset_.empty()) return;
     const ActivationShape& out = output_shape();
-    table_.global_avgpool(input_of(int(steps_.size()) - 1, input), features, n, out.h, out.w, out.c);
+    table_.global_avgpool(input_of(int(steps_.size()) - 1, {input, 0, n}), features, n, out.h, out.w, out.c);
 }
 
 void Network::extract_activations(const float* input, int n, float* activations, float* pooled) {

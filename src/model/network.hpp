@@ -67,13 +67,20 @@ private:
 
     void plan_buffers(int n);
     float* buffer_for(int step_index);
-    void pool_step(int step_index, int n, float* features);
-    const float* input_of(int step_index, const float* input);  // the caller's input for step 0
-    kernels::Conv2dArgs conv_step_args(int step_index, const float* input, int n);
-    kernels::Pool2dArgs pool_step_args(int step_index, const float* input, int n);
+    // The images [first, first + count) of the caller's batch that a run covers.
+    struct Batch {
+        const float* input;  // the whole batch's
+        int first, count;
+    };
+    float* image_buffer(int step_index, const Batch& batch);
+    const float* input_of(int step_index, const Batch& batch);  // the caller's input for step 0
+    void pool_step(int step_index, const Batch& batch, float* features);
+    kernels::Conv2dArgs conv_step_args(int step_index, const Batch& batch);
+    kernels::Pool2dArgs pool_step_args(int step_index, const Batch& batch);
     kernels::Pool2dFn pool_kernel(int step_index) const;
-    void run_step(int step_index, const float* input, int n);
-    void run_wave(int first_step, int end_step, const float* input, int n);
+    void run_step(int step_index, const Batch& batch);
+    void run_wave(int first_step, int end_step, const Batch& batch);
+    void run_waves(int first_wave, int end_wave, const Batch& batch, float* features);
 
     std::shared_ptr<const PackedWeights> packed_;
     const WeightFile& weights_;
@@ -97,7 +104,8 @@ private:
         int layer;  // in the wave
         int task;   // of that layer
     };
-    std::vector<WaveTask> wave_tasks_;  // run_wave's task order, kept to spare an allocation per wave
+    std::vector<WaveTask> wave_tasks_;
+    int per_image_waves_end_ = 1;  // waves [1, this) run a few images at a time  // run_wave's task order, kept to spare an allocation per wave
 };
 
 }  // namespace tinception

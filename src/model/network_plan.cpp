@@ -43,7 +43,7 @@ void place_in_concats(std::vector<PlannedStep>& steps) {
 // A buffer is busy from the first wave writing into it to the last wave reading from it (the
 // steps of a wave may run at once, in any order); slots are reused greedily, wave by wave.
 // Returns each slot's size for one image.
-std::vector<std::size_t> assign_slots(std::vector<PlannedStep>& steps) {
+std::vector<std::size_t> assign_slots(std::vector<PlannedStep>& steps, int batched_from_wave) {
     const int count = int(steps.size());
     std::vector<int> first_write(steps.size(), -1), last_read(steps.size(), -1);
     for (int i = 0; i < count; ++i) {
@@ -58,6 +58,16 @@ std::vector<std::size_t> assign_slots(std::vector<PlannedStep>& steps) {
     }
     const int waves = steps.back().wave + 1;
     last_read[std::size_t(count - 1)] = waves;  // the output is read after the last wave
+    for (int owner = 1; owner < count; ++owner) {
+        if (steps[std::size_t(owner)].owner != owner) continue;
+        const std::size_t o = std::size_t(owner);
+        if (first_write[o] < batched_from_wave && last_read[o] >= batched_from_wave)
+            first_write[o] = 1;  // read after the early waves: no early buffer may share its slot
+    }
+    for (PlannedStep& s : steps) {
+        const std::size_t o = std::size_t(s.owner);
+        s.early_only = s.owner != 0 && last_read[o] < batched_from_wave;
+    }
     std::vector<int> slot_busy_until;           // per slot: last wave that reads it
     std::vector<std::size_t> slot_floats;
     for (int w = 1; w < waves; ++w) {  // wave 0, the input, is the caller's
@@ -116,7 +126,13 @@ NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_laye
     }
     plan.wave_starts.push_back(int(plan.steps.size()));
     place_in_concats(plan.steps);
-    plan.slot_floats = assign_slots(plan.steps);
+    plan.batched_from_wave = int(plan.wave_starts.size()) - 1;
+    for (const PlannedStep& s : plan.steps)
+        if (long(s.layer->shape.h) * s.layer->shape.w < kBatchedBelowPixels) {
+            plan.batched_from_wave = std::max(s.wave, 1);
+            break;
+        }
+    plan.slot_floats = assign_slots(plan.steps, plan.batched_from_wave);
     return plan;
 }
 

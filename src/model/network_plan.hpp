@@ -24,6 +24,9 @@ struct PlannedStep {
     int pixel_stride = 0;
     int slot = -1;  // storage slot, for steps that own their buffer; -1 for the input (the caller's)
     int wave = 0;   // 0 for the input; one past the latest wave among the inputs
+    // The output lives in the early waves only (before NetworkPlan::batched_from_wave), which
+    // run a few images at a time: its buffer holds those images at its start.
+    bool early_only = false;
 };
 
 struct NetworkPlan {
@@ -33,7 +36,15 @@ struct NetworkPlan {
     std::vector<std::size_t> slot_floats;  // per slot, floats for one image
     // Wave w is steps [wave_starts[w], wave_starts[w + 1]); the last entry is steps.size().
     std::vector<int> wave_starts;
+    // Waves [1, batched_from_wave) hold the layers of at least kBatchedBelowPixels output
+    // pixels, which an executor may run a few images at a time for the whole batch, then the
+    // rest batched. A buffer written there and read later holds every image of the batch and
+    // its slot is kept from the first wave on, so that no early buffer shares it.
+    int batched_from_wave = 1;
 };
+
+// 35x35 outputs and larger are early; from the first 17x17 on, batched.
+constexpr long kBatchedBelowPixels = 1000;
 
 // Throws Error naming the file and listing the concatenated blocks when `output_layer` is not
 // in the graph.
