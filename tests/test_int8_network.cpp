@@ -3,6 +3,7 @@
 // the calibration did not see. README's int8 section has the figures over the whole set.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -61,6 +62,26 @@ TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the 
         fast.extract_features(f.test_images.input.data(), 2, features.data());
         CHECK(features == expected);
     }
+}
+
+TEST_CASE("int8 network: a batch gives what single images give, its early layers run a few images at a time") {
+    Fixture f;
+    Int8Network net(*f.weights, "mixed5", f.ranges, active_int8_kernels(), active_kernels());
+    net.pool_layers({"mixed0", "mixed5"});  // mixed0 is pooled in the early waves
+    const int n = 5;
+    const std::size_t image_floats = f.calibration.input.size() / f.calibration.paths.size();
+    const std::size_t size = std::size_t(net.feature_size());
+    std::vector<float> singles(n * size, NAN);
+    for (int i = 0; i < n; ++i)
+        net.extract_features(f.calibration.input.data() + std::size_t(i) * image_floats, 1, singles.data() + i * size);
+    for (const int threads : {1, 2, 3}) {  // images 1, 2 or 3 at a time, the last run shorter
+        CAPTURE(threads);
+        set_thread_count(threads);
+        std::vector<float> batch(n * size, NAN);
+        net.extract_features(f.calibration.input.data(), n, batch.data());
+        CHECK(batch == singles);
+    }
+    set_thread_count(2);
 }
 
 TEST_CASE("int8 calibration: the same ranges on one thread as on two (the histograms are counted per thread)") {

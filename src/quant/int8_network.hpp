@@ -42,11 +42,18 @@ private:
     struct Step;
 
     void plan_buffers(int n);
-    unsigned char* buffer_for(int step_index) const;
-    void run_stem(int i, const float* input, int n);
-    void run_conv(int i, int n);
-    void run_pool(int i, int n);
-    void pool_step(int i, int n, float* features, int offset) const;
+    // The images [first, first + count) of the caller's batch that a run covers.
+    struct Images {
+        int first, count;
+    };
+    // The first image's byte (or float) of step i's channel slice; an output of the early
+    // waves alone holds just the images of the current run (NetworkPlan::batched_from_wave).
+    unsigned char* buffer_for(int step_index, int first_image = 0) const;
+    void run_steps(int first_step, int end_step, const float* input, Images images, float* features);
+    void run_stem(int i, const float* input, Images images);
+    void run_conv(int i, Images images);
+    void run_pool(int i, Images images);
+    void pool_step(int i, Images images, float* features, int offset) const;
 
     const WeightFile& weights_;
     const kernels::Int8KernelTable& table_;
