@@ -149,10 +149,7 @@ float* Network::buffer_for(int step_index) {
 // The batch's first image in step i's output: a slot holds [n][h][w][pixel_stride] floats,
 // and an output of the early waves alone holds just the images of the current run.
 float* Network::image_buffer(int step_index, const Batch& batch) {
-    const PlannedStep& s = plan_.steps[std::size_t(step_index)];
-    const int image = s.early_only ? 0 : batch.first;
-    return buffer_for(step_index) + std::size_t(image) * std::size_t(s.layer->shape.h) *
-                                        std::size_t(s.layer->shape.w) * std::size_t(s.pixel_stride);
+    return buffer_for(step_index) + image_offset(plan_.steps[std::size_t(step_index)], batch.first);
 }
 
 const float* Network::input_of(int step_index, const Batch& batch) {

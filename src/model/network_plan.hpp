@@ -43,6 +43,14 @@ struct NetworkPlan {
     int batched_from_wave = 1;
 };
 
+// Elements (floats, or bytes in int8) from the start of step s's slice to image `first_image`
+// of the current run: a slot holds [n][h][w][pixel_stride], and an output of the early waves
+// alone holds just the images of the current run, from its start.
+inline std::size_t image_offset(const PlannedStep& s, int first_image) {
+    const std::size_t image = s.early_only ? 0 : std::size_t(first_image);
+    return image * std::size_t(s.layer->shape.h) * std::size_t(s.layer->shape.w) * std::size_t(s.pixel_stride);
+}
+
 // 35x35 outputs and larger are early; from the first 17x17 on, batched.
 constexpr long kBatchedBelowPixels = 1000;
 

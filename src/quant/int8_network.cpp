@@ -145,10 +145,8 @@ void Int8Network::plan_buffers(int n) {
 unsigned char* Int8Network::buffer_for(int i, int first_image) const {
     const PlannedStep& s = plan_.steps[std::size_t(i)];
     const std::size_t element = steps_[std::size_t(i)].float_out ? sizeof(float) : 1;
-    const std::size_t image = s.early_only ? 0 : std::size_t(first_image);
-    const std::size_t image_elements = std::size_t(s.layer->shape.h) * std::size_t(s.layer->shape.w) * std::size_t(s.pixel_stride);
     return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] +
-           (std::size_t(s.channel_offset) + image * image_elements) * element;
+           (std::size_t(s.channel_offset) + image_offset(s, first_image)) * element;
 }
 
 void Int8Network::run_stem(int i, const float* input, Images images) {
