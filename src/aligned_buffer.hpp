@@ -8,10 +8,17 @@ namespace tinception {
 
 class AlignedBuffer {
 public:
+    // huge: for buffers written whole soon after (activations, scratch, packed weights); from
+    // 2 MiB up they start on a 2 MiB boundary and ask for transparent huge pages, so first
+    // touching them costs a page fault per 2 MiB rather than per 4 KiB (on a virtual machine,
+    // those faults were most of a one-image run's system time). Not for buffers filled piece
+    // by piece on demand: a huge page is resident as soon as one byte of it is touched.
+    enum class Pages { normal, huge };
+
     AlignedBuffer() = default;
     // At least `bytes` bytes (rounded up to 64), uninitialised. Throws Error of kind
     // out_of_memory naming `what` and the size when the allocation fails.
-    AlignedBuffer(std::size_t bytes, const char* what);
+    AlignedBuffer(std::size_t bytes, const char* what, Pages pages = Pages::normal);
 
     void* data() const { return memory_.get(); }
     float* floats() const { return static_cast<float*>(memory_.get()); }

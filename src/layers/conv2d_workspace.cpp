@@ -18,7 +18,7 @@ Conv2dScratch::Conv2dScratch(std::size_t bytes_each, int threads) {
         throw Error("out of memory: convolution scratch would need more than the address space",
                     ErrorKind::out_of_memory);
     if (bytes_each == 0) return;
-    memory_ = AlignedBuffer(bytes_each * count, "convolution scratch");
+    memory_ = AlignedBuffer(bytes_each * count, "convolution scratch", AlignedBuffer::Pages::huge);
     workspaces_.base = static_cast<unsigned char*>(memory_.data());
     workspaces_.bytes_each = bytes_each;
     workspaces_.count = int(count);

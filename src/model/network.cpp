@@ -134,7 +134,7 @@ void Network::plan_buffers(int n) {
     workspaces_ = {};
     slots_.clear();
     arena_ = AlignedBuffer();
-    arena_ = AlignedBuffer(total, "activations and convolution scratch");
+    arena_ = AlignedBuffer(total, "activations and convolution scratch", AlignedBuffer::Pages::huge);
     auto* base = static_cast<unsigned char*>(arena_.data());
     for (const std::size_t at : offsets) slots_.push_back(reinterpret_cast<float*>(base + at));
     workspaces_ = {base + workspaces_at, workspace_bytes_, workspace_count};

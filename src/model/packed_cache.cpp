@@ -182,6 +182,7 @@ void PackedCacheFile::check_layers(const std::vector<int>& layers) {
     // Each task writes its own entry's flag.
     parallel_for(int(todo.size()), [&](int t) {
         const PackedCacheEntry& e = entries_[todo[std::size_t(t)]];
+        mapping_.prefault(std::size_t(e.offset), std::size_t(e.size));
         if (xxh64(mapping_.data() + e.offset, std::size_t(e.size)) == e.hash) checked_[todo[std::size_t(t)]] = 1;
     });
 }

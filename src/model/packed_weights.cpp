@@ -65,7 +65,7 @@ const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& ar
     }
     // An 8-bit file's conv2d weights are expanded on demand, this layer's only.
     weights_.make_values_readable(*weights_.graph().layers()[std::size_t(layer_index)].weights);
-    AlignedBuffer fresh(size, "packed convolution weights");
+    AlignedBuffer fresh(size, "packed convolution weights", AlignedBuffer::Pages::huge);
     table_.conv2d_pack(args, fresh.data());
     packed = std::move(fresh);
     unsaved_ = !cache_path_.empty();

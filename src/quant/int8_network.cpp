@@ -86,7 +86,7 @@ Int8Network::Int8Network(const WeightFile& weights, const std::string& output_la
         a.out_c = l.shape.c;
         a.weights = step.weights.ohwi.data();
         if (table_.conv2d_pack) {
-            step.packed = AlignedBuffer(table_.conv2d_packed_size(a), "int8 packed weights");
+            step.packed = AlignedBuffer(table_.conv2d_packed_size(a), "int8 packed weights", AlignedBuffer::Pages::huge);
             table_.conv2d_pack(a, step.packed.data());
         }
         if (table_.conv2d_workspace_size)
@@ -134,7 +134,7 @@ void Int8Network::plan_buffers(int n) {
     planned_batch_ = 0;
     slots_.clear();
     arena_ = AlignedBuffer();
-    arena_ = AlignedBuffer(total, "int8 activations and scratch");
+    arena_ = AlignedBuffer(total, "int8 activations and scratch", AlignedBuffer::Pages::huge);
     auto* base = static_cast<unsigned char*>(arena_.data());
     for (const std::size_t at : offsets) slots_.push_back(base + at);
     workspaces_ = base + workspaces_at;

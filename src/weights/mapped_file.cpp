@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -47,6 +48,19 @@ MappedFile::~MappedFile() { unmap(); }
 
 void MappedFile::drop_resident_pages() const noexcept {
     if (data_) ::madvise(const_cast<std::uint8_t*>(data_), size_, MADV_DONTNEED);  // a hint: failure changes nothing
+}
+
+void MappedFile::prefault(std::size_t offset, std::size_t bytes) const noexcept {
+#if defined(MADV_POPULATE_READ)
+    if (!data_ || offset >= size_) return;
+    bytes = std::min(bytes, size_ - offset);
+    const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t begin = std::uintptr_t(data_ + offset) / page * page;
+    ::madvise(reinterpret_cast<void*>(begin), std::uintptr_t(data_ + offset + bytes) - begin, MADV_POPULATE_READ);
+#else
+    (void)offset;
+    (void)bytes;
+#endif
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept

@@ -36,6 +36,10 @@ public:
     // Drops the mapped pages from this process's resident set (madvise MADV_DONTNEED); they
     // stay in the page cache and come back unchanged, without disk reads, when touched again.
     void drop_resident_pages() const noexcept;
+    // Maps the pages of bytes [offset, offset + bytes) into this process at once (madvise
+    // MADV_POPULATE_READ) where the system can, instead of a page fault per few pages on first
+    // reading; a hint, which changes nothing when refused.
+    void prefault(std::size_t offset, std::size_t bytes) const noexcept;
 
 private:
     void unmap() noexcept;
