@@ -62,37 +62,43 @@ struct Row {
     double caller_idle;  // share of the run the calling thread waited at parallel_for's end
 };
 
-// The int8 network at each fp32 row's batch and thread count, with fp32 ms / int8 ms.
-void print_int8_rows(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,
-                     const std::vector<float>& input, const std::vector<Row>& fp32_rows, int warmup, int iterations) {
+// The int8 network at each fp32 row's batch and thread count, with fp32 ms / int8 ms; returns its rows.
+std::vector<Row> print_int8_rows(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,
+                                 const std::vector<float>& input, const std::vector<Row>& fp32_rows, int warmup, int iterations) {
     const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
     Int8Network int8(weights, layer, ranges, active_int8_kernels(), table);
     std::printf("\nint8 (%s table, stem in fp32), same input:\n%5s %7s %10s %9s %9s\n",
                 active_int8_kernels().isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
+    std::vector<Row> rows;
     for (const Row& r : fp32_rows) {
         set_thread_count(r.threads);
         std::vector<float> features(std::size_t(r.batch) * std::size_t(int8.feature_size()));
         const double ms = 1e3 * median_seconds([&] { int8.extract_features(input.data(), r.batch, features.data()); },
                                                warmup, iterations) / r.batch;
         std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
+        rows.push_back({r.batch, r.threads, ms, 0.0});
     }
+    return rows;
 }
 
-// The network with the bf16 convolution table at each fp32 row's batch and thread count.
-void print_bf16_rows(const WeightFile& weights, const std::string& layer, const std::vector<float>& input,
-                     const std::vector<Row>& fp32_rows, int warmup, int iterations) {
+// The network with the bf16 convolution table at each fp32 row's batch and thread count; returns its rows.
+std::vector<Row> print_bf16_rows(const WeightFile& weights, const std::string& layer, const std::vector<float>& input,
+                                 const std::vector<Row>& fp32_rows, int warmup, int iterations) {
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
     Network bf16(weights, layer, *table);
     std::printf("\nbf16 (%s table: convolutions on bf16, fp32 sums), same input:\n%5s %7s %10s %9s %9s\n",
                 table->isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
+    std::vector<Row> rows;
     for (const Row& r : fp32_rows) {
         set_thread_count(r.threads);
         std::vector<float> features(std::size_t(r.batch) * std::size_t(bf16.feature_size()));
         const double ms = 1e3 * median_seconds([&] { bf16.extract_features(input.data(), r.batch, features.data()); },
                                                warmup, iterations) / r.batch;
         std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
+        rows.push_back({r.batch, r.threads, ms, 0.0});
     }
+    return rows;
 }
 
 // Each thread count against the first, per batch: the median over rounds of the two times
@@ -161,7 +167,8 @@ int run_bench(int argc, char** argv) {
                       "in the same run, with their ratio to fp32 (int8 "
                       "calibrated on the bench's own input: for timing only)",
          cxxopts::value<std::string>()->default_value("fp32"))
-        ("tsv", "also print one 'tinception<TAB>batch<TAB>threads<TAB>ms_per_image' line per row")
+        ("tsv", "also print one 'tinception<TAB>batch<TAB>threads<TAB>ms_per_image' line per row "
+                "(tinception_int8, tinception_bf16 for the other precisions)")
         ("h,help", "show this help")
         ("weights", "", cxxopts::value<std::string>()->default_value("weights/inception_v3.tcw"));
     options.parse_positional({"weights"});
@@ -290,15 +297,20 @@ int run_bench(int argc, char** argv) {
             std::printf("%s table, batch 1, %d thread(s): %.2f ms/image\n", compare.c_str(), threads_list[ti],
                         compare_ms[ti]);
 
-    if (time_int8) print_int8_rows(weights, layer, table, input, rows, warmup, iterations);
-    if (time_bf16) print_bf16_rows(weights, layer, input, rows, warmup, iterations);
+    const std::vector<Row> int8_rows =
+        time_int8 ? print_int8_rows(weights, layer, table, input, rows, warmup, iterations) : std::vector<Row>{};
+    const std::vector<Row> bf16_rows =
+        time_bf16 ? print_bf16_rows(weights, layer, input, rows, warmup, iterations) : std::vector<Row>{};
     set_thread_count(cores);
 
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     std::printf("peak RSS: %.1f MiB (getrusage ru_maxrss, whole run)\n", double(usage.ru_maxrss) / 1024.0);
-    if (args.count("tsv"))
+    if (args.count("tsv")) {
         for (const Row& r : rows) std::printf("tinception\t%d\t%d\t%.3f\n", r.batch, r.threads, r.ms_per_image);
+        for (const Row& r : int8_rows) std::printf("tinception_int8\t%d\t%d\t%.3f\n", r.batch, r.threads, r.ms_per_image);
+        for (const Row& r : bf16_rows) std::printf("tinception_bf16\t%d\t%d\t%.3f\n", r.batch, r.threads, r.ms_per_image);
+    }
     return kExitOk;
 }
 
