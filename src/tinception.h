@@ -166,23 +166,30 @@ tinception_status tinception_context_set_decode_mode(tinception_context* context
 /* Which network a context runs. TINCEPTION_PRECISION_FP32: float32 throughout.
  * TINCEPTION_PRECISION_INT8: 8-bit activations and weights with 32-bit sums, on the
  * calibration ranges a model trained with `tinception train --precision int8` stores (a
- * context on its feature layer starts in int8). */
+ * context on its feature layer starts in int8). TINCEPTION_PRECISION_BF16: convolutions on
+ * bfloat16 inputs and weights with float32 sums, on CPUs with AVX-512 BF16 (a context on the
+ * feature layer of a model trained with `--precision bf16` starts in bf16 on such a CPU, in
+ * fp32 elsewhere). */
 typedef enum tinception_precision {
     TINCEPTION_PRECISION_FP32 = 0,
     TINCEPTION_PRECISION_INT8 = 1,
+    TINCEPTION_PRECISION_BF16 = 2,
     TINCEPTION_PRECISION_MAX_ENUM = 0x7FFFFFFF /* not a precision: lets C++ take any int, then refuse it */
 } tinception_precision;
 
-/* The precision the model was trained in (INT8 when it stores calibration ranges); FP32 for NULL. */
+/* The precision the model was trained in (INT8 when it stores calibration ranges, BF16 when
+ * trained on bf16 features); FP32 for NULL. */
 tinception_precision tinception_model_precision(const tinception_model* model);
 
 /* The precision the context runs; FP32 for NULL. */
 tinception_precision tinception_context_precision(const tinception_context* context);
 
-/* Switches the context's network. FP32 is always possible (an int8 model's head then reads
- * float32 features, which it was not trained on: close, not equal). INT8 needs calibration
- * ranges: TINCEPTION_UNSUPPORTED on a model trained in fp32, or on a context of another layer
- * than the model's. TINCEPTION_INVALID_ARGUMENT for NULL or an unknown precision. */
+/* Switches the context's network. FP32 is always possible (an int8 or bf16 model's head then
+ * reads float32 features, which it was not trained on: close, not equal). INT8 needs
+ * calibration ranges: TINCEPTION_UNSUPPORTED on a model trained in fp32, or on a context of
+ * another layer than the model's. BF16 needs AVX-512 BF16 (TINCEPTION_UNSUPPORTED otherwise,
+ * and for a model with fine-tuned layers). TINCEPTION_INVALID_ARGUMENT for NULL or an unknown
+ * precision. */
 tinception_status tinception_context_set_precision(tinception_context* context, tinception_precision precision);
 
 /* tinception_classify on an image file (JPEG, PNG, BMP, GIF). Returns TINCEPTION_UNSUPPORTED

@@ -1,6 +1,7 @@
-// Format-1 to -4 classifier files for the tests that check they are still read: tinception
+// Format-1 to -5 classifier files for the tests that check they are still read: tinception
 // wrote them before models recorded how they were trained (1), held fine-tuned layers (2),
-// held test-time augmentation and feature standardisation (3), and int8 ranges (4).
+// held test-time augmentation and feature standardisation (3), int8 ranges (4), and bf16
+// features (5).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -29,11 +30,18 @@ inline std::vector<std::uint8_t> without_before_head(const std::vector<std::uint
     return with_header(std::move(bytes), version);
 }
 
+// A format-5 file of `m` without bf16 features: format 6's bytes less the zero bf16 flag.
+inline std::vector<std::uint8_t> format5_bytes(const ClassifierModel& m) {
+    ClassifierModel plain = m;
+    plain.bf16_features = false;
+    return without_before_head(serialize_classifier_model(plain), plain, 4, 5);
+}
+
 // A format-4 file of `m` in fp32: format 5's bytes less the zero int8 range count.
 inline std::vector<std::uint8_t> format4_bytes(const ClassifierModel& m) {
     ClassifierModel plain = m;
     plain.int8_ranges.clear();
-    return without_before_head(serialize_classifier_model(plain), plain, 4, 4);
+    return without_before_head(format5_bytes(plain), plain, 4, 4);
 }
 
 // A format-3 file of `m` without augmentation or standardisation: format 4's bytes less the

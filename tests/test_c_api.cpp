@@ -17,6 +17,7 @@
 #include "temp_dir.hpp"
 #include "tinception.h"
 #include "tinception.hpp"
+#include "bf16/conv2d_bf16.hpp"
 #include "classify/classifier_model.hpp"
 #include "image/preprocess.hpp"
 #include "model/feature_extractor.hpp"
@@ -444,6 +445,51 @@ TEST_CASE("c api: a model trained in int8 runs in int8, a context can switch to 
     CHECK(tinception::testing::cosine(int8_features.data(), fp32_features.data(), int8_features.size()) > 0.99);
 
     tinception_context_destroy(mixed10);
+    tinception_context_destroy(context);
+    tinception_model_destroy(model);
+}
+
+TEST_CASE("c api: a model trained on bf16 features runs bf16 where the CPU can; any context can switch") {
+    const bool cpu_has_bf16 = tinception::kernels::avx512_bf16_kernels() != nullptr;
+    Loaded fp32;  // the fp32 model of the other cases
+    const std::vector<std::uint8_t> rgb = test_rgb(kWidth, kHeight);
+    const auto features = [&](tinception_context* context) {
+        std::vector<float> f(768, -1.0f);
+        CHECK(tinception_features(context, rgb.data(), kWidth, kHeight, 0, TINCEPTION_RGB8, f.data(), f.size()) ==
+              TINCEPTION_OK);
+        return f;
+    };
+    const std::vector<float> fp32_features = features(fp32.context);
+
+    tinception::ClassifierModel m = random_model();
+    m.bf16_features = true;
+    TempDir dir;
+    const std::string path = dir.file("bf16.tcm");
+    tinception::save_classifier_model(path, m);
+    tinception_model* model = nullptr;
+    REQUIRE(tinception_model_load(path.c_str(), nullptr, &model) == TINCEPTION_OK);
+    CHECK(tinception_model_precision(model) == TINCEPTION_PRECISION_BF16);
+    tinception_context* context = nullptr;
+    REQUIRE(tinception_context_create(model, &context) == TINCEPTION_OK);
+    if (!cpu_has_bf16) {  // the model still answers, in fp32
+        CHECK(tinception_context_precision(context) == TINCEPTION_PRECISION_FP32);
+        CHECK(features(context) == fp32_features);
+        CHECK(tinception_context_set_precision(context, TINCEPTION_PRECISION_BF16) == TINCEPTION_UNSUPPORTED);
+        CHECK(last_error().find("AVX-512 BF16") != std::string::npos);
+    } else {
+        CHECK(tinception_context_precision(context) == TINCEPTION_PRECISION_BF16);
+        const std::vector<float> bf16_features = features(context);
+        // Close but not equal: bf16 rounds every convolution's inputs and weights.
+        CHECK(bf16_features != fp32_features);
+        CHECK(tinception::testing::cosine(bf16_features.data(), fp32_features.data(), bf16_features.size()) > 0.999);
+        REQUIRE(tinception_context_set_precision(context, TINCEPTION_PRECISION_FP32) == TINCEPTION_OK);
+        CHECK(tinception_context_precision(context) == TINCEPTION_PRECISION_FP32);
+        CHECK(features(context) == fp32_features);
+        // An fp32 model's context switches to bf16 too, and gives the bf16 model's features.
+        REQUIRE(tinception_context_set_precision(fp32.context, TINCEPTION_PRECISION_BF16) == TINCEPTION_OK);
+        CHECK(tinception_context_precision(fp32.context) == TINCEPTION_PRECISION_BF16);
+        CHECK(features(fp32.context) == bf16_features);
+    }
     tinception_context_destroy(context);
     tinception_model_destroy(model);
 }

@@ -128,24 +128,55 @@ TEST_CASE("the labels file has one label per line") {
 }
 
 
-TEST_CASE("format 5 keeps the int8 ranges; a bad or repeated range is refused") {
+TEST_CASE("format 6 keeps the int8 ranges; a bad or repeated range is refused") {
     TempDir dir;
     ClassifierModel m = sample_model();
     m.int8_ranges = {{"conv2d_1", 2.5f}, {"mixed5", 11.0f}};
     save_classifier_model(dir.file("int8.tcm"), m);
     const ClassifierModel r = load_classifier_model(dir.file("int8.tcm"));
-    CHECK(r.format_version == 5);
+    CHECK(r.format_version == 6);
+    CHECK_FALSE(r.bf16_features);
     CHECK(r.int8_ranges == m.int8_ranges);
     CHECK(serialize_classifier_model(r) == serialize_classifier_model(m));
     // The last range's float, just before the head, made 0 and then NaN.
     const std::size_t head = (m.head.weights.size() + m.head.bias.size()) * 4 + 4;
     for (const float bad : {0.0f, std::numeric_limits<float>::quiet_NaN()}) {
         std::vector<std::uint8_t> bytes = serialize_classifier_model(m);
-        std::memcpy(bytes.data() + bytes.size() - head - 4, &bad, 4);
+        std::memcpy(bytes.data() + bytes.size() - head - 8, &bad, 4);  // before the bf16 flag
         store_le(bytes.data() + bytes.size() - 4, crc32(bytes.data(), bytes.size() - 4));
         write_bytes(dir.file("bad.tcm"), bytes);
         CHECK(load_error(dir.file("bad.tcm")).find("bad or repeated int8 range") != std::string::npos);
     }
+}
+
+TEST_CASE("format 6 keeps bf16 features; a bad flag, or bf16 with int8 ranges, is refused; format 5 still loads") {
+    TempDir dir;
+    ClassifierModel m = sample_model();
+    m.bf16_features = true;
+    save_classifier_model(dir.file("bf16.tcm"), m);
+    const ClassifierModel r = load_classifier_model(dir.file("bf16.tcm"));
+    CHECK(r.format_version == 6);
+    CHECK(r.bf16_features);
+    CHECK(serialize_classifier_model(r) == serialize_classifier_model(m));
+
+    const std::size_t head = (m.head.weights.size() + m.head.bias.size()) * 4 + 4;
+    std::vector<std::uint8_t> bytes = serialize_classifier_model(m);
+    store_le(bytes.data() + bytes.size() - head - 4, std::uint32_t(2));  // the flag, just before the head
+    store_le(bytes.data() + bytes.size() - 4, crc32(bytes.data(), bytes.size() - 4));
+    write_bytes(dir.file("bad.tcm"), bytes);
+    CHECK(load_error(dir.file("bad.tcm")).find("bad bf16 flag") != std::string::npos);
+
+    ClassifierModel both = m;
+    both.int8_ranges = {{"mixed5", 11.0f}};
+    CHECK_THROWS_AS(serialize_classifier_model(both), Error);
+
+    ClassifierModel plain = m;
+    plain.bf16_features = false;
+    write_bytes(dir.file("v5.tcm"), tinception::testing::format5_bytes(plain));
+    const ClassifierModel five = load_classifier_model(dir.file("v5.tcm"));
+    CHECK(five.format_version == 5);
+    CHECK_FALSE(five.bf16_features);
+    CHECK(serialize_classifier_model(five) == serialize_classifier_model(plain));
 }
 
 TEST_CASE("format 4 keeps the training record, augmentation and standardisation; formats 1 to 4 still load") {
@@ -173,7 +204,7 @@ TEST_CASE("format 4 keeps the training record, augmentation and standardisation;
     CHECK(r.training.folds == 5);
     CHECK(r.training.fold_stddev == 0.02f);
     CHECK(serialize_classifier_model(r) == serialize_classifier_model(m));
-    CHECK(r.format_version == 5);
+    CHECK(r.format_version == 6);
     CHECK(r.augmentation == TestTimeAugmentation::none);
     CHECK(r.standardization.empty());
 
@@ -258,7 +289,7 @@ TEST_CASE("standardisation statistics: each column's mean and deviation; a const
 
 TEST_CASE("a newer or unknown format is refused with one clear line") {
     TempDir dir;
-    for (const std::uint32_t version : {6u, 0u, 0x01000000u}) {
+    for (const std::uint32_t version : {7u, 0u, 0x01000000u}) {
         CAPTURE(version);
         std::vector<std::uint8_t> bytes = serialize_classifier_model(sample_model());
         store_le(bytes.data() + 8, version);
@@ -268,7 +299,7 @@ TEST_CASE("a newer or unknown format is refused with one clear line") {
         const std::string v = std::to_string(version);
         CHECK(load_error(dir.file("m.tcm")) ==
               dir.file("m.tcm") + ": classifier file format " + v +
-                  (version ? " is newer than this build reads (1 to 5); upgrade tinception"
-                           : " is not one this build reads (1 to 5); the file is corrupt"));
+                  (version ? " is newer than this build reads (1 to 6); upgrade tinception"
+                           : " is not one this build reads (1 to 6); the file is corrupt"));
     }
 }

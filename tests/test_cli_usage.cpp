@@ -145,12 +145,12 @@ TEST_CASE("defect 4: embed without images says what it needs") {
     CHECK_FALSE(contains(r.err, "not both"));
 }
 
-TEST_CASE("embed, guess, train: a bad --precision, bf16 in train or int8 without a calibration folder is refused before any work") {
+TEST_CASE("embed, guess, train: a bad --precision, bf16 with fine-tuning or int8 without a calibration folder is refused before any work") {
     Fixture f;
     check_refused(run_tinception({"embed", f.weights.string(), "a.jpg", "--precision", "fp16"}),
                   "--precision takes fp32, bf16 or int8, not 'fp16'");
-    check_refused(run_tinception({"train", "d", "-o", "m.tcm", "--precision", "bf16"}),
-                  "train runs in fp32 or int8; bf16 is for embed, guess and guess-dir");
+    check_refused(run_tinception({"train", "d", "-o", "m.tcm", "--precision", "bf16", "--fine-tune-from", "mixed6"}),
+                  "--precision bf16 does not take --fine-tune-from");
     check_refused(run_tinception({"embed", f.weights.string(), "a.jpg", "--precision", "int8"}),
                   "--precision int8 needs --calibrate FOLDER");
     check_refused(run_tinception({"guess", "m.tcm", "a.jpg", "--precision", "int8", "--calibrate", "d",
@@ -327,7 +327,7 @@ TEST_CASE("info MODEL: labels, how it was trained, its results and where its wei
     INFO(r.out);
     REQUIRE(r.exit_code == 0);
     const std::vector<std::string> expected{
-        "format:       tcm version 5",
+        "format:       tcm version 6",
         "labels:       2: cats, dogs",
         "bottleneck:   mixed5 (768 features)",
         "test time:    each image's scores averaged with its mirror's (--tta flip)",

@@ -87,8 +87,8 @@ TEST_CASE("tuned layers: a model keeps its tuned convolutions byte for byte") {
 
 TEST_CASE("tuned layers: a format 2 model, written before them, still reads, with nothing tuned") {
     const ClassifierModel m = small_model();
-    // format 5 less the empty tuned-layer section (an empty name and a zero count) and the
-    // zero counts after it (no augmentation, no standardisation, no int8 ranges)
+    // format 6 less the empty tuned-layer section (an empty name and a zero count) and the
+    // zeros after it (no augmentation, no standardisation, no int8 ranges, no bf16)
     const std::vector<std::uint8_t> bytes = tinception::testing::format2_bytes(m);
     const ClassifierModel old = parse_classifier_model(bytes.data(), bytes.size(), "v2.tcm");
     CHECK(old.tuned.empty());

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bf16/conv2d_bf16.hpp"
 #include "c_api/c_api_objects.hpp"
 #include "c_api/c_api_status.hpp"
 #include "file_io.hpp"
@@ -177,8 +178,11 @@ tinception_status tinception_context_set_decode_mode(tinception_context* context
 }
 
 tinception_precision tinception_context_precision(const tinception_context* context) {
-    return context && std::strcmp(context->extractor.precision(), "int8") == 0 ? TINCEPTION_PRECISION_INT8
-                                                                                : TINCEPTION_PRECISION_FP32;
+    if (!context) return TINCEPTION_PRECISION_FP32;
+    const std::string precision = context->extractor.precision();
+    return precision == "int8"   ? TINCEPTION_PRECISION_INT8
+           : precision == "bf16" ? TINCEPTION_PRECISION_BF16
+                                 : TINCEPTION_PRECISION_FP32;
 }
 
 tinception_status tinception_context_set_precision(tinception_context* context, tinception_precision precision) {
@@ -186,6 +190,12 @@ tinception_status tinception_context_set_precision(tinception_context* context, 
         if (!context) fail(TINCEPTION_INVALID_ARGUMENT, "context is NULL");
         if (precision == TINCEPTION_PRECISION_FP32) {
             context->extractor.use_fp32();
+            return;
+        }
+        if (precision == TINCEPTION_PRECISION_BF16) {
+            if (!kernels::avx512_bf16_kernels())
+                fail(TINCEPTION_UNSUPPORTED, "bf16 needs a CPU with AVX-512 BF16, which this one lacks");
+            if (std::strcmp(context->extractor.precision(), "bf16") != 0) context->extractor.use_bf16();
             return;
         }
         if (precision != TINCEPTION_PRECISION_INT8)

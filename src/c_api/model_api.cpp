@@ -6,6 +6,7 @@
 
 #include "c_api/c_api_objects.hpp"
 #include "c_api/c_api_status.hpp"
+#include "classify/classifier_model.hpp"
 #include "weights/weight_file.hpp"
 
 namespace {
@@ -109,8 +110,11 @@ size_t tinception_model_feature_size(const tinception_model* model) {
 }
 
 tinception_precision tinception_model_precision(const tinception_model* model) {
-    return model && !model->classifier->model().int8_ranges.empty() ? TINCEPTION_PRECISION_INT8
-                                                                     : TINCEPTION_PRECISION_FP32;
+    if (!model) return TINCEPTION_PRECISION_FP32;
+    const ClassifierModel& m = model->classifier->model();
+    return !m.int8_ranges.empty() ? TINCEPTION_PRECISION_INT8
+           : m.bf16_features      ? TINCEPTION_PRECISION_BF16
+                                  : TINCEPTION_PRECISION_FP32;
 }
 
 }  // extern "C"

@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint8_t kMagic[8] = {'T', 'C', 'L', 'F', '\r', '\n', 0x1A, '\n'};
-constexpr std::uint32_t kVersion = 5;         // what this build writes
+constexpr std::uint32_t kVersion = 6;         // what this build writes
 constexpr std::uint32_t kOldestVersion = 1;   // format 1: no training record
 constexpr std::size_t kMaxString = 1 << 16;
 constexpr std::uint32_t kMaxLabels = 1 << 20;
@@ -74,6 +74,8 @@ void check_consistent(const ClassifierModel& m, const std::string& name) {
         if (!(sd > 0.0f) || !std::isfinite(sd)) throw Error(name + ": a standardisation deviation is not positive");
     if (m.augmentation != TestTimeAugmentation::none && m.augmentation != TestTimeAugmentation::flip)
         throw Error(name + ": unknown test-time augmentation " + std::to_string(std::uint32_t(m.augmentation)));
+    if (m.bf16_features && !m.int8_ranges.empty())
+        throw Error(name + ": features cannot come from both the bf16 and the int8 network");
     if (m.head.n_classes != int(m.labels.size()) || m.head.feature_size != m.feature_size ||
         m.head.weights.size() != m.labels.size() * std::size_t(m.feature_size) ||
         m.head.bias.size() != m.labels.size())
@@ -124,6 +126,7 @@ std::vector<std::uint8_t> serialize_classifier_model(const ClassifierModel& m) {
         w.string(layer);
         w.f32(range);
     }
+    w.u32(m.bf16_features ? 1 : 0);
     w.floats(m.head.weights.data(), m.head.weights.size());
     w.floats(m.head.bias.data(), m.head.bias.size());
     std::vector<std::uint8_t>& bytes = w.bytes();
@@ -202,6 +205,12 @@ ClassifierModel parse_classifier_model(const std::uint8_t* data, std::size_t siz
             if (!(range > 0.0f) || !std::isfinite(range) || !m.int8_ranges.emplace(std::move(layer), range).second)
                 throw Error(name + ": classifier file has a bad or repeated int8 range; corrupt");
         }
+    }
+    if (version >= 6) {
+        const std::uint32_t bf16 = r.u32();
+        if (bf16 > 1 || (bf16 && !m.int8_ranges.empty()))
+            throw Error(name + ": classifier file has a bad bf16 flag; corrupt");
+        m.bf16_features = bf16 == 1;
     }
     const std::size_t n_weights = std::size_t(n_labels) * feature_size;
     if (r.remaining() != (n_weights + n_labels) * 4 + 4)

@@ -21,14 +21,17 @@
 //       format 4 and later:
 //   4   test-time augmentation: 0 none, 1 the mirror's scores averaged in (TestTimeAugmentation)
 //   4   standardised features S (0: none, else F), then S means and S standard deviations (f32)
-//       format 5 only:
+//       format 5 and later:
 //   4   int8 activation ranges R (0: the features are fp32's), then R times: str layer, f32 range
 //       (> 0, finite): the features come from the int8 network calibrated with them
+//       format 6 and later:
+//   4   bf16 features (0/1; 1 only when R is 0): the features come from the bf16 network
 //   4*L*F head weights, row-major [L][F]; 4*L bias
 //   4   CRC-32 of every byte before it
 // A string is a u32 byte count and that many UTF-8 bytes, no terminator. Format 1 files
 // (no training record), format 2 (nothing fine-tuned), format 3 (no augmentation, no
-// standardisation) and format 4 (fp32) are still read; this build writes format 5.
+// standardisation), format 4 (fp32) and format 5 (fp32 or int8) are still read; this build
+// writes format 6.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -73,6 +76,7 @@ struct ClassifierModel {
     FeatureStandardization standardization;  // applied to the raw features before the head
     TestTimeAugmentation augmentation = TestTimeAugmentation::none;
     ActivationRanges int8_ranges;  // empty: fp32 features; else int8's with these ranges
+    bool bf16_features = false;    // the features come from the bf16 network (int8_ranges empty)
     std::uint32_t format_version = 0;  // of the file it was read from; 0 when not read
 
     // Probabilities for one raw feature vector of feature_size floats, in label order; with

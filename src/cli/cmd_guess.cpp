@@ -66,6 +66,7 @@ int run_guess(int argc, char** argv) {
         if (!extractor) {  // damaged weights, or a bad calibration folder, end the run
             extractor = std::make_unique<FeatureExtractor>(classifier.extractor());
             apply_precision_option(args, *extractor);
+            warn_if_bf16_model_runs_fp32(args, classifier.model(), *extractor);
         }
         std::vector<std::vector<LabelScore>> scores;
         try {

@@ -162,6 +162,7 @@ int run_guess_dir(int argc, char** argv) {
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     FeatureExtractor extractor = classifier.extractor();
     apply_precision_option(args, extractor);
+    warn_if_bf16_model_runs_fp32(args, classifier.model(), extractor);
     const ImageLimits decode = decode_limits(extractor.preprocessing(), decode_mode_option(args));
 
     std::vector<Input> inputs;

@@ -94,6 +94,9 @@ void print_model(const std::string& path) {
     if (!m.int8_ranges.empty())
         std::cout << "precision:    int8, with the activation ranges of " << m.int8_ranges.size()
                   << " layers calibrated in training (guess runs the int8 network; --precision fp32 overrides)\n";
+    if (m.bf16_features)
+        std::cout << "precision:    bf16, trained on the bf16 network's features (guess runs it where the CPU has "
+                     "AVX-512 BF16, fp32 elsewhere; --precision fp32 overrides)\n";
     if (m.augmentation == TestTimeAugmentation::flip)
         std::cout << "test time:    each image's scores averaged with its mirror's (--tta flip)\n";
     if (!m.tuned.empty()) std::cout << "fine-tuned:   " << m.tuned.describe(m.feature_layer) << "\n";

@@ -7,6 +7,7 @@
 #include "bf16/conv2d_bf16.hpp"
 #include "int8/int8_kernel_table.hpp"
 #include "kernel_dispatch.hpp"
+#include "classify/classifier_model.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/network.hpp"
 #include "quant/calibration_set.hpp"
@@ -16,7 +17,7 @@ namespace tinception::cli {
 void add_precision_options(cxxopts::Options& options) {
     options.add_options()
         ("precision", "arithmetic of the network: fp32; bf16 (convolutions on bf16 inputs and weights, fp32 sums, "
-                      "those fp32 runs by Winograd kept in fp32; CPUs with AVX-512 BF16; not in train); or int8 "
+                      "those fp32 runs by Winograd kept in fp32; CPUs with AVX-512 BF16); or int8 "
                       "(u8 activations, s8 weights; needs "
                       "--calibrate, except in train and for a model trained in int8; default: fp32, or the model's)",
          cxxopts::value<std::string>()->default_value("fp32"))
@@ -65,6 +66,13 @@ void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& 
     std::cerr << "int8: calibrating on " << set.paths.size() << " images from " << c.folder << "\n";
     extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network().output_layer(), set.input.data(),
                                         int(set.paths.size()), c.rule));
+}
+
+void warn_if_bf16_model_runs_fp32(const cxxopts::ParseResult& args, const ClassifierModel& model,
+                                  const FeatureExtractor& extractor) {
+    if (model.bf16_features && !args.count("precision") && std::string(extractor.precision()) != "bf16")
+        std::cerr << "tinception: warning: the model was trained on bf16 features and this CPU lacks AVX-512 "
+                     "BF16; running fp32 (scores close to the model's own, not equal)\n";
 }
 
 std::string native_precisions() {

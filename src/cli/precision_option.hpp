@@ -6,6 +6,7 @@
 
 namespace tinception {
 class FeatureExtractor;
+struct ClassifierModel;
 }
 
 namespace tinception::cli {
@@ -23,6 +24,12 @@ bool check_precision_option(const cxxopts::ParseResult& args);
 // (a progress line on stderr), or to fp32 when --precision fp32 is given (over an int8
 // model's own precision). Refuses an unknown precision, or int8 without --calibrate.
 void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor);
+
+// A warning on stderr when `model` was trained on bf16 features but `extractor` runs fp32
+// without --precision asking for it: a CPU without AVX-512 BF16, so the scores are close to
+// the model's own, not equal.
+void warn_if_bf16_model_runs_fp32(const cxxopts::ParseResult& args, const ClassifierModel& model,
+                                  const FeatureExtractor& extractor);
 
 // The precisions this CPU runs natively and with which kernels, for info and bench.
 std::string native_precisions();

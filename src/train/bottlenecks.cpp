@@ -22,6 +22,7 @@ std::string mirrored_variant(const std::string& variant) {
 }
 
 std::string precision_variant(const FeatureExtractor& extractor) {
+    if (std::string(extractor.precision()) == "bf16") return "bf16";
     if (extractor.int8_ranges().empty()) return "";
     std::string text;  // the ranges exactly: each name, then its float's bits
     for (const auto& [name, range] : extractor.int8_ranges()) {

@@ -151,6 +151,11 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
                                             int(set.paths.size()), c.rule));
         result.calibration_images = set.paths.size();
     }
+    if (options.calibration.bf16) {
+        if (!options.fine_tune_from.empty())
+            throw Error("--precision bf16 does not take --fine-tune-from: fine-tuned layers run in fp32 only");
+        extractor.use_bf16();
+    }
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
 
@@ -275,6 +280,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
     model.standardization = std::move(standardization);
     model.augmentation = options.augmentation;
     model.int8_ranges = extractor.int8_ranges();
+    model.bf16_features = std::string(extractor.precision()) == "bf16";
     model.training = training_record(options, result, extractor.layer());
     // The model, labels and report appear together or not at all.
     const std::vector<std::uint8_t> model_bytes = serialize_classifier_model(model);

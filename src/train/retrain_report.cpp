@@ -73,7 +73,7 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
                                 " (" + (options.calibration.rule.kind == RangeRule::Kind::max
                                             ? std::string("max")
                                             : "p" + number(options.calibration.rule.percentile)) + ")"
-                          : "fp32"},
+                          : options.calibration.bf16 ? "bf16" : "fp32"},
         {"JPEG decoding", options.decode == DecodeMode::exact ? "at stored size (exact)" : "scaled in the DCT to the input size"},
         {"bottleneck cache", options.cache_dir.empty() ? "off" : options.cache_dir},
         {"features", std::to_string(result.features_computed) + " computed, " +
