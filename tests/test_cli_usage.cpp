@@ -31,6 +31,12 @@ void write_text(const fs::path& path, const std::string& text) {
     REQUIRE(out.good());
 }
 
+// A 2x2 binary PPM: an image guess decodes, so that it goes on to open the model's weights.
+fs::path write_tiny_image(const fs::path& path) {
+    write_text(path, std::string("P6\n2 2\n255\n") + std::string(12, '\x80'));
+    return path;
+}
+
 // A folder the scan accepts: two categories of `per_category` files that start like PNGs
 // (the scan reads signatures only; nothing here is decoded), and a stand-in weight file the
 // checks under test refuse before it is ever opened.
@@ -263,7 +269,8 @@ TEST_CASE("defect 7: a relative weights path is recorded from the model's folder
     fs::create_directories(moved / "weights");
     write_model(moved / "models" / "m.tcm", "../weights/w.tcw");
     write_text(moved / "weights" / "w.tcw", "a stand-in, not a weight file");
-    const CommandResult found = run_tinception({"guess", (moved / "models" / "m.tcm").string(), "a.jpg"}, "/");
+    const fs::path image = write_tiny_image(dir.path() / "tiny.ppm");
+    const CommandResult found = run_tinception({"guess", (moved / "models" / "m.tcm").string(), image.string()}, "/");
     INFO(found.err);
     CHECK(found.exit_code == 2);
     CHECK(contains(found.err, (moved / "weights" / "w.tcw").string() + ": "));
@@ -277,7 +284,8 @@ TEST_CASE("defect 7: missing weights are looked for at the default, and the erro
     {
         // The recorded file is gone: the default weight file is tried next.
         const ScopedEnv env("TINCEPTION_WEIGHTS", (dir.path() / "default.tcw").string());
-        const CommandResult r = run_tinception({"guess", (dir.path() / "m.tcm").string(), "a.jpg"});
+        const fs::path image = write_tiny_image(dir.path() / "tiny.ppm");
+        const CommandResult r = run_tinception({"guess", (dir.path() / "m.tcm").string(), image.string()});
         INFO(r.err);
         CHECK(r.exit_code == 2);
         CHECK(contains(r.err, (dir.path() / "default.tcw").string() + ": "));
@@ -357,4 +365,16 @@ TEST_CASE("info MODEL: labels, how it was trained, its results and where its wei
     CHECK(contains(old.out, "labels:       2: cats, dogs"));
     CHECK_FALSE(contains(old.out, "test accuracy"));
     check_refused(run_tinception({"info", (dir.path() / "missing.tcm").string()}), "missing.tcm: cannot open");
+}
+
+TEST_CASE("guess: a bad image is refused before the weight file is opened") {
+    TempDir dir;
+    write_model(dir.path() / "m.tcm", "w.tcw");
+    write_text(dir.path() / "w.tcw", "a stand-in, not a weight file");
+    write_text(dir.path() / "empty.jpg", "");
+    const CommandResult r = run_tinception({"guess", (dir.path() / "m.tcm").string(), (dir.path() / "empty.jpg").string()});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "empty.jpg: file is empty"));
+    CHECK_FALSE(contains(r.err, "w.tcw"));  // the stand-in, had it been opened, would be refused by name
 }

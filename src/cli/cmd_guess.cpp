@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,13 +47,15 @@ int run_guess(int argc, char** argv) {
     const std::vector<std::string> images(parsed.positional.begin() + 1, parsed.positional.end());
 
     const std::string& model = parsed.positional[0];
-    // The model and the weights' header and table only (milliseconds); the network is built
-    // once an image has decoded, so a bad image is refused without it.
-    const Classifier classifier =
-        Classifier::open(model, weights_for_model(model, args.count("weights") ? args["weights"].as<std::string>() : ""),
-                         packed_cache_option(args));
+    const std::string weights =
+        weights_for_model(model, args.count("weights") ? args["weights"].as<std::string>() : "");
+    // The model file alone says how to decode. The weight file is opened, and checked against
+    // the model, once an image has decoded, and the network built then: a bad image is
+    // refused in milliseconds, without either (opening the 8-bit weight file alone expands
+    // and folds its small tensors).
+    const ImageLimits decode = decode_limits(load_classifier_model(model).preprocessing, decode_mode_option(args));
+    std::optional<Classifier> classifier;
     std::unique_ptr<FeatureExtractor> extractor;
-    const ImageLimits decode = decode_limits(classifier.model().preprocessing, decode_mode_option(args));
     int failures = 0;
     std::vector<std::string> json_entries(images.size());  // in the images' order, whatever ran first
     const auto report = [&](std::size_t i, const Error& e) {
@@ -63,14 +66,15 @@ int run_guess(int argc, char** argv) {
     bool printed = false;
     const auto run = [&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& decoded) {
         // Built at the first batch, so images that all fail never load the network.
-        if (!extractor) {  // damaged weights, or a bad calibration folder, end the run
-            extractor = std::make_unique<FeatureExtractor>(classifier.extractor());
+        if (!extractor) {  // missing or damaged weights, or a bad calibration folder, end the run
+            classifier.emplace(Classifier::open(model, weights, packed_cache_option(args)));
+            extractor = std::make_unique<FeatureExtractor>(classifier->extractor());
             apply_precision_option(args, *extractor);
-            warn_if_bf16_model_runs_fp32(args, classifier.model(), *extractor);
+            warn_if_bf16_model_runs_fp32(args, classifier->model(), *extractor);
         }
         std::vector<std::vector<LabelScore>> scores;
         try {
-            scores = classifier.classify(*extractor, decoded);
+            scores = classifier->classify(*extractor, decoded);
         } catch (const Error& e) {
             for (const std::size_t i : items) report(i, e);
             return;
