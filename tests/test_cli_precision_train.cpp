@@ -35,88 +35,75 @@ std::string bottleneck_line(const CommandResult& r) {
     return "(none)";
 }
 
+// A few superheroes images per category, and where a model, its fp32 twin and their
+// bottleneck cache go.
+struct Run {
+    TempDir dir;
+    fs::path data = small_dataset(dir, 8);
+    fs::path cache = dir.path() / "cache", model = dir.path() / "model.tcm", plain = dir.path() / "fp32.tcm";
+    std::string image = (data / "elsa").string() + "/" + fs::directory_iterator(data / "elsa")->path().filename().string();
+};
+
+// Trains run.model in `precision`: every bottleneck computed and `info` naming the precision;
+// fp32 on the same cache computes them all again, and `precision` again reads them all back.
+void check_trained_apart_from_fp32(const Run& run, const std::string& precision) {
+    const CommandResult first = run_tinception(train_args(run.data, run.model, run.cache, {"--precision", precision}));
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(contains(bottleneck_line(first), "16 computed, 0 from cache"));
+    const CommandResult info = run_tinception({"info", run.model.string()});
+    CHECK(contains(info.out, "precision:    " + precision));
+    CHECK(contains(info.out, "format:       tcm version 6"));
+
+    const CommandResult fp32 = run_tinception(train_args(run.data, run.plain, run.cache, {}));
+    REQUIRE(fp32.exit_code == 0);
+    CHECK(contains(bottleneck_line(fp32), "16 computed, 0 from cache"));
+    const CommandResult again = run_tinception(train_args(run.data, run.model, run.cache, {"--precision", precision}));
+    REQUIRE(again.exit_code == 0);
+    CHECK(contains(bottleneck_line(again), "0 computed, 16 from cache"));
+}
+
+// embed with the model gives `precision`'s features unless --precision fp32 is asked for, and
+// guess runs it without a warning.
+void check_model_runs_in(const Run& run, const std::string& precision) {
+    const fs::path a = run.dir.path() / "a.f32", b = run.dir.path() / "b.f32";
+    const CommandResult own = run_tinception({"embed", run.model.string(), run.image, "-o", a.string()});
+    REQUIRE(own.exit_code == 0);
+    CHECK(contains(own.err, "(" + precision));
+    const CommandResult fp32 =
+        run_tinception({"embed", run.model.string(), run.image, "-o", b.string(), "--precision", "fp32"});
+    REQUIRE(fp32.exit_code == 0);
+    CHECK(contains(fp32.err, "(fp32"));
+    CHECK(slurp(a.string()) != slurp(b.string()));
+    const CommandResult guess = run_tinception({"guess", run.model.string(), run.image});
+    CHECK(guess.exit_code == 0);
+    CHECK(contains(guess.out, "(score = "));
+    CHECK_FALSE(contains(guess.err, "warning"));
+}
+
 }  // namespace
 
 TEST_CASE("train --precision int8: the model runs int8, and its bottlenecks are cached apart from fp32's") {
-    TempDir dir;
-    const fs::path data = small_dataset(dir, 8);
-    const fs::path cache = dir.path() / "cache", model = dir.path() / "int8.tcm", plain = dir.path() / "fp32.tcm";
-    const std::string image = (data / "elsa").string() + "/" + fs::directory_iterator(data / "elsa")->path().filename().string();
-
-    const CommandResult int8 = run_tinception(train_args(data, model, cache, {"--precision", "int8"}));
-    INFO(int8.err);
-    REQUIRE(int8.exit_code == 0);
-    CHECK(contains(bottleneck_line(int8), "16 computed, 0 from cache"));
-    const CommandResult info = run_tinception({"info", model.string()});
-    CHECK(contains(info.out, "precision:    int8"));
+    const Run run;
+    check_trained_apart_from_fp32(run, "int8");
+    const CommandResult info = run_tinception({"info", run.model.string()});
     CHECK(contains(info.out, "int8, calibrated on "));  // the training record's setting
-
-    // fp32 on the same cache computes every image again; int8 again reads them all back.
-    const CommandResult fp32 = run_tinception(train_args(data, plain, cache, {}));
-    REQUIRE(fp32.exit_code == 0);
-    CHECK(contains(bottleneck_line(fp32), "16 computed, 0 from cache"));
-    const CommandResult again = run_tinception(train_args(data, model, cache, {"--precision", "int8"}));
-    REQUIRE(again.exit_code == 0);
-    CHECK(contains(bottleneck_line(again), "0 computed, 16 from cache"));
-
-    // embed with the model gives int8 features unless --precision fp32 is asked for.
-    const fs::path a = dir.path() / "a.f32", b = dir.path() / "b.f32";
-    const CommandResult e8 = run_tinception({"embed", model.string(), image, "-o", a.string()});
-    REQUIRE(e8.exit_code == 0);
-    CHECK(contains(e8.err, "(int8"));
-    const CommandResult e32 = run_tinception({"embed", model.string(), image, "-o", b.string(), "--precision", "fp32"});
-    REQUIRE(e32.exit_code == 0);
-    CHECK(contains(e32.err, "(fp32"));
-    CHECK(slurp(a.string()) != slurp(b.string()));
-    const CommandResult guess = run_tinception({"guess", model.string(), image});
-    CHECK(guess.exit_code == 0);
-    CHECK(contains(guess.out, "(score = "));
+    check_model_runs_in(run, "int8");
 
     const CommandResult refused =
-        run_tinception(train_args(data, model, cache, {"--precision", "int8", "--fine-tune-from", "mixed4"}));
+        run_tinception(train_args(run.data, run.model, run.cache, {"--precision", "int8", "--fine-tune-from", "mixed4"}));
     CHECK(refused.exit_code == 2);
     CHECK(contains(refused.err, "--precision int8 does not take --fine-tune-from"));
 }
 
 TEST_CASE("train --precision bf16: the model runs bf16, and its bottlenecks are cached apart from fp32's") {
-    TempDir dir;
-    const fs::path data = small_dataset(dir, 8);
-    const fs::path cache = dir.path() / "cache", model = dir.path() / "bf16.tcm", plain = dir.path() / "fp32.tcm";
-    const std::string image = (data / "elsa").string() + "/" + fs::directory_iterator(data / "elsa")->path().filename().string();
+    const Run run;
     if (!tinception::kernels::avx512_bf16_kernels()) {
-        const CommandResult refused = run_tinception(train_args(data, model, cache, {"--precision", "bf16"}));
+        const CommandResult refused = run_tinception(train_args(run.data, run.model, run.cache, {"--precision", "bf16"}));
         CHECK(refused.exit_code == 2);
         CHECK(contains(refused.err, "needs a CPU with AVX-512 BF16"));
         return;
     }
-
-    const CommandResult bf16 = run_tinception(train_args(data, model, cache, {"--precision", "bf16"}));
-    INFO(bf16.err);
-    REQUIRE(bf16.exit_code == 0);
-    CHECK(contains(bottleneck_line(bf16), "16 computed, 0 from cache"));
-    const CommandResult info = run_tinception({"info", model.string()});
-    CHECK(contains(info.out, "precision:    bf16"));
-    CHECK(contains(info.out, "format:       tcm version 6"));
-
-    const CommandResult fp32 = run_tinception(train_args(data, plain, cache, {}));
-    REQUIRE(fp32.exit_code == 0);
-    CHECK(contains(bottleneck_line(fp32), "16 computed, 0 from cache"));
-    const CommandResult again = run_tinception(train_args(data, model, cache, {"--precision", "bf16"}));
-    REQUIRE(again.exit_code == 0);
-    CHECK(contains(bottleneck_line(again), "0 computed, 16 from cache"));
-
-    // embed with the model gives bf16 features unless --precision fp32 is asked for.
-    const fs::path a = dir.path() / "a.f32", b = dir.path() / "b.f32";
-    const CommandResult e16 = run_tinception({"embed", model.string(), image, "-o", a.string(), "--layer", "mixed5"});
-    REQUIRE(e16.exit_code == 0);
-    CHECK(contains(e16.err, "(bf16"));
-    const CommandResult e32 =
-        run_tinception({"embed", model.string(), image, "-o", b.string(), "--layer", "mixed5", "--precision", "fp32"});
-    REQUIRE(e32.exit_code == 0);
-    CHECK(contains(e32.err, "(fp32"));
-    CHECK(slurp(a.string()) != slurp(b.string()));
-    const CommandResult guess = run_tinception({"guess", model.string(), image});
-    CHECK(guess.exit_code == 0);
-    CHECK(contains(guess.out, "(score = "));
-    CHECK_FALSE(contains(guess.err, "warning"));
+    check_trained_apart_from_fp32(run, "bf16");
+    check_model_runs_in(run, "bf16");
 }
