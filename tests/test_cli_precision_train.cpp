@@ -4,6 +4,7 @@
 // their bottlenecks never share cache entries with fp32 ones.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -106,4 +107,19 @@ TEST_CASE("train --precision bf16: the model runs bf16, and its bottlenecks are 
     }
     check_trained_apart_from_fp32(run, "bf16");
     check_model_runs_in(run, "bf16");
+
+    // guess maps the bf16 network's packed weights from a cache file of their own, written by
+    // the first run: the same scores either way.
+    const fs::path home = run.dir.path() / "home";
+    const std::string old_home = std::getenv("XDG_CACHE_HOME") ? std::getenv("XDG_CACHE_HOME") : "";
+    ::setenv("XDG_CACHE_HOME", home.c_str(), 1);
+    const CommandResult first = run_tinception({"guess", run.model.string(), run.image});
+    const CommandResult second = run_tinception({"guess", run.model.string(), run.image});
+    old_home.empty() ? ::unsetenv("XDG_CACHE_HOME") : ::setenv("XDG_CACHE_HOME", old_home.c_str(), 1);
+    REQUIRE(first.exit_code == 0);
+    CHECK(second.out == first.out);
+    int bf16_files = 0;
+    for (const auto& entry : fs::directory_iterator(home / "tinception" / "packed"))
+        bf16_files += entry.path().filename().string().find("avx512_bf16") != std::string::npos;
+    CHECK(bf16_files == 1);
 }

@@ -74,7 +74,7 @@ FeatureExtractor Classifier::extractor(const std::string& layer) const {
         if (!model_.int8_ranges.empty()) e.use_int8(model_.int8_ranges);
         // bf16 features where the CPU computes them; elsewhere fp32's, within a cosine of
         // 0.9995 of them (README), rather than no answer at all.
-        if (model_.bf16_features && kernels::avx512_bf16_kernels()) e.use_bf16();
+        if (model_.bf16_features && kernels::avx512_bf16_kernels()) e.use_bf16(cache_);
         return e;
     }
     return FeatureExtractor(weights_, packed_weights(), layer);

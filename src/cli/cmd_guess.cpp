@@ -54,6 +54,7 @@ int run_guess(int argc, char** argv) {
     // refused in milliseconds, without either (opening the 8-bit weight file alone expands
     // and folds its small tensors).
     const ImageLimits decode = decode_limits(load_classifier_model(model).preprocessing, decode_mode_option(args));
+    const PackedCacheChoice cache = packed_cache_option(args);
     std::optional<Classifier> classifier;
     std::unique_ptr<FeatureExtractor> extractor;
     int failures = 0;
@@ -67,9 +68,9 @@ int run_guess(int argc, char** argv) {
     const auto run = [&](const std::vector<std::size_t>& items, std::vector<ImageRgb8>& decoded) {
         // Built at the first batch, so images that all fail never load the network.
         if (!extractor) {  // missing or damaged weights, or a bad calibration folder, end the run
-            classifier.emplace(Classifier::open(model, weights, packed_cache_option(args)));
+            classifier.emplace(Classifier::open(model, weights, cache));
             extractor = std::make_unique<FeatureExtractor>(classifier->extractor());
-            apply_precision_option(args, *extractor);
+            apply_precision_option(args, *extractor, &cache);
             warn_if_bf16_model_runs_fp32(args, classifier->model(), *extractor);
         }
         std::vector<std::vector<LabelScore>> scores;

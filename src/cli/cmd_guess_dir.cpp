@@ -154,14 +154,15 @@ int run_guess_dir(int argc, char** argv) {
     std::error_code ec;
     if (!fs::is_directory(in_dir, ec)) throw Error(in_dir + ": not a folder");
     if (fs::equivalent(in_dir, out_dir, ec)) throw Error("the output folder must differ from the input folder");
+    const PackedCacheChoice cache = packed_cache_option(args);
     const Classifier classifier = Classifier::open(
         positional[0], weights_for_model(positional[0], args.count("weights") ? args["weights"].as<std::string>() : ""),
-        packed_cache_option(args));
+        cache);
     // Made once the model opens, so a refused run leaves no empty folder behind.
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
     FeatureExtractor extractor = classifier.extractor();
-    apply_precision_option(args, extractor);
+    apply_precision_option(args, extractor, &cache);
     warn_if_bf16_model_runs_fp32(args, classifier.model(), extractor);
     const ImageLimits decode = decode_limits(extractor.preprocessing(), decode_mode_option(args));
 

@@ -9,6 +9,7 @@
 #include "kernel_dispatch.hpp"
 #include "classify/classifier_model.hpp"
 #include "model/feature_extractor.hpp"
+#include "model/packed_weights.hpp"
 #include "model/network.hpp"
 #include "quant/calibration_set.hpp"
 
@@ -52,10 +53,15 @@ CalibrationOptions calibration_options(const cxxopts::ParseResult& args, bool fo
 
 bool check_precision_option(const cxxopts::ParseResult& args) { return calibration_options(args).int8; }
 
-void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor) {
+void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor,
+                            const PackedCacheChoice* cache) {
     const CalibrationOptions c = calibration_options(args);
     if (c.bf16) {
-        extractor.use_bf16();
+        if (std::string(extractor.precision()) == "bf16") return;  // a bf16 model's own
+        if (cache)
+            extractor.use_bf16(*cache);
+        else
+            extractor.use_bf16();
         return;
     }
     if (!c.int8) {

@@ -7,6 +7,7 @@
 namespace tinception {
 class FeatureExtractor;
 struct ClassifierModel;
+struct PackedCacheChoice;
 }
 
 namespace tinception::cli {
@@ -21,9 +22,11 @@ CalibrationOptions calibration_options(const cxxopts::ParseResult& args, bool fo
 bool check_precision_option(const cxxopts::ParseResult& args);
 
 // Switches `extractor` to int8 when --precision int8 asks, calibrated on --calibrate's images
-// (a progress line on stderr), or to fp32 when --precision fp32 is given (over an int8
+// (a progress line on stderr), to bf16 (its weights packed in memory, or through the
+// packed-weights cache as `cache` says), or to fp32 when --precision fp32 is given (over a
 // model's own precision). Refuses an unknown precision, or int8 without --calibrate.
-void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor);
+void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& extractor,
+                            const PackedCacheChoice* cache = nullptr);
 
 // A warning on stderr when `model` was trained on bf16 features but `extractor` runs fp32
 // without --precision asking for it: a CPU without AVX-512 BF16, so the scores are close to

@@ -182,11 +182,13 @@ void FeatureExtractor::use_int8(const ActivationRanges& ranges) {
     int8_ranges_ = ranges;
 }
 
-void FeatureExtractor::use_bf16() {
+void FeatureExtractor::use_bf16() { use_bf16(PackedCacheChoice{false, {}}); }
+
+void FeatureExtractor::use_bf16(const PackedCacheChoice& cache) {
     if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
-    bf16_ = std::make_unique<Network>(*weights_, network_->output_layer(), *table);
+    bf16_ = std::make_unique<Network>(PackedWeights::make(*weights_, *table, cache), network_->output_layer());
     const std::vector<std::string> layers = split_layer_set(layer_);
     if (layers.size() > 1) bf16_->pool_layers(layers);
     int8_.reset();

@@ -16,6 +16,7 @@ namespace tinception {
 class WeightFile;
 class Network;
 class PackedWeights;
+struct PackedCacheChoice;
 class TunedFeatures;
 struct TunedLayers;
 class LayerGraph;
@@ -63,8 +64,10 @@ public:
     void use_int8(const ActivationRanges& ranges);
     // From now on the features come from the network run with the bf16 convolution table
     // (kernels/bf16): refused, naming the reason, on a CPU without AVX-512 BF16 and for a
-    // fine-tuned span.
+    // fine-tuned span. Its weights are packed in memory, or come from the packed-weights
+    // cache as `cache` says (a file of their own, keyed by the bf16 table).
     void use_bf16();
+    void use_bf16(const PackedCacheChoice& cache);
     void use_fp32();  // back to the fp32 network
     const char* precision() const { return int8_ ? "int8" : bf16_ ? "bf16" : "fp32"; }
     const ActivationRanges& int8_ranges() const { return int8_ranges_; }  // empty in fp32
