@@ -51,6 +51,20 @@ inline std::size_t image_offset(const PlannedStep& s, int first_image) {
     return image * std::size_t(s.layer->shape.h) * std::size_t(s.layer->shape.w) * std::size_t(s.pixel_stride);
 }
 
+// How both executors run a batch of n images on `threads` threads: the early waves
+// [1, batched_from_wave) a group of images at a time, as many as there are threads (each
+// thread whole images, so that an image's early activations stay in its core's caches; a
+// batch's did not), then waves [batched_from_wave, end) on all n. early(first, count) and
+// batched(from_wave) run those; where n fits in one group, batched(1) runs everything. Each
+// image's values are the same either way: a layer's cut never changes a sum.
+template <class Early, class Batched>
+void run_in_image_groups(const NetworkPlan& plan, int n, int threads, Early early, Batched batched) {
+    const int group = n < threads ? n : threads;
+    if (group >= n) return batched(1);
+    for (int first = 0; first < n; first += group) early(first, n - first < group ? n - first : group);
+    batched(plan.batched_from_wave);
+}
+
 // 35x35 outputs and larger are early; from the first 17x17 on, batched.
 constexpr long kBatchedBelowPixels = 1000;
 

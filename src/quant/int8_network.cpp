@@ -295,15 +295,14 @@ void Int8Network::run_steps(int first_step, int end_step, const float* input, Im
 void Int8Network::extract_features(const float* input, int n, float* features) {
     if (n <= 0) return;
     plan_buffers(n);
-    // As Network does: the large early layers as many images at a time as there are threads,
-    // the rest batched, so that a batch's early activations stay in the caches.
-    const int group = std::min(n, thread_count());
-    int batched_from = 1;
-    if (group < n) {
-        batched_from = plan_.wave_starts[std::size_t(plan_.batched_from_wave)];
-        for (int b = 0; b < n; b += group) run_steps(1, batched_from, input, {b, std::min(group, n - b)}, features);
-    }
-    run_steps(batched_from, int(steps_.size()), input, {0, n}, features);
+    // Steps rather than waves: this executor runs a wave's layers one after another.
+    const auto first_step = [&](int wave) { return plan_.wave_starts[std::size_t(wave)]; };
+    run_in_image_groups(
+        plan_, n, thread_count(),
+        [&](int first, int count) {
+            run_steps(1, first_step(plan_.batched_from_wave), input, {first, count}, features);
+        },
+        [&](int from_wave) { run_steps(first_step(from_wave), int(steps_.size()), input, {0, n}, features); });
     if (pooled_offset_.empty()) pool_step(int(steps_.size()) - 1, {0, n}, features, 0);
 }
 
