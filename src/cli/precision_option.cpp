@@ -58,10 +58,7 @@ void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& 
     const CalibrationOptions c = calibration_options(args);
     if (c.bf16) {
         if (std::string(extractor.precision()) == "bf16") return;  // a bf16 model's own
-        if (cache)
-            extractor.use_bf16(*cache);
-        else
-            extractor.use_bf16();
+        extractor.use_bf16(cache ? *cache : PackedCacheChoice{false, {}});
         return;
     }
     if (!c.int8) {

@@ -104,8 +104,7 @@ private:
         int layer;  // in the wave
         int task;   // of that layer
     };
-    std::vector<WaveTask> wave_tasks_;
-    int per_image_waves_end_ = 1;  // waves [1, this) run a few images at a time  // run_wave's task order, kept to spare an allocation per wave
+    std::vector<WaveTask> wave_tasks_;  // run_wave's task order, kept to spare an allocation per wave
 };
 
 }  // namespace tinception
