@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -18,68 +17,31 @@
 #include "model/network.hpp"
 #include "model/packed_cache.hpp"
 #include "model/packed_weights.hpp"
+#include "small_packed_weights.hpp"
 #include "temp_dir.hpp"
 #include "weights/weight_file.hpp"
-#include "weights/weight_file_writer.hpp"
 
 using namespace tinception;
 using tinception::testing::TempDir;
 namespace fs = std::filesystem;
+using tinception::testing::read_all;
+using tinception::testing::write_all;
 
 namespace {
 
-constexpr int kSize = 10;
-
-// input -> 3x3 conv to 40 channels (in_c 3: GEMM) -> 3x3 conv 40 -> 40 (Winograd where the
-// table has it) -> 1x7 conv 40 -> 40 -> 1x1 conv to 16 channels "features".
-void write_weights(const std::string& path) {
-    std::mt19937 rng(5);
-    std::normal_distribution<float> normal(0.0f, 0.2f);
-    const auto values = [&](std::size_t n) {
-        std::vector<float> v(n);
-        for (float& x : v) x = normal(rng);
-        return v;
-    };
-    WeightFileWriter w;
-    w.add_layer({"input_1", "input", {}, {{"height", kSize}, {"width", kSize}, {"channels", 3}}, {}, {}});
-    struct Conv { const char* name; const char* from; int in_c, out_c, kh, kw; };
-    const Conv convs[] = {{"stem", "input_1", 3, 40, 3, 3}, {"wide", "stem", 40, 40, 3, 3},
-                          {"row", "wide", 40, 40, 1, 7}, {"features", "row", 40, 16, 1, 1}};
-    for (const Conv& c : convs) {
-        const std::string n = c.name;
-        w.add_layer({n, "conv2d", {c.from},
-                     {{"kernel_h", c.kh}, {"kernel_w", c.kw}, {"stride_h", 1}, {"stride_w", 1}, {"relu", 1}},
-                     {{"padding", "same"}}, {n + "/weights", n + "/bias"}});
-        w.add_tensor(n + "/weights", {c.out_c, c.in_c, c.kh, c.kw}, values(std::size_t(c.out_c * c.in_c * c.kh * c.kw)));
-        w.add_tensor(n + "/bias", {c.out_c}, values(std::size_t(c.out_c)));
-    }
-    w.write(path);
-}
-
 std::vector<float> features_of(const std::shared_ptr<const PackedWeights>& packed) {
     Network net(packed, "features");  // writes the cache file when it packed layers
-    std::vector<float> input(2 * kSize * kSize * 3);
-    for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(i % 17) / 17.0f;
+    const std::vector<float> input = tinception::testing::small_packed_input();
     std::vector<float> out(2 * std::size_t(net.feature_size()), NAN);
     net.extract_features(input.data(), 2, out.data());
     return out;
-}
-
-std::vector<char> read_all(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::vector<char>(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_all(const std::string& path, const std::vector<char>& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
 }
 
 struct Fixture {
     TempDir dir;
     std::string weights_path = dir.file("small.tcw");
     std::string cache_dir = dir.file("cache");
-    Fixture() { write_weights(weights_path); }
+    Fixture() { tinception::testing::write_small_packed_weights(weights_path); }
 };
 
 }  // namespace

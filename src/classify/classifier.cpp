@@ -71,7 +71,7 @@ bool Classifier::has_layer(const std::string& layer) const {
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
     if (layer.empty() || layer == model_.feature_layer) {  // the model's features: tuned layers, int8 and all
         FeatureExtractor e(weights_, packed_weights(), model_.feature_layer, model_.tuned);
-        if (!model_.int8_ranges.empty()) e.use_int8(model_.int8_ranges);
+        if (!model_.int8_ranges.empty()) e.use_int8(model_.int8_ranges, cache_);
         // bf16 features where the CPU computes them; elsewhere fp32's, within a cosine of
         // 0.9995 of them (README), rather than no answer at all.
         if (model_.bf16_features && kernels::avx512_bf16_kernels()) e.use_bf16(cache_);

@@ -172,11 +172,13 @@ std::vector<float> FeatureExtractor::extract_preprocessed(const float* input, in
     return features;
 }
 
-void FeatureExtractor::use_int8(const ActivationRanges& ranges) {
+void FeatureExtractor::use_int8(const ActivationRanges& ranges) { use_int8(ranges, PackedCacheChoice{false, {}}); }
+
+void FeatureExtractor::use_int8(const ActivationRanges& ranges, const PackedCacheChoice& cache) {
     if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
     bf16_.reset();
     int8_ = std::make_unique<Int8Network>(*weights_, network_->output_layer(), ranges, active_int8_kernels(),
-                                          network_->kernel_table());
+                                          network_->kernel_table(), cache);
     const std::vector<std::string> layers = split_layer_set(layer_);
     if (layers.size() > 1) int8_->pool_layers(layers);
     int8_ranges_ = ranges;

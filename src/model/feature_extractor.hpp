@@ -60,8 +60,11 @@ public:
     const Network& network() const;
     // From now on the features come from the int8 network (quant/int8_network.hpp) with these
     // activation ranges (calibrate_ranges up to at least this extractor's deepest layer). A
-    // fine-tuned span is refused: it runs in fp32 only.
+    // fine-tuned span is refused: it runs in fp32 only. Its quantized weights are made in
+    // memory, or come from the packed-weights cache as `cache` says (a file of their own,
+    // keyed by the int8 table).
     void use_int8(const ActivationRanges& ranges);
+    void use_int8(const ActivationRanges& ranges, const PackedCacheChoice& cache);
     // From now on the features come from the network run with the bf16 convolution table
     // (kernels/bf16): refused, naming the reason, on a CPU without AVX-512 BF16 and for a
     // fine-tuned span. Its weights are packed in memory, or come from the packed-weights
