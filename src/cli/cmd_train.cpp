@@ -6,7 +6,6 @@
 #include <iostream>
 #include <memory>
 
-#include "bf16/conv2d_bf16.hpp"
 #include "cli/decode_option.hpp"
 #include "cli/arguments.hpp"
 #include "cli/cli_paths.hpp"
@@ -231,10 +230,7 @@ int run_train(int argc, char** argv) {
     // seeds, and made fine-tuning worse.
     o.train_on_mirrored = mirror_option(args, o.fine_tune_from.empty());
     o.calibration = calibration_options(args, false);
-    if (o.calibration.bf16 && !o.fine_tune_from.empty())
-        throw Error("--precision bf16 does not take --fine-tune-from: fine-tuned layers run in fp32 only");
-    if (o.calibration.bf16 && !kernels::avx512_bf16_kernels())
-        throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
+    check_retrain_precision(o);
     apply_threads_option(args);
 
     std::unique_ptr<Progress> progress;

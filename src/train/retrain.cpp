@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "bf16/conv2d_bf16.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
 #include "finetune/fine_tune_stage.hpp"
@@ -105,8 +106,18 @@ FineTuneStageResult fine_tune_after_head(const RetrainOptions& options, const Re
 
 }  // namespace
 
+void check_retrain_precision(const RetrainOptions& options) {
+    const CalibrationOptions& c = options.calibration;
+    if ((c.int8 || c.bf16) && !options.fine_tune_from.empty())
+        throw Error(std::string("--precision ") + (c.int8 ? "int8" : "bf16") +
+                    " does not take --fine-tune-from: fine-tuned layers run in fp32 only");
+    if (c.bf16 && !kernels::avx512_bf16_kernels())
+        throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
+}
+
 RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events) {
     if (options.model_path.empty()) throw Error("retrain needs an output model path");
+    check_retrain_precision(options);
     for (const std::string* out : {&options.model_path, &options.labels_path, &options.report_path,
                                    &options.metrics_path}) {
         if (out->empty()) continue;
@@ -138,8 +149,6 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         throw Error("--fine-tune-from does not take --tta flip");
     if (!options.fine_tune_from.empty()) check_fine_tune_span(extractor.weights(), options.fine_tune_from, extractor.layer());
     if (options.calibration.int8) {
-        if (!options.fine_tune_from.empty())
-            throw Error("--precision int8 does not take --fine-tune-from: fine-tuned layers run in fp32 only");
         std::vector<std::string> training_images;
         for (const CategoryImages& cat : data.categories)
             for (const std::string& rel : cat.training) training_images.push_back(data.full_path(rel));
@@ -151,11 +160,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
                                             int(set.paths.size()), c.rule));
         result.calibration_images = set.paths.size();
     }
-    if (options.calibration.bf16) {
-        if (!options.fine_tune_from.empty())
-            throw Error("--precision bf16 does not take --fine-tune-from: fine-tuned layers run in fp32 only");
-        extractor.use_bf16();
-    }
+    if (options.calibration.bf16) extractor.use_bf16();
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
 

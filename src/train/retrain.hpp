@@ -95,6 +95,11 @@ struct RetrainResult {
     std::size_t fine_tune_activation_bytes = 0;
 };
 
+// Throws Error for a precision these options cannot train in: int8 or bf16 with fine-tuning
+// (tuned layers run in fp32 only), bf16 on a CPU without AVX-512 BF16. retrain() checks it
+// first; the command line too, before it reads anything.
+void check_retrain_precision(const RetrainOptions& options);
+
 // Throws Error on a bad data folder, missing weights, a category left with too few
 // usable images, or an output that exists while overwrite is false (checked before any
 // work is done).
