@@ -1,7 +1,7 @@
 // The int8 kernels: every int8 table equal to the reference, bit for bit, on the shared case
 // table in both memory layouts; the reference convolution against the fp32 reference; u8
 // pooling of every table against its documented integer rounding, and with a rescale against
-// the reference.
+// the reference; float to u8 likewise.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -323,6 +323,43 @@ TEST_CASE("pool2d u8 and copy: a rescale multiplies then rounds half to even, cl
     CHECK(out[0] == 128);
     kernels::reference_int8_kernels().avgpool2d(a);  // 460 / 4 = 115, * 0.5 = 57.5 -> 58
     CHECK(out[0] == 58);
+}
+
+TEST_CASE("quantize u8: every table divides, clamps and rounds half to even as the reference, on any length") {
+    // The reference's own arithmetic first: halves to even, clamped at 0 and 255.
+    const float halves[] = {-3.0f, 0.5f, 1.5f, 2.5f, 254.5f, 300.0f};
+    std::uint8_t q[6] = {};
+    kernels::reference_int8_kernels().quantize_u8(halves, 6, 1.0f, q);
+    CHECK(q[0] == 0);
+    CHECK(q[1] == 0);
+    CHECK(q[2] == 2);
+    CHECK(q[3] == 2);
+    CHECK(q[4] == 254);
+    CHECK(q[5] == 255);
+    // Near-ties and random values over and beyond the range, for scales whose reciprocal is
+    // not exact (a multiply by 1 / scale rounds some of them the other way).
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> value(-20.0f, 300.0f);
+    for (const float scale : {1.0f, 0.1f, 0.3f, 1.7f, 0.013f}) {
+        // Values a few ulps around (k + 1/2) * scale, whose quotient sits on or next to a tie.
+        std::vector<float> in;
+        for (int k = 0; k < 256; ++k) {
+            float v = float((k + 0.5) * double(scale));
+            for (int step = 0; step < 3; ++step) v = std::nextafter(v, 0.0f);
+            for (int step = 0; step < 7; ++step, v = std::nextafter(v, 1e9f)) in.push_back(v);
+        }
+        while (in.size() < 2000) in.push_back(value(rng) * scale);
+        for (const Int8KernelTable* table : int8_tables_under_test())
+            for (const long count : {0L, 1L, 15L, 16L, 17L, 33L, 1999L, 2000L}) {
+                CAPTURE(std::string(table->isa_name));
+                CAPTURE(scale);
+                CAPTURE(count);
+                std::vector<std::uint8_t> expected(std::size_t(count) + 1, 0xAB), actual(std::size_t(count) + 1, 0xAB);
+                kernels::quantize_u8_ref(in.data(), count, scale, expected.data());
+                table->quantize_u8(in.data(), count, scale, actual.data());
+                CHECK(actual == expected);  // the byte past count untouched too
+            }
+    }
 }
 
 }  // namespace

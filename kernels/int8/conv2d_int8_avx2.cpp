@@ -215,6 +215,7 @@ void conv2d_int8_wide_avx2(const Conv2dInt8Args& a) {
 
 void maxpool2d_u8_avx2(const Pool2dU8Args& a);  // pool2d_u8_avx2.cpp
 void avgpool2d_u8_avx2(const Pool2dU8Args& a);
+void quantize_u8_avx2(const float* in, long count, float scale, std::uint8_t* out);
 
 const Int8KernelTable& avx2_int8_table_unchecked() {
     static const Int8KernelTable table = [] {
@@ -228,6 +229,7 @@ const Int8KernelTable& avx2_int8_table_unchecked() {
         t.maxpool2d = maxpool2d_u8_avx2;
         t.avgpool2d = avgpool2d_u8_avx2;
         t.copy_channels = copy_channels_u8_ref;
+        t.quantize_u8 = quantize_u8_avx2;
         return t;
     }();
     return table;

@@ -15,6 +15,7 @@ const Int8KernelTable& reference_int8_kernels() {
         t.maxpool2d = maxpool2d_u8_ref;
         t.avgpool2d = avgpool2d_u8_ref;
         t.copy_channels = copy_channels_u8_ref;
+        t.quantize_u8 = quantize_u8_ref;
         return t;
     }();
     return table;

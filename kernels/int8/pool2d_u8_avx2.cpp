@@ -1,4 +1,4 @@
-// AVX2 u8 max and average pooling: 16 channels of a pixel at a time, the window's cells
+// AVX2 u8 max and average pooling, and float to u8: 16 channels of a pixel at a time, the window's cells
 // listed once per output pixel; max in u8 (vpmaxub), sums in u16 (a window of up to 257
 // cells cannot overflow; larger windows go to the reference). Then exactly the reference's
 // float steps (float(sum) / float(count) * rescale, clamped, rounded half to even), so the
@@ -12,16 +12,21 @@ namespace {
 
 constexpr int kMaxCells = 257;  // 257 * 255 < 65536
 
-__m128i requantize16(__m256i sum_lo, __m256i sum_hi, __m256 divisor, __m256 rescale) {
+// Sixteen floats to u8 as requantize_u8_ref: clamped to [0, 255], rounded half to even
+// (vcvtps2dq in the default rounding mode).
+__m128i to_u8_16(__m256 lo, __m256 hi) {
     const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
-    __m256i q[2];
-    const __m256i sums[2] = {sum_lo, sum_hi};
-    for (int h = 0; h < 2; ++h) {
-        const __m256 v = _mm256_mul_ps(_mm256_div_ps(_mm256_cvtepi32_ps(sums[h]), divisor), rescale);
-        q[h] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, zero), top));
-    }
-    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0xD8);
+    const __m256i q0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(lo, zero), top));
+    const __m256i q1 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(hi, zero), top));
+    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
     return _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+}
+
+__m128i requantize16(__m256i sum_lo, __m256i sum_hi, __m256 divisor, __m256 rescale) {
+    const auto value = [&](__m256i sum) {
+        return _mm256_mul_ps(_mm256_div_ps(_mm256_cvtepi32_ps(sum), divisor), rescale);
+    };
+    return to_u8_16(value(sum_lo), value(sum_hi));
 }
 
 template <bool is_max>
@@ -78,5 +83,17 @@ void pool_u8_avx2(const Pool2dU8Args& a) {
 
 void maxpool2d_u8_avx2(const Pool2dU8Args& a) { pool_u8_avx2<true>(a); }
 void avgpool2d_u8_avx2(const Pool2dU8Args& a) { pool_u8_avx2<false>(a); }
+
+// 16 values at a time with the reference's steps: an IEEE division (vdivps), then to_u8_16;
+// the tail by the reference's scalar.
+void quantize_u8_avx2(const float* in, long count, float scale, std::uint8_t* out) {
+    const __m256 divisor = _mm256_set1_ps(scale);
+    long i = 0;
+    for (; i + 16 <= count; i += 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                         to_u8_16(_mm256_div_ps(_mm256_loadu_ps(in + i), divisor),
+                                  _mm256_div_ps(_mm256_loadu_ps(in + i + 8), divisor)));
+    for (; i < count; ++i) out[i] = requantize_u8_ref(in[i] / scale);
+}
 
 }  // namespace tinception::kernels

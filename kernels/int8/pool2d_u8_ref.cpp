@@ -13,6 +13,10 @@ std::uint8_t requantize_u8_ref(float v) {
     return std::uint8_t(std::nearbyint(clamped));
 }
 
+void quantize_u8_ref(const float* in, long count, float scale, std::uint8_t* out) {
+    for (long i = 0; i < count; ++i) out[i] = requantize_u8_ref(in[i] / scale);
+}
+
 namespace {
 
 // The window of output (oy, ox) clipped to the input: [y0, y1) x [x0, x1).

@@ -281,14 +281,17 @@ void Int8Network::run_stem(int i, const float* input, Images images) {
     // network's time when one thread did them while the other waited.
     const int tasks = int(std::min<long>(4L * thread_count(), pixels));
     parallel_for(tasks, [&](int t) {
-        for (long p = pixels * t / tasks; p < pixels * (t + 1) / tasks; ++p) {
+        const long p0 = pixels * t / tasks, p1 = pixels * (t + 1) / tasks;
+        if (!step.float_out && s.pixel_stride == out.c) {  // the usual case: one run of values
+            table_.quantize_u8(stem_output_.data() + p0 * out.c, (p1 - p0) * out.c, step.scale, to + p0 * out.c);
+            return;
+        }
+        for (long p = p0; p < p1; ++p) {
             const float* from = stem_output_.data() + p * out.c;
-            if (step.float_out) {
+            if (step.float_out)
                 std::memcpy(reinterpret_cast<float*>(to) + p * s.pixel_stride, from, sizeof(float) * std::size_t(out.c));
-                continue;
-            }
-            for (int c = 0; c < out.c; ++c)
-                to[p * s.pixel_stride + c] = kernels::requantize_u8_ref(from[c] / step.scale);
+            else
+                table_.quantize_u8(from, out.c, step.scale, to + p * s.pixel_stride);
         }
     });
 }
