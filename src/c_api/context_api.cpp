@@ -195,7 +195,8 @@ tinception_status tinception_context_set_precision(tinception_context* context, 
         if (precision == TINCEPTION_PRECISION_BF16) {
             if (!kernels::avx512_bf16_kernels())
                 fail(TINCEPTION_UNSUPPORTED, "bf16 needs a CPU with AVX-512 BF16, which this one lacks");
-            if (std::strcmp(context->extractor.precision(), "bf16") != 0) context->extractor.use_bf16();
+            if (std::strcmp(context->extractor.precision(), "bf16") != 0)
+                context->extractor.use_bf16(context->classifier->packed_cache());
             return;
         }
         if (precision != TINCEPTION_PRECISION_INT8)
@@ -207,7 +208,8 @@ tinception_status tinception_context_set_precision(tinception_context* context, 
         if (context->extractor.layer() != model.feature_layer)
             fail(TINCEPTION_UNSUPPORTED, "the model's int8 calibration covers its own layer '" + model.feature_layer +
                                              "', not this context's '" + context->extractor.layer() + "'");
-        if (std::strcmp(context->extractor.precision(), "int8") != 0) context->extractor.use_int8(model.int8_ranges);
+        if (std::strcmp(context->extractor.precision(), "int8") != 0)
+            context->extractor.use_int8(model.int8_ranges, context->classifier->packed_cache());
     });
 }
 

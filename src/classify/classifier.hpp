@@ -35,6 +35,8 @@ public:
                const PackedCacheChoice& cache = {false, {}});
 
     const ClassifierModel& model() const { return model_; }
+    // Where its networks keep packed weights between runs (or not): for a precision switched later.
+    const PackedCacheChoice& packed_cache() const { return cache_; }
     const WeightFile& weights() const { return *weights_; }
     // Made on the first call (thread-safe), shared by every extractor; throws for damaged weights.
     const std::shared_ptr<const PackedWeights>& packed_weights() const;
