@@ -85,22 +85,41 @@ inline bool reads_input_in_place(const Conv2dArgs& a) {
 
 constexpr int kShortCopy = 8;
 
+// dst[0, count) = src[0, count) in vectors of S, the last one masked.
+template <class S>
+inline void copy_run(const float* src, int count, float* dst) {
+    for (int i = 0; i < count; i += S::kLanes) {
+        const typename S::Mask m = S::mask(count - i);
+        S::store(dst + i, m, S::load(m, src + i));
+    }
+}
+
 // Rows [first, first + rows) of the patch matrix, each K long in (ky, kx, ic) order; taps
-// outside the input (including rows above a negative-or-positive pad_top) are zero.
+// outside the input (including rows above a negative-or-positive pad_top) are zero. Where a
+// kernel row lies inside an unstrided input, its kernel_w * in_c values are one run (9 floats
+// for the RGB stem, copied in one masked vector where tap by tap they were 9 copies).
+template <class S>
 inline void im2col_rows(const Conv2dArgs& a, long in_stride, long first, int rows, float* patches) {
     const long k_len = reduction_length(a);
     const long image_pixels = long(a.out_h) * a.out_w;
+    const int run = a.kernel_w * a.in_c;
+    long b = first / image_pixels;
+    int y = int((first % image_pixels) / a.out_w), x = int(first % a.out_w);
     for (int r = 0; r < rows; ++r) {
-        const long m = first + r;
-        const long b = m / image_pixels;
-        const int y = int((m % image_pixels) / a.out_w);
-        const int x = int(m % a.out_w);
         float* dst = patches + r * k_len;
+        const int ix0 = x * a.stride_w - a.pad_left;
+        const bool row_in_one_run = in_stride == a.in_c && ix0 >= 0 && ix0 + a.kernel_w <= a.in_w;
         for (int ky = 0; ky < a.kernel_h; ++ky) {
             const int iy = y * a.stride_h + ky - a.pad_top;
+            const bool row_outside = iy < 0 || iy >= a.in_h;
+            if (row_in_one_run && !row_outside) {
+                copy_run<S>(a.input + ((b * a.in_h + iy) * a.in_w + ix0) * in_stride, run, dst);
+                dst += run;
+                continue;
+            }
             for (int kx = 0; kx < a.kernel_w; ++kx, dst += a.in_c) {
-                const int ix = x * a.stride_w + kx - a.pad_left;
-                const bool outside = iy < 0 || iy >= a.in_h || ix < 0 || ix >= a.in_w;
+                const int ix = ix0 + kx;
+                const bool outside = row_outside || ix < 0 || ix >= a.in_w;
                 const float* src = outside ? nullptr : a.input + ((b * a.in_h + iy) * a.in_w + ix) * in_stride;
                 if (a.in_c < kShortCopy) {
                     // A few channels (the RGB stem): a call to memcpy per tap would cost more than the copy.
@@ -111,6 +130,10 @@ inline void im2col_rows(const Conv2dArgs& a, long in_stride, long first, int row
                     std::memcpy(dst, src, sizeof(float) * std::size_t(a.in_c));
                 }
             }
+        }
+        if (++x == a.out_w) {
+            x = 0;
+            if (++y == a.out_h) y = 0, ++b;
         }
     }
 }

@@ -60,7 +60,7 @@ void conv2d_gemm(const Conv2dArgs& a) {
         const float* a_block = a.input + m0 * in_stride;
         long lda = in_stride;
         if (!pointwise) {
-            im2col_rows(a, in_stride, m0, block_rows, patches);
+            im2col_rows<S>(a, in_stride, m0, block_rows, patches);
             a_block = patches;
             lda = k_len;
         }

@@ -135,7 +135,7 @@ void conv2d_backward_gemm(const Conv2dBackwardArgs& a) {
 
         if (a.grad_weights) {
             const long in_stride = f.in_pixel_stride ? f.in_pixel_stride : f.in_c;
-            im2col_rows(f, in_stride, m0, rows, patches);
+            im2col_rows<typename G::S>(f, in_stride, m0, rows, patches);
             for (int r = 0; r < rows; ++r)
                 for (long k = 0; k < k_len; ++k) patches_t[k * rows + r] = patches[r * k_len + k];
             const long panels = panel_count<W>(f);
