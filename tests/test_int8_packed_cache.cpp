@@ -55,10 +55,22 @@ struct Fixture {
 
 }  // namespace
 
+TEST_CASE("int8 packed cache: a table that packs nothing (the reference, all a -Dsimd=none build has) caches nothing") {
+    const Fixture f;
+    const WeightFile weights = WeightFile::open(f.weights_path);
+    const ActivationRanges ranges = f.ranges_of(weights);
+    Int8Network in_memory(weights, "features", ranges, kernels::reference_int8_kernels(), active_kernels());
+    Int8Network asked_to_cache(weights, "features", ranges, kernels::reference_int8_kernels(), active_kernels(),
+                               PackedCacheChoice{true, f.cache_dir});
+    CHECK(asked_to_cache.cache_path().empty());
+    CHECK_FALSE(fs::exists(f.cache_dir));
+    CHECK(features_of(asked_to_cache) == features_of(in_memory));
+}
+
 TEST_CASE("int8 packed cache: written on first use, mapped afterwards, features identical to quantizing in memory") {
     const Fixture f;
     const std::vector<const kernels::Int8KernelTable*> tables = packing_int8_tables();
-    REQUIRE_MESSAGE(!tables.empty(), "this test needs a CPU with AVX2");
+    if (tables.empty()) MESSAGE("no int8 table that packs in this build or on this CPU: nothing is cached (case above)");
     for (const kernels::Int8KernelTable* table : tables) {
         CAPTURE(std::string(table->isa_name));
         ActivationRanges ranges;
@@ -120,18 +132,24 @@ TEST_CASE("int8 packed cache: a damaged entry is quantized again and the file re
     }
 }
 
-TEST_CASE("int8 packed cache: keyed apart from the fp32 cache and by the int8 table") {
+TEST_CASE("int8 packed cache: keyed apart from the fp32 cache, by the int8 table and by the fp32 one") {
     const Fixture f;
     const WeightFile weights = WeightFile::open(f.weights_path);
+    const kernels::Int8KernelTable& reference = kernels::reference_int8_kernels();
+    const PackedCacheKey a = int8_packed_cache_key(weights, reference, active_kernels());
+    CHECK(a.table_name == "i8_reference");
+    CHECK(a.fingerprint == int8_packed_cache_key(weights, reference, active_kernels()).fingerprint);
+    // The stem runs on the fp32 table's packing, so another fp32 table is another file.
+    const std::vector<const kernels::KernelTable*> fp32 = available_kernel_tables();
+    REQUIRE(fp32.size() >= 2);  // the reference and Eigen at least
+    CHECK(int8_packed_cache_key(weights, reference, *fp32[0]).fingerprint !=
+          int8_packed_cache_key(weights, reference, *fp32[1]).fingerprint);
     const kernels::Int8KernelTable* avx2 = kernels::avx2_int8_kernels();
     const kernels::Int8KernelTable* seven_bit = kernels::avx2_7bit_int8_kernels();
-    REQUIRE_MESSAGE((avx2 && seven_bit), "this test needs a CPU with AVX2");
-    const PackedCacheKey a = int8_packed_cache_key(weights, *avx2, active_kernels());
-    const PackedCacheKey b = int8_packed_cache_key(weights, *seven_bit, active_kernels());
-    CHECK(a.table_name == "i8_avx2");
-    CHECK(a.fingerprint != b.fingerprint);  // 7-bit weights are other bytes
-    CHECK(packed_cache_file_name(a) != packed_cache_file_name(b));
-    CHECK(a.fingerprint == int8_packed_cache_key(weights, *avx2, active_kernels()).fingerprint);
-    // The stem runs on the fp32 table's packing, so another fp32 table is another file.
-    CHECK(a.fingerprint != int8_packed_cache_key(weights, *avx2, kernels::reference_kernels()).fingerprint);
+    if (!avx2 || !seven_bit) return;  // a build or CPU without them: the rest is about them
+    const PackedCacheKey wide = int8_packed_cache_key(weights, *avx2, active_kernels());
+    const PackedCacheKey narrow = int8_packed_cache_key(weights, *seven_bit, active_kernels());
+    CHECK(wide.table_name == "i8_avx2");
+    CHECK(wide.fingerprint != narrow.fingerprint);  // 7-bit weights are other bytes
+    CHECK(packed_cache_file_name(wide) != packed_cache_file_name(narrow));
 }
