@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "weights/weight_file_writer.hpp"
 
 namespace tinception::testing {
@@ -45,6 +46,14 @@ inline std::vector<float> small_packed_input() {
     for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(i % 17) / 17.0f;
     return input;
 }
+
+// The weight file in a temporary folder, and a cache folder beside it (not created).
+struct SmallPackedFiles {
+    TempDir dir;
+    std::string weights_path = dir.file("small.tcw");
+    std::string cache_dir = dir.file("cache");
+    SmallPackedFiles() { write_small_packed_weights(weights_path); }
+};
 
 inline std::vector<char> read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -20,7 +20,6 @@
 
 using namespace tinception;
 using tinception::testing::read_all;
-using tinception::testing::TempDir;
 using tinception::testing::write_all;
 namespace fs = std::filesystem;
 
@@ -42,11 +41,7 @@ std::vector<float> features_of(Int8Network& net) {
     return out;
 }
 
-struct Fixture {
-    TempDir dir;
-    std::string weights_path = dir.file("small.tcw");
-    std::string cache_dir = dir.file("cache");
-    Fixture() { tinception::testing::write_small_packed_weights(weights_path); }
+struct Fixture : tinception::testing::SmallPackedFiles {
     ActivationRanges ranges_of(const WeightFile& weights) const {
         const std::vector<float> input = tinception::testing::small_packed_input();
         return calibrate_ranges(weights, "features", input.data(), 2, parse_range_rule("max"));

@@ -37,12 +37,7 @@ std::vector<float> features_of(const std::shared_ptr<const PackedWeights>& packe
     return out;
 }
 
-struct Fixture {
-    TempDir dir;
-    std::string weights_path = dir.file("small.tcw");
-    std::string cache_dir = dir.file("cache");
-    Fixture() { tinception::testing::write_small_packed_weights(weights_path); }
-};
+using Fixture = tinception::testing::SmallPackedFiles;
 
 }  // namespace
 

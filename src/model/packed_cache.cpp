@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <tuple>
 
@@ -239,6 +240,29 @@ void write_packed_cache(const std::string& path, const PackedCacheKey& key, std:
     store_le(trailer.data() + entries.size() * kEntryBytes, xxh64(trailer.data(), entries.size() * kEntryBytes));
     out.write(trailer.data(), trailer.size());
     out.commit(true, Durability::caller_syncs);
+}
+
+std::string save_packed_layers(const std::string& path, PackedCacheKey key, const FileIdentity& identity,
+                               std::vector<PackedLayerBytes> fresh, const PackedCacheFile* old,
+                               const std::vector<char>& damaged) {
+    if (old) {
+        const std::size_t fresh_count = fresh.size();
+        for (const PackedLayerBytes& stored : old->stored_layers()) {
+            const std::size_t i = stored.layer;
+            const bool replaced = std::any_of(fresh.begin(), fresh.begin() + std::ptrdiff_t(fresh_count),
+                                              [&](const PackedLayerBytes& f) { return f.layer == stored.layer; });
+            if (!replaced && !(i < damaged.size() && damaged[i])) fresh.push_back(stored);
+        }
+    }
+    try {
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+        key.weights_identity = identity;
+        write_packed_cache(path, key, std::move(fresh));
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return {};
 }
 
 }  // namespace tinception

@@ -94,4 +94,14 @@ private:
 // `key`, atomically (a temporary name renamed into place). Throws Error when it cannot be written.
 void write_packed_cache(const std::string& path, const PackedCacheKey& key, std::vector<PackedLayerBytes> layers);
 
+// A run's save: `fresh` (the layers it packed) and the entries of `old` (null: none) that
+// `fresh` does not replace and that are not marked in `damaged` (by layer index), written by
+// write_packed_cache for `key` with the weight file's identity of now, its folder created
+// first. The caller keeps `old` mapped (its layers may still be in use) and has checked the
+// weights' data. Returns why nothing was written, or an empty string: a cache file that
+// cannot be written is no error.
+std::string save_packed_layers(const std::string& path, PackedCacheKey key, const FileIdentity& identity,
+                               std::vector<PackedLayerBytes> fresh, const PackedCacheFile* old,
+                               const std::vector<char>& damaged = {});
+
 }  // namespace tinception

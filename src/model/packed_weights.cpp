@@ -86,25 +86,12 @@ void PackedWeights::save_cache() const {
     std::vector<PackedLayerBytes> layers;
     for (std::size_t i = 0; i < packed_.size(); ++i)
         if (packed_[i].data()) layers.push_back({std::uint32_t(i), packed_[i].data(), packed_[i].size(), {}});
-    if (cache_)
-        for (const PackedLayerBytes& stored : cache_->stored_layers()) {
-            const std::size_t i = stored.layer;
-            const bool in_memory = i < packed_.size() && packed_[i].data();
-            const bool damaged = i < damaged_.size() && damaged_[i];
-            if (!in_memory && !damaged) layers.push_back(stored);
-        }
     // Nothing is written from unverified weights: a mapped file's identity vouches only for
     // the data as it was when that file was built. Damaged weights are refused here.
     weights_.verify_data();
-    try {
-        std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(cache_path_).parent_path(), ec);
-        PackedCacheKey key = cache_key_;
-        key.weights_identity = weights_.identity();
-        write_packed_cache(cache_path_, key, std::move(layers));
-    } catch (const Error& e) {
-        cache_note_ += std::string(cache_note_.empty() ? "" : "; ") + "not written: " + e.what();
-    }
+    const std::string why_not =
+        save_packed_layers(cache_path_, cache_key_, weights_.identity(), std::move(layers), cache_.get(), damaged_);
+    if (!why_not.empty()) cache_note_ += std::string(cache_note_.empty() ? "" : "; ") + "not written: " + why_not;
 }
 
 std::size_t PackedWeights::packed_bytes() const {

@@ -1,18 +1,15 @@
 // The int8 executor: per step, the scale of its output tensor, and for convolutions the
-// quantized, packed weights with the epilogue's per-channel multiplier and bias.
+// epilogue's per-channel multiplier and bias over weights from Int8LayerWeights.
 #include "quant/int8_network.hpp"
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 
 #include "error.hpp"
 #include "layers/conv2d_parallel.hpp"
 #include "model/layer_args.hpp"
 #include "parallel/thread_pool.hpp"
-#include "quant/int8_packed_cache.hpp"
-#include "quant/int8_weights.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
@@ -22,22 +19,11 @@ struct Int8Network::Step {
     bool float_out = false;    // written into the float output buffer
     bool stem = false;         // conv on the float input: runs in fp32
     float rescale = 1.0f;      // pooling: input scale / output scale
-    Int8ConvWeights weights;   // conv, not stem; only the scales when mapped from the cache
+    Int8LayerWeights::Conv weights;  // conv; the stem's `packed` alone, by the fp32 table
     std::vector<float> multiplier, bias;
-    AlignedBuffer packed;      // packed here: the cache entry (scales, then weights) or the weights
-    const void* packed_weights = nullptr;  // in `packed` or in the cache file's mapping
 };
 
 namespace {
-
-// A non-stem convolution's int8 arguments for one image (no tensors).
-kernels::Conv2dInt8Args int8_args(const Layer& l, const ActivationShape& in) {
-    kernels::Conv2dInt8Args a;
-    set_window(a, l, in, 1, in.c, l.shape.c);
-    a.in_c = in.c;
-    a.out_c = l.shape.c;
-    return a;
-}
 
 float range_of(const ActivationRanges& ranges, const Layer& l) {
     const auto it = ranges.find(l.name);
@@ -47,90 +33,17 @@ float range_of(const ActivationRanges& ranges, const Layer& l) {
 
 }  // namespace
 
-struct Int8Network::WeightLoading {
-    bool caching = false;
-    bool readable = false;   // the weight file's data checked and its conv weights expanded
-    std::vector<int> built;  // graph indices of the layers quantized or packed here, for the cache file
-};
-
-// Quantized from the conv weights, checked first when open() deferred it (as packing fp32
-// does), which an 8-bit file expands on demand.
-void Int8Network::make_readable(WeightLoading& loading) const {
-    if (loading.readable) return;
-    weights_.verify_data();
-    weights_.make_values_readable();
-    loading.readable = true;
-}
-
-// The stem runs in fp32: its weights packed by the fp32 table, from the cache file or here.
-void Int8Network::load_stem_weights(const Layer& l, Step& step, WeightLoading& loading) {
-    const ActivationShape& in = plan_.steps[0].layer->shape;
-    kernels::Conv2dArgs f = conv_args(l, in, 1, in.c, l.shape.c);
-    const bool packs = fp32_table_.conv2d_pack && fp32_table_.conv2d_packed_size;
-    const std::size_t size = packs ? fp32_table_.conv2d_packed_size(f) : 0;
-    const int layer_index = weights_.graph().index_of(l.name);
-    bool damaged = false;
-    step.packed_weights = cache_ && packs ? cache_->layer(layer_index, size, &damaged) : nullptr;
-    if (step.packed_weights) return;
-    weights_.verify_data();
-    weights_.make_values_readable(*l.weights);
-    if (!packs) return;  // the table reads the float weights
-    step.packed = AlignedBuffer(size, "int8 network's fp32 stem weights");
-    fp32_table_.conv2d_pack(f, step.packed.data());
-    step.packed_weights = step.packed.data();
-    if (loading.caching) loading.built.push_back(layer_index);
-}
-
-// A convolution's s8 weights: their scales and packed bytes from the cache file, else quantized
-// and packed here (with the scales in front when they are to be cached).
-void Int8Network::load_conv_weights(const Layer& l, const ActivationShape& in, Step& step, WeightLoading& loading) {
-    kernels::Conv2dInt8Args a = int8_args(l, in);
-    const std::size_t scales_bytes = loading.caching ? int8_scales_bytes(l.shape.c) : 0;
-    const std::size_t packed_bytes = table_.conv2d_packed_size ? table_.conv2d_packed_size(a) : 0;
-    const int layer_index = weights_.graph().index_of(l.name);
-    bool damaged = false;
-    if (const void* stored = cache_ ? cache_->layer(layer_index, scales_bytes + packed_bytes, &damaged) : nullptr) {
-        const auto* scales = static_cast<const float*>(stored);
-        step.weights.weight_scale.assign(scales, scales + l.shape.c);
-        step.packed_weights = static_cast<const unsigned char*>(stored) + scales_bytes;
-        return;
-    }
-    make_readable(loading);
-    step.weights = quantize_conv_weights(l, in.c, table_.weight_max);
-    if (!table_.conv2d_pack) return;  // the table reads step.weights.ohwi
-    a.weights = step.weights.ohwi.data();
-    step.packed = AlignedBuffer(scales_bytes + packed_bytes, "int8 packed weights", AlignedBuffer::Pages::huge);
-    auto* bytes = static_cast<unsigned char*>(step.packed.data());
-    if (loading.caching) {
-        std::memset(bytes, 0, scales_bytes);
-        std::memcpy(bytes, step.weights.weight_scale.data(), sizeof(float) * std::size_t(l.shape.c));
-        loading.built.push_back(layer_index);
-    }
-    table_.conv2d_pack(a, bytes + scales_bytes);
-    step.packed_weights = bytes + scales_bytes;
-}
-
 Int8Network::Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
                          const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
                          const PackedCacheChoice& cache)
     : weights_(weights), table_(table), fp32_table_(fp32_table),
       plan_(plan_network(weights.graph(), output_layer, weights.path())) {
     const int last = int(plan_.steps.size()) - 1;
-    const bool caching = cache.use && table_.conv2d_pack && table_.conv2d_packed_size;
-    PackedCacheKey key;
-    if (caching) {
-        key = int8_packed_cache_key(weights, table_, fp32_table_);
-        const std::string dir = cache.dir.empty() ? default_packed_cache_dir() : cache.dir;
-        cache_path_ = (std::filesystem::path(dir) / packed_cache_file_name(key)).string();
-        cache_ = PackedCacheFile::open(cache_path_, key, &cache_note_);
-        std::vector<int> layers;
-        for (int i = 1; i <= last; ++i)
-            if (plan_.steps[std::size_t(i)].layer->op == LayerOp::conv2d)
-                layers.push_back(weights.graph().index_of(plan_.steps[std::size_t(i)].layer->name));
-        if (cache_) cache_->check_layers(layers);
-    }
-    WeightLoading loading;
-    loading.caching = caching;
+    std::vector<int> conv_layers;
+    for (int i = 1; i <= last; ++i)
+        if (plan_.steps[std::size_t(i)].layer->op == LayerOp::conv2d)
+            conv_layers.push_back(weights.graph().index_of(plan_.steps[std::size_t(i)].layer->name));
+    layer_weights_ = std::make_unique<Int8LayerWeights>(weights, table_, fp32_table_, cache, conv_layers);
     steps_.resize(plan_.steps.size());
     // The output stays float when convolutions (and concats of them) alone write its buffer.
     bool float_final = last > 0;
@@ -161,51 +74,29 @@ Int8Network::Int8Network(const WeightFile& weights, const std::string& output_la
         if (pool) step.rescale = steps_[std::size_t(src)].scale / step.scale;
         if (l.op != LayerOp::conv2d) continue;
         step.stem = src == 0;
+        const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;
         if (step.stem) {
-            load_stem_weights(l, step, loading);
+            step.weights.packed = layer_weights_->stem(l, in);
             continue;
         }
-        load_conv_weights(l, plan_.steps[std::size_t(src)].layer->shape, step, loading);
-        kernels::Conv2dInt8Args a = int8_args(l, plan_.steps[std::size_t(src)].layer->shape);
+        step.weights = layer_weights_->conv(l, in);
         const float in_scale = steps_[std::size_t(src)].scale;
         const float out_scale = step.float_out ? 1.0f : step.scale;
         for (int oc = 0; oc < l.shape.c; ++oc) {
             step.multiplier.push_back(in_scale * step.weights.weight_scale[std::size_t(oc)] / out_scale);
             step.bias.push_back(l.bias->data[oc] / out_scale);
         }
-        if (table_.conv2d_workspace_size)
+        if (table_.conv2d_workspace_size) {
+            kernels::Conv2dInt8Args a;
+            set_window(a, l, in, 1, in.c, l.shape.c);
+            a.in_c = in.c;
+            a.out_c = l.shape.c;
             workspace_bytes_ = std::max(workspace_bytes_, round_up_64(table_.conv2d_workspace_size(a)));
+        }
     }
     feature_size_ = plan_.steps.back().layer->shape.c;
-    if (caching && !loading.built.empty()) save_cache(key, loading.built);
-    cache_mapped_every_layer_ = caching && loading.built.empty();
+    layer_weights_->save();
     plan_buffers(1);
-}
-
-// Writes the layers quantized here and the old file's sound ones that were not, atomically;
-// the steps keep pointing where they do (this network keeps the old mapping).
-void Int8Network::save_cache(const PackedCacheKey& key, const std::vector<int>& built) {
-    std::vector<PackedLayerBytes> layers;
-    for (std::size_t i = 1; i < steps_.size(); ++i) {
-        const int index = weights_.graph().index_of(plan_.steps[i].layer->name);
-        if (std::find(built.begin(), built.end(), index) != built.end())
-            layers.push_back({std::uint32_t(index), steps_[i].packed.data(), steps_[i].packed.size(), {}});
-    }
-    if (cache_)
-        for (const PackedLayerBytes& stored : cache_->stored_layers())
-            if (std::find(built.begin(), built.end(), int(stored.layer)) == built.end()) layers.push_back(stored);
-    // As PackedWeights::save_cache: written from checked weights only.
-    weights_.verify_data();
-    try {
-        std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(cache_path_).parent_path(), ec);
-        PackedCacheKey written = key;
-        written.weights_identity = weights_.identity();
-        write_packed_cache(cache_path_, written, std::move(layers));
-        cache_note_ = cache_note_.empty() ? "written" : cache_note_ + "; rewritten";
-    } catch (const Error& e) {
-        cache_note_ = std::string("not written: ") + e.what();
-    }
 }
 
 Int8Network::~Int8Network() = default;
@@ -272,7 +163,7 @@ void Int8Network::run_stem(int i, const float* input, Images images) {
     kernels::Conv2dArgs a = conv_args(l, plan_.steps[0].layer->shape, n, plan_.steps[0].layer->shape.c, out.c);
     a.input = input;
     a.output = stem_output_.data();
-    a.packed = steps_[std::size_t(i)].packed_weights;
+    a.packed = steps_[std::size_t(i)].weights.packed;
     conv2d_parallel(fp32_table_, a);
     const Step& step = steps_[std::size_t(i)];
     const long pixels = long(n) * out.h * out.w;
@@ -307,8 +198,8 @@ void Int8Network::run_conv(int i, Images images) {
     a.in_c = plan_.steps[std::size_t(src)].layer->shape.c;
     a.out_c = s.layer->shape.c;
     a.input = buffer_for(src, images.first);
-    a.weights = step.weights.ohwi.data();
-    a.packed = step.packed_weights;
+    a.weights = step.weights.ohwi;
+    a.packed = step.weights.packed;
     a.scale = step.multiplier.data();
     a.bias = step.bias.data();
     a.output = buffer_for(i, images.first);

@@ -14,9 +14,9 @@
 #include "int8/int8_kernel_table.hpp"
 #include "kernel_table.hpp"
 #include "model/network_plan.hpp"
-#include "model/packed_cache.hpp"
 #include "model/packed_weights.hpp"
 #include "quant/activation_ranges.hpp"
+#include "quant/int8_layer_weights.hpp"
 
 namespace tinception {
 
@@ -25,13 +25,8 @@ class WeightFile;
 class Int8Network {
 public:
     // `weights` must outlive the network. `ranges` must hold every layer up to output_layer
-    // (calibrate_ranges); weights are quantized to the table's weight_max. With `cache.use`
-    // and a table that packs, each convolution's scales and packed s8 weights come from the
-    // packed-weights cache file of these weights and this table (int8_packed_cache.hpp) when
-    // it holds them sound; then the weight file's data is neither expanded nor checked again
-    // (the file records that it was when the cache was built). Layers it lacks are quantized
-    // and packed here, and the file is rewritten with them; a file that cannot be written is
-    // no error (cache_note() says why).
+    // (calibrate_ranges); weights are quantized to the table's weight_max, or mapped from the
+    // packed-weights cache as `cache` says (int8_layer_weights.hpp).
     Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
                  const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
                  const PackedCacheChoice& cache = {false, {}});
@@ -43,9 +38,9 @@ public:
     int feature_size() const { return feature_size_; }
     const kernels::Int8KernelTable& table() const { return table_; }
     // The cache file used or written (empty: none), and why it was rebuilt or not written.
-    const std::string& cache_path() const { return cache_path_; }
-    const std::string& cache_note() const { return cache_note_; }
-    bool cache_mapped_every_layer() const { return cache_mapped_every_layer_; }
+    const std::string& cache_path() const { return layer_weights_->cache_path(); }
+    const std::string& cache_note() const { return layer_weights_->cache_note(); }
+    bool cache_mapped_every_layer() const { return layer_weights_->mapped_every_layer(); }
     // As Network::pool_layers: features become these layers pooled side by side.
     void pool_layers(const std::vector<std::string>& layers);
     // input: NHWC float [n][h][w][3], preprocessed; features: [n][feature_size()].
@@ -54,12 +49,7 @@ public:
 private:
     struct Step;
 
-    struct WeightLoading;
-    void make_readable(WeightLoading& loading) const;
-    void load_stem_weights(const Layer& l, Step& step, WeightLoading& loading);
-    void load_conv_weights(const Layer& l, const ActivationShape& in, Step& step, WeightLoading& loading);
     void plan_buffers(int n);
-    void save_cache(const PackedCacheKey& key, const std::vector<int>& built);
     // The images [first, first + count) of the caller's batch that a run covers.
     struct Images {
         int first, count;
@@ -86,9 +76,7 @@ private:
     int planned_batch_ = 0, planned_threads_ = 0;
     int feature_size_ = 0;
     std::vector<int> pooled_offset_;  // per step, as Network's; empty: the output layer alone
-    std::unique_ptr<PackedCacheFile> cache_;  // the mapping some steps' weights point into
-    std::string cache_path_, cache_note_;
-    bool cache_mapped_every_layer_ = false;
+    std::unique_ptr<Int8LayerWeights> layer_weights_;  // what the steps' weights point into
 };
 
 }  // namespace tinception
