@@ -94,7 +94,7 @@ std::size_t conv2d_simd_packed_offset(const Conv2dArgs& a, int first_channel) {
     case ConvPath::winograd_f4_7: per_channel = long(Winograd1d<4, 7>::kAlpha) * a.in_c; break;
     case ConvPath::gemm: break;
     }
-    return std::size_t(first_channel) * std::size_t(per_channel);
+    return std::size_t(first_channel) * std::size_t(per_channel) / G::kValuesPerSlot;  // in 32-bit slots
 }
 
 // Bands start where the uncut call's tiles do.

@@ -112,7 +112,7 @@ void transform_outputs_1d(const Conv2dArgs& a, const Tiling1d<M>& tiling, long o
 template <class G, int M, int R>
 std::size_t winograd_1d_packed_size(const Conv2dArgs& a) {
     const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);
-    return panels * Winograd1d<M, R>::kAlpha * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
+    return winograd_packed_bytes<G>(panels * Winograd1d<M, R>::kAlpha, a.in_c);
 }
 
 // packed[p][e][ic][j] = (G g)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero past
@@ -121,8 +121,7 @@ template <class G, int M, int R>
 void winograd_1d_pack(const Conv2dArgs& a, void* packed) {
     constexpr int kAlpha = Winograd1d<M, R>::kAlpha;
     constexpr const Winograd1d<M, R>& w = kWinograd1d<M, R>;
-    float* dst = static_cast<float*>(packed);
-    std::memset(dst, 0, winograd_1d_packed_size<G, M, R>(a));
+    std::memset(packed, 0, winograd_1d_packed_size<G, M, R>(a));
     for (int oc = 0; oc < a.out_c; ++oc)
         for (int ic = 0; ic < a.in_c; ++ic) {
             const float* g = a.weights + (long(oc) * a.in_c + ic) * R;
@@ -130,7 +129,7 @@ void winograd_1d_pack(const Conv2dArgs& a, void* packed) {
             for (int e = 0; e < kAlpha; ++e) {
                 double u = 0.0;
                 for (int k = 0; k < R; ++k) u += w.g[e][k] * double(g[k]);
-                dst[((p * kAlpha + e) * a.in_c + ic) * G::kPanelWidth + j] = float(u);
+                store_packed_weight<G>(packed, p * kAlpha + e, a.in_c, ic, j, float(u));
             }
         }
 }

@@ -136,7 +136,7 @@ void transform_outputs_2d(const Conv2dArgs& a, const Tiles& tiles, long out_stri
 template <class G, int M, int R>
 std::size_t winograd_2d_packed_size(const Conv2dArgs& a) {
     const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);
-    return panels * Winograd2dPlan<M, R>::kElements * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
+    return winograd_packed_bytes<G>(panels * Winograd2dPlan<M, R>::kElements, a.in_c);
 }
 
 // packed[p][e][ic][j] = (G g G^T)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero
@@ -145,8 +145,7 @@ template <class G, int M, int R>
 void winograd_2d_pack(const Conv2dArgs& a, void* packed) {
     using P = Winograd2dPlan<M, R>;
     constexpr int n = P::kAlpha;
-    float* dst = static_cast<float*>(packed);
-    std::memset(dst, 0, winograd_2d_packed_size<G, M, R>(a));
+    std::memset(packed, 0, winograd_2d_packed_size<G, M, R>(a));
     for (int oc = 0; oc < a.out_c; ++oc)
         for (int ic = 0; ic < a.in_c; ++ic) {
             const float* g = a.weights + (long(oc) * a.in_c + ic) * R * R;
@@ -159,7 +158,7 @@ void winograd_2d_pack(const Conv2dArgs& a, void* packed) {
                 for (int k = 0; k < n; ++k) {
                     double u = 0.0;  // (G g G^T)[l][k]
                     for (int b = 0; b < R; ++b) u += gg[l][b] * P::w.g[k][b];
-                    dst[((panel * P::kElements + l * n + k) * a.in_c + ic) * G::kPanelWidth + j] = float(u);
+                    store_packed_weight<G>(packed, panel * P::kElements + l * n + k, a.in_c, ic, j, float(u));
                 }
         }
 }

@@ -20,7 +20,7 @@ constexpr int kWinogradF2x2_3x3Elements = 16;  // 4x4 transform elements
 template <class G>
 std::size_t winograd_f2x2_3x3_packed_size(const Conv2dArgs& a) {
     const std::size_t panels = std::size_t((a.out_c + G::kPanelWidth - 1) / G::kPanelWidth);
-    return panels * kWinogradF2x2_3x3Elements * std::size_t(a.in_c) * G::kPanelWidth * sizeof(float);
+    return winograd_packed_bytes<G>(panels * kWinogradF2x2_3x3Elements, a.in_c);
 }
 
 // packed[p][e][ic][j] = (G g G^T)[e] for output channel p*PW + j, PW = G::kPanelWidth (zero
@@ -28,8 +28,7 @@ std::size_t winograd_f2x2_3x3_packed_size(const Conv2dArgs& a) {
 template <class G>
 void winograd_f2x2_3x3_pack(const Conv2dArgs& a, void* packed) {
     constexpr int PanelWidth = G::kPanelWidth;
-    float* dst = static_cast<float*>(packed);
-    std::memset(dst, 0, winograd_f2x2_3x3_packed_size<G>(a));
+    std::memset(packed, 0, winograd_f2x2_3x3_packed_size<G>(a));
     for (int oc = 0; oc < a.out_c; ++oc)
         for (int ic = 0; ic < a.in_c; ++ic) {
             const float* g = a.weights + (long(oc) * a.in_c + ic) * 9;
@@ -45,7 +44,7 @@ void winograd_f2x2_3x3_pack(const Conv2dArgs& a, void* packed) {
                 const float u[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
                                     0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
                 for (int c = 0; c < 4; ++c)
-                    dst[((p * kWinogradF2x2_3x3Elements + r * 4 + c) * a.in_c + ic) * PanelWidth + j] = u[c];
+                    store_packed_weight<G>(packed, p * kWinogradF2x2_3x3Elements + r * 4 + c, a.in_c, ic, j, u[c]);
             }
         }
 }

@@ -24,6 +24,7 @@ struct GemmTile14x32Avx512 {
     // reuse each weight row several times, few enough that the transformed inputs stay near.
     static constexpr int kWinogradBlockTiles = kTileRows * 4;
     static constexpr int kWinogradMinInC = kAvx512WinogradMinInC;
+    static constexpr int kValuesPerSlot = 1;  // fp32 operands (winograd_driver.hpp)
     static void tile(const TileJob<S>& t, int rows);
 };
 

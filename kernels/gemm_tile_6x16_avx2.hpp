@@ -23,6 +23,7 @@ struct GemmTile6x16Avx2 {
     // reuse each weight row several times, few enough that the transformed inputs stay near.
     static constexpr int kWinogradBlockTiles = kTileRows * 8;
     static constexpr int kWinogradMinInC = kAvx2WinogradMinInC;
+    static constexpr int kValuesPerSlot = 1;  // fp32 operands (winograd_driver.hpp)
     static void tile(const TileJob<S>& t, int rows);
 };
 

@@ -23,6 +23,7 @@ struct GemmTile8x8Neon {
     static constexpr int kBlockRows = kTileRows * 16;  // pixels im2col'ed and multiplied together
     static constexpr int kWinogradBlockTiles = kTileRows * 8;
     static constexpr int kWinogradMinInC = kNeonWinogradMinInC;
+    static constexpr int kValuesPerSlot = 1;  // fp32 operands (winograd_driver.hpp)
     static void tile(const TileJob<S>& t, int rows);
 };
 

@@ -3,9 +3,11 @@
 // per transform element over the input channels. Each kernel brings its own tiling and
 // transforms. Internal linkage: each ISA file compiles its own copy with its own flags.
 #pragma once
+#include <cstdint>
 #include <cstring>
 #include <cstddef>
 
+#include "bf16/bf16.hpp"
 #include "conv2d_gemm_common.hpp"
 #include "gemm_tile_job.hpp"
 #include "kernel_table.hpp"
@@ -17,9 +19,36 @@ namespace {
 // order of an output depends on in_c alone, never on how the call was split.
 constexpr int kWinogradChunkC = 256;
 
+// The products' operands are 32-bit slots: one fp32 value each, or with G::kValuesPerSlot = 2
+// a pair of bf16 values of consecutive input channels (G's multiply-add then sums both
+// products into one fp32 lane, vdpbf16ps). Such a G needs an even in_c.
+template <class G>
+long slots_of(long in_c) {
+    return in_c / G::kValuesPerSlot;
+}
+
+// Bytes of Winograd weights packed as [rows][in_c][PW] values, PW = G::kPanelWidth.
+template <class G>
+std::size_t winograd_packed_bytes(std::size_t rows, long in_c) {
+    return rows * std::size_t(slots_of<G>(in_c)) * G::kPanelWidth * sizeof(float);
+}
+
+// packed[row][ic][j] = u, in G's slots: row-major [row][ic / 2][j][ic % 2] in bf16 for pairs.
+template <class G>
+void store_packed_weight(void* packed, long row, long in_c, int ic, long j, float u) {
+    if constexpr (G::kValuesPerSlot == 1) {
+        static_cast<float*>(packed)[(row * in_c + ic) * G::kPanelWidth + j] = u;
+    } else {
+        static_assert(G::kValuesPerSlot == 2, "slots hold one fp32 value or two bf16");
+        const long slot = (row * slots_of<G>(in_c) + ic / 2) * G::kPanelWidth + j;
+        static_cast<std::uint16_t*>(packed)[2 * slot + ic % 2] = bf16::from_float(u);
+    }
+}
+
 // m[t][e][PW] = sum_ic v[e * element_stride + t * in_c + ic] * panel[e][ic][PW] for the
 // `count` tiles of a block and each of the `elements` transform elements; `panel` is one
-// output-channel panel of the packed weights, [elements][in_c][PW], PW = G::kPanelWidth.
+// output-channel panel of the packed weights, [elements][in_c][PW], PW = G::kPanelWidth; in_c
+// and element_stride counted in slots.
 template <class G>
 void multiply_transformed(const float* v, long element_stride, const float* panel, int elements,
                                  long in_c, int count, float* m) {
@@ -81,14 +110,20 @@ void run_winograd(const Conv2dArgs& a, long total, int elements, std::size_t pac
     float* v = scratch.take(std::size_t(elements) * std::size_t(element_stride) + 16);
     float* m = scratch.take(std::size_t(block_cap) * std::size_t(elements) * G::kPanelWidth);
     const long panels = (a.out_c + G::kPanelWidth - 1) / G::kPanelWidth;
+    const long in_slots = slots_of<G>(a.in_c);
     for (long b = 0; b < blocks; ++b) {
         const long t0 = total * b / blocks;
         const int count = int(total * (b + 1) / blocks - t0);
         if (count <= 0) continue;
-        if (a.in_c > 0) inputs(t0, count, v, element_stride);
+        if (a.in_c > 0) {
+            inputs(t0, count, v, element_stride);
+            // Each element's fp32 values into slots where they stand (v[e] keeps its start).
+            if constexpr (G::kValuesPerSlot != 1)
+                for (int e = 0; e < elements; ++e) G::to_slots(v + e * element_stride, long(count) * a.in_c);
+        }
         for (long p = 0; p < panels; ++p) {
-            multiply_transformed<G>(v, element_stride, packed + p * elements * a.in_c * G::kPanelWidth, elements, a.in_c,
-                                 count, m);
+            multiply_transformed<G>(v, element_stride, packed + p * elements * in_slots * G::kPanelWidth, elements,
+                                    in_slots, count, m);
             outputs(t0, count, m, p);
         }
     }

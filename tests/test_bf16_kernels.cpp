@@ -1,7 +1,7 @@
 // The bf16 convolution: rounding to bf16, the reference against fp32 within bf16's precision,
 // the AVX-512 BF16 kernel equal to the reference bit for bit on the shared case table, packed
-// and not, in both memory layouts, and cut across threads; and the table the network runs,
-// which keeps the Winograd layers in fp32.
+// and not, in both memory layouts, and cut across threads; the bf16 Winograd layers likewise
+// against their own reference; and the table the network runs, which routes each layer.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -100,28 +100,85 @@ TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 thr
     set_thread_count(2);
 }
 
-TEST_CASE("bf16 for the network: Winograd layers as the AVX-512 table runs them, the rest in bf16, cut or not") {
+TEST_CASE("bf16 Winograd: 8x8 layers cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
+    const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
+    if (!table) return;
+    // At batch 1 the cuts are channel groups, at batch 3 row bands (F(4, 3)'s 3x1 tiles span 4 rows).
+    const ConvCase cases[] = {{1, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
+                              {3, 40, 8, 8, 96, 1, 3, 1, Padding::same, true},
+                              {3, 40, 8, 8, 96, 3, 1, 1, Padding::same, true},
+                              {1, 64, 8, 8, 160, 3, 1, 1, Padding::same, false}};
+    for (const ConvCase& cc : cases) {
+        CAPTURE(describe(cc));
+        const ConvFixture f(cc, kLayouts[1], 8);
+        GuardedBuffer expected = f.fresh_output();
+        REQUIRE(kernels::conv2d_winograd_bf16_ref(f.args(&expected)));
+        const PackedWeights packed = pack_weights(*table, f.args());
+        for (const int threads : {1, 2, 3}) {
+            CAPTURE(threads);
+            set_thread_count(threads);
+            GuardedBuffer actual = f.fresh_output();
+            conv2d_parallel(*table, f.args(&actual, packed.get()));
+            CHECK(actual == expected);
+        }
+    }
+    set_thread_count(2);
+}
+
+TEST_CASE("bf16 for the network: bf16 Winograd on F(2x2, 3x3) and F(4, 3), other Winograd and odd in_c in fp32, the rest in bf16, cut or not") {
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) return;
     const kernels::KernelTable& fp32 = *kernels::avx512_kernels();
-    int winograd = 0, direct = 0;
-    for (const ConvCase& cc : kConvCases) {
-        CAPTURE(describe(cc));
-        const ConvFixture f(cc, kLayouts[1], 21);
-        const std::string fp32_path = fp32.conv2d_path(f.args());
-        const bool stays_fp32 = fp32_path.rfind("winograd", 0) == 0;
-        (stays_fp32 ? winograd : direct) += 1;
-        GuardedBuffer expected = f.fresh_output(), actual = f.fresh_output();
-        if (stays_fp32)
-            conv2d_once(fp32, f.args(&expected, pack_weights(fp32, f.args()).get()));
-        else
-            kernels::conv2d_bf16_ref(f.args(&expected));
-        const PackedWeights packed = pack_weights(*table, f.args());
-        set_thread_count(2);
-        conv2d_parallel(*table, f.args(&actual, packed.get()));
-        CHECK(actual == expected);
-    }
-    CHECK(winograd > 5);  // both kinds of layer were there
+    int bf16_winograd = 0, stays_fp32 = 0, direct = 0;
+    for (const ConvCase& cc : kConvCases)
+        for (const MemoryLayout& layout : kLayouts) {
+            CAPTURE(describe(cc));
+            CAPTURE(std::string(layout.name));
+            const ConvFixture f(cc, layout, 21);
+            const std::string fp32_path = fp32.conv2d_path(f.args());
+            GuardedBuffer expected = f.fresh_output(), actual = f.fresh_output(), unpacked = f.fresh_output();
+            if (kernels::conv2d_winograd_bf16_ref(f.args(&expected))) {
+                ++bf16_winograd;
+                CHECK(std::string(table->conv2d_path(f.args())).rfind("bf16_winograd", 0) == 0);
+            } else if (fp32_path.rfind("winograd", 0) == 0 || cc.in_c % 2 != 0) {
+                ++stays_fp32;
+                conv2d_once(fp32, f.args(&expected, pack_weights(fp32, f.args()).get()));
+            } else {
+                ++direct;
+                kernels::conv2d_bf16_ref(f.args(&expected));
+            }
+            const PackedWeights packed = pack_weights(*table, f.args());
+            set_thread_count(2);
+            conv2d_parallel(*table, f.args(&actual, packed.get()));
+            conv2d_once(*table, f.args(&unpacked));
+            CHECK(actual.guards_intact());
+            CHECK(actual == expected);
+            CHECK(unpacked == expected);
+        }
+    CHECK(bf16_winograd > 3);  // every kind of layer was there
+    CHECK(stays_fp32 > 3);
     CHECK(direct > 5);
+}
+
+TEST_CASE("bf16 Winograd reference: within a few times bf16's error of the fp32 reference, and rounded") {
+    int checked = 0;
+    for (const ConvCase& cc : kConvCases) {
+        const ConvFixture f(cc, kLayouts[0], 31);
+        GuardedBuffer fp32 = f.fresh_output(), rounded = f.fresh_output();
+        if (!kernels::conv2d_winograd_bf16_ref(f.args(&rounded))) continue;
+        CAPTURE(describe(cc));
+        ++checked;
+        kernels::reference_kernels().conv2d(f.args(&fp32));
+        // The transformed inputs and weights each move by at most 2^-9 relative; F(2x2, 3x3)'s
+        // transforms add at most 4 inputs (or weights halved), F(4, 3)'s weigh them by at most
+        // 8 on the way out: the direct bound, times that growth.
+        const double growth = cc.kernel_h == 3 && cc.kernel_w == 3 ? 16.0 : 64.0;
+        const double bound = growth * double(cc.in_c) * cc.kernel_h * cc.kernel_w * std::ldexp(1.0, -8) + 1e-5;
+        double worst = 0;
+        for (std::size_t i = 0; i < fp32.size(); ++i) worst = std::max(worst, double(std::fabs(fp32[i] - rounded[i])));
+        CHECK(worst <= bound);
+        CHECK(!(fp32 == rounded));
+    }
+    CHECK(checked > 3);
 }
 #endif

@@ -1,10 +1,15 @@
 // The bf16 tables, only where this build holds AVX-512 and AVX-512 BF16 code and the CPU runs
 // both. Compiled without ISA flags.
 //  - avx512_bf16_direct: every convolution in bf16 (conv2d_bf16_avx512.cpp).
-//  - avx512_bf16, what --precision bf16 runs: the layers the AVX-512 table runs by Winograd
-//    stay on it in fp32, the rest run in bf16. Winograd's 2.25-4x fewer multiplications beat
-//    bf16's twice the multiply rate, so bf16 throughout would be slower on the 3x3, 5x5 and 1x7
-//    layers; both tables pack 32-channel panels, so a layer's cuts work either way.
+//  - avx512_bf16, what --precision bf16 runs, per layer:
+//    - the 8x8 layers' Winograd paths, F(2x2, 3x3) and F(4, 3), with bf16 products and fp32
+//      transforms (winograd_bf16_avx512.cpp says why only those);
+//    - the other layers the AVX-512 table runs by Winograd stay on it, in fp32: their 2.25-4x
+//      fewer multiplications beat bf16's twice the rate;
+//    - layers with an odd in_c (the RGB stem) stay on it too: bf16 pairs input channels, so
+//      their rows are gathered tap by tap and padded, 1.5x the fp32 table's time on the stem;
+//    - the rest run in bf16 directly.
+//    All three pack 32-channel panels, so a layer's cuts work either way.
 #include <cstring>
 
 #include "bf16/conv2d_bf16.hpp"
@@ -13,7 +18,9 @@
 namespace tinception::kernels {
 
 #if defined(TINCEPTION_BUILT_AVX512) && defined(TINCEPTION_BUILT_AVX512_BF16)
-void set_bf16_conv2d(KernelTable& t);  // bf16/conv2d_bf16_avx512.cpp
+void set_bf16_conv2d(KernelTable& t);            // bf16/conv2d_bf16_avx512.cpp
+void set_bf16_winograd_conv2d(KernelTable& t);   // bf16/winograd_bf16_avx512.cpp
+bool bf16_winograd_runs(const Conv2dArgs& a);    // bf16/winograd_bf16_avx512.cpp
 
 const KernelTable* avx512_bf16_direct_kernels() {
     const KernelTable* avx512 = avx512_kernels();
@@ -29,11 +36,23 @@ const KernelTable* avx512_bf16_direct_kernels() {
 
 namespace {
 
-bool stays_fp32(const Conv2dArgs& a) {
-    const char* path = avx512_kernels()->conv2d_path(a);
-    return path && std::strncmp(path, "winograd", 8) == 0;
+const KernelTable& winograd_table() {
+    static const KernelTable table = [] {
+        KernelTable t = *avx512_bf16_direct_kernels();
+        t.isa_name = "avx512_bf16_winograd";
+        set_bf16_winograd_conv2d(t);
+        return t;
+    }();
+    return table;
 }
-const KernelTable& for_layer(const Conv2dArgs& a) { return stays_fp32(a) ? *avx512_kernels() : *avx512_bf16_direct_kernels(); }
+
+const KernelTable& for_layer(const Conv2dArgs& a) {
+    if (bf16_winograd_runs(a)) return winograd_table();
+    const char* fp32_path = avx512_kernels()->conv2d_path(a);
+    const bool fp32_winograd = fp32_path && std::strncmp(fp32_path, "winograd", 8) == 0;
+    if (fp32_winograd || a.in_c % 2 != 0) return *avx512_kernels();
+    return *avx512_bf16_direct_kernels();
+}
 
 void conv2d(const Conv2dArgs& a) { for_layer(a).conv2d(a); }
 std::size_t packed_size(const Conv2dArgs& a) { return for_layer(a).conv2d_packed_size(a); }

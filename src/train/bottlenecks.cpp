@@ -6,6 +6,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "bf16/conv2d_bf16.hpp"
 #include "error.hpp"
 #include "file_io.hpp"
 #include "image/image.hpp"
@@ -22,7 +23,7 @@ std::string mirrored_variant(const std::string& variant) {
 }
 
 std::string precision_variant(const FeatureExtractor& extractor) {
-    if (std::string(extractor.precision()) == "bf16") return "bf16";
+    if (std::string(extractor.precision()) == "bf16") return "bf16-" + std::to_string(kernels::kBf16PlanVersion);
     if (extractor.int8_ranges().empty()) return "";
     std::string text;  // the ranges exactly: each name, then its float's bits
     for (const auto& [name, range] : extractor.int8_ranges()) {
