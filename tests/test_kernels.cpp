@@ -14,6 +14,7 @@
 #include "conv2d_path.hpp"
 #include "kernel_fixtures.hpp"
 #include "layers/conv2d_workspace.hpp"
+#include "reference.hpp"
 
 using namespace tinception;
 using namespace tinception::testing;
@@ -147,6 +148,21 @@ TEST_CASE("global_avgpool: each implementation against a double-precision mean")
                     check_close(expected.data(), actual.data(), expected.size(), sum_tolerance(long(s.h) * s.w, 1.0),
                                 nhwc_index(s.n, 1, c));
                 }
+    // Channel counts past the reference's block of 256 (and its tail), bit for bit the per-channel
+    // double sum.
+    for (const int c : {255, 256, 257, 600}) {
+        CAPTURE(c);
+        const int n = 2, h = 3, w = 5;
+        std::vector<float> input(std::size_t(n) * h * w * c), actual(std::size_t(n) * c, -1.0f);
+        fill_uniform(input.data(), input.size(), 11u);
+        kernels::global_avgpool_ref(input.data(), actual.data(), n, h, w, c);
+        for (int b = 0; b < n; ++b)
+            for (int ch = 0; ch < c; ++ch) {
+                double sum = 0.0;
+                for (int p = 0; p < h * w; ++p) sum += input[(std::size_t(b) * h * w + p) * c + ch];
+                REQUIRE(actual[std::size_t(b) * c + ch] == float(sum / (h * w)));
+            }
+    }
 }
 
 TEST_CASE("softmax: each implementation against double-precision exponentials, large logits included") {
