@@ -2,7 +2,7 @@
 // every k-th image (sorted by path), then reports per layer the minimum and mean cosine
 // similarity and the largest relative error |int8 - fp32| / |fp32| over all images, and over
 // the images left out of calibration. One-shot figures for README's int8 section.
-//   int8_features WEIGHTS DIR [RULE=max|pNN.NN] [EVERY=4] [TABLE=avx2|avx2_7bit|avx512_vnni|reference]
+//   int8_features WEIGHTS DIR [RULE=max|mse|pNN.NN] [EVERY=4] [TABLE=avx2|avx2_7bit|avx512_vnni|reference]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,7 +24,7 @@ using namespace tinception;
 
 int main(int argc, char** argv) try {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: int8_features WEIGHTS DIR [max|pNN.NN] [EVERY] [avx2|avx2_7bit|avx512_vnni|reference]\n");
+        std::fprintf(stderr, "usage: int8_features WEIGHTS DIR [max|mse|pNN.NN] [EVERY] [avx2|avx2_7bit|avx512_vnni|reference]\n");
         return 2;
     }
     const RangeRule rule = parse_range_rule(argc > 3 ? argv[3] : "max");

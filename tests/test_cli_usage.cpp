@@ -161,7 +161,7 @@ TEST_CASE("embed, guess, train: a bad --precision, bf16 with fine-tuning or int8
                   "--precision int8 needs --calibrate FOLDER");
     check_refused(run_tinception({"guess", "m.tcm", "a.jpg", "--precision", "int8", "--calibrate", "d",
                                   "--calibrate-rule", "p200"}),
-                  "calibration rule 'p200' is neither 'max' nor a percentile");
+                  "calibration rule 'p200' is not 'max', 'mse' or a percentile");
 }
 
 TEST_CASE("info: TINCEPTION_ISA=reference forces the reference tables for int8 too") {

@@ -27,8 +27,9 @@ void add_precision_options(cxxopts::Options& options) {
                       "its training images)",
          cxxopts::value<std::string>())
         ("calibrate-images", "int8: most calibration images used", cxxopts::value<int>()->default_value("64"))
-        ("calibrate-rule", "int8: a layer's range is its largest output ('max') or a percentile of its positive "
-                           "outputs ('p99.999')",
+        ("calibrate-rule", "int8: a layer's range is its largest output ('max'), a percentile of its positive "
+                           "outputs ('p99.999'), or the range with the least squared error, clipping and "
+                           "rounding ('mse')",
          cxxopts::value<std::string>()->default_value("p99.999"));
 }
 

@@ -1,11 +1,12 @@
 // Runs the fp32 network over the calibration images and keeps, per layer, the largest output
 // and a histogram of the positive outputs on a log scale (64 bins an octave, so a percentile
-// is read to within 1.1%), from which the range is taken.
+// is read to within 1.1%), from which each rule takes the range.
 #include "quant/activation_ranges.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -51,20 +52,51 @@ struct LayerHistogram {
         positives += seen;
         max = largest;
     }
-    // The upper edge of the bin holding the percentile, never above the largest value.
-    float percentile(double p) const {
-        const auto target = std::uint64_t(std::ceil(p / 100.0 * double(positives)));
-        std::uint64_t seen = 0;
-        for (std::size_t b = 0; b < bins.size(); ++b) {
-            seen += bins[b];
-            if (seen >= target && seen > 0)
-                return std::min(max, float(std::exp2(double(b + 1) / kBinsPerOctave + kLowestOctave)));
-        }
-        return max;
-    }
 };
 
+// The upper edge of the bin holding the percentile, never above the largest value.
+float percentile_range(const std::vector<std::uint64_t>& bins, std::uint64_t positives, float max, double p) {
+    const auto target = std::uint64_t(std::ceil(p / 100.0 * double(positives)));
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < bins.size(); ++b) {
+        seen += bins[b];
+        if (seen >= target && seen > 0) return std::min(max, float(std::exp2(double(b + 1) / kBinsPerOctave + kLowestOctave)));
+    }
+    return max;
+}
+
+// The bin edge T minimizing, over the positive values v (each taken at its bin's geometric
+// middle), the clipped values' (v - T)^2 plus the others' rounding noise (T / 255)^2 / 12;
+// T never above the largest value.
+float least_squared_error_range(const std::vector<std::uint64_t>& bins, std::uint64_t positives, float max) {
+    double above0 = 0, above1 = 0, above2 = 0;  // over the bins above the candidate's: count, sum v, sum v^2
+    double best_error = -1.0;
+    float best = max;
+    for (std::size_t b = bins.size(); b-- > 0;) {
+        if (bins[b] == 0 && above0 == 0) continue;  // above every value: the range would be max
+        const double edge = std::min(double(max), std::exp2(double(b + 1) / kBinsPerOctave + kLowestOctave));
+        const double step = edge / 255.0;
+        const double error = above2 - 2.0 * edge * above1 + edge * edge * above0 +
+                             (double(positives) - above0) * step * step / 12.0;
+        if (best_error < 0 || error < best_error) best_error = error, best = float(edge);
+        const double n = double(bins[b]);
+        const double v = std::min(double(max), std::exp2((double(b) + 0.5) / kBinsPerOctave + kLowestOctave));
+        above0 += n, above1 += n * v, above2 += n * v * v;
+    }
+    return best;
+}
+
 }  // namespace
+
+float range_from_histogram(const std::vector<std::uint64_t>& bins, std::uint64_t positives, float max,
+                           const RangeRule& rule) {
+    switch (rule.kind) {
+    case RangeRule::Kind::max: return max;
+    case RangeRule::Kind::percentile: return percentile_range(bins, positives, max, rule.percentile);
+    case RangeRule::Kind::mse: return least_squared_error_range(bins, positives, max);
+    }
+    return max;
+}
 
 ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& output_layer, const float* input,
                                   int n, const RangeRule& rule) {
@@ -90,15 +122,27 @@ ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& 
         network.extract_features(input + std::size_t(b) * image_floats, std::min(kBatch, n - b), nullptr);
     ActivationRanges ranges;
     for (const auto& [name, h] : histograms) {
-        const float range = rule.kind == RangeRule::Kind::max ? h.max : h.percentile(rule.percentile);
+        const float range = range_from_histogram(h.bins, h.positives, h.max, rule);
         ranges[name] = range > 0.0f ? range : 1.0f;  // a layer that is zero on every image
     }
     return ranges;
 }
 
+std::string range_rule_text(const RangeRule& rule) {
+    if (rule.kind == RangeRule::Kind::max) return "max";
+    if (rule.kind == RangeRule::Kind::mse) return "mse";
+    char text[32];
+    std::snprintf(text, sizeof text, "p%g", rule.percentile);
+    return text;
+}
+
 RangeRule parse_range_rule(const std::string& text) {
     RangeRule rule;
     if (text == "max") return rule;
+    if (text == "mse") {
+        rule.kind = RangeRule::Kind::mse;
+        return rule;
+    }
     if (text.size() > 1 && text[0] == 'p') {
         char* end = nullptr;
         const double p = std::strtod(text.c_str() + 1, &end);
@@ -108,7 +152,7 @@ RangeRule parse_range_rule(const std::string& text) {
             return rule;
         }
     }
-    throw Error("calibration rule '" + text + "' is neither 'max' nor a percentile such as 'p99.99'");
+    throw Error("calibration rule '" + text + "' is not 'max', 'mse' or a percentile such as 'p99.99'");
 }
 
 }  // namespace tinception

@@ -1,17 +1,21 @@
 // Calibration: the fp32 value each layer's output maps to u8 255, measured by running the fp32
 // network over a set of preprocessed images. Deterministic: the same images in the same order
-// give the same ranges. Two rules: the largest value seen (nothing clips on the set), or a
-// percentile of the positive values (a few outliers clip, the rest get finer steps).
+// give the same ranges. Three rules: the largest value seen (nothing clips on the set); a
+// percentile of the positive values (a few outliers clip, the rest get finer steps); or the
+// range with the least expected squared error over the positive values, clipping plus
+// rounding, read from their histogram ("mse").
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tinception {
 
 class WeightFile;
 
 struct RangeRule {
-    enum class Kind { max, percentile } kind = Kind::max;
+    enum class Kind { max, percentile, mse } kind = Kind::max;
     double percentile = 99.99;  // Kind::percentile: of each layer's positive outputs
 };
 
@@ -22,7 +26,14 @@ using ActivationRanges = std::map<std::string, float>;
 ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& output_layer, const float* input,
                                   int n, const RangeRule& rule);
 
-// "max" or "p99.99" -> a rule; throws Error with one line otherwise.
+// The range `rule` takes from a layer's positive outputs: their histogram over the bins of
+// log2_bin (quant/log2_bins.hpp), their count and the largest.
+float range_from_histogram(const std::vector<std::uint64_t>& bins, std::uint64_t positives, float max,
+                           const RangeRule& rule);
+
+// "max", "mse" or "p99.99" -> a rule; throws Error with one line otherwise.
 RangeRule parse_range_rule(const std::string& text);
+// The rule as parse_range_rule reads it ("p99.999" with the shortest digits).
+std::string range_rule_text(const RangeRule& rule);
 
 }  // namespace tinception

@@ -70,9 +70,7 @@ ReportData report_data(const RetrainOptions& options, const RetrainResult& resul
         {"precision", options.calibration.int8
                           ? "int8, calibrated on " + std::to_string(result.calibration_images) + " " +
                                 (options.calibration.folder.empty() ? "training images" : "images of " + options.calibration.folder) +
-                                " (" + (options.calibration.rule.kind == RangeRule::Kind::max
-                                            ? std::string("max")
-                                            : "p" + number(options.calibration.rule.percentile)) + ")"
+                                " (" + range_rule_text(options.calibration.rule) + ")"
                           : options.calibration.bf16 ? "bf16" : "fp32"},
         {"JPEG decoding", options.decode == DecodeMode::exact ? "at stored size (exact)" : "scaled in the DCT to the input size"},
         {"bottleneck cache", options.cache_dir.empty() ? "off" : options.cache_dir},
