@@ -76,53 +76,53 @@ TEST_CASE("bf16 AVX-512: equal to the reference bit for bit on every row, packed
         }
 }
 
-TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
-    const kernels::KernelTable* table = kernels::avx512_bf16_direct_kernels();
-    if (!table) return;
-    // Inception-like 17x17 and 8x8 layers at batch 1 (channel groups) and 3 (bands).
-    const ConvCase cases[] = {{1, 40, 17, 17, 160, 1, 7, 1, Padding::same, true},
-                              {3, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
-                              {1, 40, 17, 17, 160, 3, 3, 2, Padding::valid, false}};
+namespace {
+
+// Each case, packed once for `table` and cut across 1, 2 and 3 threads: bit for bit what
+// reference(args) writes.
+template <typename Reference>
+void check_cuts(const kernels::KernelTable& table, const std::vector<ConvCase>& cases, std::uint32_t seed,
+                Reference reference) {
     for (const ConvCase& cc : cases) {
         CAPTURE(describe(cc));
-        const ConvFixture f(cc, kLayouts[1], 5);
+        const ConvFixture f(cc, kLayouts[1], seed);
         GuardedBuffer expected = f.fresh_output();
-        kernels::conv2d_bf16_ref(f.args(&expected));
-        const PackedWeights packed = pack_weights(*table, f.args());
+        reference(f.args(&expected));
+        const PackedWeights packed = pack_weights(table, f.args());
         for (const int threads : {1, 2, 3}) {
             CAPTURE(threads);
             set_thread_count(threads);
             GuardedBuffer actual = f.fresh_output();
-            conv2d_parallel(*table, f.args(&actual, packed.get()));
+            conv2d_parallel(table, f.args(&actual, packed.get()));
             CHECK(actual == expected);
         }
     }
     set_thread_count(2);
 }
 
+}  // namespace
+
+TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
+    const kernels::KernelTable* table = kernels::avx512_bf16_direct_kernels();
+    if (!table) return;
+    // Inception-like 17x17 and 8x8 layers at batch 1 (channel groups) and 3 (bands).
+    check_cuts(*table,
+               {{1, 40, 17, 17, 160, 1, 7, 1, Padding::same, true},
+                {3, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
+                {1, 40, 17, 17, 160, 3, 3, 2, Padding::valid, false}},
+               5, [](const kernels::Conv2dArgs& a) { kernels::conv2d_bf16_ref(a); });
+}
+
 TEST_CASE("bf16 Winograd: 8x8 layers cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) return;
     // At batch 1 the cuts are channel groups, at batch 3 row bands (F(4, 3)'s 3x1 tiles span 4 rows).
-    const ConvCase cases[] = {{1, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
-                              {3, 40, 8, 8, 96, 1, 3, 1, Padding::same, true},
-                              {3, 40, 8, 8, 96, 3, 1, 1, Padding::same, true},
-                              {1, 64, 8, 8, 160, 3, 1, 1, Padding::same, false}};
-    for (const ConvCase& cc : cases) {
-        CAPTURE(describe(cc));
-        const ConvFixture f(cc, kLayouts[1], 8);
-        GuardedBuffer expected = f.fresh_output();
-        REQUIRE(kernels::conv2d_winograd_bf16_ref(f.args(&expected)));
-        const PackedWeights packed = pack_weights(*table, f.args());
-        for (const int threads : {1, 2, 3}) {
-            CAPTURE(threads);
-            set_thread_count(threads);
-            GuardedBuffer actual = f.fresh_output();
-            conv2d_parallel(*table, f.args(&actual, packed.get()));
-            CHECK(actual == expected);
-        }
-    }
-    set_thread_count(2);
+    check_cuts(*table,
+               {{1, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
+                {3, 40, 8, 8, 96, 1, 3, 1, Padding::same, true},
+                {3, 40, 8, 8, 96, 3, 1, 1, Padding::same, true},
+                {1, 64, 8, 8, 160, 3, 1, 1, Padding::same, false}},
+               8, [](const kernels::Conv2dArgs& a) { REQUIRE(kernels::conv2d_winograd_bf16_ref(a)); });
 }
 
 TEST_CASE("bf16 for the network: bf16 Winograd on F(2x2, 3x3) and F(4, 3), other Winograd and odd in_c in fp32, the rest in bf16, cut or not") {

@@ -12,6 +12,7 @@
 
 #include "bf16/bf16.hpp"
 #include "bf16/conv2d_bf16.hpp"
+#include "bf16/dpbf16_avx512.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -134,13 +135,6 @@ struct Tile {
     __mmask16 mask0, mask1;
     bool relu;
 };
-
-// acc + the two bf16 products of each lane (vdpbf16ps). As with vpdpbusd, GCC 12's intrinsic
-// copies the accumulator around every instruction; in place, the tile stays in registers.
-inline __m512 dpbf16(__m512 acc, __m512i x, __m512i w) {
-    asm("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w));
-    return acc;
-}
 
 template <int Rows>
 void bf16_tile(const Tile& t) {

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include "bf16/conv2d_bf16.hpp"
+#include "bf16/dpbf16_avx512.hpp"
 #include "conv2d_path.hpp"
 #include "conv2d_winograd_1d.hpp"
 #include "conv2d_winograd_f2x2_3x3.hpp"
@@ -34,13 +35,6 @@ struct GemmTileBf16Avx512 {
     static void tile(const TileJob<S>& t, int rows);
     static void to_slots(float* values, long count);
 };
-
-// acc + the two bf16 products of each lane, in place (GCC 12's intrinsic copies the
-// accumulator around every instruction).
-inline __m512 dpbf16(__m512 acc, __m512i x, __m512i w) {
-    asm("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w));
-    return acc;
-}
 
 template <int Rows>
 void winograd_tile_bf16(const TileJob<Avx512>& t) {
