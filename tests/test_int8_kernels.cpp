@@ -4,6 +4,7 @@
 // the reference; float to u8 likewise.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -164,11 +165,13 @@ TEST_CASE("conv2d int8: every table equals the reference exactly on awkward shap
 
 TEST_CASE("conv2d int8: a pixel range computes those pixels only, the same as the whole call") {
     // Gathered (17 input channels), read in place (1x1), and direct over copied rows (whole
-    // quads of input channels, stride 1 and 2): the cuts fall mid-row and across images.
+    // quads of input channels, stride 1 and 2; 20-wide rows go in windows of 4 rows): the cuts
+    // fall mid-row, mid-window and across images.
     const ConvCase cases[] = {{2, 17, 6, 7, 33, 3, 3, 1, Padding::same, true},
                               {2, 19, 5, 7, 20, 1, 1, 1, Padding::valid, true},
                               {2, 20, 6, 7, 33, 3, 3, 1, Padding::same, true},
-                              {2, 16, 9, 8, 40, 3, 3, 2, Padding::same, true}};
+                              {2, 16, 9, 8, 40, 3, 3, 2, Padding::same, true},
+                              {2, 20, 9, 20, 40, 3, 3, 1, Padding::same, true}};
     std::vector<const Int8KernelTable*> tables = int8_tables_under_test();
     tables.push_back(&kernels::reference_int8_kernels());
     for (const Int8KernelTable* table : tables)
@@ -179,8 +182,8 @@ TEST_CASE("conv2d int8: a pixel range computes those pixels only, the same as th
             GuardedBytes whole = f.fresh_output(), parts = f.fresh_output();
             f.run(*table, whole);
             const long pixels = long(cc.n) * f.py.out * f.px.out;
-            const long cuts[] = {0, 5, 13, 14, pixels};
-            for (int i = 0; i + 1 < 5; ++i) f.run(*table, parts, cuts[i], cuts[i + 1]);
+            const long cuts[] = {0, 5, 13, 14, std::min(pixels, 97L), std::min(pixels, 203L), pixels};
+            for (int i = 0; i + 1 < 7; ++i) f.run(*table, parts, cuts[i], cuts[i + 1]);
             CHECK(parts.differences(whole) == 0);
         }
 }

@@ -4,9 +4,10 @@
 // Tiles of 14 output pixels x 32 output channels in 28 zmm accumulators; each step broadcasts
 // a pixel's next 4 bytes (a load, no shuffle) against two weight vectors of [16 oc][4 k].
 // 1x1 stride-1 layers are read in place. Other layers with whole quads of input channels run
-// directly: per output row, the input rows its window covers are copied once, zero-padded,
-// and each kernel cell's pixels are read from there at a fixed stride (no im2col: for 32
-// input channels gathering cost several times the products). The rest gather rows of up to
+// directly: per group of output rows (about 64 pixels), the input rows their windows cover
+// are copied once, zero-padded, and each kernel cell's pixels are read from there at a fixed
+// stride (no im2col: for 32 input channels gathering cost several times the products); each
+// weight panel then serves the whole group. The rest gather rows of up to
 // kChunk pixels (im2col), zero-padded to whole quads of k. The epilogue requantizes as the
 // reference does (fma, clamp, round half to even).
 #include <immintrin.h>
@@ -33,18 +34,29 @@ int pad_right(const Conv2dInt8Args& a) {
 }
 long window_row_bytes(const Conv2dInt8Args& a) { return long(a.pad_left + a.in_w + pad_right(a)) * a.in_c; }
 
+// Output rows that share one window: enough for about kGroupPixels pixels, so each weight
+// panel, read once per group, serves them all (one 8-pixel row of an 8x8 layer had streamed
+// every panel from memory for 8 pixels).
+constexpr int kGroupPixels = 64;
+int group_rows(const Conv2dInt8Args& a) {
+    const int rows = (kGroupPixels + a.out_w - 1) / a.out_w;
+    return rows < 1 ? 1 : rows > a.out_h ? a.out_h : rows;
+}
+// Input rows a window of `rows` output rows covers.
+int window_rows(const Conv2dInt8Args& a, int rows) { return (rows - 1) * a.stride_h + a.kernel_h; }
+
 std::size_t workspace_size(const Conv2dInt8Args& a) {
     if (reads_in_place(a)) return 0;
-    if (runs_direct(a)) return std::size_t(a.kernel_h) * std::size_t(window_row_bytes(a));
+    if (runs_direct(a)) return std::size_t(window_rows(a, group_rows(a))) * std::size_t(window_row_bytes(a));
     return std::size_t(kChunk) * std::size_t(quads(a)) * 4;
 }
 
-// The kernel_h input rows output row oy of image b reads, zero-padded left, right, and where
-// they fall outside the image: window_row_bytes(a) each.
-void fill_window(const Conv2dInt8Args& a, int in_stride, int b, int oy, std::uint8_t* window) {
+// The input rows output rows [oy, oy + rows) of image b read, zero-padded left, right, and
+// where they fall outside the image: window_row_bytes(a) each.
+void fill_window(const Conv2dInt8Args& a, int in_stride, int b, int oy, int rows, std::uint8_t* window) {
     const long row_bytes = window_row_bytes(a);
     const std::size_t c = std::size_t(a.in_c);
-    for (int ky = 0; ky < a.kernel_h; ++ky) {
+    for (int ky = 0; ky < window_rows(a, rows); ++ky) {
         std::uint8_t* dst = window + ky * row_bytes;
         const int iy = oy * a.stride_h + ky - a.pad_top;
         if (iy < 0 || iy >= a.in_h) {
@@ -182,8 +194,9 @@ constexpr TileFn kTileByRows[kRows + 1] = {
     vnni_tile<8>,    vnni_tile<9>,  vnni_tile<10>, vnni_tile<11>, vnni_tile<12>, vnni_tile<13>, vnni_tile<14>,
 };
 
-// Output row by output row (or the part of one in [pixel_begin, end)): its input window
-// copied once, then every panel's tiles read the window in place.
+// A group of output rows of one image at a time (the first and last may be partial, in
+// [pixel_begin, end)): their input window copied once, then every panel's tiles, row by row,
+// read the window in place.
 void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
     const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
     const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.out_c;
@@ -193,17 +206,23 @@ void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
     auto* const window = static_cast<std::uint8_t*>(a.workspace);
     const auto* const packed = static_cast<const std::int8_t*>(a.packed);
     auto* const output = static_cast<unsigned char*>(a.output);
+    const int most_rows = group_rows(a);
     for (long p = a.pixel_begin; p < end;) {
         const int b = int(p / (long(a.out_h) * a.out_w));
-        const int oy = int(p / a.out_w % a.out_h), ox0 = int(p % a.out_w);
-        const long row_end = end < p - ox0 + a.out_w ? end : p - ox0 + a.out_w;
-        fill_window(a, in_stride, b, oy, window);
+        const int oy = int(p / a.out_w % a.out_h);
+        const long first_row = p - p % a.out_w;  // pixel index of (b, oy, 0)
+        int group = 1;
+        while (group < most_rows && oy + group < a.out_h && first_row + long(group) * a.out_w < end) ++group;
+        const long group_end = end < first_row + long(group) * a.out_w ? end : first_row + long(group) * a.out_w;
+        fill_window(a, in_stride, b, oy, group, window);
         for (int panel = 0; panel < panels(a); ++panel) {
             const int width = channel_block<kPanel>(a, panel, scale, bias);
-            for (long q = p; q < row_end; q += kRows) {
-                const int rows = int(row_end - q < kRows ? row_end - q : kRows);
+            for (long q = p; q < group_end;) {
+                const long row_start = q - q % a.out_w, row_stop = group_end < row_start + a.out_w ? group_end : row_start + a.out_w;
+                const int rows = int(row_stop - q < kRows ? row_stop - q : kRows);
+                const long r = (row_start - first_row) / a.out_w;  // this output row within the group
                 Tile t;
-                t.a = window + long(ox0 + (q - p)) * a.stride_w * a.in_c;
+                t.a = window + r * a.stride_h * window_row_bytes(a) + (q - row_start) * a.stride_w * a.in_c;
                 t.lda = long(a.stride_w) * a.in_c;
                 t.cells_h = a.kernel_h;
                 t.cells_w = a.kernel_w;
@@ -220,9 +239,10 @@ void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
                 t.float_output = a.float_output;
                 t.relu = a.relu;
                 kTileByRows[rows](t);
+                q += rows;
             }
         }
-        p = row_end;
+        p = group_end;
     }
 }
 
