@@ -165,13 +165,14 @@ TEST_CASE("conv2d int8: every table equals the reference exactly on awkward shap
 
 TEST_CASE("conv2d int8: a pixel range computes those pixels only, the same as the whole call") {
     // Gathered (17 input channels), read in place (1x1), and direct over copied rows (whole
-    // quads of input channels, stride 1 and 2; 20-wide rows go in windows of 4 rows): the cuts
-    // fall mid-row, mid-window and across images.
+    // quads of input channels, stride 1 and 2; 20-wide rows go in windows of 4 rows; a 1x1
+    // layer of 578 pixels, two weight passes): the cuts fall mid-row, mid-window and across images.
     const ConvCase cases[] = {{2, 17, 6, 7, 33, 3, 3, 1, Padding::same, true},
                               {2, 19, 5, 7, 20, 1, 1, 1, Padding::valid, true},
                               {2, 20, 6, 7, 33, 3, 3, 1, Padding::same, true},
                               {2, 16, 9, 8, 40, 3, 3, 2, Padding::same, true},
-                              {2, 20, 9, 20, 40, 3, 3, 1, Padding::same, true}};
+                              {2, 20, 9, 20, 40, 3, 3, 1, Padding::same, true},
+                              {2, 24, 17, 17, 40, 1, 1, 1, Padding::valid, true}};
     std::vector<const Int8KernelTable*> tables = int8_tables_under_test();
     tables.push_back(&kernels::reference_int8_kernels());
     for (const Int8KernelTable* table : tables)

@@ -23,6 +23,9 @@ namespace {
 constexpr int kRows = 14;
 constexpr int kPanel = 32;
 constexpr int kChunk = 7 * kRows;  // pixels per im2col block
+// Pixels per weight pass of a 1x1 layer read in place: a 17x17 image in one (0.975x the int8
+// time at batch 8 on two threads against 98-pixel passes).
+constexpr int kInPlaceChunk = 21 * kRows;
 
 int panels(const Conv2dInt8Args& a) { return panels<kPanel>(a); }
 
@@ -263,8 +266,9 @@ void conv2d_int8_avx512_vnni(const Conv2dInt8Args& a) {
         run_direct(a, scale, bias);
         return;
     }
-    for (long p0 = a.pixel_begin; p0 < end; p0 += kChunk) {
-        const int count = int(end - p0 < kChunk ? end - p0 : kChunk);
+    const long chunk = in_place ? kInPlaceChunk : kChunk;
+    for (long p0 = a.pixel_begin; p0 < end; p0 += chunk) {
+        const int count = int(end - p0 < chunk ? end - p0 : chunk);
         if (!in_place) im2col(a, in_stride, p0, count, rows_buffer, q_total * 4);
         for (int panel = 0; panel < panels(a); ++panel) {
             const int width = channel_block<kPanel>(a, panel, scale, bias);
