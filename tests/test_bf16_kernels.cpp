@@ -106,13 +106,14 @@ TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 thr
     const kernels::KernelTable* table = kernels::avx512_bf16_direct_kernels();
     if (!table) return;
     // Inception-like 17x17 and 8x8 layers at batch 1 (channel groups) and 3 (bands); the 1x1
-    // ones in chunks of pixels across rows.
+    // ones in chunks of pixels across rows; a taller one in several windows of rows.
     check_cuts(*table,
                {{1, 40, 17, 17, 160, 1, 7, 1, Padding::same, true},
                 {1, 64, 17, 17, 96, 1, 1, 1, Padding::same, true},
                 {3, 96, 8, 8, 72, 1, 1, 1, Padding::valid, false},
                 {3, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
-                {1, 40, 17, 17, 160, 3, 3, 2, Padding::valid, false}},
+                {1, 40, 17, 17, 160, 3, 3, 2, Padding::valid, false},
+                {2, 16, 40, 20, 40, 3, 3, 2, Padding::same, true}},  // windows of 7, 7 and 6 rows
                5, [](const kernels::Conv2dArgs& a) { kernels::conv2d_bf16_ref(a); });
 }
 

@@ -2,8 +2,9 @@
 // multiply-adds per instruction, twice an fp32 FMA's. Tiles of 14 output pixels x 32 output
 // channels in 28 zmm accumulators; each step broadcasts a pixel's next pair of bf16 inputs
 // against two weight vectors of [16 oc][2 k]. Layers with an even number of input channels
-// run directly: per output row, the input rows its window covers are converted to bf16 once,
-// zero-padded, and read per kernel cell at a fixed stride. Others, and stride-1 1x1 layers,
+// run directly: per group of output rows (about 64 pixels), the input rows their windows cover
+// are converted to bf16 once, zero-padded, and read per kernel cell at a fixed stride; each
+// weight panel then serves the whole group. Others, and stride-1 1x1 layers,
 // gather rows of up to kChunk pixels (im2col) in bf16, zero-padded to a whole pair: a 1x1
 // layer's chunk is its conversion, and its tiles then run across output rows, where rows of
 // 17 or 8 pixels left tiles of 3 or 8 (0.87-0.9x the time on the 17x17 and 8x8 1x1 layers).
@@ -34,6 +35,17 @@ int pad_right(const Conv2dArgs& a) {
 }
 long window_row_elements(const Conv2dArgs& a) { return long(a.pad_left + a.in_w + pad_right(a)) * a.in_c; }
 
+// Output rows that share one window: enough for about kGroupPixels pixels, so each weight
+// panel, read once per group, serves them all (a 17-pixel row of the stride-2 layer to 17x17
+// had read its 2 MB of weights for 17 pixels).
+constexpr int kGroupPixels = 64;
+int group_rows(const Conv2dArgs& a) {
+    const int rows = (kGroupPixels + a.out_w - 1) / a.out_w;
+    return rows < 1 ? 1 : rows > a.out_h ? a.out_h : rows;
+}
+// Input rows a window of `rows` output rows covers.
+int window_rows(const Conv2dArgs& a, int rows) { return (rows - 1) * a.stride_h + a.kernel_h; }
+
 std::size_t packed_size(const Conv2dArgs& a) { return std::size_t(panels(a)) * std::size_t(pairs(a)) * kPanel * 2 * 2; }
 
 // [panel][pair][32 oc][2 k] bf16, k in (ky, kx, ic) order, zero past out_c and past K.
@@ -61,7 +73,7 @@ std::size_t packed_offset(const Conv2dArgs& a, int first_channel) {
 
 // The bf16 rows (a window or an im2col chunk), then, without packed weights, room to pack.
 std::size_t rows_bytes(const Conv2dArgs& a) {
-    const std::size_t elements = runs_direct(a) ? std::size_t(a.kernel_h) * std::size_t(window_row_elements(a))
+    const std::size_t elements = runs_direct(a) ? std::size_t(window_rows(a, group_rows(a))) * std::size_t(window_row_elements(a))
                                                 : std::size_t(kChunk) * std::size_t(pairs(a)) * 2;
     return (elements * sizeof(std::uint16_t) + 63) / 64 * 64;
 }
@@ -79,11 +91,11 @@ void convert(const float* in, std::uint16_t* out, int count) {
     }
 }
 
-// The kernel_h input rows output row oy of image b reads, in bf16, zero-padded.
-void fill_window(const Conv2dArgs& a, int in_stride, int b, int oy, std::uint16_t* window) {
+// The input rows output rows [oy, oy + rows) of image b read, in bf16, zero-padded.
+void fill_window(const Conv2dArgs& a, int in_stride, int b, int oy, int rows, std::uint16_t* window) {
     const long row = window_row_elements(a);
     const long c = a.in_c;
-    for (int ky = 0; ky < a.kernel_h; ++ky) {
+    for (int ky = 0; ky < window_rows(a, rows); ++ky) {
         std::uint16_t* dst = window + ky * row;
         const int iy = oy * a.stride_h + ky - a.pad_top;
         if (iy < 0 || iy >= a.in_h) {
@@ -211,16 +223,21 @@ void conv2d_bf16_avx512(const Conv2dArgs& a) {
         t.cell_row_step = window_row_elements(a);
         t.cell_col_step = a.in_c;
         t.cell_pairs = a.in_c / 2;
-        for (long row = 0; row < end; row += a.out_w) {
-            fill_window(a, in_stride, int(row / pixels_per_image), int(row / a.out_w % a.out_h), work);
+        const int most_rows = group_rows(a);
+        for (long row = 0; row < end;) {
+            const int oy = int(row / a.out_w % a.out_h);
+            const int group = most_rows < a.out_h - oy ? most_rows : a.out_h - oy;  // within one image
+            fill_window(a, in_stride, int(row / pixels_per_image), oy, group, work);
             for (int panel = 0; panel < panels(a); ++panel) {
                 set_panel(a, packed, panel, bias, t);
-                for (int ox = 0; ox < a.out_w; ox += kRows) {
-                    t.a = work + long(ox) * a.stride_w * a.in_c;
-                    t.out = a.output + (row + ox) * out_stride + panel * kPanel;
-                    kTileByRows[a.out_w - ox < kRows ? a.out_w - ox : kRows](t);
-                }
+                for (int r = 0; r < group; ++r)
+                    for (int ox = 0; ox < a.out_w; ox += kRows) {
+                        t.a = work + long(r) * a.stride_h * window_row_elements(a) + long(ox) * a.stride_w * a.in_c;
+                        t.out = a.output + (row + long(r) * a.out_w + ox) * out_stride + panel * kPanel;
+                        kTileByRows[a.out_w - ox < kRows ? a.out_w - ox : kRows](t);
+                    }
             }
+            row += long(group) * a.out_w;
         }
         return;
     }
