@@ -16,6 +16,7 @@
 #include "bf16/bf16.hpp"
 #include "bf16/conv2d_bf16.hpp"
 #include "bf16/dpbf16_avx512.hpp"
+#include "output_row_groups.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -29,22 +30,6 @@ int pairs(const Conv2dArgs& a) { return (reduction_length(a) + 1) / 2; }
 int panels(const Conv2dArgs& a) { return (a.out_c + kPanel - 1) / kPanel; }
 bool pointwise(const Conv2dArgs& a) { return a.kernel_h == 1 && a.kernel_w == 1 && a.stride_h == 1 && a.stride_w == 1; }
 bool runs_direct(const Conv2dArgs& a) { return a.in_c % 2 == 0 && !pointwise(a); }
-int pad_right(const Conv2dArgs& a) {
-    const int right = (a.out_w - 1) * a.stride_w + a.kernel_w - a.in_w - a.pad_left;
-    return right > 0 ? right : 0;
-}
-long window_row_elements(const Conv2dArgs& a) { return long(a.pad_left + a.in_w + pad_right(a)) * a.in_c; }
-
-// Output rows that share one window: enough for about kGroupPixels pixels, so each weight
-// panel, read once per group, serves them all (a 17-pixel row of the stride-2 layer to 17x17
-// had read its 2 MB of weights for 17 pixels).
-constexpr int kGroupPixels = 64;
-int group_rows(const Conv2dArgs& a) {
-    const int rows = (kGroupPixels + a.out_w - 1) / a.out_w;
-    return rows < 1 ? 1 : rows > a.out_h ? a.out_h : rows;
-}
-// Input rows a window of `rows` output rows covers.
-int window_rows(const Conv2dArgs& a, int rows) { return (rows - 1) * a.stride_h + a.kernel_h; }
 
 std::size_t packed_size(const Conv2dArgs& a) { return std::size_t(panels(a)) * std::size_t(pairs(a)) * kPanel * 2 * 2; }
 
@@ -73,7 +58,7 @@ std::size_t packed_offset(const Conv2dArgs& a, int first_channel) {
 
 // The bf16 rows (a window or an im2col chunk), then, without packed weights, room to pack.
 std::size_t rows_bytes(const Conv2dArgs& a) {
-    const std::size_t elements = runs_direct(a) ? std::size_t(window_rows(a, group_rows(a))) * std::size_t(window_row_elements(a))
+    const std::size_t elements = runs_direct(a) ? std::size_t(window_rows(a, group_rows(a))) * std::size_t(window_row_values(a))
                                                 : std::size_t(kChunk) * std::size_t(pairs(a)) * 2;
     return (elements * sizeof(std::uint16_t) + 63) / 64 * 64;
 }
@@ -93,7 +78,7 @@ void convert(const float* in, std::uint16_t* out, int count) {
 
 // The input rows output rows [oy, oy + rows) of image b read, in bf16, zero-padded.
 void fill_window(const Conv2dArgs& a, int in_stride, int b, int oy, int rows, std::uint16_t* window) {
-    const long row = window_row_elements(a);
+    const long row = window_row_values(a);
     const long c = a.in_c;
     for (int ky = 0; ky < window_rows(a, rows); ++ky) {
         std::uint16_t* dst = window + ky * row;
@@ -220,7 +205,7 @@ void conv2d_bf16_avx512(const Conv2dArgs& a) {
         t.lda = long(a.stride_w) * a.in_c;
         t.cells_h = a.kernel_h;
         t.cells_w = a.kernel_w;
-        t.cell_row_step = window_row_elements(a);
+        t.cell_row_step = window_row_values(a);
         t.cell_col_step = a.in_c;
         t.cell_pairs = a.in_c / 2;
         const int most_rows = group_rows(a);
@@ -232,7 +217,7 @@ void conv2d_bf16_avx512(const Conv2dArgs& a) {
                 set_panel(a, packed, panel, bias, t);
                 for (int r = 0; r < group; ++r)
                     for (int ox = 0; ox < a.out_w; ox += kRows) {
-                        t.a = work + long(r) * a.stride_h * window_row_elements(a) + long(ox) * a.stride_w * a.in_c;
+                        t.a = work + long(r) * a.stride_h * window_row_values(a) + long(ox) * a.stride_w * a.in_c;
                         t.out = a.output + (row + long(r) * a.out_w + ox) * out_stride + panel * kPanel;
                         kTileByRows[a.out_w - ox < kRows ? a.out_w - ox : kRows](t);
                     }

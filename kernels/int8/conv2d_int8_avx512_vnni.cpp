@@ -16,6 +16,7 @@
 
 #include "int8/conv2d_int8_layout.hpp"
 #include "int8/int8_kernel_table.hpp"
+#include "output_row_groups.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -31,33 +32,17 @@ int panels(const Conv2dInt8Args& a) { return panels<kPanel>(a); }
 
 // Direct: whole quads per kernel cell, so the packed k order (ky, kx, ic) needs no gather.
 bool runs_direct(const Conv2dInt8Args& a) { return !reads_in_place(a) && a.in_c % 4 == 0; }
-int pad_right(const Conv2dInt8Args& a) {
-    const int right = (a.out_w - 1) * a.stride_w + a.kernel_w - a.in_w - a.pad_left;
-    return right > 0 ? right : 0;
-}
-long window_row_bytes(const Conv2dInt8Args& a) { return long(a.pad_left + a.in_w + pad_right(a)) * a.in_c; }
-
-// Output rows that share one window: enough for about kGroupPixels pixels, so each weight
-// panel, read once per group, serves them all (one 8-pixel row of an 8x8 layer had streamed
-// every panel from memory for 8 pixels).
-constexpr int kGroupPixels = 64;
-int group_rows(const Conv2dInt8Args& a) {
-    const int rows = (kGroupPixels + a.out_w - 1) / a.out_w;
-    return rows < 1 ? 1 : rows > a.out_h ? a.out_h : rows;
-}
-// Input rows a window of `rows` output rows covers.
-int window_rows(const Conv2dInt8Args& a, int rows) { return (rows - 1) * a.stride_h + a.kernel_h; }
 
 std::size_t workspace_size(const Conv2dInt8Args& a) {
     if (reads_in_place(a)) return 0;
-    if (runs_direct(a)) return std::size_t(window_rows(a, group_rows(a))) * std::size_t(window_row_bytes(a));
+    if (runs_direct(a)) return std::size_t(window_rows(a, group_rows(a))) * std::size_t(window_row_values(a));
     return std::size_t(kChunk) * std::size_t(quads(a)) * 4;
 }
 
 // The input rows output rows [oy, oy + rows) of image b read, zero-padded left, right, and
-// where they fall outside the image: window_row_bytes(a) each.
+// where they fall outside the image: window_row_values(a) each.
 void fill_window(const Conv2dInt8Args& a, int in_stride, int b, int oy, int rows, std::uint8_t* window) {
-    const long row_bytes = window_row_bytes(a);
+    const long row_bytes = window_row_values(a);
     const std::size_t c = std::size_t(a.in_c);
     for (int ky = 0; ky < window_rows(a, rows); ++ky) {
         std::uint8_t* dst = window + ky * row_bytes;
@@ -225,11 +210,11 @@ void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
                 const int rows = int(row_stop - q < kRows ? row_stop - q : kRows);
                 const long r = (row_start - first_row) / a.out_w;  // this output row within the group
                 Tile t;
-                t.a = window + r * a.stride_h * window_row_bytes(a) + (q - row_start) * a.stride_w * a.in_c;
+                t.a = window + r * a.stride_h * window_row_values(a) + (q - row_start) * a.stride_w * a.in_c;
                 t.lda = long(a.stride_w) * a.in_c;
                 t.cells_h = a.kernel_h;
                 t.cells_w = a.kernel_w;
-                t.cell_row_step = window_row_bytes(a);
+                t.cell_row_step = window_row_values(a);
                 t.cell_col_step = a.in_c;
                 t.panel = packed + panel * panel_bytes;
                 t.full_quads = a.in_c / 4;
