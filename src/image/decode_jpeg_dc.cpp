@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "image/byte_order.hpp"
 #include "image/image_formats.hpp"
 #include "image/jpeg_huffman.hpp"
 
@@ -19,7 +20,7 @@ namespace {
 using jpeg::BitReader;
 using jpeg::HuffmanTable;
 
-std::uint32_t be16(const std::uint8_t* p) { return std::uint32_t(p[0]) << 8 | p[1]; }
+using bytes::be16;
 
 struct Component {
     int id = 0;

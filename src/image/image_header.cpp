@@ -5,13 +5,15 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "image/byte_order.hpp"
+
 namespace tinception {
 namespace {
 
-std::uint32_t be16(const std::uint8_t* p) { return std::uint32_t(p[0]) << 8 | p[1]; }
-std::uint32_t be32(const std::uint8_t* p) { return be16(p) << 16 | be16(p + 2); }
-std::uint32_t le16(const std::uint8_t* p) { return std::uint32_t(p[1]) << 8 | p[0]; }
-std::int32_t le32(const std::uint8_t* p) { return std::int32_t(le16(p + 2) << 16 | le16(p)); }
+using bytes::be16;
+using bytes::be32;
+using bytes::le16;
+using bytes::le32;
 
 // Walks JPEG marker segments up to the first start-of-frame (SOF0..SOF15 but DHT, JPG, DAC).
 std::optional<ImageSize> jpeg_size(const std::uint8_t* d, std::size_t n) {

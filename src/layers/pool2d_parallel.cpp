@@ -9,7 +9,7 @@ namespace tinception {
 namespace {
 
 // Bands per image: enough for two to four threads, and never a band of under one row.
-constexpr int kMaxBands = 8;
+constexpr int kMaxPoolBands = 8;
 
 kernels::Pool2dArgs band_args(const kernels::Pool2dArgs& a, int b, int y0, int rows) {
     return row_band(a, a.in_pixel_stride ? a.in_pixel_stride : a.c, a.out_pixel_stride ? a.out_pixel_stride : a.c,
@@ -20,7 +20,7 @@ kernels::Pool2dArgs band_args(const kernels::Pool2dArgs& a, int b, int y0, int r
 
 Pool2dTasks::Pool2dTasks(kernels::Pool2dFn pool, const kernels::Pool2dArgs& args) : pool_(pool), args_(args) {
     if (args.n <= 0 || args.out_h <= 0) return;
-    bands_ = args.out_h < kMaxBands ? args.out_h : kMaxBands;
+    bands_ = args.out_h < kMaxPoolBands ? args.out_h : kMaxPoolBands;
     count_ = args.n * bands_;
 }
 

@@ -25,7 +25,8 @@
 
 namespace tinception {
 
-namespace {
+// Named, not anonymous: WeightFile::Impl derives from it (and the library compiles as unity files).
+namespace weight_file_detail {
 
 // What an open file holds; WeightFile::Impl is this, named so the helpers below can take it.
 struct LoadedWeights {
@@ -49,6 +50,12 @@ struct LoadedWeights {
     bool data_verified = false;  // under verify_mutex
     FileIdentity no_identity;    // what identity() gives for weights in memory
 };
+
+}  // namespace weight_file_detail
+
+using weight_file_detail::LoadedWeights;
+
+namespace {
 
 // The table's CRC matched, so a mismatch here is damage in the data.
 void verify_content(const LoadedWeights& f) {
