@@ -11,8 +11,10 @@
 
 #include "feature_similarity.hpp"
 #include "image/image.hpp"
+#include "finetune/tuned_layers.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/feature_extractor.hpp"
+#include "model/packed_weights.hpp"
 #include "quant/calibration_set.hpp"
 #include "parallel/thread_pool.hpp"
 #include "quant/int8_network.hpp"
@@ -99,7 +101,14 @@ TEST_CASE("int8 calibration: the same ranges on one thread as on two (the histog
 
 TEST_CASE("int8 network: mixed5 and mixed10 features close to fp32 on images left out of calibration") {
     Fixture f;
-    FeatureExtractor fp32(f.weights, "mixed5,mixed10"), int8(f.weights, "mixed5,mixed10");
+    FeatureExtractor fp32(f.weights, "mixed5,mixed10");
+    // The int8 extractor's fp32 weights are packed only if its fp32 network ever runs.
+    int packings = 0;
+    const PackedWeightsSource counted{&active_kernels(), [&] {
+                                          ++packings;
+                                          return std::make_shared<const PackedWeights>(*f.weights, active_kernels());
+                                      }};
+    FeatureExtractor int8(f.weights, counted, "mixed5,mixed10", TunedLayers{});
     int8.use_int8(f.ranges);
     CHECK(std::string(int8.precision()) == "int8");
     const int n = int(f.test_images.paths.size());
@@ -115,4 +124,8 @@ TEST_CASE("int8 network: mixed5 and mixed10 features close to fp32 on images lef
         CHECK(c10 > 0.98);
         CHECK(c5 < 1.0);  // the features did come from a different path
     }
+    CHECK(packings == 0);
+    int8.use_fp32();
+    CHECK(int8.extract_preprocessed(f.test_images.input.data(), n) == e);
+    CHECK(packings == 1);
 }

@@ -119,6 +119,7 @@ tinception_status tinception_context_create_for_layer(const tinception_model* mo
         auto ctx = std::unique_ptr<tinception_context>(
             new tinception_context{model->classifier, classifier.extractor(layer), false, {}, {}, DecodeMode::scaled});
         ctx->classifies = ctx->extractor.layer() == classifier.model().feature_layer;
+        ctx->extractor.prepare();  // a context that cannot run fails here, not at its first image
         ctx->features.resize(std::size_t(ctx->extractor.feature_size()));
         *out_context = ctx.release();
     });
@@ -190,6 +191,7 @@ tinception_status tinception_context_set_precision(tinception_context* context, 
         if (!context) fail(TINCEPTION_INVALID_ARGUMENT, "context is NULL");
         if (precision == TINCEPTION_PRECISION_FP32) {
             context->extractor.use_fp32();
+            context->extractor.prepare();
             return;
         }
         if (precision == TINCEPTION_PRECISION_BF16) {

@@ -59,9 +59,14 @@ Classifier::Classifier(ClassifierModel model, std::shared_ptr<const WeightFile> 
 }
 
 const std::shared_ptr<const PackedWeights>& Classifier::packed_weights() const {
-    const std::lock_guard<std::mutex> lock(packed_->mutex);
-    if (!packed_->weights) packed_->weights = PackedWeights::make(*weights_, active_kernels(), cache_);
-    return packed_->weights;
+    return packed_weights(*packed_, *weights_, cache_);
+}
+
+const std::shared_ptr<const PackedWeights>& Classifier::packed_weights(Packed& packed, const WeightFile& weights,
+                                                                       const PackedCacheChoice& cache) {
+    const std::lock_guard<std::mutex> lock(packed.mutex);
+    if (!packed.weights) packed.weights = PackedWeights::make(weights, active_kernels(), cache);
+    return packed.weights;
 }
 
 bool Classifier::has_layer(const std::string& layer) const {
@@ -70,7 +75,10 @@ bool Classifier::has_layer(const std::string& layer) const {
 
 FeatureExtractor Classifier::extractor(const std::string& layer) const {
     if (layer.empty() || layer == model_.feature_layer) {  // the model's features: tuned layers, int8 and all
-        FeatureExtractor e(weights_, packed_weights(), model_.feature_layer, model_.tuned);
+        PackedWeightsSource fp32{&active_kernels(), [packed = packed_, weights = weights_, cache = cache_] {
+                                     return packed_weights(*packed, *weights, cache);
+                                 }};
+        FeatureExtractor e(weights_, std::move(fp32), model_.feature_layer, model_.tuned);
         if (!model_.int8_ranges.empty()) e.use_int8(model_.int8_ranges, cache_);
         // bf16 features where the CPU computes them; elsewhere fp32's, within a cosine of
         // 0.9995 of them (README), rather than no answer at all.

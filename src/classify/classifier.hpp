@@ -44,6 +44,7 @@ public:
 
     // The network up to `layer` (empty: the model's feature layer, in the model's precision)
     // over the shared weights and packed weights: N extractors hold N sets of activations but one copy of the weights.
+    // An extractor that runs in int8 or bf16 never asks for the fp32 packed weights.
     FeatureExtractor extractor(const std::string& layer = "") const;
 
     // Every label with its probability, highest first (ties: label order), for raw features
@@ -65,6 +66,10 @@ private:
         std::mutex mutex;
         std::shared_ptr<const PackedWeights> weights;  // of weights_ for the active kernel table
     };
+    // What packed_weights() gives, made or found in `packed`: also for extractors, which may
+    // outlive this classifier.
+    static const std::shared_ptr<const PackedWeights>& packed_weights(Packed& packed, const WeightFile& weights,
+                                                                      const PackedCacheChoice& cache);
     std::shared_ptr<Packed> packed_ = std::make_shared<Packed>();
     std::string model_name_;
 };

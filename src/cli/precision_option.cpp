@@ -68,7 +68,7 @@ void apply_precision_option(const cxxopts::ParseResult& args, FeatureExtractor& 
     }
     const CalibrationSet set = load_calibration_set(c.folder, extractor.preprocessing(), c.max_images);
     std::cerr << "int8: calibrating on " << set.paths.size() << " images from " << c.folder << "\n";
-    extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network().output_layer(), set.input.data(),
+    extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network_end(), set.input.data(),
                                         int(set.paths.size()), c.rule),
                        cache ? *cache : PackedCacheChoice{false, {}});
 }

@@ -76,7 +76,10 @@ FeatureExtractor::FeatureExtractor(const std::string& weights_path, const std::s
     : FeatureExtractor(std::make_shared<const WeightFile>(WeightFile::open(weights_path)), layer) {}
 
 FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer)
-    : FeatureExtractor(weights, std::make_shared<const PackedWeights>(*weights, active_kernels()), layer) {}
+    : FeatureExtractor(weights,
+                       PackedWeightsSource{&active_kernels(),
+                                           [weights] { return std::make_shared<const PackedWeights>(*weights, active_kernels()); }},
+                       layer, TunedLayers{}) {}
 
 FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
                                    std::shared_ptr<const PackedWeights> packed, const std::string& layer)
@@ -85,12 +88,17 @@ FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
 FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
                                    std::shared_ptr<const PackedWeights> packed, const std::string& layer,
                                    const TunedLayers& tuned)
-    : weights_(std::move(weights)), preprocessing_(preprocessing_of(*weights_)) {
+    : FeatureExtractor(weights, PackedWeightsSource{&packed->table(), [packed] { return packed; }}, layer, tuned) {
     if (&packed->weights() != weights_.get())
         throw Error("packed weights of " + packed->weights().path() + " given for " + weights_->path(),
                     ErrorKind::internal);
+}
+
+FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights, PackedWeightsSource packed,
+                                   const std::string& layer, const TunedLayers& tuned)
+    : weights_(std::move(weights)), packed_source_(std::move(packed)), preprocessing_(preprocessing_of(*weights_)) {
     // The deepest layer (last in graph order) ends the pass; an unknown one is refused by the
-    // network's plan, with the names it knows.
+    // plan, with the names it knows.
     const std::vector<std::string> layers = split_layer_set(layer);
     std::string deepest = layers.front();
     for (const std::string& name : layers) {
@@ -99,14 +107,19 @@ FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights,
         if (index < 0) break;
     }
     if (!tuned.empty())
-        tuned_ = tuned_span(tuned, weights_->graph(), layer, packed->table(), "the model", weights_->path());
-    network_ = std::make_unique<Network>(std::move(packed), tuned.empty() ? deepest : tuned.from);
-    if (tuned_ && !tuned_->frozen_layers().empty())
-        network_->pool_layers(tuned_->frozen_layers());
-    else if (!tuned_ && layers.size() > 1)
-        network_->pool_layers(layers);
+        tuned_ = tuned_span(tuned, weights_->graph(), layer, *packed_source_.table, "the model", weights_->path());
+    network_end_ = tuned.empty() ? deepest : tuned.from;
     layer_ = layer;
-    const ActivationShape in = network_->input_shape();
+    // What building the network would refuse, refused now: the pass, the pooled layers, the input.
+    const NetworkPlan plan = plan_network(weights_->graph(), network_end_, weights_->path());
+    if (tuned_ && !tuned_->frozen_layers().empty())
+        pooled_steps(plan, tuned_->frozen_layers(), weights_->path());
+    else if (!tuned_ && layers.size() > 1)
+        pooled_steps(plan, layers, weights_->path());
+    feature_size_ = tuned_ ? tuned_->feature_size()
+                           : layers.size() > 1 ? layer_set_feature_size(weights_->graph(), layer)
+                                               : plan.steps.back().layer->shape.c;
+    const ActivationShape in = plan.steps.front().layer->shape;
     if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
         throw Error(weights_->path() + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
                     "x" + std::to_string(in.c) + ", expected " + std::to_string(preprocessing_.size) + "x" +
@@ -118,11 +131,26 @@ FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
 FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
 
 const std::string& FeatureExtractor::layer() const { return layer_; }
-int FeatureExtractor::feature_size() const { return tuned_ ? tuned_->feature_size() : network_->feature_size(); }
+int FeatureExtractor::feature_size() const { return feature_size_; }
 const Preprocessing& FeatureExtractor::preprocessing() const { return preprocessing_; }
 std::uint32_t FeatureExtractor::weights_checksum() const { return weights_->checksum(); }
 const WeightFile& FeatureExtractor::weights() const { return *weights_; }
-const Network& FeatureExtractor::network() const { return *network_; }
+
+const Network& FeatureExtractor::network() const {
+    if (network_) return *network_;
+    std::shared_ptr<const PackedWeights> packed = packed_source_.make();
+    if (&packed->weights() != weights_.get() || &packed->table() != packed_source_.table)
+        throw Error("packed weights of " + packed->weights().path() + " given for " + weights_->path(),
+                    ErrorKind::internal);
+    auto network = std::make_unique<Network>(std::move(packed), network_end_);
+    const std::vector<std::string> layers = split_layer_set(layer_);
+    if (tuned_ && !tuned_->frozen_layers().empty())
+        network->pool_layers(tuned_->frozen_layers());
+    else if (!tuned_ && layers.size() > 1)
+        network->pool_layers(layers);
+    network_ = std::move(network);
+    return *network_;
+}
 
 std::vector<float> FeatureExtractor::extract(const std::vector<ImageRgb8>& images) {
     std::vector<float> features(images.size() * std::size_t(feature_size()));
@@ -177,8 +205,8 @@ void FeatureExtractor::use_int8(const ActivationRanges& ranges) { use_int8(range
 void FeatureExtractor::use_int8(const ActivationRanges& ranges, const PackedCacheChoice& cache) {
     if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
     bf16_.reset();
-    int8_ = std::make_unique<Int8Network>(*weights_, network_->output_layer(), ranges, active_int8_kernels(),
-                                          network_->kernel_table(), cache);
+    int8_ = std::make_unique<Int8Network>(*weights_, network_end_, ranges, active_int8_kernels(),
+                                          *packed_source_.table, cache);
     const std::vector<std::string> layers = split_layer_set(layer_);
     if (layers.size() > 1) int8_->pool_layers(layers);
     int8_ranges_ = ranges;
@@ -190,7 +218,7 @@ void FeatureExtractor::use_bf16(const PackedCacheChoice& cache) {
     if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
-    bf16_ = std::make_unique<Network>(PackedWeights::make(*weights_, *table, cache), network_->output_layer());
+    bf16_ = std::make_unique<Network>(PackedWeights::make(*weights_, *table, cache), network_end_);
     const std::vector<std::string> layers = split_layer_set(layer_);
     if (layers.size() > 1) bf16_->pool_layers(layers);
     int8_.reset();
@@ -206,6 +234,7 @@ void FeatureExtractor::use_fp32() {
 void FeatureExtractor::run(const float* input, int n, float* features) {
     if (int8_) return int8_->extract_features(input, n, features);
     if (bf16_) return bf16_->extract_features(input, n, features);
+    network();  // built on the first fp32 run
     if (!tuned_) return network_->extract_features(input, n, features);
     const ActivationShape from = network_->output_shape();
     activations_.resize(std::size_t(n) * from.h * from.w * from.c);

@@ -3,6 +3,7 @@
 // "mixed5,mixed7": each layer pooled, side by side in the order named, from one pass.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,17 @@ class TunedFeatures;
 struct TunedLayers;
 class LayerGraph;
 class Int8Network;
+namespace kernels {
+struct KernelTable;
+}
+
+// Where the fp32 network's packed weights come from: `make` is called the first time the fp32
+// network is needed, so an extractor switched to int8 or bf16 before it runs never packs,
+// maps or checks fp32 weights it would not use.
+struct PackedWeightsSource {
+    const kernels::KernelTable* table;  // the fp32 table they are packed for
+    std::function<std::shared_ptr<const PackedWeights>()> make;
+};
 
 // "mixed5,mixed7" -> {"mixed5", "mixed7"}; a single name -> itself. Throws Error for an empty
 // name or one named twice.
@@ -48,6 +60,10 @@ public:
     // before tuned.from are pooled on the way. Empty `tuned`: as above.
     FeatureExtractor(std::shared_ptr<const WeightFile> weights, std::shared_ptr<const PackedWeights> packed,
                      const std::string& layer, const TunedLayers& tuned);
+    // The same with the packed weights made by `packed` when the fp32 network first runs. Every
+    // constructor checks the layers and the input now, and builds the fp32 network when needed.
+    FeatureExtractor(std::shared_ptr<const WeightFile> weights, PackedWeightsSource packed, const std::string& layer,
+                     const TunedLayers& tuned);
     ~FeatureExtractor();
     FeatureExtractor(FeatureExtractor&&) noexcept;
     FeatureExtractor& operator=(FeatureExtractor&&) noexcept;
@@ -57,7 +73,9 @@ public:
     const Preprocessing& preprocessing() const;
     std::uint32_t weights_checksum() const;  // WeightFile::checksum(): tensors, graph and metadata
     const WeightFile& weights() const;
-    const Network& network() const;
+    const Network& network() const;  // the fp32 network, built now if it was not yet
+    // The layer the network's pass ends at: the deepest of the set, or where a tuned span starts.
+    const std::string& network_end() const { return network_end_; }
     // From now on the features come from the int8 network (quant/int8_network.hpp) with these
     // activation ranges (calibrate_ranges up to at least this extractor's deepest layer). A
     // fine-tuned span is refused: it runs in fp32 only. Its quantized weights are made in
@@ -72,6 +90,9 @@ public:
     void use_bf16();
     void use_bf16(const PackedCacheChoice& cache);
     void use_fp32();  // back to the fp32 network
+    // Builds the network the extractor runs now if it is not built yet (only the fp32 one waits
+    // for its first run): its memory is taken, and damaged weights refused, here.
+    void prepare() { if (!int8_ && !bf16_) network(); }
     const char* precision() const { return int8_ ? "int8" : bf16_ ? "bf16" : "fp32"; }
     const ActivationRanges& int8_ranges() const { return int8_ranges_; }  // empty in fp32
 
@@ -90,7 +111,9 @@ private:
     void run(const float* input, int n, float* features);  // one batch of at most kNetworkBatch
 
     std::shared_ptr<const WeightFile> weights_;
-    std::unique_ptr<Network> network_;
+    PackedWeightsSource packed_source_;
+    std::string network_end_;
+    mutable std::unique_ptr<Network> network_;  // the fp32 network, null until first needed
     std::unique_ptr<TunedFeatures> tuned_;  // null: nothing tuned
     std::unique_ptr<Int8Network> int8_;     // null: fp32 or bf16
     std::unique_ptr<Network> bf16_;         // null: fp32 or int8
@@ -98,6 +121,7 @@ private:
     std::vector<float> activations_;        // the network's output for one batch, when tuned_
     std::vector<float> frozen_;             // the frozen layers of the set, pooled, when tuned_
     std::string layer_;
+    int feature_size_ = 0;
     Preprocessing preprocessing_;
     std::vector<float> input_;  // one batch of preprocessed images, kept between calls
 };

@@ -53,17 +53,10 @@ Network::~Network() = default;
 void Network::pool_layers(const std::vector<std::string>& layers) {
     std::vector<int> offsets(steps_.size(), -1);
     int size = 0;
-    for (const std::string& name : layers) {
-        std::size_t i = 0;
-        while (i < steps_.size() && steps_[i].layer->name != name) ++i;
-        if (i == steps_.size())
-            throw Error("layer '" + name + "' is not computed on the way to '" + output_layer_ + "' in " +
-                        weights_.path());
-        if (offsets[i] >= 0) throw Error("layer '" + name + "' is named twice");
-        offsets[i] = size;
-        size += steps_[i].layer->shape.c;
+    for (const int i : pooled_steps(plan_, layers, weights_.path())) {
+        offsets[std::size_t(i)] = size;
+        size += steps_[std::size_t(i)].layer->shape.c;
     }
-    if (layers.empty()) throw Error("no layer to pool", ErrorKind::internal);
     pooled_offset_ = std::move(offsets);
     feature_size_ = size;
 }

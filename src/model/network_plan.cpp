@@ -136,4 +136,19 @@ NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_laye
     return plan;
 }
 
+std::vector<int> pooled_steps(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path) {
+    if (layers.empty()) throw Error("no layer to pool", ErrorKind::internal);
+    std::vector<int> steps;
+    for (const std::string& name : layers) {
+        int i = 0;
+        while (i < int(plan.steps.size()) && plan.steps[std::size_t(i)].layer->name != name) ++i;
+        if (i == int(plan.steps.size()))
+            throw Error("layer '" + name + "' is not computed on the way to '" + plan.steps.back().layer->name +
+                        "' in " + path);
+        if (std::find(steps.begin(), steps.end(), i) != steps.end()) throw Error("layer '" + name + "' is named twice");
+        steps.push_back(i);
+    }
+    return steps;
+}
+
 }  // namespace tinception

@@ -72,4 +72,8 @@ constexpr long kBatchedBelowPixels = 1000;
 // in the graph.
 NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_layer, const std::string& path);
 
+// The step of each of `layers` (pooled side by side as features), in their order. Throws Error
+// for a layer the plan does not compute on the way to its output, or one named twice.
+std::vector<int> pooled_steps(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path);
+
 }  // namespace tinception

@@ -106,13 +106,9 @@ ActivationShape Int8Network::input_shape() const { return plan_.steps.front().la
 void Int8Network::pool_layers(const std::vector<std::string>& layers) {
     std::vector<int> offsets(steps_.size(), -1);
     int size = 0;
-    for (const std::string& name : layers) {
-        std::size_t i = 0;
-        while (i < steps_.size() && plan_.steps[i].layer->name != name) ++i;
-        if (i == steps_.size()) throw Error("layer '" + name + "' is not computed on the way to the output layer");
-        if (offsets[i] >= 0) throw Error("layer '" + name + "' is named twice");
-        offsets[i] = size;
-        size += plan_.steps[i].layer->shape.c;
+    for (const int i : pooled_steps(plan_, layers, weights_.path())) {
+        offsets[std::size_t(i)] = size;
+        size += plan_.steps[std::size_t(i)].layer->shape.c;
     }
     pooled_offset_ = std::move(offsets);
     feature_size_ = size;

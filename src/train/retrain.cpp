@@ -156,7 +156,7 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         const CalibrationSet set =
             c.folder.empty() ? load_calibration_images(training_images, extractor.preprocessing(), c.max_images)
                              : load_calibration_set(c.folder, extractor.preprocessing(), c.max_images);
-        extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network().output_layer(), set.input.data(),
+        extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network_end(), set.input.data(),
                                             int(set.paths.size()), c.rule));
         result.calibration_images = set.paths.size();
     }
