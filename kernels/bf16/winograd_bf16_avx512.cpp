@@ -38,10 +38,12 @@ struct GemmTileBf16Avx512 {
 
 template <int Rows>
 void winograd_tile_bf16(const TileJob<Avx512>& t) {
-    __m512 acc0[Rows], acc1[Rows];
+    __m512 acc0[Rows], acc1[Rows];  // unrolled loops keep them in registers (as bf16_tile)
     if (t.first) {
+#pragma GCC unroll 14
         for (int i = 0; i < Rows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
     } else {
+#pragma GCC unroll 14
         for (int i = 0; i < Rows; ++i) {
             acc0[i] = _mm512_maskz_loadu_ps(t.mask0, t.c + i * t.ldc);
             acc1[i] = _mm512_maskz_loadu_ps(t.mask1, t.c + i * t.ldc + 16);
@@ -60,6 +62,7 @@ void winograd_tile_bf16(const TileJob<Avx512>& t) {
             acc1[i] = dpbf16(acc1[i], x, w1);
         }
     }
+#pragma GCC unroll 14
     for (int i = 0; i < Rows; ++i) {
         _mm512_mask_storeu_ps(t.c + i * t.ldc, t.mask0, acc0[i]);
         _mm512_mask_storeu_ps(t.c + i * t.ldc + 16, t.mask1, acc1[i]);
