@@ -109,27 +109,47 @@ struct Tile {
     bool float_output, relu;
 };
 
-// fma(float(acc), scale, bias) for 32 channels, stored as u8 or float (channels < width).
-// Zero-masking forms throughout: GCC 12 flags the undefined pass-through of the plain ones.
-inline void store_row(const Tile& t, __m512i acc0, __m512i acc1, unsigned char* out) {
-    const __m512i acc[2] = {acc0, acc1};
-    for (int h = 0; h < 2; ++h) {
-        const int lanes = t.width - 16 * h;
-        if (lanes <= 0) return;
-        const __mmask16 mask = lanes >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1);
-        const __m512 v =
-            _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xFFFF, acc[h]), _mm512_loadu_ps(t.scale + 16 * h), _mm512_loadu_ps(t.bias + 16 * h));
-        if (t.float_output) {
-            _mm512_mask_storeu_ps(reinterpret_cast<float*>(out) + 16 * h, mask,
-                                  t.relu ? _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps()) : v);
-        } else {
-            const __m512 clamped =
-                _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
-            const __m128i bytes =  // round half to even
-                _mm512_maskz_cvtepi32_epi8(0xFFFF, _mm512_maskz_cvtps_epi32(0xFFFF, clamped));
-            _mm_mask_storeu_epi8(out + 16 * h, mask, bytes);
-        }
+// A tile's requantization constants, loaded once: a store through unsigned char* may alias
+// them as far as the compiler knows, so per-row loads would be repeated for every row.
+struct Epilogue {
+    __m512 scale0, scale1, bias0, bias1;
+    __mmask16 mask0, mask1;  // the channels < width of each half
+};
+
+inline Epilogue epilogue_of(const Tile& t) {
+    const auto mask = [](int lanes) {
+        return lanes >= 16 ? __mmask16(0xFFFF) : lanes <= 0 ? __mmask16(0) : __mmask16((1u << lanes) - 1);
+    };
+    return {_mm512_loadu_ps(t.scale), _mm512_loadu_ps(t.scale + 16), _mm512_loadu_ps(t.bias),
+            _mm512_loadu_ps(t.bias + 16), mask(t.width), mask(t.width - 16)};
+}
+
+// fma(float(acc), scale, bias). Zero-masking forms throughout: GCC 12 flags the undefined
+// pass-through of the plain ones.
+inline __m512 requantized(__m512i acc, __m512 scale, __m512 bias) {
+    return _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xFFFF, acc), scale, bias);
+}
+
+// As u8: clamped to [0, 255] and rounded half to even. Past 255 the unsigned saturation of
+// vpmovusdb clamps (cvtps2dq's 0x80000000 for a value beyond int32 saturates to 255 too),
+// which gives the bytes min(max(v, 0), 255) would.
+inline void store_u8_row(const Epilogue& e, __m512i acc0, __m512i acc1, unsigned char* out) {
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512 v0 = _mm512_maskz_max_ps(0xFFFF, requantized(acc0, e.scale0, e.bias0), zero);
+    const __m512 v1 = _mm512_maskz_max_ps(0xFFFF, requantized(acc1, e.scale1, e.bias1), zero);
+    _mm_mask_storeu_epi8(out, e.mask0, _mm512_maskz_cvtusepi32_epi8(0xFFFF, _mm512_maskz_cvtps_epi32(0xFFFF, v0)));
+    _mm_mask_storeu_epi8(out + 16, e.mask1, _mm512_maskz_cvtusepi32_epi8(0xFFFF, _mm512_maskz_cvtps_epi32(0xFFFF, v1)));
+}
+
+template <bool Relu>
+inline void store_float_row(const Epilogue& e, __m512i acc0, __m512i acc1, float* out) {
+    __m512 v0 = requantized(acc0, e.scale0, e.bias0), v1 = requantized(acc1, e.scale1, e.bias1);
+    if (Relu) {
+        v0 = _mm512_maskz_max_ps(0xFFFF, v0, _mm512_setzero_ps());
+        v1 = _mm512_maskz_max_ps(0xFFFF, v1, _mm512_setzero_ps());
     }
+    _mm512_mask_storeu_ps(out, e.mask0, v0);
+    _mm512_mask_storeu_ps(out + 16, e.mask1, v1);
 }
 
 // acc + the four u8 x s8 products of each int32 lane. GCC 12 compiles _mm512_dpbusd_epi32 with
@@ -176,8 +196,19 @@ void vnni_tile(const Tile& t) {
             acc1[i] = dpbusd(acc1[i], x, w1);
         }
     }
+    const Epilogue e = epilogue_of(t);
+    if (!t.float_output) {
 #pragma GCC unroll 14
-    for (int i = 0; i < Rows; ++i) store_row(t, acc0[i], acc1[i], t.out + i * t.ldo);
+        for (int i = 0; i < Rows; ++i) store_u8_row(e, acc0[i], acc1[i], t.out + i * t.ldo);
+    } else if (t.relu) {
+#pragma GCC unroll 14
+        for (int i = 0; i < Rows; ++i)
+            store_float_row<true>(e, acc0[i], acc1[i], reinterpret_cast<float*>(t.out + i * t.ldo));
+    } else {
+#pragma GCC unroll 14
+        for (int i = 0; i < Rows; ++i)
+            store_float_row<false>(e, acc0[i], acc1[i], reinterpret_cast<float*>(t.out + i * t.ldo));
+    }
 }
 
 using TileFn = void (*)(const Tile&);
