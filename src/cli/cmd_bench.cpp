@@ -63,9 +63,14 @@ struct Row {
     double caller_idle;  // share of the run the calling thread waited at parallel_for's end
 };
 
+void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32, const LayerTimes& other, int batch,
+                                  const std::vector<int>& threads_list);
+
 // The int8 network at each fp32 row's batch and thread count, with fp32 ms / int8 ms; returns its rows.
+// With fp32_layers (--per-layer), also each layer's time against fp32's.
 std::vector<Row> print_int8_rows(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,
-                                 const std::vector<float>& input, const std::vector<Row>& fp32_rows, int warmup, int iterations) {
+                                 const std::vector<float>& input, const std::vector<Row>& fp32_rows, int warmup, int iterations,
+                                 const LayerTimes* fp32_layers, const std::vector<int>& threads_list) {
     const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
     Int8Network int8(weights, layer, ranges, active_int8_kernels(), table);
     std::printf("\nint8 (%s table, stem in fp32), same input:\n%5s %7s %10s %9s %9s\n",
@@ -79,10 +84,14 @@ std::vector<Row> print_int8_rows(const WeightFile& weights, const std::string& l
         std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
         rows.push_back({r.batch, r.threads, ms, 0.0});
     }
+    if (fp32_layers) {
+        const int batch = fp32_rows.front().batch;
+        print_per_layer_against_fp32("int8", *fp32_layers, time_layers(int8, input, batch, threads_list, iterations),
+                                     batch, threads_list);
+    }
     return rows;
 }
 
-void print_bf16_per_layer(const LayerTimes& fp32, const LayerTimes& bf16, int batch, const std::vector<int>& threads_list);
 
 // The network with the bf16 convolution table at each fp32 row's batch and thread count; returns its rows.
 // With fp32_layers (--per-layer), also each layer's time against fp32's.
@@ -105,8 +114,8 @@ std::vector<Row> print_bf16_rows(const WeightFile& weights, const std::string& l
     }
     if (fp32_layers) {
         const int batch = fp32_rows.front().batch;
-        print_bf16_per_layer(*fp32_layers, time_layers(bf16, input, batch, threads_list, iterations), batch,
-                             threads_list);
+        print_per_layer_against_fp32("bf16", *fp32_layers, time_layers(bf16, input, batch, threads_list, iterations),
+                                     batch, threads_list);
     }
     return rows;
 }
@@ -153,27 +162,29 @@ void print_per_layer(const LayerTimes& t, int batch, const std::vector<int>& thr
     std::printf(" %7s  sum of layers\n", "100.0%");
 }
 
-// Each layer's bf16 time against its fp32 time (the same steps: one plan), slowest in fp32 first.
-void print_bf16_per_layer(const LayerTimes& fp32, const LayerTimes& bf16, int batch, const std::vector<int>& threads_list) {
+// Each layer's time in `precision` against its fp32 time (the same steps: one plan), slowest
+// in fp32 first.
+void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32, const LayerTimes& other, int batch,
+                                  const std::vector<int>& threads_list) {
     std::vector<std::size_t> order;
     for (std::size_t i = 1; i < fp32.steps.size(); ++i) order.push_back(i);  // step 0 is the input
     std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return fp32.ms[0][x] > fp32.ms[0][y]; });
-    std::printf("\nbf16 per layer, batch %d, median ms/image (x: bf16 / fp32):\n", batch);
+    std::printf("\n%s per layer, batch %d, median ms/image (x: %s / fp32):\n", precision, batch, precision);
     for (const int threads : threads_list)
-        std::printf(" %8s %8s %5s", (std::to_string(threads) + "thr fp32").c_str(), "bf16", "x");
+        std::printf(" %8s %8s %5s", (std::to_string(threads) + "thr fp32").c_str(), precision, "x");
     std::printf("  layer\n");
-    std::vector<double> fp32_sum(threads_list.size(), 0.0), bf16_sum(threads_list.size(), 0.0);
+    std::vector<double> fp32_sum(threads_list.size(), 0.0), other_sum(threads_list.size(), 0.0);
     for (const std::size_t i : order) {
         for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {
-            const double f = fp32.ms[ti][i], b = bf16.ms[ti][i];
+            const double f = fp32.ms[ti][i], b = other.ms[ti][i];
             fp32_sum[ti] += f;
-            bf16_sum[ti] += b;
+            other_sum[ti] += b;
             std::printf(" %8.3f %8.3f %5.2f", f, b, f > 0 ? b / f : 0.0);
         }
-        std::printf("  %s\n", bf16.steps[i].c_str());
+        std::printf("  %s\n", other.steps[i].c_str());
     }
     for (std::size_t ti = 0; ti < threads_list.size(); ++ti)
-        std::printf(" %8.3f %8.3f %5.2f", fp32_sum[ti], bf16_sum[ti], fp32_sum[ti] > 0 ? bf16_sum[ti] / fp32_sum[ti] : 0.0);
+        std::printf(" %8.3f %8.3f %5.2f", fp32_sum[ti], other_sum[ti], fp32_sum[ti] > 0 ? other_sum[ti] / fp32_sum[ti] : 0.0);
     std::printf("  sum of layers\n");
 }
 
@@ -194,7 +205,7 @@ int run_bench(int argc, char** argv) {
         ("warmup", "untimed runs before timing", cxxopts::value<int>()->default_value("2"))
         ("compare", "kernel table timed at batch 1 in the same run for the x_<table> ratio, or 'none'",
          cxxopts::value<std::string>()->default_value("eigen"))
-        ("per-layer", "also time each layer at the first batch size and every thread count (and, with bf16, each layer against fp32)")
+        ("per-layer", "also time each layer at the first batch size and every thread count (and, with int8 or bf16, each layer against fp32)")
         ("fma-pipes", "FMA pipes per core in the peak formula (2 on Haswell and later, and Zen 2 and later)",
          cxxopts::value<int>()->default_value("2"))
         ("precision", "'fp32', or 'fp32,int8', 'fp32,bf16' or 'fp32,int8,bf16' to time those networks too, "
@@ -334,7 +345,9 @@ int run_bench(int argc, char** argv) {
                         compare_ms[ti]);
 
     const std::vector<Row> int8_rows =
-        time_int8 ? print_int8_rows(weights, layer, table, input, rows, warmup, iterations) : std::vector<Row>{};
+        time_int8 ? print_int8_rows(weights, layer, table, input, rows, warmup, iterations,
+                                    fp32_layers ? &*fp32_layers : nullptr, threads_list)
+                  : std::vector<Row>{};
     const std::vector<Row> bf16_rows =
         time_bf16 ? print_bf16_rows(weights, layer, input, rows, warmup, iterations,
                                     fp32_layers ? &*fp32_layers : nullptr, threads_list)

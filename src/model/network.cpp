@@ -335,18 +335,6 @@ void Network::time_steps(std::vector<double>* seconds) {
     step_seconds_ = seconds;
 }
 
-std::vector<std::string> Network::step_descriptions() const {
-    std::vector<std::string> lines;
-    for (const PlannedStep& s : plan_.steps) {
-        const Layer& l = *s.layer;
-        std::string line = l.name + " (" + op_name(l.op);
-        if (l.op == LayerOp::conv2d || l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d)
-            line += " " + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) + "/" +
-                    std::to_string(l.stride_h);
-        line += ") -> " + std::to_string(l.shape.h) + "x" + std::to_string(l.shape.w) + "x" + std::to_string(l.shape.c);
-        lines.push_back(line);
-    }
-    return lines;
-}
+std::vector<std::string> Network::step_descriptions() const { return tinception::step_descriptions(plan_); }
 
 }  // namespace tinception

@@ -151,4 +151,18 @@ std::vector<int> pooled_steps(const NetworkPlan& plan, const std::vector<std::st
     return steps;
 }
 
+std::vector<std::string> step_descriptions(const NetworkPlan& plan) {
+    std::vector<std::string> lines;
+    for (const PlannedStep& s : plan.steps) {
+        const Layer& l = *s.layer;
+        std::string line = l.name + " (" + op_name(l.op);
+        if (l.op == LayerOp::conv2d || l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d)
+            line += " " + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) + "/" +
+                    std::to_string(l.stride_h);
+        line += ") -> " + std::to_string(l.shape.h) + "x" + std::to_string(l.shape.w) + "x" + std::to_string(l.shape.c);
+        lines.push_back(line);
+    }
+    return lines;
+}
+
 }  // namespace tinception

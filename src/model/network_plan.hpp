@@ -76,4 +76,7 @@ NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_laye
 // for a layer the plan does not compute on the way to its output, or one named twice.
 std::vector<int> pooled_steps(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path);
 
+// One line per step: layer name, op and output shape (per-layer timings print them).
+std::vector<std::string> step_descriptions(const NetworkPlan& plan);
+
 }  // namespace tinception

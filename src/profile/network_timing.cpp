@@ -12,6 +12,7 @@
 #include "model/network.hpp"
 #include "model/packed_cache.hpp"
 #include "model/packed_weights.hpp"
+#include "quant/int8_network.hpp"
 #include "parallel/thread_pool.hpp"
 #include "weights/weight_file.hpp"
 
@@ -77,8 +78,11 @@ std::vector<RunTimes> time_interleaved(Network& net, const std::vector<float>& i
     return times;
 }
 
-LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
-                       int iterations) {
+namespace {
+
+template <class Net>
+LayerTimes time_steps_of(Net& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
+                         int iterations) {
     LayerTimes out;
     out.steps = net.step_descriptions();
     out.ms.resize(threads_list.size());
@@ -97,6 +101,18 @@ LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch,
         for (std::size_t i = 0; i < out.steps.size(); ++i) out.ms[ti].push_back(1e3 * median(runs[i]) / batch);
     }
     return out;
+}
+
+}  // namespace
+
+LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
+                       int iterations) {
+    return time_steps_of(net, input, batch, threads_list, iterations);
+}
+
+LayerTimes time_layers(Int8Network& net, const std::vector<float>& input, int batch,
+                       const std::vector<int>& threads_list, int iterations) {
+    return time_steps_of(net, input, batch, threads_list, iterations);
 }
 
 StartUpTimes time_start_up(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,

@@ -10,6 +10,7 @@
 namespace tinception {
 
 class Network;
+class Int8Network;
 class WeightFile;
 
 double median(std::vector<double> values);
@@ -41,6 +42,8 @@ struct LayerTimes {
 };
 LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
                        int iterations);
+LayerTimes time_layers(Int8Network& net, const std::vector<float>& input, int batch,
+                       const std::vector<int>& threads_list, int iterations);
 
 // Start-up on one thread, in milliseconds: the packed-weights cache built in a fresh temporary
 // folder (the user's cache is left alone) by a network to `layer` (the layers it needs packed

@@ -45,9 +45,14 @@ public:
     void pool_layers(const std::vector<std::string>& layers);
     // input: NHWC float [n][h][w][3], preprocessed; features: [n][feature_size()].
     void extract_features(const float* input, int n, float* features);
+    // As Network's: while `seconds` is set, extract_features adds step i's time (its pooling
+    // of features included) to (*seconds)[i], i indexing step_descriptions().
+    void time_steps(std::vector<double>* seconds);
+    std::vector<std::string> step_descriptions() const { return tinception::step_descriptions(plan_); }
 
 private:
     struct Step;
+    static constexpr int kStemBandRows = 8;
 
     void plan_buffers(int n);
     // The images [first, first + count) of the caller's batch that a run covers.
@@ -72,10 +77,11 @@ private:
     AlignedBuffer arena_;
     std::vector<unsigned char*> slots_;
     unsigned char* workspaces_ = nullptr;  // thread_count() of workspace_bytes_, in the arena
-    std::vector<float> stem_output_;
+    std::size_t stem_band_bytes_ = 0;  // the stem's float rows at the start of a workspace
     int planned_batch_ = 0, planned_threads_ = 0;
     int feature_size_ = 0;
     std::vector<int> pooled_offset_;  // per step, as Network's; empty: the output layer alone
+    std::vector<double>* step_seconds_ = nullptr;
     std::unique_ptr<Int8LayerWeights> layer_weights_;  // what the steps' weights point into
 };
 
