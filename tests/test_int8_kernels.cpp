@@ -15,6 +15,7 @@
 #include "int8/int8_kernel_table.hpp"
 #include "kernel_cases.hpp"
 #include "kernel_fixtures.hpp"
+#include "layers/row_band.hpp"
 
 namespace tinception::testing {
 namespace {
@@ -304,6 +305,42 @@ TEST_CASE("pool2d u8: with a rescale, every table equals the reference exactly")
                     CHECK(actual.untouched_outside(1, out_stride, layout.out_offset, pc.c));
                     CHECK(actual.differences(expected) == 0);
                 }
+            }
+}
+
+TEST_CASE("pool2d u8: every band of rows of every image gives the whole call's bytes (how the int8 network cuts it)") {
+    std::vector<const Int8KernelTable*> tables = int8_tables_under_test();
+    tables.push_back(&kernels::reference_int8_kernels());
+    for (const Int8KernelTable* table : tables)
+        for (const PoolCase& pc : kPoolCases)
+            for (const bool is_max : {true, false}) {
+                CAPTURE(std::string(table->isa_name));
+                CAPTURE(describe(pc));
+                CAPTURE(is_max);
+                const MemoryLayout& layout = kLayouts[1];
+                const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
+                const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
+                const int in_stride = pc.c + layout.in_extra, out_stride = pc.c + layout.out_offset + layout.out_extra;
+                GuardedBytes input(std::size_t(pc.n) * pc.h * pc.w * std::size_t(in_stride), layout.misaligned);
+                fill_bytes(input.data(), input.size(), 29);
+                const std::size_t size = std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride);
+                GuardedBytes whole(size), banded(size);
+                kernels::Pool2dU8Args a;
+                a.input = input.data();
+                a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
+                a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
+                a.pad_top = py.before, a.pad_left = px.before;
+                a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride, a.rescale = 0.8f;
+                const kernels::Pool2dU8Fn pool = is_max ? table->maxpool2d : table->avgpool2d;
+                a.output = whole.data() + layout.out_offset;
+                pool(a);
+                // Bands of 1, 2 and 3 rows, in turn, down each image.
+                a.output = banded.data() + layout.out_offset;
+                for (int b = 0; b < pc.n; ++b)
+                    for (int y0 = 0, rows = 1; y0 < py.out; y0 += rows, rows = rows % 3 + 1)
+                        pool(row_band(a, in_stride, out_stride, b, y0, std::min(rows, py.out - y0)));
+                CHECK(banded.untouched_outside(1, out_stride, layout.out_offset, pc.c));
+                CHECK(banded.differences(whole) == 0);
             }
 }
 

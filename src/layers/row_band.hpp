@@ -15,7 +15,7 @@ WindowArgs row_band(const WindowArgs& a, long in_stride, long out_stride, int b,
     band.out_pixel_stride = int(out_stride);
     // An op with no output yet (its caller places each band's) keeps a null one.
     band.output = a.output ? a.output + ((long(b) * a.out_h + y0) * a.out_w) * out_stride : nullptr;
-    const float* image = a.input + long(b) * a.in_h * a.in_w * in_stride;
+    const auto* image = a.input + long(b) * a.in_h * a.in_w * in_stride;  // float or u8
     // First input row the band's window reaches. When it lies inside the input, start the
     // input there and drop the top padding (so a 1x1 band stays a plain 1x1 op); above it,
     // keep the input and shift the padding instead, which may then be negative.

@@ -53,6 +53,7 @@ public:
 private:
     struct Step;
     static constexpr int kStemBandRows = 8;
+    static constexpr int kPoolTasksPerThread = 4;
 
     void plan_buffers(int n);
     // The images [first, first + count) of the caller's batch that a run covers.
