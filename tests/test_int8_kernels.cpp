@@ -221,6 +221,20 @@ TEST_CASE("conv2d int8: the reference's sums equal the fp32 reference convolutio
 }
 
 // The average pooling's documented rounding in integers: sum / count, half to even.
+// A pool case's arguments over `input` (output left unset), padding as the case says.
+kernels::Pool2dU8Args pool_case_args(const PoolCase& pc, const std::uint8_t* input, int in_stride, int out_stride,
+                                     float rescale) {
+    const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
+    const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
+    kernels::Pool2dU8Args a;
+    a.input = input;
+    a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
+    a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
+    a.pad_top = py.before, a.pad_left = px.before;
+    a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride, a.rescale = rescale;
+    return a;
+}
+
 int mean_half_to_even(int sum, int count) {
     int q = sum / count;
     const int twice_r = 2 * (sum % count);
@@ -246,12 +260,8 @@ TEST_CASE("pool2d u8: max exact, average the integer mean rounded half to even, 
                 for (std::size_t i = 0; i < input.size(); i += 3) input.data()[i] %= 4;
                 for (const bool is_max : {true, false}) {
                     GuardedBytes out(std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride));
-                    kernels::Pool2dU8Args a;
-                    a.input = input.data(), a.output = out.data() + layout.out_offset;
-                    a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
-                    a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
-                    a.pad_top = py.before, a.pad_left = px.before;
-                    a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride;
+                    kernels::Pool2dU8Args a = pool_case_args(pc, input.data(), in_stride, out_stride, 1.0f);
+                    a.output = out.data() + layout.out_offset;
                     (is_max ? table->maxpool2d : table->avgpool2d)(a);
                     CHECK(out.untouched_outside(1, out_stride, layout.out_offset, pc.c));
                     long wrong = 0;
@@ -291,12 +301,7 @@ TEST_CASE("pool2d u8: with a rescale, every table equals the reference exactly")
                 for (const bool is_max : {true, false}) {
                     const std::size_t size = std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride);
                     GuardedBytes expected(size), actual(size);
-                    kernels::Pool2dU8Args a;
-                    a.input = input.data();
-                    a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
-                    a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
-                    a.pad_top = py.before, a.pad_left = px.before;
-                    a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride, a.rescale = rescale;
+                    kernels::Pool2dU8Args a = pool_case_args(pc, input.data(), in_stride, out_stride, rescale);
                     const Int8KernelTable& ref = kernels::reference_int8_kernels();
                     a.output = expected.data() + layout.out_offset;
                     (is_max ? ref.maxpool2d : ref.avgpool2d)(a);
@@ -325,12 +330,7 @@ TEST_CASE("pool2d u8: every band of rows of every image gives the whole call's b
                 fill_bytes(input.data(), input.size(), 29);
                 const std::size_t size = std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride);
                 GuardedBytes whole(size), banded(size);
-                kernels::Pool2dU8Args a;
-                a.input = input.data();
-                a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
-                a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
-                a.pad_top = py.before, a.pad_left = px.before;
-                a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride, a.rescale = 0.8f;
+                kernels::Pool2dU8Args a = pool_case_args(pc, input.data(), in_stride, out_stride, 0.8f);
                 const kernels::Pool2dU8Fn pool = is_max ? table->maxpool2d : table->avgpool2d;
                 a.output = whole.data() + layout.out_offset;
                 pool(a);

@@ -110,15 +110,15 @@ FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights, Pa
         tuned_ = tuned_span(tuned, weights_->graph(), layer, *packed_source_.table, "the model", weights_->path());
     network_end_ = tuned.empty() ? deepest : tuned.from;
     layer_ = layer;
+    if (tuned_)
+        fp32_pooled_ = tuned_->frozen_layers();
+    else if (layers.size() > 1)
+        fp32_pooled_ = layers;
     // What building the network would refuse, refused now: the pass, the pooled layers, the input.
     const NetworkPlan plan = plan_network(weights_->graph(), network_end_, weights_->path());
-    if (tuned_ && !tuned_->frozen_layers().empty())
-        pooled_steps(plan, tuned_->frozen_layers(), weights_->path());
-    else if (!tuned_ && layers.size() > 1)
-        pooled_steps(plan, layers, weights_->path());
-    feature_size_ = tuned_ ? tuned_->feature_size()
-                           : layers.size() > 1 ? layer_set_feature_size(weights_->graph(), layer)
-                                               : plan.steps.back().layer->shape.c;
+    const int pooled_size =
+        fp32_pooled_.empty() ? plan.steps.back().layer->shape.c : pooled_offsets(plan, fp32_pooled_, weights_->path()).size;
+    feature_size_ = tuned_ ? tuned_->feature_size() : pooled_size;
     const ActivationShape in = plan.steps.front().layer->shape;
     if (in.h != preprocessing_.size || in.w != preprocessing_.size || in.c != 3)
         throw Error(weights_->path() + ": input layer is " + std::to_string(in.h) + "x" + std::to_string(in.w) +
@@ -143,11 +143,7 @@ const Network& FeatureExtractor::network() const {
         throw Error("packed weights of " + packed->weights().path() + " given for " + weights_->path(),
                     ErrorKind::internal);
     auto network = std::make_unique<Network>(std::move(packed), network_end_);
-    const std::vector<std::string> layers = split_layer_set(layer_);
-    if (tuned_ && !tuned_->frozen_layers().empty())
-        network->pool_layers(tuned_->frozen_layers());
-    else if (!tuned_ && layers.size() > 1)
-        network->pool_layers(layers);
+    if (!fp32_pooled_.empty()) network->pool_layers(fp32_pooled_);
     network_ = std::move(network);
     return *network_;
 }

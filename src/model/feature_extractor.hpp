@@ -113,6 +113,7 @@ private:
     std::shared_ptr<const WeightFile> weights_;
     PackedWeightsSource packed_source_;
     std::string network_end_;
+    std::vector<std::string> fp32_pooled_;  // what the fp32 network pools; empty: its output alone
     mutable std::unique_ptr<Network> network_;  // the fp32 network, null until first needed
     std::unique_ptr<TunedFeatures> tuned_;  // null: nothing tuned
     std::unique_ptr<Int8Network> int8_;     // null: fp32 or bf16

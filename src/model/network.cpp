@@ -51,14 +51,9 @@ Network::Network(std::shared_ptr<const PackedWeights> packed, const std::string&
 Network::~Network() = default;
 
 void Network::pool_layers(const std::vector<std::string>& layers) {
-    std::vector<int> offsets(steps_.size(), -1);
-    int size = 0;
-    for (const int i : pooled_steps(plan_, layers, weights_.path())) {
-        offsets[std::size_t(i)] = size;
-        size += steps_[std::size_t(i)].layer->shape.c;
-    }
-    pooled_offset_ = std::move(offsets);
-    feature_size_ = size;
+    PooledOffsets pooled = pooled_offsets(plan_, layers, weights_.path());
+    pooled_offset_ = std::move(pooled.offsets);
+    feature_size_ = pooled.size;
 }
 
 // Pools step i's output for the batch's images into their rows of features[][feature_size_]

@@ -136,19 +136,20 @@ NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_laye
     return plan;
 }
 
-std::vector<int> pooled_steps(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path) {
+PooledOffsets pooled_offsets(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path) {
     if (layers.empty()) throw Error("no layer to pool", ErrorKind::internal);
-    std::vector<int> steps;
+    PooledOffsets pooled{std::vector<int>(plan.steps.size(), -1), 0};
     for (const std::string& name : layers) {
-        int i = 0;
-        while (i < int(plan.steps.size()) && plan.steps[std::size_t(i)].layer->name != name) ++i;
-        if (i == int(plan.steps.size()))
+        std::size_t i = 0;
+        while (i < plan.steps.size() && plan.steps[i].layer->name != name) ++i;
+        if (i == plan.steps.size())
             throw Error("layer '" + name + "' is not computed on the way to '" + plan.steps.back().layer->name +
                         "' in " + path);
-        if (std::find(steps.begin(), steps.end(), i) != steps.end()) throw Error("layer '" + name + "' is named twice");
-        steps.push_back(i);
+        if (pooled.offsets[i] >= 0) throw Error("layer '" + name + "' is named twice");
+        pooled.offsets[i] = pooled.size;
+        pooled.size += plan.steps[i].layer->shape.c;
     }
-    return steps;
+    return pooled;
 }
 
 std::vector<std::string> step_descriptions(const NetworkPlan& plan) {

@@ -72,9 +72,14 @@ constexpr long kBatchedBelowPixels = 1000;
 // in the graph.
 NetworkPlan plan_network(const LayerGraph& graph, const std::string& output_layer, const std::string& path);
 
-// The step of each of `layers` (pooled side by side as features), in their order. Throws Error
-// for a layer the plan does not compute on the way to its output, or one named twice.
-std::vector<int> pooled_steps(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path);
+// Where `layers`, pooled side by side in their order, go in the features: per step, the
+// offset of its channels (-1: not pooled), and the features' size. Throws Error for a layer
+// the plan does not compute on the way to its output, or one named twice.
+struct PooledOffsets {
+    std::vector<int> offsets;
+    int size = 0;
+};
+PooledOffsets pooled_offsets(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path);
 
 // One line per step: layer name, op and output shape (per-layer timings print them).
 std::vector<std::string> step_descriptions(const NetworkPlan& plan);

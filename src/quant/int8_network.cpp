@@ -115,14 +115,9 @@ Int8Network::~Int8Network() = default;
 ActivationShape Int8Network::input_shape() const { return plan_.steps.front().layer->shape; }
 
 void Int8Network::pool_layers(const std::vector<std::string>& layers) {
-    std::vector<int> offsets(steps_.size(), -1);
-    int size = 0;
-    for (const int i : pooled_steps(plan_, layers, weights_.path())) {
-        offsets[std::size_t(i)] = size;
-        size += plan_.steps[std::size_t(i)].layer->shape.c;
-    }
-    pooled_offset_ = std::move(offsets);
-    feature_size_ = size;
+    PooledOffsets pooled = pooled_offsets(plan_, layers, weights_.path());
+    pooled_offset_ = std::move(pooled.offsets);
+    feature_size_ = pooled.size;
 }
 
 // Every slot holds floats for n images (the float output may land in any slot; a u8 tensor
