@@ -54,7 +54,7 @@ int main(int argc, char** argv) try {
     const ActivationRanges ranges = calibrate_ranges(weights, "mixed10", calibration.data(), calibrated, rule);
     Network fp32(weights, "mixed10", active_kernels());
     fp32.pool_layers(layers);
-    Int8Network int8(weights, "mixed10", ranges, *table, active_kernels());
+    Int8Network int8(weights, "mixed10", ranges, *table);
     int8.pool_layers(layers);
     const int size = fp32.feature_size();
     std::vector<float> expected(std::size_t(n) * size), actual(std::size_t(n) * size);

@@ -366,41 +366,55 @@ TEST_CASE("pool2d u8 and copy: a rescale multiplies then rounds half to even, cl
     CHECK(out[0] == 58);
 }
 
-TEST_CASE("quantize u8: every table divides, clamps and rounds half to even as the reference, on any length") {
-    // The reference's own arithmetic first: halves to even, clamped at 0 and 255.
+TEST_CASE("quantize u8: every table subtracts, divides, clamps and rounds half to even as the reference, RGB to quads too") {
+    // The reference's own arithmetic first: halves to even, clamped at 0 and 255, the offset
+    // taken off first; an RGB pixel becomes four bytes, the fourth zero.
     const float halves[] = {-3.0f, 0.5f, 1.5f, 2.5f, 254.5f, 300.0f};
-    std::uint8_t q[6] = {};
-    kernels::reference_int8_kernels().quantize_u8(halves, 6, 1.0f, q);
+    std::uint8_t q[8] = {};
+    kernels::reference_int8_kernels().quantize_u8(halves, 6, 1, 0.0f, 1.0f, q, 1);
     CHECK(q[0] == 0);
     CHECK(q[1] == 0);
     CHECK(q[2] == 2);
     CHECK(q[3] == 2);
     CHECK(q[4] == 254);
     CHECK(q[5] == 255);
+    std::fill(std::begin(q), std::end(q), std::uint8_t(0xAB));
+    kernels::reference_int8_kernels().quantize_u8(halves, 2, 3, -1.0f, 0.5f, q, 4);
+    const std::uint8_t rgbx[8] = {0, 3, 5, 0, 7, 255, 255, 0};  // (v + 1) / 0.5
+    CHECK(std::equal(std::begin(q), std::end(q), std::begin(rgbx)));
     // Near-ties and random values over and beyond the range, for scales whose reciprocal is
-    // not exact (a multiply by 1 / scale rounds some of them the other way).
+    // not exact (a multiply by 1 / scale rounds some of them the other way), with and without
+    // an offset; contiguous, RGB to quads (the network's input), and another padding.
     std::mt19937 rng(11);
-    std::uniform_real_distribution<float> value(-20.0f, 300.0f);
-    for (const float scale : {1.0f, 0.1f, 0.3f, 1.7f, 0.013f}) {
-        // Values a few ulps around (k + 1/2) * scale, whose quotient sits on or next to a tie.
-        std::vector<float> in;
-        for (int k = 0; k < 256; ++k) {
-            float v = float((k + 0.5) * double(scale));
-            for (int step = 0; step < 3; ++step) v = std::nextafter(v, 0.0f);
-            for (int step = 0; step < 7; ++step, v = std::nextafter(v, 1e9f)) in.push_back(v);
-        }
-        while (in.size() < 2000) in.push_back(value(rng) * scale);
-        for (const Int8KernelTable* table : int8_tables_under_test())
-            for (const long count : {0L, 1L, 15L, 16L, 17L, 33L, 1999L, 2000L}) {
-                CAPTURE(std::string(table->isa_name));
-                CAPTURE(scale);
-                CAPTURE(count);
-                std::vector<std::uint8_t> expected(std::size_t(count) + 1, 0xAB), actual(std::size_t(count) + 1, 0xAB);
-                kernels::quantize_u8_ref(in.data(), count, scale, expected.data());
-                table->quantize_u8(in.data(), count, scale, actual.data());
-                CHECK(actual == expected);  // the byte past count untouched too
+    std::uniform_real_distribution<float> level(-20.0f, 300.0f);
+    struct Shape { int c, stride; };
+    for (const float offset : {0.0f, -1.0f, 0.37f})
+        for (const float scale : {1.0f, 0.1f, 0.3f, 1.7f, 0.013f, 2.0f / 255.0f}) {
+            std::vector<float> in;  // values a few ulps around offset + (k + 1/2) * scale
+            for (int k = 0; k < 256; ++k) {
+                float v = float(double(offset) + (k + 0.5) * double(scale));
+                for (int step = 0; step < 3; ++step) v = std::nextafter(v, -1e9f);
+                for (int step = 0; step < 7; ++step, v = std::nextafter(v, 1e9f)) in.push_back(v);
             }
-    }
+            while (in.size() < 3 * 700) in.push_back(offset + level(rng) * scale);
+            for (const Int8KernelTable* table : int8_tables_under_test())
+                for (const Shape shape : {Shape{1, 1}, Shape{3, 3}, Shape{3, 4}, Shape{5, 8}})
+                    for (const long pixels : {0L, 1L, 5L, 15L, 16L, 17L, 33L, 399L, 400L}) {
+                        CAPTURE(std::string(table->isa_name));
+                        CAPTURE(offset);
+                        CAPTURE(scale);
+                        CAPTURE(shape.c);
+                        CAPTURE(shape.stride);
+                        CAPTURE(pixels);
+                        const std::size_t bytes = std::size_t(pixels) * std::size_t(shape.stride) + 1;
+                        std::vector<std::uint8_t> expected(bytes, 0xAB), actual(bytes, 0xAB);
+                        kernels::quantize_u8_ref(in.data(), pixels, shape.c, offset, scale, expected.data(), shape.stride);
+                        table->quantize_u8(in.data(), pixels, shape.c, offset, scale, actual.data(), shape.stride);
+                        CHECK(actual == expected);  // the byte past the last pixel untouched too
+                        for (long p = 0; p < pixels; ++p)
+                            for (int k = shape.c; k < shape.stride; ++k) CHECK(actual[std::size_t(p * shape.stride + k)] == 0);
+                    }
+        }
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the 
     const kernels::Int8KernelTable* avx2 = kernels::avx2_int8_kernels();
     REQUIRE_MESSAGE(avx2, "this test needs a CPU with AVX2");
     Fixture f;
-    Int8Network reference(*f.weights, "mixed5", f.ranges, kernels::reference_int8_kernels(), active_kernels());
+    Int8Network reference(*f.weights, "mixed5", f.ranges, kernels::reference_int8_kernels());
     std::vector<float> expected(std::size_t(2 * reference.feature_size()));
     reference.extract_features(f.test_images.input.data(), 2, expected.data());
     const kernels::Int8KernelTable* vnni = kernels::avx512_vnni_int8_kernels();
@@ -59,7 +59,7 @@ TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the 
     for (const kernels::Int8KernelTable* table : {avx2, vnni}) {
         if (!table) continue;
         CAPTURE(std::string(table->isa_name));
-        Int8Network fast(*f.weights, "mixed5", f.ranges, *table, active_kernels());
+        Int8Network fast(*f.weights, "mixed5", f.ranges, *table);
         std::vector<float> features(expected.size());
         fast.extract_features(f.test_images.input.data(), 2, features.data());
         CHECK(features == expected);
@@ -68,7 +68,7 @@ TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the 
 
 TEST_CASE("int8 network: a batch gives what single images give, its early layers run a few images at a time") {
     Fixture f;
-    Int8Network net(*f.weights, "mixed5", f.ranges, active_int8_kernels(), active_kernels());
+    Int8Network net(*f.weights, "mixed5", f.ranges, active_int8_kernels());
     net.pool_layers({"mixed0", "mixed5"});  // mixed0 is pooled in the early waves
     const int n = 5;
     const std::size_t image_floats = f.calibration.input.size() / f.calibration.paths.size();

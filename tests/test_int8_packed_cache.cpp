@@ -54,8 +54,8 @@ TEST_CASE("int8 packed cache: a table that packs nothing (the reference, all a -
     const Fixture f;
     const WeightFile weights = WeightFile::open(f.weights_path);
     const ActivationRanges ranges = f.ranges_of(weights);
-    Int8Network in_memory(weights, "features", ranges, kernels::reference_int8_kernels(), active_kernels());
-    Int8Network asked_to_cache(weights, "features", ranges, kernels::reference_int8_kernels(), active_kernels(),
+    Int8Network in_memory(weights, "features", ranges, kernels::reference_int8_kernels());
+    Int8Network asked_to_cache(weights, "features", ranges, kernels::reference_int8_kernels(),
                                PackedCacheChoice{true, f.cache_dir});
     CHECK(asked_to_cache.cache_path().empty());
     CHECK_FALSE(fs::exists(f.cache_dir));
@@ -73,14 +73,14 @@ TEST_CASE("int8 packed cache: written on first use, mapped afterwards, features 
         {
             const WeightFile weights = WeightFile::open(f.weights_path);
             ranges = f.ranges_of(weights);
-            Int8Network in_memory(weights, "features", ranges, *table, active_kernels());
+            Int8Network in_memory(weights, "features", ranges, *table);
             CHECK(in_memory.cache_path().empty());
             expected = features_of(in_memory);
         }
         const PackedCacheChoice cache{true, f.cache_dir};
         {
             const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
-            Int8Network built(weights, "features", ranges, *table, active_kernels(), cache);
+            Int8Network built(weights, "features", ranges, *table, cache);
             CHECK_FALSE(built.cache_mapped_every_layer());
             CHECK(fs::is_regular_file(built.cache_path()));
             CHECK(fs::path(built.cache_path()).filename().string().find(std::string("-i8_") + table->isa_name + "-") !=
@@ -89,7 +89,7 @@ TEST_CASE("int8 packed cache: written on first use, mapped afterwards, features 
             CHECK(features_of(built) == expected);
         }
         const WeightFile weights = WeightFile::open(f.weights_path, DataCheck::deferred);
-        Int8Network mapped(weights, "features", ranges, *table, active_kernels(), cache);
+        Int8Network mapped(weights, "features", ranges, *table, cache);
         CHECK(mapped.cache_mapped_every_layer());
         CHECK_FALSE(weights.data_verified());  // nothing read from the weight file's tensors
         CHECK(features_of(mapped) == expected);
@@ -106,7 +106,7 @@ TEST_CASE("int8 packed cache: a damaged entry is quantized again and the file re
         std::string path;
         std::vector<float> expected;
         {
-            Int8Network first(weights, "features", ranges, *table, active_kernels(), cache);
+            Int8Network first(weights, "features", ranges, *table, cache);
             path = first.cache_path();
             expected = features_of(first);
         }
@@ -119,7 +119,7 @@ TEST_CASE("int8 packed cache: a damaged entry is quantized again and the file re
         std::vector<char> truncated(good.begin(), good.begin() + std::ptrdiff_t(good.size() / 2));
         for (const std::vector<char>* bad : {&entry_flipped, &header_flipped, &truncated}) {
             write_all(path, *bad);
-            Int8Network again(weights, "features", ranges, *table, active_kernels(), cache);
+            Int8Network again(weights, "features", ranges, *table, cache);
             CHECK_FALSE(again.cache_mapped_every_layer());
             CHECK(features_of(again) == expected);
             CHECK(read_all(path) == good);  // rebuilt byte for byte
@@ -127,23 +127,18 @@ TEST_CASE("int8 packed cache: a damaged entry is quantized again and the file re
     }
 }
 
-TEST_CASE("int8 packed cache: keyed apart from the fp32 cache, by the int8 table and by the fp32 one") {
+TEST_CASE("int8 packed cache: keyed apart from the fp32 cache and by the int8 table") {
     const Fixture f;
     const WeightFile weights = WeightFile::open(f.weights_path);
     const kernels::Int8KernelTable& reference = kernels::reference_int8_kernels();
-    const PackedCacheKey a = int8_packed_cache_key(weights, reference, active_kernels());
+    const PackedCacheKey a = int8_packed_cache_key(weights, reference);
     CHECK(a.table_name == "i8_reference");
-    CHECK(a.fingerprint == int8_packed_cache_key(weights, reference, active_kernels()).fingerprint);
-    // The stem runs on the fp32 table's packing, so another fp32 table is another file.
-    const std::vector<const kernels::KernelTable*> fp32 = available_kernel_tables();
-    REQUIRE(fp32.size() >= 2);  // the reference and Eigen at least
-    CHECK(int8_packed_cache_key(weights, reference, *fp32[0]).fingerprint !=
-          int8_packed_cache_key(weights, reference, *fp32[1]).fingerprint);
+    CHECK(a.fingerprint == int8_packed_cache_key(weights, reference).fingerprint);
     const kernels::Int8KernelTable* avx2 = kernels::avx2_int8_kernels();
     const kernels::Int8KernelTable* seven_bit = kernels::avx2_7bit_int8_kernels();
     if (!avx2 || !seven_bit) return;  // a build or CPU without them: the rest is about them
-    const PackedCacheKey wide = int8_packed_cache_key(weights, *avx2, active_kernels());
-    const PackedCacheKey narrow = int8_packed_cache_key(weights, *seven_bit, active_kernels());
+    const PackedCacheKey wide = int8_packed_cache_key(weights, *avx2);
+    const PackedCacheKey narrow = int8_packed_cache_key(weights, *seven_bit);
     CHECK(wide.table_name == "i8_avx2");
     CHECK(wide.fingerprint != narrow.fingerprint);  // 7-bit weights are other bytes
     CHECK(packed_cache_file_name(wide) != packed_cache_file_name(narrow));

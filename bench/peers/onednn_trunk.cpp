@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "model/feature_extractor.hpp"
 
 namespace peer {
 namespace {
@@ -75,9 +76,9 @@ void OnednnTrunk::add_conv(const Layer& layer, int index) {
                              trailing_pad(in.shape.w, layer.shape.w, layer.kernel_w, layer.stride_w, layer.pad_left)};
     const memory::dims weight_dims{layer.shape.c, in.shape.c, layer.kernel_h, layer.kernel_w};
     const memory::desc bias_desc({layer.shape.c}, memory::data_type::f32, memory::format_tag::x);
-    // int8's first convolution reads the float image: it runs in fp32 and a reorder quantizes its output.
-    const bool float_conv = precision_ == Precision::fp32 || (precision_ == Precision::int8 && in.op == LayerOp::input);
-    const bool int8_conv = precision_ == Precision::int8 && !float_conv;
+    // int8's first convolution reads the image quantized to u8 pixels, as tinception's int8 network does.
+    const bool float_conv = precision_ == Precision::fp32;
+    const bool int8_conv = precision_ == Precision::int8;
     memory::data_type weight_type = memory::data_type::f32;
     if (int8_conv) weight_type = memory::data_type::s8;
     if (precision_ == Precision::bf16) weight_type = memory::data_type::bf16;
@@ -149,24 +150,12 @@ void OnednnTrunk::add_conv(const Layer& layer, int index) {
     memory bias(bias_desc, engine_);
     std::memcpy(bias.get_data_handle(), bias_values.data(), out_c * sizeof(float));
 
-    memory src = output_as(layer.inputs[0], pd.src_desc());
+    memory src = int8_conv && in.op == LayerOp::input ? quantized_input(pd.src_desc())
+                                                      : output_as(layer.inputs[0], pd.src_desc());
     memory dst(pd.dst_desc(), engine_);
     steps_.push_back({dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed},
                                                       {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}}});
     outputs_[index] = dst;
-    if (precision_ == Precision::int8 && float_conv) {
-        // u8 = float / scale, rounded and saturated, in the channels-last layout oneDNN's int8
-        // convolutions read.
-        const memory::desc nhwc({batch_, layer.shape.c, layer.shape.h, layer.shape.w}, memory::data_type::u8,
-                                memory::format_tag::nhwc);
-        memory quantized(nhwc, engine_);
-        dnnl::primitive_attr quantize;
-        quantize.set_output_scales(0, {1.0f / scale_.at(index)});
-        const dnnl::reorder::primitive_desc quantize_pd(dst, quantized, quantize);
-        count("reorder", quantize_pd);
-        steps_.push_back({dnnl::reorder(quantize_pd), {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, quantized}}});
-        outputs_[index] = quantized;
-    }
 }
 
 void OnednnTrunk::add_pool(const Layer& layer, int index) {
@@ -224,6 +213,16 @@ void OnednnTrunk::add_global_pool(int index) {
     steps_.push_back({dnnl::reorder(out_pd), {{DNNL_ARG_FROM, pooled}, {DNNL_ARG_TO, features_}}});
 }
 
+memory OnednnTrunk::quantized_input(const memory::desc& want) {
+    memory u8(want, engine_);
+    dnnl::primitive_attr quantize;
+    quantize.set_output_scales(0, {1.0f / scale_.at(input_index_)});
+    const dnnl::reorder::primitive_desc pd(input_, u8, quantize);
+    count("reorder", pd);
+    steps_.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, input_}, {DNNL_ARG_TO, u8}}});
+    return u8;
+}
+
 memory OnednnTrunk::output_as(int index, const memory::desc& want) {
     const memory have = outputs_.at(index);
     if (have.get_desc() == want) return have;
@@ -269,6 +268,11 @@ void OnednnTrunk::join_scales(const std::vector<int>& layers) {
     for (const int index : layers)
         if (all[std::size_t(index)].op != LayerOp::input)
             scale_[index] = std::max(group_max.at(root(index)), 1e-6f) / 255.0f;
+    // The image: one u8 step is one pixel level (value = pixel * input_scale), pixel 0 the value 0.
+    const tinception::Preprocessing p = tinception::preprocessing_of(weights_);
+    if (p.offset != 0.0f) throw std::runtime_error("the int8 trunk needs input_offset 0 (pixel 0 the value 0)");
+    for (const int index : layers)
+        if (all[std::size_t(index)].op == LayerOp::input) scale_[index] = p.scale;
 }
 
 memory::data_type OnednnTrunk::activation_type() const {

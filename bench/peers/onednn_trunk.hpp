@@ -71,6 +71,8 @@ private:
     dnnl::memory::desc float_desc(int n, const tinception::ActivationShape& shape) const;  // f32
     // Layer `index`'s output in format `want`: itself, or a reordered copy made once.
     dnnl::memory output_as(int index, const dnnl::memory::desc& want);
+    // int8: the float image as u8 pixels (value / input scale, rounded, saturated) in `want`.
+    dnnl::memory quantized_input(const dnnl::memory::desc& want);
     void count(const char* kind, const dnnl::primitive_desc_base& pd);
 
     const tinception::WeightFile& weights_;

@@ -215,7 +215,8 @@ void conv2d_int8_wide_avx2(const Conv2dInt8Args& a) {
 
 void maxpool2d_u8_avx2(const Pool2dU8Args& a);  // pool2d_u8_avx2.cpp
 void avgpool2d_u8_avx2(const Pool2dU8Args& a);
-void quantize_u8_avx2(const float* in, long count, float scale, std::uint8_t* out);
+void quantize_u8_avx2(const float* in, long pixels, int c, float offset, float scale, std::uint8_t* out,
+                      int out_stride);
 
 const Int8KernelTable& avx2_int8_table_unchecked() {
     static const Int8KernelTable table = [] {

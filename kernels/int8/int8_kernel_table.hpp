@@ -71,9 +71,13 @@ using Pool2dU8Fn = void (*)(const Pool2dU8Args&);
 // value v becoming clamp(nearbyint(v * rescale), 0, 255) (a copy when rescale is 1).
 using CopyChannelsU8Fn = void (*)(const std::uint8_t* src, int src_pixel_stride, int pixels, int c,
                                   std::uint8_t* dst, int dst_pixel_stride, int offset, float rescale);
-// out[i] = clamp(nearbyint(in[i] / scale), 0, 255) for i < count: a float tensor (the fp32
-// stem's output) to u8, dividing as the reference does so every table gives the same bytes.
-using QuantizeU8Fn = void (*)(const float* in, long count, float scale, std::uint8_t* out);
+// The network's float input to u8, `pixels` of c floats each (value = q * scale + offset):
+//   out[p * out_stride + k] = clamp(nearbyint((in[p * c + k] - offset) / scale), 0, 255), k < c
+//   out[p * out_stride + k] = 0,                                          c <= k < out_stride
+// subtracting and dividing as the reference does, so every table gives the same bytes. The
+// zero channels make an RGB pixel a whole quad for the convolutions.
+using QuantizeU8Fn = void (*)(const float* in, long pixels, int c, float offset, float scale, std::uint8_t* out,
+                              int out_stride);
 
 struct Int8KernelTable {
     const char* isa_name = "";  // "reference", "avx2", "avx2_7bit", "avx512_vnni"
@@ -101,7 +105,8 @@ void maxpool2d_u8_ref(const Pool2dU8Args& a);
 void avgpool2d_u8_ref(const Pool2dU8Args& a);
 void copy_channels_u8_ref(const std::uint8_t* src, int src_pixel_stride, int pixels, int c, std::uint8_t* dst,
                           int dst_pixel_stride, int offset, float rescale);
-void quantize_u8_ref(const float* in, long count, float scale, std::uint8_t* out);
+void quantize_u8_ref(const float* in, long pixels, int c, float offset, float scale, std::uint8_t* out,
+                     int out_stride);
 // clamp(nearbyint(v), 0, 255), rounding half to even: every u8 result of the kernels above.
 std::uint8_t requantize_u8_ref(float v);
 

@@ -68,12 +68,12 @@ void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32,
 
 // The int8 network at each fp32 row's batch and thread count, with fp32 ms / int8 ms; returns its rows.
 // With fp32_layers (--per-layer), also each layer's time against fp32's.
-std::vector<Row> print_int8_rows(const WeightFile& weights, const std::string& layer, const kernels::KernelTable& table,
-                                 const std::vector<float>& input, const std::vector<Row>& fp32_rows, int warmup, int iterations,
+std::vector<Row> print_int8_rows(const WeightFile& weights, const std::string& layer, const std::vector<float>& input,
+                                 const std::vector<Row>& fp32_rows, int warmup, int iterations,
                                  const LayerTimes* fp32_layers, const std::vector<int>& threads_list) {
     const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
-    Int8Network int8(weights, layer, ranges, active_int8_kernels(), table);
-    std::printf("\nint8 (%s table, stem in fp32), same input:\n%5s %7s %10s %9s %9s\n",
+    Int8Network int8(weights, layer, ranges, active_int8_kernels());
+    std::printf("\nint8 (%s table), same input:\n%5s %7s %10s %9s %9s\n",
                 active_int8_kernels().isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
     std::vector<Row> rows;
     for (const Row& r : fp32_rows) {
@@ -167,7 +167,8 @@ void print_per_layer(const LayerTimes& t, int batch, const std::vector<int>& thr
 void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32, const LayerTimes& other, int batch,
                                   const std::vector<int>& threads_list) {
     std::vector<std::size_t> order;
-    for (std::size_t i = 1; i < fp32.steps.size(); ++i) order.push_back(i);  // step 0 is the input
+    // Step 0, the input, takes no time in fp32 and its quantization in int8.
+    for (std::size_t i = 0; i < fp32.steps.size(); ++i) order.push_back(i);
     std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return fp32.ms[0][x] > fp32.ms[0][y]; });
     std::printf("\n%s per layer, batch %d, median ms/image (x: %s / fp32):\n", precision, batch, precision);
     for (const int threads : threads_list)
@@ -345,7 +346,7 @@ int run_bench(int argc, char** argv) {
                         compare_ms[ti]);
 
     const std::vector<Row> int8_rows =
-        time_int8 ? print_int8_rows(weights, layer, table, input, rows, warmup, iterations,
+        time_int8 ? print_int8_rows(weights, layer, input, rows, warmup, iterations,
                                     fp32_layers ? &*fp32_layers : nullptr, threads_list)
                   : std::vector<Row>{};
     const std::vector<Row> bf16_rows =

@@ -201,8 +201,7 @@ void FeatureExtractor::use_int8(const ActivationRanges& ranges) { use_int8(range
 void FeatureExtractor::use_int8(const ActivationRanges& ranges, const PackedCacheChoice& cache) {
     if (tuned_) throw Error("a model with fine-tuned layers runs in fp32 only; use --precision fp32");
     bf16_.reset();
-    int8_ = std::make_unique<Int8Network>(*weights_, network_end_, ranges, active_int8_kernels(),
-                                          *packed_source_.table, cache);
+    int8_ = std::make_unique<Int8Network>(*weights_, network_end_, ranges, active_int8_kernels(), cache);
     const std::vector<std::string> layers = split_layer_set(layer_);
     if (layers.size() > 1) int8_->pool_layers(layers);
     int8_ranges_ = ranges;

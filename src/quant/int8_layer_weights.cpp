@@ -10,12 +10,11 @@
 namespace tinception {
 
 Int8LayerWeights::Int8LayerWeights(const WeightFile& weights, const kernels::Int8KernelTable& table,
-                                   const kernels::KernelTable& fp32_table, const PackedCacheChoice& cache,
-                                   const std::vector<int>& layers)
-    : weights_(weights), table_(table), fp32_table_(fp32_table),
+                                   const PackedCacheChoice& cache, const std::vector<int>& layers)
+    : weights_(weights), table_(table),
       caching_(cache.use && table.conv2d_pack && table.conv2d_packed_size) {
     if (!caching_) return;
-    key_ = int8_packed_cache_key(weights, table, fp32_table);
+    key_ = int8_packed_cache_key(weights, table);
     const std::string dir = cache.dir.empty() ? default_packed_cache_dir() : cache.dir;
     cache_path_ = (std::filesystem::path(dir) / packed_cache_file_name(key_)).string();
     cache_ = PackedCacheFile::open(cache_path_, key_, &cache_note_);
@@ -39,46 +38,36 @@ Int8LayerWeights::Made& Int8LayerWeights::make(int layer) {
     return made_.back();
 }
 
-const void* Int8LayerWeights::stem(const Layer& l, const ActivationShape& in) {
-    kernels::Conv2dArgs f = conv_args(l, in, 1, in.c, l.shape.c);
-    const bool packs = fp32_table_.conv2d_pack && fp32_table_.conv2d_packed_size;
-    const std::size_t size = packs ? fp32_table_.conv2d_packed_size(f) : 0;
-    const int layer = weights_.graph().index_of(l.name);
-    bool damaged = false;
-    if (const void* stored = cache_ && packs ? cache_->layer(layer, size, &damaged) : nullptr) return stored;
-    weights_.verify_data();
-    weights_.make_values_readable(*l.weights);
-    if (!packs) return nullptr;  // the table reads the float weights
-    Made& m = make(layer);
-    m.packed = AlignedBuffer(size, "int8 network's fp32 stem weights");
-    fp32_table_.conv2d_pack(f, m.packed.data());
-    return m.packed.data();
-}
-
-Int8LayerWeights::Conv Int8LayerWeights::conv(const Layer& l, const ActivationShape& in) {
+Int8LayerWeights::Conv Int8LayerWeights::conv(const Layer& l, const ActivationShape& in, int stored_in_c) {
     kernels::Conv2dInt8Args a;
-    set_window(a, l, in, 1, in.c, l.shape.c);
-    a.in_c = in.c;
+    set_window(a, l, in, 1, stored_in_c, l.shape.c);
+    a.in_c = stored_in_c;
     a.out_c = l.shape.c;
-    // A cache entry holds the scales in front of the packed weights.
-    const std::size_t scales_bytes = caching_ ? int8_scales_bytes(l.shape.c) : 0;
+    // A cache entry holds the scales and the level sums in front of the packed weights.
+    const std::size_t floats_bytes = caching_ ? int8_scales_bytes(l.shape.c) : 0;
     const std::size_t packed_bytes = table_.conv2d_packed_size ? table_.conv2d_packed_size(a) : 0;
     const int layer = weights_.graph().index_of(l.name);
     bool damaged = false;
-    if (const void* stored = cache_ ? cache_->layer(layer, scales_bytes + packed_bytes, &damaged) : nullptr)
-        return {static_cast<const float*>(stored), nullptr, static_cast<const unsigned char*>(stored) + scales_bytes};
+    if (const void* stored = cache_ ? cache_->layer(layer, 2 * floats_bytes + packed_bytes, &damaged) : nullptr) {
+        const auto* bytes = static_cast<const unsigned char*>(stored);
+        return {reinterpret_cast<const float*>(bytes), reinterpret_cast<const float*>(bytes + floats_bytes), nullptr,
+                bytes + 2 * floats_bytes};
+    }
     make_readable();
     Made& m = make(layer);
-    m.quantized = quantize_conv_weights(l, in.c, table_.weight_max);
-    Conv c{m.quantized.weight_scale.data(), m.quantized.ohwi.data(), nullptr};
+    m.quantized = quantize_conv_weights(l, in.c, table_.weight_max, stored_in_c);
+    Conv c{m.quantized.weight_scale.data(), m.quantized.level_sum.data(), m.quantized.ohwi.data(), nullptr};
     if (!table_.conv2d_pack) return c;  // the table reads the OHWI weights
     a.weights = m.quantized.ohwi.data();
-    m.packed = AlignedBuffer(scales_bytes + packed_bytes, "int8 packed weights", AlignedBuffer::Pages::huge);
+    m.packed = AlignedBuffer(2 * floats_bytes + packed_bytes, "int8 packed weights", AlignedBuffer::Pages::huge);
     auto* bytes = static_cast<unsigned char*>(m.packed.data());
-    std::memset(bytes, 0, scales_bytes);
-    std::memcpy(bytes, c.weight_scale, scales_bytes ? sizeof(float) * std::size_t(l.shape.c) : 0);
-    table_.conv2d_pack(a, bytes + scales_bytes);
-    c.packed = bytes + scales_bytes;
+    std::memset(bytes, 0, 2 * floats_bytes);
+    if (caching_) {
+        std::memcpy(bytes, c.weight_scale, sizeof(float) * std::size_t(l.shape.c));
+        std::memcpy(bytes + floats_bytes, c.level_sum, sizeof(float) * std::size_t(l.shape.c));
+    }
+    table_.conv2d_pack(a, bytes + 2 * floats_bytes);
+    c.packed = bytes + 2 * floats_bytes;
     return c;
 }
 

@@ -1,9 +1,9 @@
 // Where the int8 network's convolutions get their weights: each one's s8 weights (one scale
-// per output channel) packed by the int8 table, and the stem's fp32 weights packed by the fp32
-// table. With the packed-weights cache (int8_packed_cache.hpp) they are mapped from its file
-// when it holds them sound; then the weight file's data is neither expanded nor checked again
-// (the file records that it was when the cache was built). Layers it lacks are quantized and
-// packed here, from checked data, and save() rewrites the file with them.
+// per output channel) packed by the int8 table. With the packed-weights cache
+// (int8_packed_cache.hpp) they are mapped from its file when it holds them sound; then the
+// weight file's data is neither expanded nor checked again (the file records that it was
+// when the cache was built). Layers it lacks are quantized and packed here, from checked
+// data, and save() rewrites the file with them.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -13,7 +13,6 @@
 
 #include "aligned_buffer.hpp"
 #include "int8/int8_kernel_table.hpp"
-#include "kernel_table.hpp"
 #include "model/packed_cache.hpp"
 #include "model/packed_weights.hpp"
 #include "quant/int8_weights.hpp"
@@ -28,8 +27,7 @@ class Int8LayerWeights {
 public:
     // `layers`: graph indices of the convolutions to come, whose cache entries are checked at
     // once. The cache is used when `cache.use` and the int8 table packs.
-    Int8LayerWeights(const WeightFile& weights, const kernels::Int8KernelTable& table,
-                     const kernels::KernelTable& fp32_table, const PackedCacheChoice& cache,
+    Int8LayerWeights(const WeightFile& weights, const kernels::Int8KernelTable& table, const PackedCacheChoice& cache,
                      const std::vector<int>& layers);
     ~Int8LayerWeights();
     Int8LayerWeights(const Int8LayerWeights&) = delete;
@@ -38,14 +36,12 @@ public:
     // A convolution's s8 weights; every pointer lives as long as this object.
     struct Conv {
         const float* weight_scale = nullptr;  // [out_c]
+        const float* level_sum = nullptr;     // [out_c]: Int8ConvWeights::level_sum
         const std::int8_t* ohwi = nullptr;    // only for a table that reads them unpacked
         const void* packed = nullptr;         // the table's packing, or null when it packs nothing
     };
-    // `l` reads a tensor of shape `in`.
-    Conv conv(const Layer& l, const ActivationShape& in);
-    // The stem, which runs in fp32: the fp32 table's packing of its weights, or null when that
-    // table reads them as they are (then made readable).
-    const void* stem(const Layer& l, const ActivationShape& in);
+    // `l` reads a tensor of shape `in` whose pixels hold `stored_in_c` >= in.c channels.
+    Conv conv(const Layer& l, const ActivationShape& in, int stored_in_c);
     // Once every layer was asked for: writes the cache file when some were made here.
     void save();
 
@@ -65,7 +61,6 @@ private:
 
     const WeightFile& weights_;
     const kernels::Int8KernelTable& table_;
-    const kernels::KernelTable& fp32_table_;
     bool caching_ = false;
     bool readable_ = false;  // the weight file's data checked and its conv weights expanded
     PackedCacheKey key_;

@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "error.hpp"
 #include "layers/conv2d_parallel.hpp"
-#include "layers/conv2d_workspace.hpp"
 #include "layers/row_band.hpp"
+#include "model/feature_extractor.hpp"
 #include "model/layer_args.hpp"
 #include "parallel/thread_pool.hpp"
 #include "weights/weight_file.hpp"
@@ -20,9 +21,8 @@ namespace tinception {
 struct Int8Network::Step {
     float scale = 0.0f;        // fp32 value of one u8 step of this output (unused when float_out)
     bool float_out = false;    // written into the float output buffer
-    bool stem = false;         // conv on the float input: runs in fp32
     float rescale = 1.0f;      // pooling: input scale / output scale
-    Int8LayerWeights::Conv weights;  // conv; the stem's `packed` alone, by the fp32 table
+    Int8LayerWeights::Conv weights;  // conv
     std::vector<float> multiplier, bias;
 };
 
@@ -34,20 +34,29 @@ float range_of(const ActivationRanges& ranges, const Layer& l) {
     return it->second;
 }
 
+// No cell of any window falls outside the input.
+bool reads_no_padding(const kernels::Conv2dInt8Args& a) {
+    return a.pad_top == 0 && a.pad_left == 0 && (a.out_h - 1) * a.stride_h + a.kernel_h <= a.in_h &&
+           (a.out_w - 1) * a.stride_w + a.kernel_w <= a.in_w;
+}
+
 }  // namespace
 
 Int8Network::Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
-                         const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
-                         const PackedCacheChoice& cache)
-    : weights_(weights), table_(table), fp32_table_(fp32_table),
+                         const kernels::Int8KernelTable& table, const PackedCacheChoice& cache)
+    : weights_(weights), table_(table), input_(preprocessing_of(weights)),
       plan_(plan_network(weights.graph(), output_layer, weights.path())) {
+    if (!std::isfinite(input_.scale) || input_.scale == 0.0f || !std::isfinite(input_.offset))
+        throw Error(weights.path() + ": int8 needs a finite, non-zero input_scale and a finite input_offset");
+    input_stride_ = (plan_.steps.front().layer->shape.c + 3) / 4 * 4;
     const int last = int(plan_.steps.size()) - 1;
     std::vector<int> conv_layers;
     for (int i = 1; i <= last; ++i)
         if (plan_.steps[std::size_t(i)].layer->op == LayerOp::conv2d)
             conv_layers.push_back(weights.graph().index_of(plan_.steps[std::size_t(i)].layer->name));
-    layer_weights_ = std::make_unique<Int8LayerWeights>(weights, table_, fp32_table_, cache, conv_layers);
+    layer_weights_ = std::make_unique<Int8LayerWeights>(weights, table_, cache, conv_layers);
     steps_.resize(plan_.steps.size());
+    steps_[0].scale = input_.scale;  // a u8 input step is a pixel
     // The output stays float when convolutions (and concats of them) alone write its buffer.
     bool float_final = last > 0;
     for (int i = 1; i <= last; ++i) {
@@ -68,6 +77,11 @@ Int8Network::Int8Network(const WeightFile& weights, const std::string& output_la
         const int src = s.inputs[0];
         step.float_out = float_final && s.owner == last;
         const bool pool = l.op == LayerOp::maxpool2d || l.op == LayerOp::avgpool2d;
+        const bool reads_input = std::find(s.inputs.begin(), s.inputs.end(), 0) != s.inputs.end();
+        // Pixel 0 is then not the value 0, which padding, pooling and copies would take it for.
+        if (reads_input && input_.offset != 0.0f && l.op != LayerOp::conv2d)
+            throw Error(weights.path() + ": int8 cannot run layer '" + l.name + "' on the input, whose pixel 0 is " +
+                        std::to_string(input_.offset) + ", not 0 (input_offset); use fp32 or bf16");
         if (s.owner != i)
             step.scale = range_of(ranges, *plan_.steps[std::size_t(s.owner)].layer) / 255.0f;
         else if (pool)
@@ -76,34 +90,28 @@ Int8Network::Int8Network(const WeightFile& weights, const std::string& output_la
             step.scale = range_of(ranges, l) / 255.0f;
         if (pool) step.rescale = steps_[std::size_t(src)].scale / step.scale;
         if (l.op != LayerOp::conv2d) continue;
-        step.stem = src == 0;
         const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;
-        if (step.stem) {
-            step.weights.packed = layer_weights_->stem(l, in);
-            // A band's floats, then the fp32 kernel's own scratch (its size does not depend
-            // on the rows), in each thread's workspace.
-            stem_band_bytes_ = round_up_64(sizeof(float) * std::size_t(kStemBandRows) * std::size_t(l.shape.w) *
-                                           std::size_t(l.shape.c));
-            kernels::Conv2dArgs a = conv_args(l, in, 1, in.c, l.shape.c);
-            a.packed = step.weights.packed;
-            workspace_bytes_ = std::max(workspace_bytes_,
-                                        stem_band_bytes_ + round_up_64(conv2d_workspace_bytes(fp32_table_, a)));
-            continue;
-        }
-        step.weights = layer_weights_->conv(l, in);
+        const int in_c = src == 0 ? input_stride_ : in.c;
+        kernels::Conv2dInt8Args a;
+        set_window(a, l, in, 1, in_c, l.shape.c);
+        a.in_c = in_c;
+        a.out_c = l.shape.c;
+        if (src == 0 && input_.offset != 0.0f && !reads_no_padding(a))
+            throw Error(weights.path() + ": int8 cannot run layer '" + l.name + "': it pads the input, whose pixel 0 is " +
+                        std::to_string(input_.offset) + ", not 0 (input_offset); use fp32 or bf16");
+        step.weights = layer_weights_->conv(l, in, in_c);
         const float in_scale = steps_[std::size_t(src)].scale;
         const float out_scale = step.float_out ? 1.0f : step.scale;
         for (int oc = 0; oc < l.shape.c; ++oc) {
-            step.multiplier.push_back(in_scale * step.weights.weight_scale[std::size_t(oc)] / out_scale);
-            step.bias.push_back(l.bias->data[oc] / out_scale);
+            const float weight_scale = step.weights.weight_scale[std::size_t(oc)];
+            // value = pixel * scale + offset: the offset's share of every (unpadded) window.
+            const float offset_term =
+                src == 0 ? input_.offset * weight_scale * step.weights.level_sum[std::size_t(oc)] : 0.0f;
+            step.multiplier.push_back(in_scale * weight_scale / out_scale);
+            step.bias.push_back((l.bias->data[oc] + offset_term) / out_scale);
         }
-        if (table_.conv2d_workspace_size) {
-            kernels::Conv2dInt8Args a;
-            set_window(a, l, in, 1, in.c, l.shape.c);
-            a.in_c = in.c;
-            a.out_c = l.shape.c;
+        if (table_.conv2d_workspace_size)
             workspace_bytes_ = std::max(workspace_bytes_, round_up_64(table_.conv2d_workspace_size(a)));
-        }
     }
     feature_size_ = plan_.steps.back().layer->shape.c;
     layer_weights_->save();
@@ -121,7 +129,8 @@ void Int8Network::pool_layers(const std::vector<std::string>& layers) {
 }
 
 // Every slot holds floats for n images (the float output may land in any slot; a u8 tensor
-// uses the first quarter), then one convolution workspace per thread.
+// uses the first quarter), then the u8 input of n images, then one convolution workspace per
+// thread.
 void Int8Network::plan_buffers(int n) {
     const int threads = thread_count();
     if (n <= planned_batch_ && threads <= planned_threads_) return;
@@ -134,6 +143,9 @@ void Int8Network::plan_buffers(int n) {
         offsets.push_back(total);
         total += round_up_64(floats * std::size_t(n) * sizeof(float));
     }
+    const ActivationShape in = input_shape();
+    const std::size_t input_at = total;
+    total += round_up_64(std::size_t(n) * std::size_t(in.h) * std::size_t(in.w) * std::size_t(input_stride_));
     const std::size_t workspaces_at = total;
     total += workspace_bytes_ * std::size_t(threads);
     planned_batch_ = 0;
@@ -142,6 +154,7 @@ void Int8Network::plan_buffers(int n) {
     arena_ = AlignedBuffer(total, "int8 activations and scratch", AlignedBuffer::Pages::huge);
     auto* base = static_cast<unsigned char*>(arena_.data());
     for (const std::size_t at : offsets) slots_.push_back(base + at);
+    input_u8_ = base + input_at;
     workspaces_ = base + workspaces_at;
     planned_batch_ = n;
     planned_threads_ = threads;
@@ -149,49 +162,27 @@ void Int8Network::plan_buffers(int n) {
 
 unsigned char* Int8Network::buffer_for(int i, int first_image) const {
     const PlannedStep& s = plan_.steps[std::size_t(i)];
+    if (i == 0)
+        return input_u8_ + std::size_t(first_image) * std::size_t(s.layer->shape.h) * std::size_t(s.layer->shape.w) *
+                               std::size_t(input_stride_);
     const std::size_t element = steps_[std::size_t(i)].float_out ? sizeof(float) : 1;
     return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] +
            (std::size_t(s.channel_offset) + image_offset(s, first_image)) * element;
 }
 
-// Band by band: each task convolves kStemBandRows output rows of one image into its thread's
-// workspace and quantizes them from there, while they are in cache. (The whole batch's float
-// output, 2.8 MB an image, went to memory and back: the stem took 1.5 ms an image in the int8
-// network against 0.6 ms for the convolution alone.) Bands do not change a value: each
-// output's sum is the same whatever the cut (conv2d_parallel.hpp).
-void Int8Network::run_stem(int i, const float* input, Images images) {
-    const int n = images.count;
-    const PlannedStep& s = plan_.steps[std::size_t(i)];
-    const Step& step = steps_[std::size_t(i)];
-    const Layer& l = *s.layer;
-    const ActivationShape& out = l.shape;
-    const ActivationShape& in = plan_.steps[0].layer->shape;
-    kernels::Conv2dArgs a = conv_args(l, in, n, in.c, out.c);
-    a.input = input + std::size_t(images.first) * std::size_t(in.h) * std::size_t(in.w) * std::size_t(in.c);
-    a.packed = step.weights.packed;
-    unsigned char* const to = buffer_for(i, images.first);
-    const int bands = (out.h + kStemBandRows - 1) / kStemBandRows;
-    parallel_for(n * bands, [&](int task) {
-        const int b = task / bands, y0 = task % bands * kStemBandRows;
-        const int rows = std::min(kStemBandRows, out.h - y0);
-        unsigned char* const scratch = workspaces_ + workspace_bytes_ * std::size_t(thread_index());
-        kernels::Conv2dArgs band = row_band(a, in.c, out.c, b, y0, rows);
-        band.output = reinterpret_cast<float*>(scratch);
-        band.workspace = scratch + stem_band_bytes_;
-        fp32_table_.conv2d(band);
-        const long first = (long(b) * out.h + y0) * out.w, pixels = long(rows) * out.w;
-        if (!step.float_out && s.pixel_stride == out.c) {  // the usual case: one run of values
-            table_.quantize_u8(band.output, pixels * out.c, step.scale, to + first * out.c);
-            return;
-        }
-        for (long p = 0; p < pixels; ++p) {
-            const float* from = band.output + p * out.c;
-            if (step.float_out)
-                std::memcpy(reinterpret_cast<float*>(to) + (first + p) * s.pixel_stride, from,
-                            sizeof(float) * std::size_t(out.c));
-            else
-                table_.quantize_u8(from, out.c, step.scale, to + (first + p) * s.pixel_stride);
-        }
+// The images' float input to u8 pixels of input_stride_ bytes, in a few ranges of pixels per
+// thread.
+void Int8Network::quantize_input(const float* input, Images images) {
+    const ActivationShape in = input_shape();
+    const long image_pixels = long(in.h) * in.w;
+    const long pixels = image_pixels * images.count;
+    const float* from = input + std::size_t(images.first) * std::size_t(image_pixels) * std::size_t(in.c);
+    unsigned char* const to = buffer_for(0, images.first);
+    const int tasks = int(std::min<long>(pixels, kPoolTasksPerThread * thread_count()));
+    parallel_for(tasks, [&](int t) {
+        const long p0 = pixels * t / tasks, p1 = pixels * (t + 1) / tasks;
+        table_.quantize_u8(from + p0 * in.c, p1 - p0, in.c, input_.offset, input_.scale, to + p0 * input_stride_,
+                           input_stride_);
     });
 }
 
@@ -201,9 +192,8 @@ void Int8Network::run_conv(int i, Images images) {
     const Step& step = steps_[std::size_t(i)];
     const int src = s.inputs[0];
     kernels::Conv2dInt8Args a;
-    set_window(a, *s.layer, plan_.steps[std::size_t(src)].layer->shape, n, plan_.steps[std::size_t(src)].pixel_stride,
-               s.pixel_stride);
-    a.in_c = plan_.steps[std::size_t(src)].layer->shape.c;
+    set_window(a, *s.layer, plan_.steps[std::size_t(src)].layer->shape, n, stride_of(src), s.pixel_stride);
+    a.in_c = src == 0 ? input_stride_ : plan_.steps[std::size_t(src)].layer->shape.c;
     a.out_c = s.layer->shape.c;
     a.input = buffer_for(src, images.first);
     a.weights = step.weights.ohwi;
@@ -234,7 +224,7 @@ void Int8Network::run_pool(int i, Images images) {
     const int src = s.inputs[0];
     const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;
     kernels::Pool2dU8Args a;
-    set_window(a, *s.layer, in, n, plan_.steps[std::size_t(src)].pixel_stride, s.pixel_stride);
+    set_window(a, *s.layer, in, n, stride_of(src), s.pixel_stride);
     a.c = in.c;
     a.rescale = steps_[std::size_t(i)].rescale;
     a.input = buffer_for(src, images.first);
@@ -258,12 +248,13 @@ void Int8Network::pool_step(int i, Images images, float* features, int offset) c
     const long pixels = long(shape.h) * shape.w;
     std::vector<double> sums(std::size_t(shape.c));
     const unsigned char* from = buffer_for(i, images.first);
+    const long stride = stride_of(i);
     for (int b = 0; b < n; ++b) {
         std::fill(sums.begin(), sums.end(), 0.0);
         for (long p = b * pixels; p < (b + 1) * pixels; ++p)
             for (int c = 0; c < shape.c; ++c)
-                sums[std::size_t(c)] += step.float_out ? double(reinterpret_cast<const float*>(from)[p * s.pixel_stride + c])
-                                                       : double(from[p * s.pixel_stride + c]);
+                sums[std::size_t(c)] += step.float_out ? double(reinterpret_cast<const float*>(from)[p * stride + c])
+                                                       : double(from[p * stride + c]);
         const double unit = step.float_out ? 1.0 : double(step.scale);
         for (int c = 0; c < shape.c; ++c)
             features[std::size_t(b) * std::size_t(feature_size_) + std::size_t(offset + c)] =
@@ -274,16 +265,18 @@ void Int8Network::pool_step(int i, Images images, float* features, int offset) c
 void Int8Network::run_steps(int first_step, int end_step, const float* input, Images images, float* features) {
     const int n = images.count;
     using Clock = std::chrono::steady_clock;
+    if (first_step == 1) {  // timed as the input step's
+        const Clock::time_point start = step_seconds_ ? Clock::now() : Clock::time_point{};
+        quantize_input(input, images);
+        if (step_seconds_) (*step_seconds_)[0] += std::chrono::duration<double>(Clock::now() - start).count();
+    }
     for (int i = first_step; i < end_step; ++i) {
         const Clock::time_point step_start = step_seconds_ ? Clock::now() : Clock::time_point{};
         const PlannedStep& s = plan_.steps[std::size_t(i)];
         const Layer& l = *s.layer;
         switch (l.op) {
         case LayerOp::conv2d:
-            if (steps_[std::size_t(i)].stem)
-                run_stem(i, input, images);
-            else
-                run_conv(i, images);
+            run_conv(i, images);
             break;
         case LayerOp::maxpool2d:
         case LayerOp::avgpool2d:
@@ -294,7 +287,7 @@ void Int8Network::run_steps(int first_step, int end_step, const float* input, Im
             for (const int k : s.inputs) {
                 const PlannedStep& part = plan_.steps[std::size_t(k)];
                 if (part.owner != s.owner)
-                    table_.copy_channels(buffer_for(k, images.first), part.pixel_stride, n * l.shape.h * l.shape.w,
+                    table_.copy_channels(buffer_for(k, images.first), stride_of(k), n * l.shape.h * l.shape.w,
                                          part.layer->shape.c, buffer_for(i, images.first), s.pixel_stride, offset,
                                          steps_[std::size_t(k)].scale / steps_[std::size_t(i)].scale);
                 offset += part.layer->shape.c;

@@ -1,7 +1,9 @@
 // The network run in int8: the same plan as Network (network_plan.hpp), with u8 activations
 // (one scale per tensor, from calibration), s8 weights (one scale per output channel, from the
-// folded fp32 weights) and the int8 kernel table. The stem's first convolution, whose input
-// is the 3-channel float image, runs in fp32 and its output is quantized. A concat's branches
+// folded fp32 weights) and the int8 kernel table. The float input is quantized to u8 pixels
+// (value = pixel * input_scale + input_offset, the weight file's preprocessing), four bytes an
+// RGB pixel so the first convolution reads whole quads; a non-zero offset enters its bias,
+// and is refused where padding or a pooling would take pixel 0 for zero. A concat's branches
 // write into its slice with the concat's scale. The output layer, when only convolutions write
 // it, is kept in float (the kernels' float output); pooled features are float either way.
 // Only the convolutional trunk: a dense or flatten layer is refused.
@@ -12,7 +14,7 @@
 
 #include "aligned_buffer.hpp"
 #include "int8/int8_kernel_table.hpp"
-#include "kernel_table.hpp"
+#include "image/preprocess.hpp"
 #include "model/network_plan.hpp"
 #include "model/packed_weights.hpp"
 #include "quant/activation_ranges.hpp"
@@ -22,14 +24,18 @@ namespace tinception {
 
 class WeightFile;
 
+// Bumped with any change that moves the int8 network's features (2: the RGB stem in int8 on
+// the quantized input), so cached int8 bottlenecks of an earlier network are not taken for
+// this one's.
+constexpr int kInt8NetworkVersion = 2;
+
 class Int8Network {
 public:
     // `weights` must outlive the network. `ranges` must hold every layer up to output_layer
     // (calibrate_ranges); weights are quantized to the table's weight_max, or mapped from the
     // packed-weights cache as `cache` says (int8_layer_weights.hpp).
     Int8Network(const WeightFile& weights, const std::string& output_layer, const ActivationRanges& ranges,
-                 const kernels::Int8KernelTable& table, const kernels::KernelTable& fp32_table,
-                 const PackedCacheChoice& cache = {false, {}});
+                 const kernels::Int8KernelTable& table, const PackedCacheChoice& cache = {false, {}});
     ~Int8Network();
     Int8Network(const Int8Network&) = delete;
     Int8Network& operator=(const Int8Network&) = delete;
@@ -46,13 +52,13 @@ public:
     // input: NHWC float [n][h][w][3], preprocessed; features: [n][feature_size()].
     void extract_features(const float* input, int n, float* features);
     // As Network's: while `seconds` is set, extract_features adds step i's time (its pooling
-    // of features included) to (*seconds)[i], i indexing step_descriptions().
+    // of features included) to (*seconds)[i], i indexing step_descriptions(); step 0's is the
+    // input's quantization.
     void time_steps(std::vector<double>* seconds);
     std::vector<std::string> step_descriptions() const { return tinception::step_descriptions(plan_); }
 
 private:
     struct Step;
-    static constexpr int kStemBandRows = 8;
     static constexpr int kPoolTasksPerThread = 4;
 
     void plan_buffers(int n);
@@ -64,21 +70,23 @@ private:
     // waves alone holds just the images of the current run (NetworkPlan::batched_from_wave).
     unsigned char* buffer_for(int step_index, int first_image = 0) const;
     void run_steps(int first_step, int end_step, const float* input, Images images, float* features);
-    void run_stem(int i, const float* input, Images images);
+    void quantize_input(const float* input, Images images);
+    int stride_of(int step) const { return step == 0 ? input_stride_ : plan_.steps[std::size_t(step)].pixel_stride; }
     void run_conv(int i, Images images);
     void run_pool(int i, Images images);
     void pool_step(int i, Images images, float* features, int offset) const;
 
     const WeightFile& weights_;
     const kernels::Int8KernelTable& table_;
-    const kernels::KernelTable& fp32_table_;
+    Preprocessing input_;
+    int input_stride_ = 4;  // bytes of a u8 input pixel: its channels, rounded up to a quad
     NetworkPlan plan_;
     std::vector<Step> steps_;
     std::size_t workspace_bytes_ = 0;
     AlignedBuffer arena_;
     std::vector<unsigned char*> slots_;
     unsigned char* workspaces_ = nullptr;  // thread_count() of workspace_bytes_, in the arena
-    std::size_t stem_band_bytes_ = 0;  // the stem's float rows at the start of a workspace
+    unsigned char* input_u8_ = nullptr;    // the quantized input of the planned batch, in the arena
     int planned_batch_ = 0, planned_threads_ = 0;
     int feature_size_ = 0;
     std::vector<int> pooled_offset_;  // per step, as Network's; empty: the output layer alone

@@ -11,9 +11,10 @@ namespace tinception {
 
 namespace {
 
-// Bump when quantize_conv_weights rounds differently: cached scales and s8 values would no
-// longer be what quantizing gives.
-constexpr std::uint64_t kQuantizationVersion = 1;
+// Bump when quantize_conv_weights rounds differently (cached scales and s8 values would no
+// longer be what quantizing gives) or an entry's layout changes. 2: the level sums; the RGB
+// stem in int8, its input channels padded to four.
+constexpr std::uint64_t kQuantizationVersion = 2;
 
 // A few channels of a 1x1, a 3x3/2 and a 1x7 layer with fixed s8 weights, packed: packing code
 // that changes layout changes these bytes.
@@ -48,15 +49,13 @@ std::uint64_t probe_packing(const kernels::Int8KernelTable& table) {
 
 }  // namespace
 
-PackedCacheKey int8_packed_cache_key(const WeightFile& weights, const kernels::Int8KernelTable& table,
-                                     const kernels::KernelTable& fp32_table) {
+PackedCacheKey int8_packed_cache_key(const WeightFile& weights, const kernels::Int8KernelTable& table) {
     PackedCacheKey key;
     key.weights_checksum = weights.checksum();
     key.table_name = std::string("i8_") + table.isa_name;
     std::vector<std::uint64_t> parts = {xxh64(table.isa_name, std::strlen(table.isa_name)),
                                         std::uint64_t(table.weight_max), kQuantizationVersion};
     if (table.conv2d_pack && table.conv2d_packed_size) parts.push_back(probe_packing(table));
-    parts.push_back(packing_fingerprint(weights.graph(), fp32_table));
     key.fingerprint = xxh64(parts.data(), parts.size() * sizeof(std::uint64_t));
     key.weights_identity = weights.identity();
     key.weights_8bit = weights.format_version() >= 3;

@@ -5,13 +5,15 @@
 
 namespace tinception {
 
-Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level) {
+Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level, int stored_in_c) {
     const int out_c = conv.shape.c, kh = conv.kernel_h, kw = conv.kernel_w;
     const std::size_t per_channel = std::size_t(in_c) * std::size_t(kh) * std::size_t(kw);
+    const std::size_t stored = std::size_t(stored_in_c) * std::size_t(kh) * std::size_t(kw);
     const float* w = conv.weights->data;
     Int8ConvWeights q;
-    q.ohwi.resize(per_channel * std::size_t(out_c));
+    q.ohwi.assign(stored * std::size_t(out_c), 0);
     q.weight_scale.resize(std::size_t(out_c));
+    q.level_sum.assign(std::size_t(out_c), 0.0f);
     for (int oc = 0; oc < out_c; ++oc) {
         const float* channel = w + std::size_t(oc) * per_channel;
         float max_abs = 0.0f;
@@ -23,8 +25,9 @@ Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level
                 for (int kx = 0; kx < kw; ++kx) {
                     const float v = std::nearbyint(channel[(std::size_t(ic) * kh + ky) * kw + kx] / scale);
                     const float clamped = std::min(std::max(v, -float(max_level)), float(max_level));
-                    q.ohwi[std::size_t(oc) * per_channel + (std::size_t(ky) * kw + kx) * in_c + ic] =
+                    q.ohwi[std::size_t(oc) * stored + (std::size_t(ky) * kw + kx) * stored_in_c + ic] =
                         std::int8_t(clamped);
+                    q.level_sum[std::size_t(oc)] += clamped;
                 }
     }
     return q;

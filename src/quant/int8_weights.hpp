@@ -10,12 +10,17 @@
 namespace tinception {
 
 struct Int8ConvWeights {
-    std::vector<std::int8_t> ohwi;    // [out_c][kernel_h][kernel_w][in_c], the int8 kernels' order
+    std::vector<std::int8_t> ohwi;    // [out_c][kernel_h][kernel_w][stored_in_c], the int8 kernels' order
     std::vector<float> weight_scale;  // [out_c]; max|w[oc]| / max_level (1 for an all-zero channel)
+    std::vector<float> level_sum;     // [out_c]; the sum of the channel's q (exact in a float)
 };
 
 // `in_c` is the layer's input channel count; `max_level` the largest |q|: the weight_max of
-// the int8 table that will run them (127, or 63 for avx2_7bit).
-Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level);
+// the int8 table that will run them (127, or 63 for avx2_7bit). Each kernel cell holds
+// `stored_in_c` >= in_c channels, zero past in_c (the RGB input is read as quads).
+Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level, int stored_in_c);
+inline Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level) {
+    return quantize_conv_weights(conv, in_c, max_level, in_c);
+}
 
 }  // namespace tinception

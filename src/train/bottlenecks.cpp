@@ -13,6 +13,7 @@
 #include "image/preprocess.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/image_batches.hpp"
+#include "quant/int8_network.hpp"
 #include "train/bottleneck_cache.hpp"
 #include "train/hashing.hpp"
 
@@ -33,7 +34,7 @@ std::string precision_variant(const FeatureExtractor& extractor) {
     }
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a_64(text)));
-    return std::string("int8-") + hex;
+    return "int8-" + std::to_string(kInt8NetworkVersion) + "-" + hex;
 }
 
 BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const BottleneckCache* cache,

@@ -41,8 +41,8 @@ BottleneckBatch compute_bottlenecks(FeatureExtractor& extractor, const Bottlenec
 // The cache key's decode variant for the mirror of an image decoded as `variant` says.
 std::string mirrored_variant(const std::string& variant);
 // What the extractor's precision adds to the key's variant: "" in fp32, "bf16-" and the bf16
-// layer plan's version in bf16, "int8-" and a hash of its activation ranges in int8, so
-// features of other arithmetic never share an entry.
+// layer plan's version in bf16, "int8-", the int8 network's version and a hash of its
+// activation ranges in int8, so features of other arithmetic never share an entry.
 std::string precision_variant(const FeatureExtractor& extractor);
 
 }  // namespace tinception
