@@ -83,6 +83,21 @@ inline bool reads_input_in_place(const Conv2dArgs& a) {
            a.pad_left == 0 && a.out_w == a.in_w && (a.n == 1 || a.out_h == a.in_h);
 }
 
+// K is cut into chunks so one panel chunk (256 x panel floats) stays near the core while a
+// block of pixels walks over it; the chunk boundaries depend on K alone, so the summation
+// order of an output never depends on how the pixels were split into calls.
+constexpr int kGemmChunkK = 256;
+
+// Every window inside the input, pixels contiguous and K within one chunk: each kernel row of
+// a pixel's window is one run of kernel_w * in_c floats of the input, read in place, and one
+// panel of weights serves a whole output row (the RGB stem: K = 27).
+inline bool reads_rows_in_place(const Conv2dArgs& a) {
+    const long in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.in_c;
+    return !reads_input_in_place(a) && in_stride == a.in_c && reduction_length(a) <= kGemmChunkK &&
+           a.pad_top <= 0 && a.pad_left <= 0 && long(a.out_h - 1) * a.stride_h + a.kernel_h - a.pad_top <= a.in_h &&
+           long(a.out_w - 1) * a.stride_w + a.kernel_w - a.pad_left <= a.in_w;
+}
+
 constexpr int kShortCopy = 8;
 
 // dst[0, count) = src[0, count) in vectors of S, the last one masked.

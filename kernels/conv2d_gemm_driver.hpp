@@ -10,11 +10,6 @@
 namespace tinception::kernels {
 namespace {
 
-// K is cut into chunks so one panel chunk (256 x panel floats) stays near the core while a
-// block of pixels walks over it; the chunk boundaries depend on K alone, so the summation
-// order of an output never depends on how the pixels were split into calls.
-constexpr int kGemmChunkK = 256;
-
 template <class G>
 std::size_t gemm_packed_size(const Conv2dArgs& a) {
     return packed_panels_size<G::kPanelWidth>(a);
@@ -33,8 +28,45 @@ std::size_t gemm_workspace_size(const Conv2dArgs& a) {
            scratch_bytes(std::size_t(G::kBlockRows) * std::size_t(reduction_length(a)));
 }
 
-// 1x1 stride-1 unpadded layers whose pixels are evenly spaced read the input in place as A;
-// every other shape goes through im2col, one block of pixels at a time.
+// Output row by output row, each tile of pixels along it takes one job per kernel row, whose
+// A rows are the input's runs (reads_rows_in_place) stride_w * in_c floats apart. The tile
+// keeps one sum per output and adds k in order, so splitting K at the kernel rows gives the
+// im2col path's sums bit for bit.
+template <class G>
+void gemm_rows_in_place(const Conv2dArgs& a, long out_stride, const float* packed) {
+    using S = typename G::S;
+    const long k_len = reduction_length(a), run = long(a.kernel_w) * a.in_c;
+    const long panels = panel_count<G::kPanelWidth>(a);
+    for (long row = 0; row < long(a.n) * a.out_h; ++row) {
+        const long b = row / a.out_h, iy = row % a.out_h * a.stride_h - a.pad_top;
+        const float* in_row = a.input + ((b * a.in_h + iy) * a.in_w - a.pad_left) * a.in_c;
+        for (long p = 0; p < panels; ++p) {
+            const int valid = int(a.out_c - p * G::kPanelWidth);
+            TileJob<S> t;
+            t.lda = long(a.stride_w) * a.in_c;
+            t.k_len = run;
+            t.ldc = out_stride;
+            t.bias = a.bias ? a.bias + p * G::kPanelWidth : nullptr;
+            t.mask0 = S::mask(valid);
+            t.mask1 = S::mask(valid - S::kLanes);
+            t.relu = a.relu;
+            for_each_row_tile<G::kTileRows>(a.out_w, [&](int x0, int rows) {
+                t.c = a.output + (row * a.out_w + x0) * out_stride + p * G::kPanelWidth;
+                for (int ky = 0; ky < a.kernel_h; ++ky) {
+                    t.a = in_row + (long(ky) * a.in_w + long(x0) * a.stride_w) * a.in_c;
+                    t.b = packed + (p * k_len + ky * run) * G::kPanelWidth;
+                    t.first = ky == 0;
+                    t.last = ky == a.kernel_h - 1;
+                    G::tile(t, rows);
+                }
+            });
+        }
+    }
+}
+
+// 1x1 stride-1 unpadded layers whose pixels are evenly spaced read the input in place as A,
+// layers whose windows stay inside the input read their kernel rows in place; every other
+// shape goes through im2col, one block of pixels at a time.
 template <class G>
 void conv2d_gemm(const Conv2dArgs& a) {
     using S = typename G::S;
@@ -51,6 +83,7 @@ void conv2d_gemm(const Conv2dArgs& a) {
         gemm_pack<G>(a, packed_here);
         packed = packed_here;
     }
+    if (reads_rows_in_place(a)) return gemm_rows_in_place<G>(a, out_stride, packed);
     const bool pointwise = reads_input_in_place(a);
     float* patches = pointwise ? nullptr : scratch.take(std::size_t(G::kBlockRows) * std::size_t(k_len));
     const long panels = panel_count<G::kPanelWidth>(a);

@@ -55,10 +55,10 @@ inline ConvPath conv_path(const Conv2dArgs& a, int winograd_min_in_c) {
     return ConvPath::gemm;
 }
 
-// Every name conv_path_name gives: the GEMM's two ways to its A matrix, then the transforms.
-constexpr const char* kConvPathNames[] = {"gemm_in_place",     "gemm_im2col",       "winograd_f2x2_3x3",
-                                          "winograd_f4x4_3x3", "winograd_f2x2_5x5", "winograd_f4_3",
-                                          "winograd_f4_7"};
+// Every name conv_path_name gives: the GEMM's three ways to its A matrix, then the transforms.
+constexpr const char* kConvPathNames[] = {"gemm_in_place",     "gemm_rows_in_place", "gemm_im2col",
+                                          "winograd_f2x2_3x3", "winograd_f4x4_3x3",  "winograd_f2x2_5x5",
+                                          "winograd_f4_3",     "winograd_f4_7"};
 
 // The code a call runs, by name: what a table's conv2d_path entry reports.
 inline const char* conv_path_name(const Conv2dArgs& a, int winograd_min_in_c) {
@@ -70,7 +70,7 @@ inline const char* conv_path_name(const Conv2dArgs& a, int winograd_min_in_c) {
     case ConvPath::winograd_f4_7: return "winograd_f4_7";
     case ConvPath::gemm: break;
     }
-    return reads_input_in_place(a) ? "gemm_in_place" : "gemm_im2col";
+    return reads_input_in_place(a) ? "gemm_in_place" : reads_rows_in_place(a) ? "gemm_rows_in_place" : "gemm_im2col";
 }
 
 }  // namespace
