@@ -9,7 +9,6 @@
 #include <limits>
 
 #include "error.hpp"
-#include "layers/conv2d_parallel.hpp"
 #include "layers/row_band.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/layer_args.hpp"
