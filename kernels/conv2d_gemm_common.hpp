@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernel_table.hpp"
+#include "row_tiles.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -17,19 +18,6 @@ inline long reduction_length(const Conv2dArgs& a) { return long(a.in_c) * a.kern
 template <int PanelWidth>
 long panel_count(const Conv2dArgs& a) {
     return (a.out_c + PanelWidth - 1) / PanelWidth;
-}
-
-// Calls fn(first_row, rows) for the fewest micro-tiles of at most MaxRows rows that cover
-// `count` rows, all of near-equal size: 16 rows make two tiles of 8 rather than 14 and 2,
-// whose every weight load would feed only a few FMAs. Which tile a row lands in never
-// changes its sums.
-template <int MaxRows, typename Fn>
-void for_each_row_tile(int count, Fn&& fn) {
-    const int tiles = (count + MaxRows - 1) / MaxRows;
-    for (int i = 0; i < tiles; ++i) {
-        const int r0 = int(long(count) * i / tiles);
-        fn(r0, int(long(count) * (i + 1) / tiles) - r0);
-    }
 }
 
 // Bytes `floats` floats take in a workspace: every piece starts on a 64-byte boundary.

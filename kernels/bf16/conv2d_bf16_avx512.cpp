@@ -17,6 +17,7 @@
 #include "bf16/conv2d_bf16.hpp"
 #include "bf16/dpbf16_avx512.hpp"
 #include "output_row_groups.hpp"
+#include "row_tiles.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -220,11 +221,11 @@ void conv2d_bf16_avx512(const Conv2dArgs& a) {
             for (int panel = 0; panel < panels(a); ++panel) {
                 set_panel(a, packed, panel, bias, t);
                 for (int r = 0; r < group; ++r)
-                    for (int ox = 0; ox < a.out_w; ox += kRows) {
+                    for_each_row_tile<kRows>(a.out_w, [&](int ox, int rows) {
                         t.a = work + long(r) * a.stride_h * window_row_values(a) + long(ox) * a.stride_w * a.in_c;
                         t.out = a.output + (row + long(r) * a.out_w + ox) * out_stride + panel * kPanel;
-                        kTileByRows[a.out_w - ox < kRows ? a.out_w - ox : kRows](t);
-                    }
+                        kTileByRows[rows](t);
+                    });
             }
             row += long(group) * a.out_w;
         }

@@ -17,6 +17,7 @@
 #include "int8/conv2d_int8_layout.hpp"
 #include "int8/int8_kernel_table.hpp"
 #include "output_row_groups.hpp"
+#include "row_tiles.hpp"
 
 namespace tinception::kernels {
 namespace {
@@ -242,27 +243,29 @@ void run_direct(const Conv2dInt8Args& a, float* scale, float* bias) {
             const int width = channel_block<kPanel>(a, panel, scale, bias);
             for (long q = p; q < group_end;) {
                 const long row_start = q - q % a.out_w, row_stop = group_end < row_start + a.out_w ? group_end : row_start + a.out_w;
-                const int rows = int(row_stop - q < kRows ? row_stop - q : kRows);
                 const long r = (row_start - first_row) / a.out_w;  // this output row within the group
-                Tile t;
-                t.a = window + r * a.stride_h * window_row_values(a) + (q - row_start) * a.stride_w * a.in_c;
-                t.lda = long(a.stride_w) * a.in_c;
-                t.cells_h = a.kernel_h;
-                t.cells_w = a.kernel_w;
-                t.cell_row_step = window_row_values(a);
-                t.cell_col_step = a.in_c;
-                t.panel = packed + panel * panel_bytes;
-                t.full_quads = a.in_c / 4;
-                t.tail = 0;
-                t.scale = scale;
-                t.bias = bias;
-                t.out = output + (q * out_stride + panel * kPanel) * out_bytes;
-                t.ldo = out_stride * out_bytes;
-                t.width = width;
-                t.float_output = a.float_output;
-                t.relu = a.relu;
-                kTileByRows[rows](t);
-                q += rows;
+                for_each_row_tile<kRows>(int(row_stop - q), [&](int first, int rows) {
+                    const long x = q + first - row_start;  // the tile's first output column
+                    Tile t;
+                    t.a = window + r * a.stride_h * window_row_values(a) + x * a.stride_w * a.in_c;
+                    t.lda = long(a.stride_w) * a.in_c;
+                    t.cells_h = a.kernel_h;
+                    t.cells_w = a.kernel_w;
+                    t.cell_row_step = window_row_values(a);
+                    t.cell_col_step = a.in_c;
+                    t.panel = packed + panel * panel_bytes;
+                    t.full_quads = a.in_c / 4;
+                    t.tail = 0;
+                    t.scale = scale;
+                    t.bias = bias;
+                    t.out = output + ((q + first) * out_stride + panel * kPanel) * out_bytes;
+                    t.ldo = out_stride * out_bytes;
+                    t.width = width;
+                    t.float_output = a.float_output;
+                    t.relu = a.relu;
+                    kTileByRows[rows](t);
+                });
+                q = row_stop;
             }
         }
         p = group_end;
