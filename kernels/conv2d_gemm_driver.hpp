@@ -28,28 +28,36 @@ std::size_t gemm_workspace_size(const Conv2dArgs& a) {
            scratch_bytes(std::size_t(G::kBlockRows) * std::size_t(reduction_length(a)));
 }
 
+// A job's fields for panel p that every path sets alike: output stride, bias, the lanes
+// below out_c, ReLU, and A's row stride.
+template <class G>
+TileJob<typename G::S> panel_job(const Conv2dArgs& a, long p, long out_stride, long lda) {
+    using S = typename G::S;
+    const int valid = int(a.out_c - p * G::kPanelWidth);
+    TileJob<S> t;
+    t.lda = lda;
+    t.ldc = out_stride;
+    t.bias = a.bias ? a.bias + p * G::kPanelWidth : nullptr;
+    t.mask0 = S::mask(valid);
+    t.mask1 = S::mask(valid - S::kLanes);
+    t.relu = a.relu;
+    return t;
+}
+
 // Output row by output row, each tile of pixels along it takes one job per kernel row, whose
 // A rows are the input's runs (reads_rows_in_place) stride_w * in_c floats apart. The tile
 // keeps one sum per output and adds k in order, so splitting K at the kernel rows gives the
 // im2col path's sums bit for bit.
 template <class G>
 void gemm_rows_in_place(const Conv2dArgs& a, long out_stride, const float* packed) {
-    using S = typename G::S;
     const long k_len = reduction_length(a), run = long(a.kernel_w) * a.in_c;
     const long panels = panel_count<G::kPanelWidth>(a);
     for (long row = 0; row < long(a.n) * a.out_h; ++row) {
         const long b = row / a.out_h, iy = row % a.out_h * a.stride_h - a.pad_top;
         const float* in_row = a.input + ((b * a.in_h + iy) * a.in_w - a.pad_left) * a.in_c;
         for (long p = 0; p < panels; ++p) {
-            const int valid = int(a.out_c - p * G::kPanelWidth);
-            TileJob<S> t;
-            t.lda = long(a.stride_w) * a.in_c;
+            auto t = panel_job<G>(a, p, out_stride, long(a.stride_w) * a.in_c);
             t.k_len = run;
-            t.ldc = out_stride;
-            t.bias = a.bias ? a.bias + p * G::kPanelWidth : nullptr;
-            t.mask0 = S::mask(valid);
-            t.mask1 = S::mask(valid - S::kLanes);
-            t.relu = a.relu;
             for_each_row_tile<G::kTileRows>(a.out_w, [&](int x0, int rows) {
                 t.c = a.output + (row * a.out_w + x0) * out_stride + p * G::kPanelWidth;
                 for (int ky = 0; ky < a.kernel_h; ++ky) {
@@ -100,18 +108,11 @@ void conv2d_gemm(const Conv2dArgs& a) {
         for (long k0 = 0; k0 < k_len; k0 += kGemmChunkK) {
             const long chunk = k_len - k0 < kGemmChunkK ? k_len - k0 : kGemmChunkK;
             for (long p = 0; p < panels; ++p) {
-                const int valid = int(a.out_c - p * G::kPanelWidth);
-                TileJob<S> t;
-                t.lda = lda;
+                auto t = panel_job<G>(a, p, out_stride, lda);
                 t.b = packed + (p * k_len + k0) * G::kPanelWidth;
                 t.k_len = chunk;
-                t.ldc = out_stride;
-                t.bias = a.bias ? a.bias + p * G::kPanelWidth : nullptr;
-                t.mask0 = S::mask(valid);
-                t.mask1 = S::mask(valid - S::kLanes);
                 t.first = k0 == 0;
                 t.last = k0 + chunk == k_len;
-                t.relu = a.relu;
                 for_each_row_tile<G::kTileRows>(block_rows, [&](int r0, int rows) {
                     t.a = a_block + r0 * lda + k0;
                     t.c = a.output + (m0 + r0) * out_stride + p * G::kPanelWidth;

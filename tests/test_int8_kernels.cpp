@@ -222,18 +222,33 @@ TEST_CASE("conv2d int8: the reference's sums equal the fp32 reference convolutio
 
 // The average pooling's documented rounding in integers: sum / count, half to even.
 // A pool case's arguments over `input` (output left unset), padding as the case says.
-kernels::Pool2dU8Args pool_case_args(const PoolCase& pc, const std::uint8_t* input, int in_stride, int out_stride,
-                                     float rescale) {
-    const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
-    const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
-    kernels::Pool2dU8Args a;
-    a.input = input;
-    a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
-    a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
-    a.pad_top = py.before, a.pad_left = px.before;
-    a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride, a.rescale = rescale;
-    return a;
-}
+// A pool case in a memory layout: its padding, its pixel strides, an input filled from
+// `seed`, the size of an output, and the arguments that pool it (the output left to set).
+struct U8PoolFixture {
+    const PoolCase& pc;
+    const MemoryLayout& layout;
+    Padding1d py, px;
+    int in_stride, out_stride;
+    GuardedBytes input;
+
+    U8PoolFixture(const PoolCase& pool_case, const MemoryLayout& memory_layout, std::uint32_t seed)
+        : pc(pool_case), layout(memory_layout), py(padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride)),
+          px(padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride)), in_stride(pc.c + layout.in_extra),
+          out_stride(pc.c + layout.out_offset + layout.out_extra),
+          input(std::size_t(pc.n) * pc.h * pc.w * std::size_t(in_stride), layout.misaligned) {
+        fill_bytes(input.data(), input.size(), seed);
+    }
+    std::size_t output_size() const { return std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride); }
+    kernels::Pool2dU8Args args(float rescale) {
+        kernels::Pool2dU8Args a;
+        a.input = input.data();
+        a.n = pc.n, a.in_h = pc.h, a.in_w = pc.w, a.c = pc.c, a.out_h = py.out, a.out_w = px.out;
+        a.kernel_h = pc.kernel_h, a.kernel_w = pc.kernel_w, a.stride_h = a.stride_w = pc.stride;
+        a.pad_top = py.before, a.pad_left = px.before;
+        a.in_pixel_stride = in_stride, a.out_pixel_stride = out_stride, a.rescale = rescale;
+        return a;
+    }
+};
 
 int mean_half_to_even(int sum, int count) {
     int q = sum / count;
@@ -251,16 +266,15 @@ TEST_CASE("pool2d u8: max exact, average the integer mean rounded half to even, 
                 CAPTURE(std::string(table->isa_name));
                 CAPTURE(describe(pc));
                 CAPTURE(std::string(layout.name));
-                const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
-                const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
-                const int in_stride = pc.c + layout.in_extra, out_stride = pc.c + layout.out_offset + layout.out_extra;
-                GuardedBytes input(std::size_t(pc.n) * pc.h * pc.w * std::size_t(in_stride), layout.misaligned);
-                fill_bytes(input.data(), input.size(), 17);
+                U8PoolFixture f(pc, layout, 17);
+                const Padding1d &py = f.py, &px = f.px;
+                const int in_stride = f.in_stride, out_stride = f.out_stride;
+                GuardedBytes& input = f.input;
                 // Small values too, where ties (x.5 means) are common.
                 for (std::size_t i = 0; i < input.size(); i += 3) input.data()[i] %= 4;
                 for (const bool is_max : {true, false}) {
-                    GuardedBytes out(std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride));
-                    kernels::Pool2dU8Args a = pool_case_args(pc, input.data(), in_stride, out_stride, 1.0f);
+                    GuardedBytes out(f.output_size());
+                    kernels::Pool2dU8Args a = f.args(1.0f);
                     a.output = out.data() + layout.out_offset;
                     (is_max ? table->maxpool2d : table->avgpool2d)(a);
                     CHECK(out.untouched_outside(1, out_stride, layout.out_offset, pc.c));
@@ -293,21 +307,16 @@ TEST_CASE("pool2d u8: with a rescale, every table equals the reference exactly")
                 CAPTURE(describe(pc));
                 CAPTURE(rescale);
                 const MemoryLayout& layout = kLayouts[1];
-                const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
-                const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
-                const int in_stride = pc.c + layout.in_extra, out_stride = pc.c + layout.out_offset + layout.out_extra;
-                GuardedBytes input(std::size_t(pc.n) * pc.h * pc.w * std::size_t(in_stride), layout.misaligned);
-                fill_bytes(input.data(), input.size(), 23);
+                U8PoolFixture f(pc, layout, 23);
                 for (const bool is_max : {true, false}) {
-                    const std::size_t size = std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride);
-                    GuardedBytes expected(size), actual(size);
-                    kernels::Pool2dU8Args a = pool_case_args(pc, input.data(), in_stride, out_stride, rescale);
+                    GuardedBytes expected(f.output_size()), actual(f.output_size());
+                    kernels::Pool2dU8Args a = f.args(rescale);
                     const Int8KernelTable& ref = kernels::reference_int8_kernels();
                     a.output = expected.data() + layout.out_offset;
                     (is_max ? ref.maxpool2d : ref.avgpool2d)(a);
                     a.output = actual.data() + layout.out_offset;
                     (is_max ? table->maxpool2d : table->avgpool2d)(a);
-                    CHECK(actual.untouched_outside(1, out_stride, layout.out_offset, pc.c));
+                    CHECK(actual.untouched_outside(1, f.out_stride, layout.out_offset, pc.c));
                     CHECK(actual.differences(expected) == 0);
                 }
             }
@@ -323,22 +332,18 @@ TEST_CASE("pool2d u8: every band of rows of every image gives the whole call's b
                 CAPTURE(describe(pc));
                 CAPTURE(is_max);
                 const MemoryLayout& layout = kLayouts[1];
-                const Padding1d py = padding_for(pc.pad, pc.h, pc.kernel_h, pc.stride);
-                const Padding1d px = padding_for(pc.pad, pc.w, pc.kernel_w, pc.stride);
-                const int in_stride = pc.c + layout.in_extra, out_stride = pc.c + layout.out_offset + layout.out_extra;
-                GuardedBytes input(std::size_t(pc.n) * pc.h * pc.w * std::size_t(in_stride), layout.misaligned);
-                fill_bytes(input.data(), input.size(), 29);
-                const std::size_t size = std::size_t(pc.n) * py.out * px.out * std::size_t(out_stride);
-                GuardedBytes whole(size), banded(size);
-                kernels::Pool2dU8Args a = pool_case_args(pc, input.data(), in_stride, out_stride, 0.8f);
+                U8PoolFixture f(pc, layout, 29);
+                const int in_stride = f.in_stride, out_stride = f.out_stride;
+                GuardedBytes whole(f.output_size()), banded(f.output_size());
+                kernels::Pool2dU8Args a = f.args(0.8f);
                 const kernels::Pool2dU8Fn pool = is_max ? table->maxpool2d : table->avgpool2d;
                 a.output = whole.data() + layout.out_offset;
                 pool(a);
                 // Bands of 1, 2 and 3 rows, in turn, down each image.
                 a.output = banded.data() + layout.out_offset;
                 for (int b = 0; b < pc.n; ++b)
-                    for (int y0 = 0, rows = 1; y0 < py.out; y0 += rows, rows = rows % 3 + 1)
-                        pool(row_band(a, in_stride, out_stride, b, y0, std::min(rows, py.out - y0)));
+                    for (int y0 = 0, rows = 1; y0 < f.py.out; y0 += rows, rows = rows % 3 + 1)
+                        pool(row_band(a, in_stride, out_stride, b, y0, std::min(rows, f.py.out - y0)));
                 CHECK(banded.untouched_outside(1, out_stride, layout.out_offset, pc.c));
                 CHECK(banded.differences(whole) == 0);
             }
