@@ -2,8 +2,13 @@
 // per-layer times that account for every step of a small network.
 #include <doctest/doctest.h>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include "profile/machine_peak.hpp"
 #include "profile/network_timing.hpp"
+#include "kernel_dispatch.hpp"
 
 using namespace tinception;
 
@@ -36,3 +41,29 @@ TEST_CASE("read_cpuinfo counts this machine's processors") {
     const CpuInfo cpu = read_cpuinfo();
     CHECK(cpu.logical_cpus >= 1);
 }
+
+#if defined(__linux__)
+TEST_CASE("per-CPU FMA rates: one row per CPU the process may use, ordered figures, its CPU set restored") {
+    const kernels::KernelTable& table = active_kernels();
+    cpu_set_t before;
+    CPU_ZERO(&before);
+    REQUIRE(sched_getaffinity(0, sizeof before, &before) == 0);
+    const std::vector<CpuRate> rates = per_cpu_fma_rates(table, 3, 0.002);
+    cpu_set_t after;
+    CPU_ZERO(&after);
+    REQUIRE(sched_getaffinity(0, sizeof after, &after) == 0);
+    CHECK(CPU_EQUAL(&before, &after));
+    if (!table.fma_peak) {
+        CHECK(rates.empty());
+        return;
+    }
+    REQUIRE(rates.size() == std::size_t(CPU_COUNT(&before)));
+    for (const CpuRate& r : rates) {
+        CHECK(CPU_ISSET(r.cpu, &before));
+        CHECK(r.lowest_flops > 0.0);
+        CHECK(r.lowest_flops <= r.median_flops);
+        CHECK(r.median_flops <= r.highest_flops);
+    }
+    CHECK(per_cpu_fma_rates(table, 0, 0.002).empty());
+}
+#endif

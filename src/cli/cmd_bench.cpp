@@ -120,6 +120,25 @@ std::vector<Row> print_bf16_rows(const WeightFile& weights, const std::string& l
     return rows;
 }
 
+// Each CPU alone at the FMA loop, and what that leaves two threads: on a shared machine one
+// CPU can run well below the other, and the scaling figures below are bounded by it.
+void print_cpu_rates(const std::vector<CpuRate>& rates, const char* isa) {
+    if (rates.empty()) return;
+    std::printf("per CPU, each alone, pinned (%s FMA loop, median of 20 x 5 ms, lowest-highest):", isa);
+    double fastest = 0.0, total = 0.0;
+    for (const CpuRate& r : rates) {
+        std::printf(" cpu %d %.1f (%.1f-%.1f)", r.cpu, r.median_flops * 1e-9, r.lowest_flops * 1e-9,
+                    r.highest_flops * 1e-9);
+        fastest = std::max(fastest, r.median_flops);
+        total += r.median_flops;
+    }
+    std::printf(" GFLOP/s\n");
+    if (rates.size() > 1 && fastest > 0.0)
+        std::printf("  together %.2fx the fastest alone: the most compute-bound work on all of them can gain over one "
+                    "thread on the fastest, at these rates\n",
+                    total / fastest);
+}
+
 // Each thread count against the first, per batch: the median over rounds of the two times
 // measured in the same round, so a drift in the machine's speed between rounds cancels.
 void print_scaling(const std::vector<RunConfig>& configs, const std::vector<RunTimes>& times, int base_threads) {
@@ -291,6 +310,7 @@ int run_bench(int argc, char** argv) {
             std::printf("measured peak: %s register-only FMA loop, best of 4 x 0.05 s on each of %d thread(s) at once: %.1f GFLOP/s\n",
                         table.isa_name, threads_list[ti], measured_peak[ti] * 1e-9);
     }
+    print_cpu_rates(per_cpu_fma_rates(table, 20, 0.005), table.isa_name);
     std::vector<RunConfig> configs;
     for (const int threads : threads_list)
         for (const int batch : batches) configs.push_back({batch, threads});

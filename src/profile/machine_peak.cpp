@@ -1,5 +1,9 @@
 #include "profile/machine_peak.hpp"
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -55,6 +59,33 @@ double measured_peak_flops(const kernels::KernelTable& table, int threads, doubl
     double total = 0.0;
     for (const double f : per_thread) total += f;
     return total;
+}
+
+std::vector<CpuRate> per_cpu_fma_rates(const kernels::KernelTable& table, int slices, double slice_seconds) {
+    std::vector<CpuRate> rates;
+#if defined(__linux__)
+    if (!table.fma_peak || slices < 1) return rates;
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return rates;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0) continue;
+        std::vector<double> flops;
+        for (int s = 0; s < slices; ++s) flops.push_back(table.fma_peak(slice_seconds));
+        std::sort(flops.begin(), flops.end());
+        rates.push_back({cpu, flops[flops.size() / 2], flops.front(), flops.back()});
+    }
+    sched_setaffinity(0, sizeof allowed, &allowed);
+#else
+    (void)table;
+    (void)slices;
+    (void)slice_seconds;
+#endif
+    return rates;
 }
 
 }  // namespace tinception

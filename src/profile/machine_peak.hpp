@@ -3,6 +3,7 @@
 // the network's rate against both.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "kernel_table.hpp"
 
@@ -23,6 +24,20 @@ int lanes_per_fma_pipe(const std::string& isa, const CpuInfo& cpu);
 
 // Peak fp32 flops per second of one core by the formula pipes x lanes x 2 x clock.
 double formula_peak_flops(int fma_pipes, const std::string& isa, const CpuInfo& cpu);
+
+// One CPU's rate at the table's register-only FMA loop when it runs alone: the median, lowest
+// and highest of short slices on the calling thread pinned to that CPU. On a virtual machine
+// whose cores are shared with other guests one CPU can run well below another for minutes,
+// and two threads then cannot reach twice one thread however evenly the work is split.
+struct CpuRate {
+    int cpu = 0;
+    double median_flops = 0.0, lowest_flops = 0.0, highest_flops = 0.0;
+};
+
+// Every CPU this process may run on, one after another, `slices` slices of `slice_seconds`
+// each. Empty where the table has no FMA loop, off Linux, or when the thread cannot be pinned;
+// the calling thread's CPU set is restored afterwards.
+std::vector<CpuRate> per_cpu_fma_rates(const kernels::KernelTable& table, int slices, double slice_seconds);
 
 // Sum over `threads` threads, all running the table's register-only FMA loop at once for
 // `seconds`; 0 when the table has no such loop.
