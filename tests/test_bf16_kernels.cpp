@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -117,23 +118,29 @@ TEST_CASE("bf16 AVX-512: cut into channel groups and row bands on 1, 2 and 3 thr
                5, [](const kernels::Conv2dArgs& a) { kernels::conv2d_bf16_ref(a); });
 }
 
-TEST_CASE("bf16 Winograd: 8x8 layers cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
+TEST_CASE("bf16 Winograd: Inception's layers cut into channel groups and row bands on 1, 2 and 3 threads, the same bits") {
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) return;
-    // At batch 1 the cuts are channel groups, at batch 3 row bands (F(4, 3)'s 3x1 tiles span 4 rows).
+    // At batch 1 the 8x8 layers' cuts are channel groups, at batch 3 row bands (F(4, 3)'s 3x1
+    // tiles span 4 rows, F(2, 7)'s 7x1 tiles 2); the 17x17 and 35x35 layers run in bands.
     check_cuts(*table,
                {{1, 48, 8, 8, 136, 3, 3, 1, Padding::same, true},
                 {3, 40, 8, 8, 96, 1, 3, 1, Padding::same, true},
                 {3, 40, 8, 8, 96, 3, 1, 1, Padding::same, true},
-                {1, 64, 8, 8, 160, 3, 1, 1, Padding::same, false}},
+                {1, 64, 8, 8, 160, 3, 1, 1, Padding::same, false},
+                {3, 40, 17, 17, 48, 7, 1, 1, Padding::same, true},
+                {1, 40, 17, 17, 72, 1, 7, 1, Padding::same, true},
+                {1, 24, 21, 19, 40, 5, 5, 1, Padding::same, true},
+                {1, 32, 23, 21, 40, 3, 3, 1, Padding::same, true}},
                8, [](const kernels::Conv2dArgs& a) { REQUIRE(kernels::conv2d_winograd_bf16_ref(a)); });
 }
 
-TEST_CASE("bf16 for the network: bf16 Winograd on F(2x2, 3x3) and F(4, 3), other Winograd and odd in_c in fp32, the rest in bf16, cut or not") {
+TEST_CASE("bf16 for the network: every Winograd layer by a bf16 Winograd, odd in_c in fp32, the rest in bf16, cut or not") {
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) return;
     const kernels::KernelTable& fp32 = *kernels::avx512_kernels();
     int bf16_winograd = 0, stays_fp32 = 0, direct = 0;
+    std::set<std::string> winograd_paths;
     for (const ConvCase& cc : kConvCases)
         for (const MemoryLayout& layout : kLayouts) {
             CAPTURE(describe(cc));
@@ -143,8 +150,9 @@ TEST_CASE("bf16 for the network: bf16 Winograd on F(2x2, 3x3) and F(4, 3), other
             GuardedBuffer expected = f.fresh_output(), actual = f.fresh_output(), unpacked = f.fresh_output();
             if (kernels::conv2d_winograd_bf16_ref(f.args(&expected))) {
                 ++bf16_winograd;
-                CHECK(std::string(table->conv2d_path(f.args())).rfind("bf16_winograd", 0) == 0);
-            } else if (fp32_path.rfind("winograd", 0) == 0 || cc.in_c % 2 != 0) {
+                winograd_paths.insert(table->conv2d_path(f.args()));
+                CHECK(fp32_path.rfind("winograd", 0) == 0);
+            } else if (cc.in_c % 2 != 0) {
                 ++stays_fp32;
                 conv2d_once(fp32, f.args(&expected, pack_weights(fp32, f.args()).get()));
             } else {
@@ -159,7 +167,9 @@ TEST_CASE("bf16 for the network: bf16 Winograd on F(2x2, 3x3) and F(4, 3), other
             CHECK(actual == expected);
             CHECK(unpacked == expected);
         }
-    CHECK(bf16_winograd > 3);  // every kind of layer was there
+    // every kind of layer was there, and every bf16 Winograd
+    CHECK(winograd_paths == std::set<std::string>{"bf16_winograd_f2x2_3x3", "bf16_winograd_f2x2_5x5",
+                                                  "bf16_winograd_f4_3", "bf16_winograd_f2_7"});
     CHECK(stays_fp32 > 3);
     CHECK(direct > 5);
 }
@@ -175,7 +185,8 @@ TEST_CASE("bf16 Winograd reference: within a few times bf16's error of the fp32 
         kernels::reference_kernels().conv2d(f.args(&fp32));
         // The transformed inputs and weights each move by at most 2^-9 relative; F(2x2, 3x3)'s
         // transforms add at most 4 inputs (or weights halved), F(4, 3)'s weigh them by at most
-        // 8 on the way out: the direct bound, times that growth.
+        // 8 on the way out: the direct bound, times that growth (64 holds F(2, 7) and
+        // F(2x2, 5x5) too).
         const double growth = cc.kernel_h == 3 && cc.kernel_w == 3 ? 16.0 : 64.0;
         const double bound = growth * double(cc.in_c) * cc.kernel_h * cc.kernel_w * std::ldexp(1.0, -8) + 1e-5;
         double worst = 0;

@@ -2,17 +2,16 @@
 // both. Compiled without ISA flags.
 //  - avx512_bf16_direct: every convolution in bf16 (conv2d_bf16_avx512.cpp).
 //  - avx512_bf16, what --precision bf16 runs, per layer:
-//    - the 8x8 layers' Winograd paths, F(2x2, 3x3) and F(4, 3), with bf16 products and fp32
-//      transforms (winograd_bf16_avx512.cpp says why only those);
-//    - the other layers the AVX-512 table runs by Winograd stay on it, in fp32: their 2.25-4x
-//      fewer multiplications beat bf16's twice the rate;
-//    - layers with an odd in_c (the RGB stem) stay on it too: bf16 pairs input channels, so
-//      their rows are gathered tap by tap and padded, 1.5x the fp32 table's time on the stem;
-//    - the rest run in bf16 directly.
+//    - the layers the AVX-512 table runs by Winograd, by a bf16 Winograd: fp32 transforms,
+//      bf16 products (winograd_bf16_avx512.cpp; winograd_bf16_path.hpp picks the transform);
+//    - layers with an odd in_c (the RGB stem) on the AVX-512 table in fp32: bf16 pairs input
+//      channels, so their rows were gathered tap by tap and padded, 1.5x the fp32 table's
+//      time on the stem, and rounding the image to bf16 was the largest single loss of
+//      accuracy;
+//    - the rest in bf16 directly.
 //    All three pack 32-channel panels, so a layer's cuts work either way.
-#include <cstring>
-
 #include "bf16/conv2d_bf16.hpp"
+#include "bf16/winograd_bf16_path.hpp"
 #include "cpu_features.hpp"
 
 namespace tinception::kernels {
@@ -20,7 +19,6 @@ namespace tinception::kernels {
 #if defined(TINCEPTION_BUILT_AVX512) && defined(TINCEPTION_BUILT_AVX512_BF16)
 void set_bf16_conv2d(KernelTable& t);            // bf16/conv2d_bf16_avx512.cpp
 void set_bf16_winograd_conv2d(KernelTable& t);   // bf16/winograd_bf16_avx512.cpp
-bool bf16_winograd_runs(const Conv2dArgs& a);    // bf16/winograd_bf16_avx512.cpp
 
 const KernelTable* avx512_bf16_direct_kernels() {
     const KernelTable* avx512 = avx512_kernels();
@@ -47,10 +45,8 @@ const KernelTable& winograd_table() {
 }
 
 const KernelTable& for_layer(const Conv2dArgs& a) {
-    if (bf16_winograd_runs(a)) return winograd_table();
-    const char* fp32_path = avx512_kernels()->conv2d_path(a);
-    const bool fp32_winograd = fp32_path && std::strncmp(fp32_path, "winograd", 8) == 0;
-    if (fp32_winograd || a.in_c % 2 != 0) return *avx512_kernels();
+    if (bf16_winograd(a) != Bf16Winograd::none) return winograd_table();
+    if (a.in_c % 2 != 0) return *avx512_kernels();
     return *avx512_bf16_direct_kernels();
 }
 

@@ -9,22 +9,23 @@ namespace tinception::kernels {
 
 void conv2d_bf16_ref(const Conv2dArgs& a);
 
-// The reference of the bf16 Winograd layers (winograd_bf16_avx512.cpp): F(2x2, 3x3) and
-// F(4, 3) with an even in_c, transforms in fp32 and products as vdpbf16ps takes them. False,
-// and no output, for any other layer.
+// The reference of the bf16 Winograd layers (winograd_bf16_avx512.cpp): the transform
+// bf16/winograd_bf16_path.hpp picks, in fp32, and products as vdpbf16ps takes them. False, and
+// no output, for a layer it picks none for.
 bool conv2d_winograd_bf16_ref(const Conv2dArgs& a);
 
 // The AVX-512 table with every convolution in bf16 (AVX-512 BF16), or nullptr when this build
 // or this CPU lacks it.
 const KernelTable* avx512_bf16_direct_kernels();
 // Which layers --precision bf16 runs how: bumped with any change that moves its features (2:
-// the 8x8 layers' Winograd in bf16, the stem in fp32), so cached bf16 bottlenecks of an
-// earlier plan are not taken for this one's.
-constexpr int kBf16PlanVersion = 2;
+// the 8x8 layers' Winograd in bf16, the stem in fp32; 3: every Winograd layer in bf16, by
+// the transforms winograd_bf16_path.hpp picks), so cached bf16 bottlenecks of an earlier plan
+// are not taken for this one's.
+constexpr int kBf16PlanVersion = 3;
 
-// What --precision bf16 runs: the same, but the 8x8 layers' Winograd in bf16, the other layers
-// the AVX-512 table runs by Winograd and the odd-in_c stem on it, in fp32 (bf16_tables.cpp
-// says why); nullptr where the above is.
+// What --precision bf16 runs: the layers fp32 runs by Winograd by the bf16 Winograd
+// (winograd_bf16_path.hpp), the odd-in_c stem on the AVX-512 table in fp32 (bf16_tables.cpp
+// says why), the rest in bf16 directly; nullptr where the above is.
 const KernelTable* avx512_bf16_kernels();
 
 }  // namespace tinception::kernels

@@ -4,18 +4,19 @@
 // packed as pairs, and the sums over in_c, the output transform, bias and ReLU stay fp32:
 // half the multiply instructions and half the bytes of the fp32 kernel's GEMM.
 //
-// Only F(2x2, 3x3) and F(4, 3), the 8x8 layers' paths, with an even in_c. Rounding the
-// transformed values is amplified by the output transform's cancellation; on these two it
-// left the network's mixed10 features where bf16 alone puts them (cosine to fp32 at least
-// 0.99985 on all 482 superheroes images), while F(4x4, 3x3) or F(4, 7) in bf16 each took the
-// minimum to 0.9994, below the 0.9995 bf16 is held to, and other interpolation points did
-// not help.
+// Which transform each layer takes is winograd_bf16_path.hpp's choice: rounding the
+// transformed values is amplified by the output transform's cancellation, so the larger
+// tiles fp32 takes for 3x3 and 1x7 layers, F(4x4, 3x3) and F(4, 7), each took the smallest
+// mixed10 cosine to fp32 over the 482 superheroes images to 0.9994 (below the 0.9995 bf16 is
+// held to), F(3, 7) to 0.99931; F(2x2, 3x3) and F(2, 7) with F(2x2, 5x5) and F(4, 3) keep it
+// at 0.9998. The smaller tiles cost more products per output, which bf16's rate pays back.
 #include <immintrin.h>
 
 #include "bf16/conv2d_bf16.hpp"
 #include "bf16/dpbf16_avx512.hpp"
-#include "conv2d_path.hpp"
+#include "bf16/winograd_bf16_path.hpp"
 #include "conv2d_winograd_1d.hpp"
+#include "conv2d_winograd_2d.hpp"
 #include "conv2d_winograd_f2x2_3x3.hpp"
 #include "gemm_tile_job.hpp"
 #include "simd_avx512.hpp"
@@ -99,28 +100,46 @@ void GemmTileBf16Avx512::to_slots(float* values, long count) {
 
 using G = GemmTileBf16Avx512;
 
-ConvPath path_of(const Conv2dArgs& a) { return conv_path(a, G::kWinogradMinInC); }
-
-constexpr int kF4_3Elements = Winograd1d<4, 3>::kAlpha;
-
 void conv2d(const Conv2dArgs& a) {
-    if (path_of(a) == ConvPath::winograd_f2x2_3x3) return conv2d_winograd_f2x2_3x3<G>(a);
-    if (path_of(a) == ConvPath::winograd_f4_3) return conv2d_winograd_f4_3<G>(a);
+    switch (bf16_winograd(a)) {
+    case Bf16Winograd::f2x2_3x3: return conv2d_winograd_f2x2_3x3<G>(a);
+    case Bf16Winograd::f2x2_5x5: return conv2d_winograd_f2x2_5x5<G>(a);
+    case Bf16Winograd::f4_3: return conv2d_winograd_1d<G, 4, 3>(a);
+    case Bf16Winograd::f2_7: return conv2d_winograd_1d<G, 2, 7>(a);
+    case Bf16Winograd::none: return;
+    }
 }
 
 std::size_t packed_size(const Conv2dArgs& a) {
-    if (path_of(a) == ConvPath::winograd_f2x2_3x3) return winograd_f2x2_3x3_packed_size<G>(a);
-    if (path_of(a) == ConvPath::winograd_f4_3) return winograd_1d_packed_size<G, 4, 3>(a);
+    switch (bf16_winograd(a)) {
+    case Bf16Winograd::f2x2_3x3: return winograd_f2x2_3x3_packed_size<G>(a);
+    case Bf16Winograd::f2x2_5x5: return winograd_2d_packed_size<G, 2, 5>(a);
+    case Bf16Winograd::f4_3: return winograd_1d_packed_size<G, 4, 3>(a);
+    case Bf16Winograd::f2_7: return winograd_1d_packed_size<G, 2, 7>(a);
+    case Bf16Winograd::none: break;
+    }
     return 0;
 }
 
 void pack(const Conv2dArgs& a, void* packed) {
-    if (path_of(a) == ConvPath::winograd_f2x2_3x3) return winograd_f2x2_3x3_pack<G>(a, packed);
-    if (path_of(a) == ConvPath::winograd_f4_3) return winograd_1d_pack<G, 4, 3>(a, packed);
+    switch (bf16_winograd(a)) {
+    case Bf16Winograd::f2x2_3x3: return winograd_f2x2_3x3_pack<G>(a, packed);
+    case Bf16Winograd::f2x2_5x5: return winograd_2d_pack<G, 2, 5>(a, packed);
+    case Bf16Winograd::f4_3: return winograd_1d_pack<G, 4, 3>(a, packed);
+    case Bf16Winograd::f2_7: return winograd_1d_pack<G, 2, 7>(a, packed);
+    case Bf16Winograd::none: return;
+    }
 }
 
 int elements(const Conv2dArgs& a) {
-    return path_of(a) == ConvPath::winograd_f2x2_3x3 ? kWinogradF2x2_3x3Elements : kF4_3Elements;
+    switch (bf16_winograd(a)) {
+    case Bf16Winograd::f2x2_3x3: return kWinogradF2x2_3x3Elements;
+    case Bf16Winograd::f2x2_5x5: return Winograd2dPlan<2, 5>::kElements;
+    case Bf16Winograd::f4_3: return Winograd1d<4, 3>::kAlpha;
+    case Bf16Winograd::f2_7: return Winograd1d<2, 7>::kAlpha;
+    case Bf16Winograd::none: break;
+    }
+    return 0;
 }
 
 std::size_t workspace_size(const Conv2dArgs& a) { return winograd_workspace_size<G>(a, elements(a), packed_size(a)); }
@@ -130,23 +149,33 @@ std::size_t packed_offset(const Conv2dArgs& a, int first_channel) {
     return std::size_t(first_channel) * std::size_t(elements(a)) * std::size_t(slots_of<G>(a.in_c));
 }
 
+// Bands start where the uncut call's tiles do.
 int row_alignment(const Conv2dArgs& a) {
-    return path_of(a) == ConvPath::winograd_f2x2_3x3 ? 2 : winograd_1d_row_alignment<4>(a);
+    switch (bf16_winograd(a)) {
+    case Bf16Winograd::f2x2_3x3:
+    case Bf16Winograd::f2x2_5x5: return 2;
+    case Bf16Winograd::f4_3: return winograd_1d_row_alignment<4>(a);
+    case Bf16Winograd::f2_7: return winograd_1d_row_alignment<2>(a);
+    case Bf16Winograd::none: break;
+    }
+    return 1;
 }
 
 const char* path(const Conv2dArgs& a) {
-    return path_of(a) == ConvPath::winograd_f2x2_3x3 ? "bf16_winograd_f2x2_3x3" : "bf16_winograd_f4_3";
+    switch (bf16_winograd(a)) {
+    case Bf16Winograd::f2x2_3x3: return "bf16_winograd_f2x2_3x3";
+    case Bf16Winograd::f2x2_5x5: return "bf16_winograd_f2x2_5x5";
+    case Bf16Winograd::f4_3: return "bf16_winograd_f4_3";
+    case Bf16Winograd::f2_7: return "bf16_winograd_f2_7";
+    case Bf16Winograd::none: break;
+    }
+    return "none";
 }
 
 }  // namespace
 
-bool bf16_winograd_runs(const Conv2dArgs& a) {
-    const ConvPath p = path_of(a);
-    return (p == ConvPath::winograd_f2x2_3x3 || p == ConvPath::winograd_f4_3) && a.in_c % 2 == 0;
-}
-
 // The convolution entries of avx512_bf16_winograd (bf16_tables.cpp); a layer they do not run
-// (bf16_winograd_runs false) gets no output and no packed size.
+// (bf16_winograd picks none) gets no output and no packed size.
 void set_bf16_winograd_conv2d(KernelTable& t) {
     t.conv2d = conv2d;
     t.conv2d_packed_size = packed_size;

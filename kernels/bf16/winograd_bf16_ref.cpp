@@ -7,7 +7,7 @@
 
 #include "bf16/bf16.hpp"
 #include "bf16/conv2d_bf16.hpp"
-#include "conv2d_path.hpp"
+#include "bf16/winograd_bf16_path.hpp"
 #include "winograd_1d_matrices.hpp"
 
 namespace tinception::kernels {
@@ -94,28 +94,29 @@ void f2x2_3x3(const Layer& l) {
             }
 }
 
-// F(4, 3) along a 1x3 or 3x1 kernel, with the kernel's fused multiply-adds
+// F(M, R) along a 1xR or Rx1 kernel, with the kernel's fused multiply-adds
 // (conv2d_winograd_1d.hpp) and its transform matrices.
-void f4_3(const Layer& l) {
+template <int M, int R>
+void winograd_1d(const Layer& l) {
     const Conv2dArgs& a = l.a;
-    constexpr int kAlpha = Winograd1d<4, 3>::kAlpha;
-    constexpr const Winograd1d<4, 3>& w = kWinograd1d<4, 3>;
+    constexpr int kAlpha = Winograd1d<M, R>::kAlpha;
+    constexpr const Winograd1d<M, R>& w = kWinograd1d<M, R>;
     const int c = a.in_c;
     const bool vertical = a.kernel_w == 1;
     std::vector<std::uint16_t> u(std::size_t(a.out_c) * kAlpha * c), v(std::size_t(kAlpha) * c);
     for (int oc = 0; oc < a.out_c; ++oc)
         for (int ic = 0; ic < c; ++ic) {
-            const float* g = a.weights + (long(oc) * c + ic) * 3;
+            const float* g = a.weights + (long(oc) * c + ic) * R;
             for (int e = 0; e < kAlpha; ++e) {
                 double sum = 0.0;
-                for (int k = 0; k < 3; ++k) sum += w.g[e][k] * double(g[k]);
+                for (int k = 0; k < R; ++k) sum += w.g[e][k] * double(g[k]);
                 u[(std::size_t(oc) * kAlpha + e) * c + ic] = bf16::from_float(float(sum));
             }
         }
     const int dy = vertical ? 1 : 0, dx = vertical ? 0 : 1;
     for (int b = 0; b < a.n; ++b)
-        for (int oy = 0; oy < a.out_h; oy += vertical ? 4 : 1)
-            for (int ox = 0; ox < a.out_w; ox += vertical ? 1 : 4) {
+        for (int oy = 0; oy < a.out_h; oy += vertical ? M : 1)
+            for (int ox = 0; ox < a.out_w; ox += vertical ? 1 : M) {
                 for (int ic = 0; ic < c; ++ic) {
                     float d[kAlpha];
                     for (int e = 0; e < kAlpha; ++e) d[e] = l.input(b, oy - a.pad_top + e * dy, ox - a.pad_left + e * dx, ic);
@@ -130,7 +131,7 @@ void f4_3(const Layer& l) {
                     float prod[kAlpha];
                     for (int e = 0; e < kAlpha; ++e)
                         prod[e] = pair_sum(&v[std::size_t(e) * c], &u[(std::size_t(oc) * kAlpha + e) * c], c);
-                    for (int i = 0; i < 4; ++i) {
+                    for (int i = 0; i < M; ++i) {
                         float r = l.bias(oc);
                         for (int e = 0; e < kAlpha; ++e)
                             if (w.at[i][e] != 0.0f) r = std::fma(w.at[i][e], prod[e], r);
@@ -140,16 +141,86 @@ void f4_3(const Layer& l) {
             }
 }
 
+// F(M x M, R x R), with the kernel's fused multiply-adds in its order
+// (conv2d_winograd_2d.hpp): rows of d B, then B^T (d B); the output's m A, then A^T (m A)
+// added to the bias.
+template <int M, int R>
+void winograd_2d(const Layer& l) {
+    const Conv2dArgs& a = l.a;
+    constexpr int n = M + R - 1, kElements = n * n;
+    constexpr const Winograd1d<M, R>& w = kWinograd1d<M, R>;
+    const int c = a.in_c;
+    std::vector<std::uint16_t> u(std::size_t(a.out_c) * kElements * c), v(std::size_t(kElements) * c);
+    for (int oc = 0; oc < a.out_c; ++oc)
+        for (int ic = 0; ic < c; ++ic) {
+            const float* g = a.weights + (long(oc) * c + ic) * R * R;
+            double gg[n][R] = {};  // G g
+            for (int i = 0; i < n; ++i)
+                for (int b = 0; b < R; ++b)
+                    for (int k = 0; k < R; ++k) gg[i][b] += w.g[i][k] * double(g[k * R + b]);
+            for (int i = 0; i < n; ++i)
+                for (int k = 0; k < n; ++k) {
+                    double sum = 0.0;  // (G g G^T)[i][k]
+                    for (int b = 0; b < R; ++b) sum += gg[i][b] * w.g[k][b];
+                    u[(std::size_t(oc) * kElements + i * n + k) * c + ic] = bf16::from_float(float(sum));
+                }
+        }
+    for (int b = 0; b < a.n; ++b)
+        for (int y0 = 0; y0 < a.out_h; y0 += M)
+            for (int x0 = 0; x0 < a.out_w; x0 += M) {
+                for (int ic = 0; ic < c; ++ic) {
+                    float rows[n][n];  // d B
+                    for (int i = 0; i < n; ++i)
+                        for (int k = 0; k < n; ++k) {
+                            float sum = 0.0f;
+                            for (int j = 0; j < n; ++j)
+                                if (w.bt[k][j] != 0.0f)
+                                    sum = std::fma(w.bt[k][j], l.input(b, y0 - a.pad_top + i, x0 - a.pad_left + j, ic), sum);
+                            rows[i][k] = sum;
+                        }
+                    for (int i = 0; i < n; ++i)
+                        for (int k = 0; k < n; ++k) {
+                            float sum = 0.0f;
+                            for (int j = 0; j < n; ++j)
+                                if (w.bt[i][j] != 0.0f) sum = std::fma(w.bt[i][j], rows[j][k], sum);
+                            v[std::size_t(i * n + k) * c + ic] = bf16::from_float(sum);
+                        }
+                }
+                for (int oc = 0; oc < a.out_c; ++oc) {
+                    float m[kElements];
+                    for (int e = 0; e < kElements; ++e)
+                        m[e] = pair_sum(&v[std::size_t(e) * c], &u[(std::size_t(oc) * kElements + e) * c], c);
+                    float cols[n][M];  // m A
+                    for (int i = 0; i < n; ++i)
+                        for (int q = 0; q < M; ++q) {
+                            float sum = 0.0f;
+                            for (int k = 0; k < n; ++k)
+                                if (w.at[q][k] != 0.0f) sum = std::fma(w.at[q][k], m[i * n + k], sum);
+                            cols[i][q] = sum;
+                        }
+                    for (int py = 0; py < M; ++py)
+                        for (int q = 0; q < M; ++q) {
+                            float r = l.bias(oc);
+                            for (int i = 0; i < n; ++i)
+                                if (w.at[py][i] != 0.0f) r = std::fma(w.at[py][i], cols[i][q], r);
+                            l.store(b, y0 + py, x0 + q, oc, r);
+                        }
+                }
+            }
+}
+
 }  // namespace
 
 bool conv2d_winograd_bf16_ref(const Conv2dArgs& a) {
-    if (a.in_c % 2 != 0) return false;
     const Layer l(a);
-    switch (conv_path(a, kAvx512WinogradMinInC)) {
-    case ConvPath::winograd_f2x2_3x3: f2x2_3x3(l); return true;
-    case ConvPath::winograd_f4_3: f4_3(l); return true;
-    default: return false;
+    switch (bf16_winograd(a)) {
+    case Bf16Winograd::f2x2_3x3: f2x2_3x3(l); return true;
+    case Bf16Winograd::f2x2_5x5: winograd_2d<2, 5>(l); return true;
+    case Bf16Winograd::f4_3: winograd_1d<4, 3>(l); return true;
+    case Bf16Winograd::f2_7: winograd_1d<2, 7>(l); return true;
+    case Bf16Winograd::none: break;
     }
+    return false;
 }
 
 }  // namespace tinception::kernels

@@ -1,0 +1,29 @@
+// Which Winograd transform a bf16 layer runs, for the AVX-512 kernel and its reference alike.
+// Every stride-1 3x3 layer takes F(2x2, 3x3), where fp32 runs the wider ones by F(4x4, 3x3), and
+// the 1x7 and 7x1 layers take F(2, 7), where fp32 runs F(4, 7): the larger tiles' output
+// transforms amplify the bf16 rounding of the transformed inputs (README, bf16), the smaller
+// ones keep the features within the target. The 5x5 and 1x3 layers take the transforms fp32 takes,
+// F(2x2, 5x5) and F(4, 3). Layers with an odd in_c run none: vdpbf16ps pairs input channels.
+#pragma once
+#include "conv2d_path.hpp"
+
+namespace tinception::kernels {
+namespace {
+
+enum class Bf16Winograd { none, f2x2_3x3, f2x2_5x5, f4_3, f2_7 };
+
+inline Bf16Winograd bf16_winograd(const Conv2dArgs& a) {
+    if (a.in_c % 2 != 0) return Bf16Winograd::none;
+    switch (conv_path(a, kAvx512WinogradMinInC)) {
+    case ConvPath::winograd_f2x2_3x3:
+    case ConvPath::winograd_f4x4_3x3: return Bf16Winograd::f2x2_3x3;
+    case ConvPath::winograd_f2x2_5x5: return Bf16Winograd::f2x2_5x5;
+    case ConvPath::winograd_f4_3: return Bf16Winograd::f4_3;
+    case ConvPath::winograd_f4_7: return Bf16Winograd::f2_7;
+    case ConvPath::gemm: break;
+    }
+    return Bf16Winograd::none;
+}
+
+}  // namespace
+}  // namespace tinception::kernels
