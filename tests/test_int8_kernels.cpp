@@ -371,6 +371,23 @@ TEST_CASE("pool2d u8 and copy: a rescale multiplies then rounds half to even, cl
     CHECK(out[0] == 58);
 }
 
+TEST_CASE("pool2d u8 average: a reciprocal and one exact correction equal IEEE division for every window's sum") {
+    // The AVX-512 average divides so (pool2d_u8_avx512.cpp); checked here for every count of
+    // cells the SIMD kernels take (up to 257) and every sum of that many u8 values.
+    long differ = 0;
+    for (int count = 1; count <= 257; ++count) {
+        const float d = float(count), r = 1.0f / d;
+        for (int sum = 0; sum <= 255 * count; ++sum) {
+            const float s = float(sum);
+            const float q = s * r;
+            const float corrected = std::fma(std::fma(-q, d, s), r, q);
+            const float divided = s / d;
+            if (std::memcmp(&corrected, &divided, sizeof(float)) != 0) ++differ;
+        }
+    }
+    CHECK(differ == 0);
+}
+
 TEST_CASE("quantize u8: every table subtracts, divides, clamps and rounds half to even as the reference, RGB to quads too") {
     // The reference's own arithmetic first: halves to even, clamped at 0 and 255, the offset
     // taken off first; an RGB pixel becomes four bytes, the fourth zero.

@@ -96,7 +96,7 @@ const Int8KernelTable& reference_int8_kernels();
 // nullptr when the build leaves AVX2 out or the CPU lacks it.
 const Int8KernelTable* avx2_int8_kernels();
 const Int8KernelTable* avx2_7bit_int8_kernels();
-// AVX2's pooling with an AVX-512 VNNI (vpdpbusd) convolution; nullptr without VNNI.
+// An AVX-512 VNNI (vpdpbusd) convolution and AVX-512 pooling; nullptr without VNNI.
 const Int8KernelTable* avx512_vnni_int8_kernels();
 
 // Shared by every table (no ISA code): the reference conv, pooling and copy.

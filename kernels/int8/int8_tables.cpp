@@ -37,8 +37,11 @@ const Int8KernelTable* avx2_7bit_int8_kernels() { return nullptr; }
 
 #if defined(TINCEPTION_BUILT_AVX2) && defined(TINCEPTION_BUILT_AVX512) && defined(TINCEPTION_BUILT_AVX512_VNNI)
 void set_avx512_vnni_conv2d(Int8KernelTable& t);  // int8/conv2d_int8_avx512_vnni.cpp
+void maxpool2d_u8_avx512(const Pool2dU8Args& a);  // int8/pool2d_u8_avx512.cpp
+void avgpool2d_u8_avx512(const Pool2dU8Args& a);
 
-// AVX2's pooling and copies (every VNNI CPU runs AVX2) with the VNNI convolution.
+// AVX2's copies and input quantization (every VNNI CPU runs AVX2) with the VNNI convolution
+// and AVX-512 pooling.
 const Int8KernelTable* avx512_vnni_int8_kernels() {
     if (!avx2_kernels() || !avx512_kernels() || !cpu_features().avx512vnni) return nullptr;
     static const Int8KernelTable table = [] {
@@ -46,6 +49,8 @@ const Int8KernelTable* avx512_vnni_int8_kernels() {
         t.isa_name = "avx512_vnni";
         t.weight_max = 127;
         set_avx512_vnni_conv2d(t);
+        t.maxpool2d = maxpool2d_u8_avx512;
+        t.avgpool2d = avgpool2d_u8_avx512;
         return t;
     }();
     return &table;
