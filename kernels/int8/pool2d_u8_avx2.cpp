@@ -6,11 +6,10 @@
 #include <immintrin.h>
 
 #include "int8/int8_kernel_table.hpp"
+#include "int8/pool_u8_windows.hpp"
 
 namespace tinception::kernels {
 namespace {
-
-constexpr int kMaxCells = 257;  // 257 * 255 < 65536
 
 // Sixteen floats to u8 as requantize_u8_ref: clamped to [0, 255], rounded half to even
 // (vcvtps2dq in the default rounding mode).
@@ -36,52 +35,41 @@ __m128i requantize16(__m256i sum_lo, __m256i sum_hi, __m256 divisor, __m256 resc
 
 template <bool is_max>
 void pool_u8_avx2(const Pool2dU8Args& a) {
-    if (a.kernel_h * a.kernel_w > kMaxCells) return is_max ? maxpool2d_u8_ref(a) : avgpool2d_u8_ref(a);
-    const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.c;
-    const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.c;
+    if (a.kernel_h * a.kernel_w > kMaxU8PoolCells) return is_max ? maxpool2d_u8_ref(a) : avgpool2d_u8_ref(a);
     const __m256 rescale = _mm256_set1_ps(a.rescale);
-    const std::uint8_t* cells[kMaxCells];
-    for (int b = 0; b < a.n; ++b)
-        for (int oy = 0; oy < a.out_h; ++oy)
-            for (int ox = 0; ox < a.out_w; ++ox) {
-                const int y = oy * a.stride_h - a.pad_top, x = ox * a.stride_w - a.pad_left;
-                int count = 0;
-                for (int yy = y < 0 ? 0 : y; yy < y + a.kernel_h && yy < a.in_h; ++yy)
-                    for (int xx = x < 0 ? 0 : x; xx < x + a.kernel_w && xx < a.in_w; ++xx)
-                        cells[count++] = a.input + ((long(b) * a.in_h + yy) * a.in_w + xx) * in_stride;
-                std::uint8_t* out = a.output + ((long(b) * a.out_h + oy) * a.out_w + ox) * out_stride;
-                const __m256 divisor = _mm256_set1_ps(float(count));
-                int c = 0;
-                for (; c + 16 <= a.c; c += 16) {
-                    if (is_max) {
-                        __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells[0] + c));
-                        for (int k = 1; k < count; ++k)
-                            m = _mm_max_epu8(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells[k] + c)));
-                        if (a.rescale != 1.0f) {
-                            m = requantize16(_mm256_cvtepu8_epi32(m), _mm256_cvtepu8_epi32(_mm_srli_si128(m, 8)),
-                                             _mm256_set1_ps(1.0f), rescale);
-                        }
-                        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), m);
-                    } else {
-                        __m256i sum = _mm256_setzero_si256();
-                        for (int k = 0; k < count; ++k)
-                            sum = _mm256_add_epi16(sum, _mm256_cvtepu8_epi16(
-                                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells[k] + c))));
-                        const __m256i lo = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum));
-                        const __m256i hi = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum, 1));
-                        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), requantize16(lo, hi, divisor, rescale));
-                    }
+    for_each_pool_window(a, [&](const std::uint8_t* const* cells, int count, std::uint8_t* out) {
+        const __m256 divisor = _mm256_set1_ps(float(count));
+        int c = 0;
+        for (; c + 16 <= a.c; c += 16) {
+            if (is_max) {
+                __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells[0] + c));
+                for (int k = 1; k < count; ++k)
+                    m = _mm_max_epu8(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells[k] + c)));
+                if (a.rescale != 1.0f) {
+                    m = requantize16(_mm256_cvtepu8_epi32(m), _mm256_cvtepu8_epi32(_mm_srli_si128(m, 8)),
+                                     _mm256_set1_ps(1.0f), rescale);
                 }
-                for (; c < a.c; ++c) {
-                    int max = 0, sum = 0;
-                    for (int k = 0; k < count; ++k) {
-                        const int v = cells[k][c];
-                        max = v > max ? v : max;
-                        sum += v;
-                    }
-                    out[c] = requantize_u8_ref((is_max ? float(max) : float(sum) / float(count)) * a.rescale);
-                }
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), m);
+            } else {
+                __m256i sum = _mm256_setzero_si256();
+                for (int k = 0; k < count; ++k)
+                    sum = _mm256_add_epi16(
+                        sum, _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(cells[k] + c))));
+                const __m256i lo = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(sum));
+                const __m256i hi = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(sum, 1));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), requantize16(lo, hi, divisor, rescale));
             }
+        }
+        for (; c < a.c; ++c) {
+            int max = 0, sum = 0;
+            for (int k = 0; k < count; ++k) {
+                const int v = cells[k][c];
+                max = v > max ? v : max;
+                sum += v;
+            }
+            out[c] = requantize_u8_ref((is_max ? float(max) : float(sum) / float(count)) * a.rescale);
+        }
+    });
 }
 
 }  // namespace

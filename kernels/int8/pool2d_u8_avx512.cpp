@@ -1,18 +1,16 @@
 // AVX-512 u8 max and average pooling for the VNNI table: pool2d_u8_avx2.cpp's method on
 // vectors twice as wide, with masked loads and stores for the channel tail instead of the
 // reference's scalar loop. Max takes 64 channels at a time (vpmaxub), the average 32 (sums in
-// u16: a window of up to 257 cells cannot overflow; larger windows go to the reference). Then
-// the reference's float results (float(sum) / float(count) * rescale, clamped, rounded half to
-// even), the division by a reciprocal and one exact correction, so the outputs are
-// bit-identical to pool2d_u8_ref.cpp.
+// u16, pool_u8_windows.hpp). Then the reference's float results (float(sum) / float(count) *
+// rescale, clamped, rounded half to even), the division by a reciprocal and one exact
+// correction, so the outputs are bit-identical to pool2d_u8_ref.cpp.
 #include <immintrin.h>
 
 #include "int8/int8_kernel_table.hpp"
+#include "int8/pool_u8_windows.hpp"
 
 namespace tinception::kernels {
 namespace {
-
-constexpr int kMaxCells = 257;  // 257 * 255 < 65536
 
 // The zero-masking forms throughout, with every lane kept: GCC 12 flags the undefined
 // pass-through of the unmasked intrinsics as maybe uninitialized.
@@ -87,28 +85,17 @@ void average_32(const std::uint8_t* const* cells, int count, int c, __mmask32 ma
 
 template <bool is_max>
 void pool_u8_avx512(const Pool2dU8Args& a) {
-    if (a.kernel_h * a.kernel_w > kMaxCells) return is_max ? maxpool2d_u8_ref(a) : avgpool2d_u8_ref(a);
-    const int in_stride = a.in_pixel_stride ? a.in_pixel_stride : a.c;
-    const int out_stride = a.out_pixel_stride ? a.out_pixel_stride : a.c;
+    if (a.kernel_h * a.kernel_w > kMaxU8PoolCells) return is_max ? maxpool2d_u8_ref(a) : avgpool2d_u8_ref(a);
     const __m512 rescale = _mm512_set1_ps(a.rescale);
-    const std::uint8_t* cells[kMaxCells];
-    for (int b = 0; b < a.n; ++b)
-        for (int oy = 0; oy < a.out_h; ++oy)
-            for (int ox = 0; ox < a.out_w; ++ox) {
-                const int y = oy * a.stride_h - a.pad_top, x = ox * a.stride_w - a.pad_left;
-                int count = 0;
-                for (int yy = y < 0 ? 0 : y; yy < y + a.kernel_h && yy < a.in_h; ++yy)
-                    for (int xx = x < 0 ? 0 : x; xx < x + a.kernel_w && xx < a.in_w; ++xx)
-                        cells[count++] = a.input + ((long(b) * a.in_h + yy) * a.in_w + xx) * in_stride;
-                std::uint8_t* out = a.output + ((long(b) * a.out_h + oy) * a.out_w + ox) * out_stride;
-                if (is_max) {
-                    for (int c = 0; c < a.c; c += 64) max_64(cells, count, c, first_bytes(a.c - c), a.rescale, out);
-                } else {
-                    const Average average(count);
-                    for (int c = 0; c < a.c; c += 32)
-                        average_32(cells, count, c, __mmask32(first_bytes(a.c - c)), average, rescale, out);
-                }
-            }
+    for_each_pool_window(a, [&](const std::uint8_t* const* cells, int count, std::uint8_t* out) {
+        if (is_max) {
+            for (int c = 0; c < a.c; c += 64) max_64(cells, count, c, first_bytes(a.c - c), a.rescale, out);
+        } else {
+            const Average average(count);
+            for (int c = 0; c < a.c; c += 32)
+                average_32(cells, count, c, __mmask32(first_bytes(a.c - c)), average, rescale, out);
+        }
+    });
 }
 
 }  // namespace
