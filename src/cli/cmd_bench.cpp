@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -66,6 +67,32 @@ struct Row {
 void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32, const LayerTimes& other, int batch,
                                   const std::vector<int>& threads_list);
 
+int max_batch(const std::vector<Row>& rows) {
+    int most = 1;
+    for (const Row& r : rows) most = std::max(most, r.batch);
+    return most;
+}
+
+// Another precision's row beside an fp32 row, same batch and threads: median ms per image,
+// images/s, fp32's time over it, and the median share of a run the calling thread waited at
+// parallel_for's barriers.
+Row time_precision_row(const std::function<void(int batch)>& run, const Row& fp32, int warmup, int iterations) {
+    set_thread_count(fp32.threads);
+    for (int i = 0; i < warmup; ++i) run(fp32.batch);
+    std::vector<double> seconds, idle;
+    for (int i = 0; i < iterations; ++i) {
+        const double waited = caller_wait_seconds();
+        const auto start = std::chrono::steady_clock::now();
+        run(fp32.batch);
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        idle.push_back((caller_wait_seconds() - waited) / seconds.back());
+    }
+    const double ms = 1e3 * median(seconds) / fp32.batch;
+    std::printf("%5d %7d %10.2f %9.2f %9.2f %6.1f%%\n", fp32.batch, fp32.threads, ms, 1e3 / ms, fp32.ms_per_image / ms,
+                100.0 * median(idle));
+    return {fp32.batch, fp32.threads, ms, median(idle)};
+}
+
 // The int8 network at each fp32 row's batch and thread count, with fp32 ms / int8 ms; returns its rows.
 // With fp32_layers (--per-layer), also each layer's time against fp32's.
 std::vector<Row> print_int8_rows(const WeightFile& weights, const std::string& layer, const std::vector<float>& input,
@@ -73,17 +100,13 @@ std::vector<Row> print_int8_rows(const WeightFile& weights, const std::string& l
                                  const LayerTimes* fp32_layers, const std::vector<int>& threads_list) {
     const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
     Int8Network int8(weights, layer, ranges, active_int8_kernels());
-    std::printf("\nint8 (%s table), same input:\n%5s %7s %10s %9s %9s\n",
-                active_int8_kernels().isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
+    std::printf("\nint8 (%s table), same input:\n%5s %7s %10s %9s %9s %7s\n", active_int8_kernels().isa_name, "batch",
+                "threads", "ms/image", "images/s", "x_fp32", "%idle");
+    std::vector<float> features(std::size_t(max_batch(fp32_rows)) * std::size_t(int8.feature_size()));
     std::vector<Row> rows;
-    for (const Row& r : fp32_rows) {
-        set_thread_count(r.threads);
-        std::vector<float> features(std::size_t(r.batch) * std::size_t(int8.feature_size()));
-        const double ms = 1e3 * median_seconds([&] { int8.extract_features(input.data(), r.batch, features.data()); },
-                                               warmup, iterations) / r.batch;
-        std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
-        rows.push_back({r.batch, r.threads, ms, 0.0});
-    }
+    for (const Row& r : fp32_rows)
+        rows.push_back(time_precision_row([&](int batch) { int8.extract_features(input.data(), batch, features.data()); },
+                                          r, warmup, iterations));
     if (fp32_layers) {
         const int batch = fp32_rows.front().batch;
         print_per_layer_against_fp32("int8", *fp32_layers, time_layers(int8, input, batch, threads_list, iterations),
@@ -101,17 +124,13 @@ std::vector<Row> print_bf16_rows(const WeightFile& weights, const std::string& l
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
     Network bf16(weights, layer, *table);
-    std::printf("\nbf16 (%s table: convolutions on bf16, fp32 sums), same input:\n%5s %7s %10s %9s %9s\n",
-                table->isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32");
+    std::printf("\nbf16 (%s table: convolutions on bf16, fp32 sums), same input:\n%5s %7s %10s %9s %9s %7s\n",
+                table->isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32", "%idle");
+    std::vector<float> features(std::size_t(max_batch(fp32_rows)) * std::size_t(bf16.feature_size()));
     std::vector<Row> rows;
-    for (const Row& r : fp32_rows) {
-        set_thread_count(r.threads);
-        std::vector<float> features(std::size_t(r.batch) * std::size_t(bf16.feature_size()));
-        const double ms = 1e3 * median_seconds([&] { bf16.extract_features(input.data(), r.batch, features.data()); },
-                                               warmup, iterations) / r.batch;
-        std::printf("%5d %7d %10.2f %9.2f %9.2f\n", r.batch, r.threads, ms, 1e3 / ms, r.ms_per_image / ms);
-        rows.push_back({r.batch, r.threads, ms, 0.0});
-    }
+    for (const Row& r : fp32_rows)
+        rows.push_back(time_precision_row([&](int batch) { bf16.extract_features(input.data(), batch, features.data()); },
+                                          r, warmup, iterations));
     if (fp32_layers) {
         const int batch = fp32_rows.front().batch;
         print_per_layer_against_fp32("bf16", *fp32_layers, time_layers(bf16, input, batch, threads_list, iterations),
