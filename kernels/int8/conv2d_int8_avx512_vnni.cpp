@@ -318,7 +318,7 @@ void conv2d_int8_avx512_vnni(const Conv2dInt8Args& a) {
 
 }  // namespace
 
-// The AVX2 table's pooling and copies with this convolution (int8_tables.cpp assembles it).
+// This convolution for the VNNI table (int8_tables.cpp assembles it with its pooling and copies).
 void set_avx512_vnni_conv2d(Int8KernelTable& t) {
     t.conv2d = conv2d_int8_avx512_vnni;
     t.conv2d_packed_size = quad_packed_size<kPanel>;
