@@ -43,27 +43,41 @@ BenchRow time_precision_row(const std::function<void(int batch)>& run, const Ben
 
 }  // namespace
 
+namespace {
+
+// `net`'s rows at each fp32 row's batch and thread count under `title`, then with fp32_layers
+// its per-layer table against fp32's. Net: Network or Int8Network.
+template <class Net>
+std::vector<BenchRow> print_rows_of(Net& net, const char* precision, const std::string& title,
+                                    const std::vector<float>& input, const std::vector<BenchRow>& fp32_rows,
+                                    int warmup, int iterations, const LayerTimes* fp32_layers,
+                                    const std::vector<int>& threads_list) {
+    std::printf("\n%s, same input:\n%5s %7s %10s %9s %9s %7s\n", title.c_str(), "batch", "threads", "ms/image",
+                "images/s", "x_fp32", "%idle");
+    std::vector<float> features(std::size_t(max_batch(fp32_rows)) * std::size_t(net.feature_size()));
+    std::vector<BenchRow> rows;
+    for (const BenchRow& r : fp32_rows)
+        rows.push_back(time_precision_row([&](int batch) { net.extract_features(input.data(), batch, features.data()); },
+                                          r, warmup, iterations));
+    if (fp32_layers) {
+        const int batch = fp32_rows.front().batch;
+        print_per_layer_against_fp32(precision, *fp32_layers, time_layers(net, input, batch, threads_list, iterations),
+                                     batch, threads_list);
+    }
+    return rows;
+}
+
+}  // namespace
+
 std::vector<BenchRow> print_int8_rows(const WeightFile& weights, const std::string& layer,
                                       const std::vector<float>& input, const std::vector<BenchRow>& fp32_rows,
                                       int warmup, int iterations, const LayerTimes* fp32_layers,
                                       const std::vector<int>& threads_list) {
     const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
     Int8Network int8(weights, layer, ranges, active_int8_kernels());
-    std::printf("\nint8 (%s table), same input:\n%5s %7s %10s %9s %9s %7s\n", active_int8_kernels().isa_name, "batch",
-                "threads", "ms/image", "images/s", "x_fp32", "%idle");
-    std::vector<float> features(std::size_t(max_batch(fp32_rows)) * std::size_t(int8.feature_size()));
-    std::vector<BenchRow> rows;
-    for (const BenchRow& r : fp32_rows)
-        rows.push_back(time_precision_row([&](int batch) { int8.extract_features(input.data(), batch, features.data()); },
-                                          r, warmup, iterations));
-    if (fp32_layers) {
-        const int batch = fp32_rows.front().batch;
-        print_per_layer_against_fp32("int8", *fp32_layers, time_layers(int8, input, batch, threads_list, iterations),
-                                     batch, threads_list);
-    }
-    return rows;
+    return print_rows_of(int8, "int8", std::string("int8 (") + active_int8_kernels().isa_name + " table)", input,
+                         fp32_rows, warmup, iterations, fp32_layers, threads_list);
 }
-
 
 std::vector<BenchRow> print_bf16_rows(const WeightFile& weights, const std::string& layer,
                                       const std::vector<float>& input, const std::vector<BenchRow>& fp32_rows,
@@ -72,19 +86,8 @@ std::vector<BenchRow> print_bf16_rows(const WeightFile& weights, const std::stri
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
     Network bf16(weights, layer, *table);
-    std::printf("\nbf16 (%s table: convolutions on bf16, fp32 sums), same input:\n%5s %7s %10s %9s %9s %7s\n",
-                table->isa_name, "batch", "threads", "ms/image", "images/s", "x_fp32", "%idle");
-    std::vector<float> features(std::size_t(max_batch(fp32_rows)) * std::size_t(bf16.feature_size()));
-    std::vector<BenchRow> rows;
-    for (const BenchRow& r : fp32_rows)
-        rows.push_back(time_precision_row([&](int batch) { bf16.extract_features(input.data(), batch, features.data()); },
-                                          r, warmup, iterations));
-    if (fp32_layers) {
-        const int batch = fp32_rows.front().batch;
-        print_per_layer_against_fp32("bf16", *fp32_layers, time_layers(bf16, input, batch, threads_list, iterations),
-                                     batch, threads_list);
-    }
-    return rows;
+    return print_rows_of(bf16, "bf16", std::string("bf16 (") + table->isa_name + " table: convolutions on bf16, fp32 sums)",
+                         input, fp32_rows, warmup, iterations, fp32_layers, threads_list);
 }
 
 // On a shared machine one CPU can run well below the other, and the scaling figures are
