@@ -18,7 +18,7 @@ namespace tinception::cli {
 void add_precision_options(cxxopts::Options& options) {
     options.add_options()
         ("precision", "arithmetic of the network: fp32; bf16 (convolutions on bf16 inputs and weights, fp32 sums, "
-                      "those fp32 runs by Winograd kept in fp32; CPUs with AVX-512 BF16); or int8 "
+                      "the RGB stem in fp32; CPUs with AVX-512 BF16); or int8 "
                       "(u8 activations, s8 weights; needs "
                       "--calibrate, except in train and for a model trained in int8; default: fp32, or the model's)",
          cxxopts::value<std::string>()->default_value("fp32"))
