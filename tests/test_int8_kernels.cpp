@@ -1,18 +1,20 @@
 // The int8 kernels: every int8 table equal to the reference, bit for bit, on the shared case
 // table in both memory layouts; the reference convolution against the fp32 reference; u8
 // pooling of every table against its documented integer rounding, and with a rescale against
-// the reference; float to u8 likewise.
+// the reference; float to u8 likewise; calibration's histogram against its definition.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "int8/int8_kernel_table.hpp"
+#include "int8/log2_bins.hpp"
 #include "kernel_cases.hpp"
 #include "kernel_fixtures.hpp"
 #include "layers/row_band.hpp"
@@ -439,5 +441,75 @@ TEST_CASE("quantize u8: every table subtracts, divides, clamps and rounds half t
         }
 }
 
+// Values calibration can meet: zeros of both signs, negatives, NaN, infinity, the smallest and
+// largest floats, both sides of bin edges, and a spread over many octaves.
+std::vector<float> histogram_values(std::size_t count, std::mt19937& rng) {
+    const float specials[] = {0.0f, -0.0f, -1.0f, std::nanf(""), -std::nanf(""),
+                              std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                              std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::min(),
+                              std::numeric_limits<float>::max(), std::ldexp(1.0f, kernels::kLowestOctave)};
+    std::uniform_int_distribution<int> kind(0, 5), special(0, int(std::size(specials)) - 1), edge(0, 64 * 8);
+    std::normal_distribution<float> log_scale(0.0f, 6.0f);
+    std::vector<float> v(count);
+    for (float& x : v) {
+        switch (kind(rng)) {
+        case 0:
+        case 1: x = 0.0f; break;  // a ReLU's zeros
+        case 2: x = special(rng) >= 0 ? specials[special(rng)] : 0.0f; break;
+        case 3: {  // next to a bin edge 2^(k/64), either side
+            const float at = float(std::exp2(double(edge(rng)) / kernels::kBinsPerOctave - 4.0));
+            x = kind(rng) % 2 ? std::nextafter(at, 0.0f) : at;
+            break;
+        }
+        default: x = std::exp2(log_scale(rng));
+        }
+    }
+    return v;
+}
+
 }  // namespace
+
+TEST_CASE("log2 histogram: the reference counts each positive value in its log2 bin; every table equals it") {
+    std::mt19937 rng(11);
+    for (const int channels : {1, 3, 15, 16, 17, 33, 300})
+        for (const int gap : {0, 5})
+            for (const long pixels : {1L, 3L, 37L}) {
+                CAPTURE(channels);
+                CAPTURE(gap);
+                CAPTURE(pixels);
+                const int stride = channels + gap;
+                std::vector<float> values = histogram_values(std::size_t(pixels * stride), rng);
+                for (long p = 0; p < pixels; ++p)  // between pixels: values that must not be counted
+                    for (int c = channels; c < stride; ++c) values[std::size_t(p * stride + c)] = 1e30f;
+                for (const float start : {0.0f, 7.5f}) {
+                    std::vector<std::uint64_t> expected(std::size_t(kernels::kLog2Bins), 0);
+                    std::uint64_t expected_positives = 0;
+                    float expected_largest = start;
+                    for (long p = 0; p < pixels; ++p)
+                        for (int c = 0; c < channels; ++c) {
+                            const float x = values[std::size_t(p * stride + c)];
+                            if (!(x > 0.0f)) continue;
+                            // log2 of infinity is no whole number: the last bin, as documented
+                            const int bin = std::isinf(x) ? kernels::kLog2Bins - 1 : kernels::log2_bin_by_log2(x);
+                            ++expected[std::size_t(bin)];
+                            ++expected_positives;
+                            expected_largest = std::max(expected_largest, x);
+                        }
+                    std::vector<const Int8KernelTable*> tables = int8_tables_under_test();
+                    tables.insert(tables.begin(), &kernels::reference_int8_kernels());
+                    for (const Int8KernelTable* t : tables) {
+                        CAPTURE(std::string(t->isa_name));
+                        std::vector<std::uint64_t> counts(std::size_t(kernels::kLog2Bins), 1);  // added to, not set
+                        float largest = start;
+                        const std::uint64_t positives =
+                            t->log2_histogram(values.data(), pixels, channels, stride, counts.data(), &largest);
+                        for (std::uint64_t& n : counts) --n;
+                        CHECK(positives == expected_positives);
+                        CHECK(counts == expected);
+                        CHECK(largest == expected_largest);
+                    }
+                }
+            }
+}
+
 }  // namespace tinception::testing

@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "quant/activation_ranges.hpp"
-#include "quant/log2_bins.hpp"
+#include "int8/log2_bins.hpp"
 
 using namespace tinception;
+using namespace tinception::kernels;
 
 namespace {
 

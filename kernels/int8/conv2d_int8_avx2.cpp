@@ -231,6 +231,7 @@ const Int8KernelTable& avx2_int8_table_unchecked() {
         t.avgpool2d = avgpool2d_u8_avx2;
         t.copy_channels = copy_channels_u8_ref;
         t.quantize_u8 = quantize_u8_avx2;
+        t.log2_histogram = log2_histogram_ref;
         return t;
     }();
     return table;

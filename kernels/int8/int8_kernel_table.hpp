@@ -79,6 +79,12 @@ using CopyChannelsU8Fn = void (*)(const std::uint8_t* src, int src_pixel_stride,
 using QuantizeU8Fn = void (*)(const float* in, long pixels, int c, float offset, float scale, std::uint8_t* out,
                               int out_stride);
 
+// Calibration's histogram: adds each positive value among `pixels` pixels of `channels` floats,
+// `pixel_stride` floats apart, to counts[log2_bin(v)] (int8/log2_bins.hpp), raises *largest to
+// the largest of them and returns how many there were. Zero, negative and NaN are left out.
+using Log2HistogramFn = std::uint64_t (*)(const float* values, long pixels, int channels, int pixel_stride,
+                                          std::uint64_t* counts, float* largest);
+
 struct Int8KernelTable {
     const char* isa_name = "";  // "reference", "avx2", "avx2_7bit", "avx512_vnni"
     int weight_max = kInt8WeightMax;  // the largest |w| the convolution takes
@@ -90,6 +96,7 @@ struct Int8KernelTable {
     Pool2dU8Fn avgpool2d = nullptr;
     CopyChannelsU8Fn copy_channels = nullptr;
     QuantizeU8Fn quantize_u8 = nullptr;
+    Log2HistogramFn log2_histogram = nullptr;
 };
 
 const Int8KernelTable& reference_int8_kernels();
@@ -107,6 +114,8 @@ void copy_channels_u8_ref(const std::uint8_t* src, int src_pixel_stride, int pix
                           int dst_pixel_stride, int offset, float rescale);
 void quantize_u8_ref(const float* in, long pixels, int c, float offset, float scale, std::uint8_t* out,
                      int out_stride);
+std::uint64_t log2_histogram_ref(const float* values, long pixels, int channels, int pixel_stride,
+                                 std::uint64_t* counts, float* largest);
 // clamp(nearbyint(v), 0, 255), rounding half to even: every u8 result of the kernels above.
 std::uint8_t requantize_u8_ref(float v);
 

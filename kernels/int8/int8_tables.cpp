@@ -16,6 +16,7 @@ const Int8KernelTable& reference_int8_kernels() {
         t.avgpool2d = avgpool2d_u8_ref;
         t.copy_channels = copy_channels_u8_ref;
         t.quantize_u8 = quantize_u8_ref;
+        t.log2_histogram = log2_histogram_ref;
         return t;
     }();
     return table;
@@ -39,9 +40,11 @@ const Int8KernelTable* avx2_7bit_int8_kernels() { return nullptr; }
 void set_avx512_vnni_conv2d(Int8KernelTable& t);  // int8/conv2d_int8_avx512_vnni.cpp
 void maxpool2d_u8_avx512(const Pool2dU8Args& a);  // int8/pool2d_u8_avx512.cpp
 void avgpool2d_u8_avx512(const Pool2dU8Args& a);
+std::uint64_t log2_histogram_avx512(const float* values, long pixels, int channels, int pixel_stride,
+                                    std::uint64_t* counts, float* largest);  // int8/log2_histogram_avx512.cpp
 
-// AVX2's copies and input quantization (every VNNI CPU runs AVX2) with the VNNI convolution
-// and AVX-512 pooling.
+// AVX2's copies and input quantization (every VNNI CPU runs AVX2) with the VNNI convolution,
+// AVX-512 pooling and calibration histogram.
 const Int8KernelTable* avx512_vnni_int8_kernels() {
     if (!avx2_kernels() || !avx512_kernels() || !cpu_features().avx512vnni) return nullptr;
     static const Int8KernelTable table = [] {
@@ -51,6 +54,7 @@ const Int8KernelTable* avx512_vnni_int8_kernels() {
         set_avx512_vnni_conv2d(t);
         t.maxpool2d = maxpool2d_u8_avx512;
         t.avgpool2d = avgpool2d_u8_avx512;
+        t.log2_histogram = log2_histogram_avx512;
         return t;
     }();
     return &table;

@@ -52,6 +52,8 @@ void set_progress_events(const RetrainOptions& o, std::unique_ptr<Progress>& pro
         progress.reset();
     };
     events.split_ready = [&o](const RetrainResult& r) {
+        if (r.calibration_images)
+            std::printf("int8 calibration: %zu images, %.1f s\n", r.calibration_images, r.calibration_seconds);
         std::printf("bottlenecks: %zu computed, %zu from cache (%s), %zu skipped, in %.1f s\n", r.features_computed,
                     r.features_from_cache, o.cache_dir.empty() ? "no cache" : o.cache_dir.c_str(), r.images_skipped,
                     r.feature_seconds);

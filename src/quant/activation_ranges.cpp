@@ -11,14 +11,19 @@
 #include <vector>
 
 #include "error.hpp"
-#include "quant/log2_bins.hpp"
+#include "int8/log2_bins.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/network.hpp"
+#include "model/network_plan.hpp"
 #include "parallel/thread_pool.hpp"
 #include "weights/weight_file.hpp"
 
 namespace tinception {
 namespace {
+
+using kernels::kBinsPerOctave;
+using kernels::kLog2Bins;
+using kernels::kLowestOctave;
 
 constexpr int kBatch = 8;
 
@@ -32,25 +37,10 @@ struct LayerHistogram {
         positives += o.positives;
         max = std::max(max, o.max);
     }
-    // Pixels [first, end) of a layer's output, `channels` floats each, `stride` apart. The
-    // count and the largest value are kept in locals: a bin's increment could alias them.
+    // Pixels [first, end) of a layer's output, `channels` floats each, `stride` apart.
     void add_pixels(const float* out, long first, long end, int channels, int stride) {
-        const Log2BinTable& table = log2_bin_table();
-        std::uint64_t* counts = bins.data();
-        std::uint64_t seen = 0;
-        float largest = max;
-        for (long p = first; p < end; ++p) {
-            const float* pixel = out + p * stride;
-            for (int c = 0; c < channels; ++c) {
-                const float v = pixel[c];
-                if (!(v > 0.0f)) continue;
-                largest = std::max(largest, v);
-                ++seen;
-                ++counts[table.bin(v)];
-            }
-        }
-        positives += seen;
-        max = largest;
+        positives += active_int8_kernels().log2_histogram(out + first * stride, end - first, channels, stride,
+                                                          bins.data(), &max);
     }
 };
 
@@ -88,6 +78,12 @@ float least_squared_error_range(const std::vector<std::uint64_t>& bins, std::uin
 
 }  // namespace
 
+bool takes_own_range(const NetworkPlan& plan, int step) {
+    const PlannedStep& s = plan.steps[std::size_t(step)];
+    const bool pool = s.layer->op == LayerOp::maxpool2d || s.layer->op == LayerOp::avgpool2d;
+    return step > 0 && s.owner == step && !pool;
+}
+
 float range_from_histogram(const std::vector<std::uint64_t>& bins, std::uint64_t positives, float max,
                            const RangeRule& rule) {
     switch (rule.kind) {
@@ -102,10 +98,16 @@ ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& 
                                   int n, const RangeRule& rule) {
     if (n <= 0) throw Error("int8 calibration needs at least one image");
     Network network(weights, output_layer, active_kernels());
+    // Only the layers whose range int8 uses are counted: the others are a third of the values.
+    const NetworkPlan plan = plan_network(weights.graph(), output_layer, weights.path());
     std::map<std::string, LayerHistogram> histograms;
+    for (int i = 0; i < int(plan.steps.size()); ++i)
+        if (takes_own_range(plan, i)) histograms[plan.steps[std::size_t(i)].layer->name];
     // Each layer's outputs are counted on every thread, a histogram each, then added up: the
     // counts and the largest value are the same in any order.
     network.observe_steps([&](const Layer& layer, const float* out, int images, int pixel_stride) {
+        const auto counted = histograms.find(layer.name);
+        if (counted == histograms.end()) return;
         const long pixels = long(images) * layer.shape.h * layer.shape.w;
         const int tasks = int(std::min<long>(thread_count(), pixels));
         std::vector<LayerHistogram> parts(static_cast<std::size_t>(tasks));
@@ -113,8 +115,7 @@ ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& 
             parts[std::size_t(t)].add_pixels(out, pixels * t / tasks, pixels * (t + 1) / tasks, layer.shape.c,
                                              pixel_stride);
         });
-        LayerHistogram& h = histograms[layer.name];
-        for (const LayerHistogram& part : parts) h.merge(part);
+        for (const LayerHistogram& part : parts) counted->second.merge(part);
     });
     const ActivationShape in = network.input_shape();
     const std::size_t image_floats = std::size_t(in.h) * std::size_t(in.w) * std::size_t(in.c);

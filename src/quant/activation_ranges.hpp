@@ -13,14 +13,19 @@
 namespace tinception {
 
 class WeightFile;
+struct NetworkPlan;
 
 struct RangeRule {
     enum class Kind { max, percentile, mse } kind = Kind::max;
     double percentile = 99.99;  // Kind::percentile: of each layer's positive outputs
 };
 
-// Layer name -> range (> 0) for every layer up to `output_layer`.
+// Layer name -> range (> 0) for every layer up to `output_layer` that takes one of its own.
 using ActivationRanges = std::map<std::string, float>;
+
+// Whether int8 quantizes step `step`'s output with a range of its own: a pooling keeps its
+// input's scale, and a step writing into a concat's slice takes the concat's.
+bool takes_own_range(const NetworkPlan& plan, int step);
 
 // `input`: NHWC [n][size][size][3] preprocessed as the network expects, run in batches.
 ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& output_layer, const float* input,

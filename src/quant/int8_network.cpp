@@ -81,12 +81,12 @@ Int8Network::Int8Network(const WeightFile& weights, const std::string& output_la
         if (reads_input && input_.offset != 0.0f && l.op != LayerOp::conv2d)
             throw Error(weights.path() + ": int8 cannot run layer '" + l.name + "' on the input, whose pixel 0 is " +
                         std::to_string(input_.offset) + ", not 0 (input_offset); use fp32 or bf16");
-        if (s.owner != i)
-            step.scale = range_of(ranges, *plan_.steps[std::size_t(s.owner)].layer) / 255.0f;
-        else if (pool)
-            step.scale = steps_[std::size_t(src)].scale;
-        else
+        if (takes_own_range(plan_, i))
             step.scale = range_of(ranges, l) / 255.0f;
+        else if (s.owner != i)
+            step.scale = range_of(ranges, *plan_.steps[std::size_t(s.owner)].layer) / 255.0f;
+        else
+            step.scale = steps_[std::size_t(src)].scale;  // a pooling
         if (pool) step.rescale = steps_[std::size_t(src)].scale / step.scale;
         if (l.op != LayerOp::conv2d) continue;
         const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;

@@ -153,12 +153,15 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         for (const CategoryImages& cat : data.categories)
             for (const std::string& rel : cat.training) training_images.push_back(data.full_path(rel));
         const CalibrationOptions& c = options.calibration;
+        const auto calibration_start = std::chrono::steady_clock::now();
         const CalibrationSet set =
             c.folder.empty() ? load_calibration_images(training_images, extractor.preprocessing(), c.max_images)
                              : load_calibration_set(c.folder, extractor.preprocessing(), c.max_images);
         extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network_end(), set.input.data(),
                                             int(set.paths.size()), c.rule));
         result.calibration_images = set.paths.size();
+        result.calibration_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - calibration_start).count();
     }
     if (options.calibration.bf16) extractor.use_bf16();
     std::unique_ptr<BottleneckCache> cache;

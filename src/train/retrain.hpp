@@ -86,6 +86,7 @@ struct RetrainResult {
     Evaluation test;
     std::vector<MisclassifiedImage> misclassified;
     CrossValidationResult cross_validation;  // empty fold list when not asked for
+    double calibration_seconds = 0;  // int8: loading the calibration images and the fp32 pass over them
     double feature_seconds = 0;
     double train_seconds = 0;
     // Fine-tuning, when asked for: its steps, the kept step (-1: the last), its time and the

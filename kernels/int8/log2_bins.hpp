@@ -3,10 +3,11 @@
 // the histogram, read from the float's exponent and mantissa bits with a table instead of a
 // log2 per value (calibration bins every activation of every calibration image).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
-namespace tinception {
+namespace tinception::kernels {
 
 constexpr int kBinsPerOctave = 64;
 constexpr int kLowestOctave = -24, kOctaves = 48;
@@ -16,28 +17,33 @@ class Log2BinTable {
 public:
     static constexpr int kMantissaBits = 23;
     static constexpr int kCellBits = 10;  // cells of the mantissa narrower than the closest two bin edges
+    static constexpr int kCellShift = kMantissaBits - kCellBits;
+    static constexpr std::uint32_t kInCell = (1u << kCellShift) - 1;  // a mantissa's place within its cell
 
     // v > 0 and not NaN; values below 2^kLowestOctave land in bin 0, above the last octave
-    // (infinity too) in the last bin.
+    // (infinity too) in the last bin. Branch-free: calibration's values are half zeros, at random.
     int bin(float v) const {
         std::uint32_t bits;
         std::memcpy(&bits, &v, sizeof bits);
         const int exponent = int(bits >> kMantissaBits) - 127;  // subnormals: -127, far below bin 0
         const std::uint32_t mantissa = bits & ((1u << kMantissaBits) - 1);
-        int k = cell_bin_[mantissa >> (kMantissaBits - kCellBits)];
-        if (mantissa >= first_[k + 1]) ++k;  // at most one edge lies inside a cell
-        const long at = long(exponent - kLowestOctave) * kBinsPerOctave + k;
-        return at < 0 ? 0 : at >= kLog2Bins ? kLog2Bins - 1 : int(at);
+        const std::uint32_t cell = cells_[mantissa >> kCellShift];
+        const int k = int(cell & 0xFF) + int((mantissa & kInCell) >= (cell >> 8));
+        const int at = (exponent - kLowestOctave) * kBinsPerOctave + k;
+        return std::min(std::max(at, 0), kLog2Bins - 1);
     }
+
+    // Per cell of the mantissa's top kCellBits bits: the bin (within its octave) of the cell's
+    // first mantissa in the low 8 bits, and above them the place within the cell where the next
+    // bin starts (kInCell + 1 when none does: at most one edge lies inside a cell). The same
+    // for every octave: a power of two only shifts log2 by a whole number. For SIMD kernels.
+    const std::uint32_t* cells() const { return cells_; }
 
 private:
     friend const Log2BinTable& log2_bin_table();
     Log2BinTable();
 
-    // Per octave (all alike: a power of two only shifts log2 by a whole number), the first
-    // mantissa of each bin, and per cell of the mantissa's top bits the bin of its first mantissa.
-    std::uint32_t first_[kBinsPerOctave + 1] = {};
-    std::uint8_t cell_bin_[1u << kCellBits] = {};
+    std::uint32_t cells_[1u << kCellBits] = {};
 };
 
 const Log2BinTable& log2_bin_table();
@@ -47,4 +53,4 @@ inline int log2_bin(float v) { return log2_bin_table().bin(v); }
 // The same by std::log2 in double: the definition the table is built from and tested against.
 int log2_bin_by_log2(float v);
 
-}  // namespace tinception
+}  // namespace tinception::kernels

@@ -1,9 +1,9 @@
-#include "quant/log2_bins.hpp"
+#include "int8/log2_bins.hpp"
 
-#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
-namespace tinception {
+namespace tinception::kernels {
 namespace {
 
 float from_bits(std::uint32_t bits) {
@@ -21,8 +21,9 @@ int bin_in_octave(std::uint32_t mantissa) {
 
 // The edges are found with the log2 definition itself, so both agree on every one of them.
 Log2BinTable::Log2BinTable() {
+    std::uint32_t first[kBinsPerOctave + 1] = {};  // the first mantissa of each bin
     for (int k = 1; k < kBinsPerOctave; ++k) {
-        std::uint32_t lo = first_[k - 1], hi = 1u << kMantissaBits;  // the first mantissa with bin >= k
+        std::uint32_t lo = first[k - 1], hi = 1u << kMantissaBits;  // the first mantissa with bin >= k
         while (lo < hi) {
             const std::uint32_t mid = lo + (hi - lo) / 2;
             if (bin_in_octave(mid) >= k)
@@ -30,11 +31,16 @@ Log2BinTable::Log2BinTable() {
             else
                 lo = mid + 1;
         }
-        first_[k] = lo;
+        first[k] = lo;
     }
-    first_[kBinsPerOctave] = 1u << kMantissaBits;
-    for (std::uint32_t c = 0; c < (1u << kCellBits); ++c)
-        cell_bin_[c] = std::uint8_t(bin_in_octave(c << (kMantissaBits - kCellBits)));
+    first[kBinsPerOctave] = 1u << kMantissaBits;
+    for (std::uint32_t c = 0; c < (1u << kCellBits); ++c) {
+        const std::uint32_t start = c << kCellShift, end = start + kInCell + 1;
+        const int k = bin_in_octave(start);
+        const std::uint32_t next = first[k + 1];
+        if (k + 2 <= kBinsPerOctave && first[k + 2] < end) throw std::logic_error("log2 bins: two edges in a cell");
+        cells_[c] = std::uint32_t(k) | (next < end ? next - start : kInCell + 1) << 8;
+    }
 }
 
 const Log2BinTable& log2_bin_table() {
@@ -47,4 +53,4 @@ int log2_bin_by_log2(float v) {
     return int(std::clamp(at, 0L, long(kLog2Bins) - 1));
 }
 
-}  // namespace tinception
+}  // namespace tinception::kernels
