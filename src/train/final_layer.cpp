@@ -1,6 +1,9 @@
-// Softmax regression: the loss and its gradient are computed in double with Eigen over a
-// gathered batch, the parameters are kept in float. Gradients (per row i, class c):
+// Softmax regression: the loss and its gradient are computed in double over the batch's rows,
+// the parameters are kept in float. Gradients (per row i, class c):
 //   dL/dz_ic = w_yi * (p_ic - [c == y_i]) / B,  dL/dW = dZ^T X + l2 W,  dL/db = sum_i dZ_i.
+// Both products have as many columns as classes, a handful: a general GEMM spent most of a
+// step packing the batch's rows, so they are plain loops over the float rows, in double, in a
+// fixed order (the same model for any thread count and run).
 #include "train/final_layer.hpp"
 
 #include <Eigen/Dense>
@@ -19,26 +22,37 @@ namespace {
 using MatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// sum_j x[j] * w[j] in double, in kLanes interleaved partial sums added up in a fixed order:
+// one running sum would wait on each addition in turn.
+double dot(const float* x, const float* w, int n) {
+    constexpr int kLanes = 8;
+    double part[kLanes] = {};
+    int j = 0;
+    for (; j + kLanes <= n; j += kLanes)
+        for (int k = 0; k < kLanes; ++k) part[k] += double(x[j + k]) * double(w[j + k]);
+    double sum = 0;
+    for (; j < n; ++j) sum += double(x[j]) * double(w[j]);
+    for (int k = 0; k < kLanes; ++k) sum += part[k];
+    return sum;
+}
+
 // Probabilities for the rows of `data` listed in `indices`, plus each row's cross-entropy.
 MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, const std::size_t* indices,
-                            std::size_t n, Eigen::VectorXd* row_loss, MatrixD* x_out) {
-    const int f = layer.feature_size;
-    MatrixD x(Eigen::Index(n), f);
+                            std::size_t n, Eigen::VectorXd* row_loss) {
+    const int f = layer.feature_size, classes = layer.n_classes;
+    MatrixD z(Eigen::Index(n), classes);
     for (std::size_t i = 0; i < n; ++i)
-        x.row(Eigen::Index(i)) = Eigen::Map<const Eigen::RowVectorXf>(data.row(indices[i]), f).cast<double>();
-    const Eigen::Map<const MatrixF> w(layer.weights.data(), layer.n_classes, f);
-    const Eigen::Map<const Eigen::RowVectorXf> b(layer.bias.data(), layer.n_classes);
-    MatrixD z = x * w.cast<double>().transpose();
-    z.rowwise() += b.cast<double>();
+        for (int c = 0; c < classes; ++c)
+            z(Eigen::Index(i), c) = dot(data.row(indices[i]), layer.weights.data() + std::size_t(c) * std::size_t(f), f) +
+                                    double(layer.bias[std::size_t(c)]);
     MatrixD logits = z;
     Eigen::VectorXd lse(z.rows());
-    softmax_rows(z.data(), n, std::size_t(layer.n_classes), lse.data());
+    softmax_rows(z.data(), n, std::size_t(classes), lse.data());
     if (row_loss) {
         row_loss->resize(Eigen::Index(n));
         for (std::size_t i = 0; i < n; ++i)
             (*row_loss)(Eigen::Index(i)) = lse(Eigen::Index(i)) - logits(Eigen::Index(i), data.labels[indices[i]]);
     }
-    if (x_out) *x_out = std::move(x);
     return z;
 }
 
@@ -80,7 +94,7 @@ std::vector<std::size_t> sample_batch(std::mt19937_64& rng, std::size_t n, int b
 std::pair<double, double> batch_metrics(const SoftmaxLayer& layer, const FeatureSet& data,
                                         const std::vector<std::size_t>& idx) {
     Eigen::VectorXd loss;
-    const MatrixD p = batch_probabilities(layer, data, idx.data(), idx.size(), &loss, nullptr);
+    const MatrixD p = batch_probabilities(layer, data, idx.data(), idx.size(), &loss);
     std::size_t correct = 0;
     for (std::size_t i = 0; i < idx.size(); ++i)
         if (argmax_row(p, Eigen::Index(i)) == data.labels[idx[i]]) ++correct;
@@ -95,8 +109,7 @@ double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std
     const std::size_t n = indices.size();
     const int c_count = layer.n_classes, f = layer.feature_size;
     Eigen::VectorXd row_loss;
-    MatrixD x;
-    MatrixD dz = batch_probabilities(layer, data, indices.data(), n, &row_loss, &x);
+    MatrixD dz = batch_probabilities(layer, data, indices.data(), n, &row_loss);
     const Eigen::Map<const MatrixF> w(layer.weights.data(), c_count, f);
     double loss = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -109,7 +122,15 @@ double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std
     loss /= double(n);
     if (l2 != 0.0f) loss += 0.5 * double(l2) * w.cast<double>().squaredNorm();
     if (grad_weights) {
-        MatrixD gw = dz.transpose() * x;
+        MatrixD gw = MatrixD::Zero(c_count, f);  // dZ^T X, row by row of the batch
+        for (std::size_t i = 0; i < n; ++i) {
+            const float* x = data.row(indices[i]);
+            for (int c = 0; c < c_count; ++c) {
+                const double g = dz(Eigen::Index(i), c);
+                double* out = gw.data() + std::size_t(c) * std::size_t(f);
+                for (int j = 0; j < f; ++j) out[j] += g * double(x[j]);
+            }
+        }
         if (l2 != 0.0f) gw += double(l2) * w.cast<double>();
         grad_weights->resize(std::size_t(c_count) * std::size_t(f));
         Eigen::Map<MatrixF>(grad_weights->data(), c_count, f) = gw.cast<float>();
@@ -262,8 +283,8 @@ Evaluation evaluate(const SoftmaxLayer& layer, const FeatureSet& data, const Fea
         idx.resize(n);
         for (std::size_t i = 0; i < n; ++i) idx[i] = start + i;
         Eigen::VectorXd loss;  // exact from the logits; with a mirror, -log of the mean probability
-        MatrixD p = batch_probabilities(layer, data, idx.data(), n, mirrored ? nullptr : &loss, nullptr);
-        if (mirrored) p = 0.5 * (p + batch_probabilities(layer, *mirrored, idx.data(), n, nullptr, nullptr));
+        MatrixD p = batch_probabilities(layer, data, idx.data(), n, mirrored ? nullptr : &loss);
+        if (mirrored) p = 0.5 * (p + batch_probabilities(layer, *mirrored, idx.data(), n, nullptr));
         for (std::size_t i = 0; i < n; ++i) {
             const int predicted = argmax_row(p, Eigen::Index(i));
             const int truth = data.labels[start + i];
