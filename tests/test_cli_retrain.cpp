@@ -119,6 +119,25 @@ TEST_CASE("train, then guess: label_image's output format, cache reuse and byte-
         CHECK(again.out.find("bottlenecks: 1 computed, 47 from cache") != std::string::npos);
         CHECK(slurp((dir.path() / "a.tcm").string()) == slurp((dir.path() / "d.tcm").string()));
     }
+    SUBCASE("damaged weight data: unread when every bottleneck comes from the cache, refused once one is computed") {
+        const fs::path damaged = dir.path() / "damaged.tcw";
+        std::string bytes = slurp(required_env_path("TINCEPTION_WEIGHTS"));
+        bytes[bytes.size() / 2] ^= 0x10;  // inside the tensor data, far past the header and table
+        std::ofstream(damaged, std::ios::binary) << bytes;
+        auto cached = train_args(data, dir.path() / "f.tcm", cache);
+        cached.insert(cached.end(), {"--weights", damaged.string()});
+        const CommandResult served = run_tinception(cached);
+        INFO(served.err);
+        REQUIRE(served.exit_code == 0);
+        CHECK(served.out.find("bottlenecks: 0 computed, 48 from cache") != std::string::npos);
+        CHECK(fs::exists(dir.path() / "f.tcm"));
+        auto computed = train_args(data, dir.path() / "g.tcm", dir.path() / "fresh_cache");
+        computed.insert(computed.end(), {"--weights", damaged.string()});
+        const CommandResult refused = run_tinception(computed);
+        CHECK(refused.exit_code != 0);
+        CHECK(refused.err.find("damaged") != std::string::npos);
+        CHECK_FALSE(fs::exists(dir.path() / "g.tcm"));
+    }
     SUBCASE("--assert-accuracy-at-least: exit 3 below the figure, after writing the outputs") {
         // One tiny step: the head is still near its random start, so some test images are missed.
         auto barely = train_args(data, dir.path() / "e.tcm", cache);

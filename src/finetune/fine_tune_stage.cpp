@@ -64,6 +64,7 @@ FineTuneStageResult run_fine_tune_stage(const WeightFile& weights, const std::st
                                         const FeatureStandardization& standardization, const SoftmaxLayer& head,
                                         const FineTuneOptions& options, const FineTuneFolds& folds,
                                         const FineTuneStageEvents& events) {
+    weights.make_values_readable();  // checked and expanded: the tuned layers start from their values
     TunedFeatures features(weights.graph(), from, to, active_kernels(), active_backward_kernels());
     FineTuneStageResult result;
     result.tuned.from = from;

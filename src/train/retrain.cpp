@@ -18,6 +18,7 @@
 #include "train/metrics_json.hpp"
 #include "train/retrain_report.hpp"
 #include "train/split_features.hpp"
+#include "weights/weight_file.hpp"
 #include "image/image.hpp"
 
 namespace tinception {
@@ -144,7 +145,10 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         check_folds(listed, options.cross_validate_folds, options.fold_seed);
     }
 
-    FeatureExtractor extractor(options.weights_path, options.layer);
+    // The weights' data are checked when a network first needs them: a run whose bottlenecks
+    // all come from the cache (keyed by the weights' checksum) reads none of them.
+    FeatureExtractor extractor(
+        std::make_shared<const WeightFile>(WeightFile::open(options.weights_path, DataCheck::deferred)), options.layer);
     if (!options.fine_tune_from.empty() && options.augmentation != TestTimeAugmentation::none)
         throw Error("--fine-tune-from does not take --tta flip");
     if (!options.fine_tune_from.empty()) check_fine_tune_span(extractor.weights(), options.fine_tune_from, extractor.layer());
