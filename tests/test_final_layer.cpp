@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "classify/classifier_model.hpp"
+#include "parallel/thread_pool.hpp"
 #include "train/final_layer.hpp"
 #include "train/sampling.hpp"
 
@@ -182,6 +183,27 @@ TEST_CASE("the same seed gives bit-identical weights; another seed does not") {
         const SoftmaxLayer c = train_softmax_layer(train, no_validation, 3, options);
         CHECK(a.weights != c.weights);
         CHECK(model_bytes(a) != model_bytes(c));
+    }
+}
+
+TEST_CASE("the batch's rows are shared among threads, yet any thread count trains the same weights") {
+    const FeatureSet train = blobs(300, 21, 3, 8);
+    const FeatureSet validation = blobs(60, 21, 3, 9);
+    TrainOptions options;
+    options.steps = 40;
+    options.batch_size = 100;  // four tasks of rows a step
+    options.eval_step_interval = 5;
+    std::vector<SoftmaxLayer> heads;
+    const int threads_before = thread_count();
+    for (const int threads : {1, 2, 3}) {
+        set_thread_count(threads);
+        heads.push_back(train_softmax_layer(train, validation, 3, options));
+    }
+    set_thread_count(threads_before);
+    for (std::size_t i = 1; i < heads.size(); ++i) {
+        CAPTURE(i);
+        CHECK(heads[i].weights == heads[0].weights);
+        CHECK(heads[i].bias == heads[0].bias);
     }
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "parallel/thread_pool.hpp"
 #include "train/sampling.hpp"
 
 namespace tinception {
@@ -36,15 +37,24 @@ double dot(const float* x, const float* w, int n) {
     return sum;
 }
 
+// A batch's rows are cut into tasks of this many, a number that does not depend on the thread
+// count: the gradient adds each task's share in task order, the same sums for any threads.
+constexpr std::size_t kRowsPerTask = 32;
+
+int row_tasks(std::size_t rows) { return int((rows + kRowsPerTask - 1) / kRowsPerTask); }
+
 // Probabilities for the rows of `data` listed in `indices`, plus each row's cross-entropy.
 MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, const std::size_t* indices,
                             std::size_t n, Eigen::VectorXd* row_loss) {
     const int f = layer.feature_size, classes = layer.n_classes;
     MatrixD z(Eigen::Index(n), classes);
-    for (std::size_t i = 0; i < n; ++i)
-        for (int c = 0; c < classes; ++c)
-            z(Eigen::Index(i), c) = dot(data.row(indices[i]), layer.weights.data() + std::size_t(c) * std::size_t(f), f) +
-                                    double(layer.bias[std::size_t(c)]);
+    parallel_for(row_tasks(n), [&](int t) {  // each row's logits alone: any cut gives the same
+        for (std::size_t i = std::size_t(t) * kRowsPerTask; i < std::min(n, std::size_t(t + 1) * kRowsPerTask); ++i)
+            for (int c = 0; c < classes; ++c)
+                z(Eigen::Index(i), c) =
+                    dot(data.row(indices[i]), layer.weights.data() + std::size_t(c) * std::size_t(f), f) +
+                    double(layer.bias[std::size_t(c)]);
+    });
     MatrixD logits = z;
     Eigen::VectorXd lse(z.rows());
     softmax_rows(z.data(), n, std::size_t(classes), lse.data());
@@ -122,15 +132,22 @@ double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std
     loss /= double(n);
     if (l2 != 0.0f) loss += 0.5 * double(l2) * w.cast<double>().squaredNorm();
     if (grad_weights) {
-        MatrixD gw = MatrixD::Zero(c_count, f);  // dZ^T X, row by row of the batch
-        for (std::size_t i = 0; i < n; ++i) {
-            const float* x = data.row(indices[i]);
-            for (int c = 0; c < c_count; ++c) {
-                const double g = dz(Eigen::Index(i), c);
-                double* out = gw.data() + std::size_t(c) * std::size_t(f);
-                for (int j = 0; j < f; ++j) out[j] += g * double(x[j]);
+        // dZ^T X: each task's rows in order into its own share, then the shares in task order.
+        const int tasks = row_tasks(n);
+        std::vector<MatrixD> shares(std::size_t(tasks), MatrixD::Zero(c_count, f));
+        parallel_for(tasks, [&](int t) {
+            MatrixD& share = shares[std::size_t(t)];
+            for (std::size_t i = std::size_t(t) * kRowsPerTask; i < std::min(n, std::size_t(t + 1) * kRowsPerTask); ++i) {
+                const float* x = data.row(indices[i]);
+                for (int c = 0; c < c_count; ++c) {
+                    const double g = dz(Eigen::Index(i), c);
+                    double* out = share.data() + std::size_t(c) * std::size_t(f);
+                    for (int j = 0; j < f; ++j) out[j] += g * double(x[j]);
+                }
             }
-        }
+        });
+        MatrixD gw = MatrixD::Zero(c_count, f);
+        for (const MatrixD& share : shares) gw += share;
         if (l2 != 0.0f) gw += double(l2) * w.cast<double>();
         grad_weights->resize(std::size_t(c_count) * std::size_t(f));
         Eigen::Map<MatrixF>(grad_weights->data(), c_count, f) = gw.cast<float>();
