@@ -1,4 +1,4 @@
-// The calibration histogram's bin lookup (quant/log2_bins.cpp) against its definition,
+// The calibration histogram's bin lookup (kernels/int8/log2_bins.cpp) against its definition,
 // floor((log2(v) + 24) * 64) computed in double; and the ranges the calibration rules read
 // from such a histogram (quant/activation_ranges.cpp).
 #include <doctest/doctest.h>

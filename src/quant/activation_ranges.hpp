@@ -32,7 +32,7 @@ ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& 
                                   int n, const RangeRule& rule);
 
 // The range `rule` takes from a layer's positive outputs: their histogram over the bins of
-// log2_bin (quant/log2_bins.hpp), their count and the largest.
+// log2_bin (kernels/int8/log2_bins.hpp), their count and the largest.
 float range_from_histogram(const std::vector<std::uint64_t>& bins, std::uint64_t positives, float max,
                            const RangeRule& rule);
 
