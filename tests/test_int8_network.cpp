@@ -80,7 +80,13 @@ TEST_CASE("int8 network: a batch gives what single images give, its early layers
         CAPTURE(threads);
         set_thread_count(threads);
         std::vector<float> batch(n * size, NAN);
+        net.extract_features(f.calibration.input.data(), n, batch.data());  // each image of a group on its own thread
+        CHECK(batch == singles);
+        std::vector<double> seconds;  // timed per step: a group's images together, layer by layer
+        net.time_steps(&seconds);
+        std::fill(batch.begin(), batch.end(), NAN);
         net.extract_features(f.calibration.input.data(), n, batch.data());
+        net.time_steps(nullptr);
         CHECK(batch == singles);
     }
     set_thread_count(2);

@@ -159,14 +159,18 @@ void Int8Network::plan_buffers(int n) {
     planned_threads_ = threads;
 }
 
-unsigned char* Int8Network::buffer_for(int i, int first_image) const {
+unsigned char* Int8Network::buffer_for(int i, Images images) const {
     const PlannedStep& s = plan_.steps[std::size_t(i)];
-    if (i == 0)
-        return input_u8_ + std::size_t(first_image) * std::size_t(s.layer->shape.h) * std::size_t(s.layer->shape.w) *
-                               std::size_t(input_stride_);
+    const std::size_t image_pixels = std::size_t(s.layer->shape.h) * std::size_t(s.layer->shape.w);
+    if (i == 0) return input_u8_ + std::size_t(images.first) * image_pixels * std::size_t(input_stride_);
     const std::size_t element = steps_[std::size_t(i)].float_out ? sizeof(float) : 1;
-    return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] +
-           (std::size_t(s.channel_offset) + image_offset(s, first_image)) * element;
+    const int slot = plan_.steps[std::size_t(s.owner)].slot;
+    // An early buffer's images each have a region of the slot's largest image: the images of
+    // a group run their early layers unsynchronised, so one may write a later layer's output
+    // into a slot while another still reads an earlier layer's there.
+    const std::size_t image_at = s.early_only ? std::size_t(images.early_slot) * plan_.slot_floats[std::size_t(slot)] * sizeof(float)
+                                              : std::size_t(images.first) * image_pixels * std::size_t(s.pixel_stride) * element;
+    return slots_[std::size_t(slot)] + std::size_t(s.channel_offset) * element + image_at;
 }
 
 // The images' float input to u8 pixels of input_stride_ bytes, in a few ranges of pixels per
@@ -176,7 +180,7 @@ void Int8Network::quantize_input(const float* input, Images images) {
     const long image_pixels = long(in.h) * in.w;
     const long pixels = image_pixels * images.count;
     const float* from = input + std::size_t(images.first) * std::size_t(image_pixels) * std::size_t(in.c);
-    unsigned char* const to = buffer_for(0, images.first);
+    unsigned char* const to = buffer_for(0, images);
     const int tasks = int(std::min<long>(pixels, kPoolTasksPerThread * thread_count()));
     parallel_for(tasks, [&](int t) {
         const long p0 = pixels * t / tasks, p1 = pixels * (t + 1) / tasks;
@@ -194,12 +198,12 @@ void Int8Network::run_conv(int i, Images images) {
     set_window(a, *s.layer, plan_.steps[std::size_t(src)].layer->shape, n, stride_of(src), s.pixel_stride);
     a.in_c = src == 0 ? input_stride_ : plan_.steps[std::size_t(src)].layer->shape.c;
     a.out_c = s.layer->shape.c;
-    a.input = buffer_for(src, images.first);
+    a.input = buffer_for(src, images);
     a.weights = step.weights.ohwi;
     a.packed = step.weights.packed;
     a.scale = step.multiplier.data();
     a.bias = step.bias.data();
-    a.output = buffer_for(i, images.first);
+    a.output = buffer_for(i, images);
     a.float_output = step.float_out;
     a.relu = s.layer->relu;
     const long pixels = long(n) * a.out_h * a.out_w;
@@ -226,8 +230,8 @@ void Int8Network::run_pool(int i, Images images) {
     set_window(a, *s.layer, in, n, stride_of(src), s.pixel_stride);
     a.c = in.c;
     a.rescale = steps_[std::size_t(i)].rescale;
-    a.input = buffer_for(src, images.first);
-    a.output = buffer_for(i, images.first);
+    a.input = buffer_for(src, images);
+    a.output = buffer_for(i, images);
     const kernels::Pool2dU8Fn pool = s.layer->op == LayerOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d;
     const int bands = std::min(a.out_h, std::max(1, (kPoolTasksPerThread * thread_count() + n - 1) / n));
     parallel_for(n * bands, [&](int t) {
@@ -246,7 +250,7 @@ void Int8Network::pool_step(int i, Images images, float* features, int offset) c
     const ActivationShape& shape = s.layer->shape;
     const long pixels = long(shape.h) * shape.w;
     std::vector<double> sums(std::size_t(shape.c));
-    const unsigned char* from = buffer_for(i, images.first);
+    const unsigned char* from = buffer_for(i, images);
     const long stride = stride_of(i);
     for (int b = 0; b < n; ++b) {
         std::fill(sums.begin(), sums.end(), 0.0);
@@ -286,8 +290,8 @@ void Int8Network::run_steps(int first_step, int end_step, const float* input, Im
             for (const int k : s.inputs) {
                 const PlannedStep& part = plan_.steps[std::size_t(k)];
                 if (part.owner != s.owner)
-                    table_.copy_channels(buffer_for(k, images.first), stride_of(k), n * l.shape.h * l.shape.w,
-                                         part.layer->shape.c, buffer_for(i, images.first), s.pixel_stride, offset,
+                    table_.copy_channels(buffer_for(k, images), stride_of(k), n * l.shape.h * l.shape.w,
+                                         part.layer->shape.c, buffer_for(i, images), s.pixel_stride, offset,
                                          steps_[std::size_t(k)].scale / steps_[std::size_t(i)].scale);
                 offset += part.layer->shape.c;
             }
@@ -316,7 +320,14 @@ void Int8Network::extract_features(const float* input, int n, float* features) {
     run_in_image_groups(
         plan_, n, thread_count(),
         [&](int first, int count) {
-            run_steps(1, first_step(plan_.batched_from_wave), input, {first, count}, features);
+            // Each image of the group through the early waves on a thread of its own, with no
+            // barrier between its layers (the layers' own parallel_for runs inline in a task).
+            // Per-step timing adds to shared totals, so it keeps the group together.
+            if (step_seconds_)
+                return run_steps(1, first_step(plan_.batched_from_wave), input, {first, count}, features);
+            parallel_for(count, [&](int k) {
+                run_steps(1, first_step(plan_.batched_from_wave), input, {first + k, 1, k}, features);
+            });
         },
         [&](int from_wave) { run_steps(first_step(from_wave), int(steps_.size()), input, {0, n}, features); });
     if (pooled_offset_.empty()) pool_step(int(steps_.size()) - 1, {0, n}, features, 0);

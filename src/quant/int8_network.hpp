@@ -65,10 +65,12 @@ private:
     // The images [first, first + count) of the caller's batch that a run covers.
     struct Images {
         int first, count;
+        int early_slot = 0;  // where image `first` sits in the early waves' buffers (below)
     };
     // The first image's byte (or float) of step i's channel slice; an output of the early
-    // waves alone holds just the images of the current run (NetworkPlan::batched_from_wave).
-    unsigned char* buffer_for(int step_index, int first_image = 0) const;
+    // waves alone holds just the images of the current group (NetworkPlan::batched_from_wave),
+    // image `first` at its early_slot.
+    unsigned char* buffer_for(int step_index, Images images) const;
     void run_steps(int first_step, int end_step, const float* input, Images images, float* features);
     void quantize_input(const float* input, Images images);
     int stride_of(int step) const { return step == 0 ? input_stride_ : plan_.steps[std::size_t(step)].pixel_stride; }
