@@ -24,9 +24,9 @@ __m128i to_u8_16(__m512 v) {
     return _mm512_maskz_cvtepi32_epi8(kAll16, _mm512_maskz_cvtps_epi32(kAll16, clamped));
 }
 
-// float(sums) / divisor * rescale, to u8: the reference's steps (an IEEE vdivps, then vmulps).
-__m128i requantize16(__m512i sums, __m512 divisor, __m512 rescale) {
-    return to_u8_16(_mm512_mul_ps(_mm512_div_ps(_mm512_maskz_cvtepi32_ps(kAll16, sums), divisor), rescale));
+// Sixteen maxima times the rescale, to u8: the reference's float(max) * rescale.
+__m128i rescaled16(__m512i maxima, __m512 rescale) {
+    return to_u8_16(_mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll16, maxima), rescale));
 }
 
 // The same for an average, without the division (vdivps took most of the average's time):
@@ -62,11 +62,11 @@ void max_64(const std::uint8_t* const* cells, int count, int c, __mmask64 mask, 
     __m512i m = _mm512_maskz_loadu_epi8(mask, cells[0] + c);
     for (int k = 1; k < count; ++k) m = _mm512_max_epu8(m, _mm512_maskz_loadu_epi8(mask, cells[k] + c));
     if (rescale != 1.0f) {
-        const __m512 one = _mm512_set1_ps(1.0f), scale = _mm512_set1_ps(rescale);
-        const __m128i q0 = requantize16(quarter<0>(m), one, scale);
-        const __m128i q1 = requantize16(quarter<1>(m), one, scale);
-        const __m128i q2 = requantize16(quarter<2>(m), one, scale);
-        const __m128i q3 = requantize16(quarter<3>(m), one, scale);
+        const __m512 scale = _mm512_set1_ps(rescale);
+        const __m128i q0 = rescaled16(quarter<0>(m), scale);
+        const __m128i q1 = rescaled16(quarter<1>(m), scale);
+        const __m128i q2 = rescaled16(quarter<2>(m), scale);
+        const __m128i q3 = rescaled16(quarter<3>(m), scale);
         m = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(q0), q1, 1), q2, 2), q3, 3);
     }
     _mm512_mask_storeu_epi8(out + c, mask, m);

@@ -43,17 +43,25 @@ constexpr std::size_t kRowsPerTask = 32;
 
 int row_tasks(std::size_t rows) { return int((rows + kRowsPerTask - 1) / kRowsPerTask); }
 
+// per_row(i) for the rows of task t of a batch of n, in order.
+template <class PerRow>
+void for_task_rows(int t, std::size_t n, PerRow per_row) {
+    const std::size_t end = std::min(n, std::size_t(t + 1) * kRowsPerTask);
+    for (std::size_t i = std::size_t(t) * kRowsPerTask; i < end; ++i) per_row(i);
+}
+
 // Probabilities for the rows of `data` listed in `indices`, plus each row's cross-entropy.
 MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, const std::size_t* indices,
                             std::size_t n, Eigen::VectorXd* row_loss) {
     const int f = layer.feature_size, classes = layer.n_classes;
     MatrixD z(Eigen::Index(n), classes);
     parallel_for(row_tasks(n), [&](int t) {  // each row's logits alone: any cut gives the same
-        for (std::size_t i = std::size_t(t) * kRowsPerTask; i < std::min(n, std::size_t(t + 1) * kRowsPerTask); ++i)
+        for_task_rows(t, n, [&](std::size_t i) {
             for (int c = 0; c < classes; ++c)
                 z(Eigen::Index(i), c) =
                     dot(data.row(indices[i]), layer.weights.data() + std::size_t(c) * std::size_t(f), f) +
                     double(layer.bias[std::size_t(c)]);
+        });
     });
     MatrixD logits = z;
     Eigen::VectorXd lse(z.rows());
@@ -137,14 +145,14 @@ double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std
         std::vector<MatrixD> shares(std::size_t(tasks), MatrixD::Zero(c_count, f));
         parallel_for(tasks, [&](int t) {
             MatrixD& share = shares[std::size_t(t)];
-            for (std::size_t i = std::size_t(t) * kRowsPerTask; i < std::min(n, std::size_t(t + 1) * kRowsPerTask); ++i) {
+            for_task_rows(t, n, [&](std::size_t i) {
                 const float* x = data.row(indices[i]);
                 for (int c = 0; c < c_count; ++c) {
                     const double g = dz(Eigen::Index(i), c);
                     double* out = share.data() + std::size_t(c) * std::size_t(f);
                     for (int j = 0; j < f; ++j) out[j] += g * double(x[j]);
                 }
-            }
+            });
         });
         MatrixD gw = MatrixD::Zero(c_count, f);
         for (const MatrixD& share : shares) gw += share;
