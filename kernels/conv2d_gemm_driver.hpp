@@ -93,7 +93,8 @@ void conv2d_gemm(const Conv2dArgs& a) {
     }
     if (reads_rows_in_place(a)) return gemm_rows_in_place<G>(a, out_stride, packed);
     const bool pointwise = reads_input_in_place(a);
-    float* patches = pointwise ? nullptr : scratch.take(std::size_t(G::kBlockRows) * std::size_t(k_len));
+    const bool copy_chunks = pointwise && copies_aliased_rows(in_stride);
+    float* patches = pointwise && !copy_chunks ? nullptr : scratch.take(std::size_t(G::kBlockRows) * std::size_t(k_len));
     const long panels = panel_count<G::kPanelWidth>(a);
 
     for (long m0 = 0; m0 < pixels; m0 += G::kBlockRows) {
@@ -107,14 +108,22 @@ void conv2d_gemm(const Conv2dArgs& a) {
         }
         for (long k0 = 0; k0 < k_len; k0 += kGemmChunkK) {
             const long chunk = k_len - k0 < kGemmChunkK ? k_len - k0 : kGemmChunkK;
+            const float* chunk_a = a_block + k0;  // row r at chunk_a + r * chunk_lda
+            long chunk_lda = lda;
+            if (copy_chunks) {
+                for (int r = 0; r < block_rows; ++r)
+                    copy_run<S>(chunk_a + r * lda, int(chunk), patches + r * chunk);
+                chunk_a = patches;
+                chunk_lda = chunk;
+            }
             for (long p = 0; p < panels; ++p) {
-                auto t = panel_job<G>(a, p, out_stride, lda);
+                auto t = panel_job<G>(a, p, out_stride, chunk_lda);
                 t.b = packed + (p * k_len + k0) * G::kPanelWidth;
                 t.k_len = chunk;
                 t.first = k0 == 0;
                 t.last = k0 + chunk == k_len;
                 for_each_row_tile<G::kTileRows>(block_rows, [&](int r0, int rows) {
-                    t.a = a_block + r0 * lda + k0;
+                    t.a = chunk_a + r0 * chunk_lda;
                     t.c = a.output + (m0 + r0) * out_stride + p * G::kPanelWidth;
                     G::tile(t, rows);
                 });

@@ -31,6 +31,7 @@ inline const ConvCase kConvCases[] = {
     {1, 33, 5, 7, 17, 1, 1, 2, Padding::same, false},    // 1x1 stride 2: im2col
     {1, 7, 10, 10, 48, 1, 1, 2, Padding::valid, true},   // 1x1 stride 2, 'valid'
     {2, 300, 5, 5, 20, 1, 1, 1, Padding::same, true},    // 1x1 with K beyond one chunk
+    {2, 1024, 8, 9, 40, 1, 1, 1, Padding::valid, true},  // 1x1, pixels 4 KiB apart: chunks copied, two blocks
     {1, 1, 1, 1, 1, 1, 1, 1, Padding::valid, false},     // smallest
     // 3x3 stride 1: F(2x2, 3x3) below 16 wide, F(4x4, 3x3) from 16 (direct GEMM below 32
     // input channels on AVX2)
