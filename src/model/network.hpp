@@ -38,6 +38,7 @@ public:
     std::int64_t multiply_adds_per_image() const;  // conv and dense layers only
     const kernels::KernelTable& kernel_table() const { return table_; }
     const std::shared_ptr<const PackedWeights>& packed_weights() const { return packed_; }
+    const NetworkPlan& plan() const { return plan_; }  // its steps, waves and buffers
 
     // input: NHWC [n][h][w][c] as input_shape(); features: [n][feature_size()], the output
     // layer global-average-pooled (or the layers pool_layers names, side by side).

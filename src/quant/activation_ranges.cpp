@@ -99,7 +99,7 @@ ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& 
     if (n <= 0) throw Error("int8 calibration needs at least one image");
     Network network(weights, output_layer, active_kernels());
     // Only the layers whose range int8 uses are counted: the others are a third of the values.
-    const NetworkPlan plan = plan_network(weights.graph(), output_layer, weights.path());
+    const NetworkPlan& plan = network.plan();
     std::map<std::string, LayerHistogram> histograms;
     for (int i = 0; i < int(plan.steps.size()); ++i)
         if (takes_own_range(plan, i)) histograms[plan.steps[std::size_t(i)].layer->name];

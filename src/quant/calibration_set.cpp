@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "image/image.hpp"
+#include "parallel/thread_pool.hpp"
 
 namespace tinception {
 
@@ -32,8 +33,10 @@ CalibrationSet load_calibration_images(std::vector<std::string> all, const Prepr
     for (std::size_t i = 0; i < count; ++i) set.paths.push_back(all[i * all.size() / count]);
     const std::size_t image_floats = std::size_t(preprocessing.size) * std::size_t(preprocessing.size) * 3;
     set.input.resize(count * image_floats);
-    for (std::size_t i = 0; i < count; ++i)
-        preprocess(load_image(set.paths[i]), preprocessing, set.input.data() + i * image_floats);
+    // Each image into its own place, so the threads' order does not matter.
+    parallel_for(int(count), [&](int i) {
+        preprocess(load_image(set.paths[std::size_t(i)]), preprocessing, set.input.data() + std::size_t(i) * image_floats);
+    });
     return set;
 }
 
