@@ -3,12 +3,14 @@
 // FLOP/s count the direct convolution's multiply-adds; the SIMD tables' Winograd paths do
 // fewer, so on their layers the rate is an effective one. The reference is timed on one run
 // per shape; it is benchmarked itself only on small layers. The bf16 tables are checked
-// against Eigen within bf16's precision.
+// against Eigen within bf16's precision. BENCH_CONV_BATCH=N (default 1) runs each layer on a
+// batch of N images, as the network's later layers run.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
@@ -42,6 +44,13 @@ void geometry(int in, int kernel, int stride, bool same, int& out, int& before) 
     before = total > 0 ? total / 2 : 0;
 }
 
+// BENCH_CONV_BATCH, or 1 when unset or not a number from 1 to 64.
+int batch_size() {
+    const char* text = std::getenv("BENCH_CONV_BATCH");
+    const long n = text ? std::strtol(text, nullptr, 10) : 1;
+    return n >= 1 && n <= 64 ? int(n) : 1;
+}
+
 // Random inputs and weights for one layer; outputs per table are allocated by the caller.
 struct LayerData {
     kernels::Conv2dArgs args;
@@ -55,7 +64,8 @@ struct LayerData {
         a.kernel_h = l.kernel_h, a.kernel_w = l.kernel_w, a.stride_h = a.stride_w = l.stride;
         geometry(l.in_h, l.kernel_h, l.stride, l.same, a.out_h, a.pad_top);
         geometry(l.in_w, l.kernel_w, l.stride, l.same, a.out_w, a.pad_left);
-        input.resize(std::size_t(l.in_h) * l.in_w * l.in_c);
+        a.n = batch_size();
+        input.resize(std::size_t(a.n) * l.in_h * l.in_w * l.in_c);
         weights.resize(std::size_t(l.out_c) * l.in_c * l.kernel_h * l.kernel_w);
         bias.resize(std::size_t(l.out_c));
         for (float& v : input) v = dist(rng);
@@ -66,7 +76,7 @@ struct LayerData {
         a.bias = bias.data();
         a.relu = true;
     }
-    std::size_t output_size() const { return std::size_t(args.out_h) * args.out_w * args.out_c; }
+    std::size_t output_size() const { return std::size_t(args.n) * args.out_h * args.out_w * args.out_c; }
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
