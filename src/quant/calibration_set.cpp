@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -33,10 +34,18 @@ CalibrationSet load_calibration_images(std::vector<std::string> all, const Prepr
     for (std::size_t i = 0; i < count; ++i) set.paths.push_back(all[i * all.size() / count]);
     const std::size_t image_floats = std::size_t(preprocessing.size) * std::size_t(preprocessing.size) * 3;
     set.input.resize(count * image_floats);
-    // Each image into its own place, so the threads' order does not matter.
+    // Each image into its own place; of several unreadable ones, the first in path order is
+    // reported, whichever thread met it first.
+    std::vector<std::optional<Error>> errors(count);
     parallel_for(int(count), [&](int i) {
-        preprocess(load_image(set.paths[std::size_t(i)]), preprocessing, set.input.data() + std::size_t(i) * image_floats);
+        try {
+            preprocess(load_image(set.paths[std::size_t(i)]), preprocessing, set.input.data() + std::size_t(i) * image_floats);
+        } catch (const Error& e) {
+            errors[std::size_t(i)] = e;
+        }
     });
+    for (const std::optional<Error>& error : errors)
+        if (error) throw *error;
     return set;
 }
 
