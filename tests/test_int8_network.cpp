@@ -66,7 +66,7 @@ TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the 
     }
 }
 
-TEST_CASE("int8 network: a batch gives what single images give, its early layers run a few images at a time") {
+TEST_CASE("int8 network: a batch gives what single images give, each image's early layers on one thread") {
     Fixture f;
     Int8Network net(*f.weights, "mixed5", f.ranges, active_int8_kernels());
     net.pool_layers({"mixed0", "mixed5"});  // mixed0 is pooled in the early waves
@@ -76,11 +76,11 @@ TEST_CASE("int8 network: a batch gives what single images give, its early layers
     std::vector<float> singles(n * size, NAN);
     for (int i = 0; i < n; ++i)
         net.extract_features(f.calibration.input.data() + std::size_t(i) * image_floats, 1, singles.data() + i * size);
-    for (const int threads : {1, 2, 3}) {  // images 1, 2 or 3 at a time, the last run shorter
+    for (const int threads : {1, 2, 3}) {  // 5 images over 1, 2 or 3 threads and early slots
         CAPTURE(threads);
         set_thread_count(threads);
         std::vector<float> batch(n * size, NAN);
-        net.extract_features(f.calibration.input.data(), n, batch.data());  // each image of a group on its own thread
+        net.extract_features(f.calibration.input.data(), n, batch.data());  // images taken from one queue
         CHECK(batch == singles);
         std::vector<double> seconds;  // timed per step: a group's images together, layer by layer
         net.time_steps(&seconds);

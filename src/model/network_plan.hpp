@@ -51,12 +51,13 @@ inline std::size_t image_offset(const PlannedStep& s, int first_image) {
     return image * std::size_t(s.layer->shape.h) * std::size_t(s.layer->shape.w) * std::size_t(s.pixel_stride);
 }
 
-// How both executors run a batch of n images on `threads` threads: the early waves
+// How the fp32 executor runs a batch of n images on `threads` threads: the early waves
 // [1, batched_from_wave) a group of images at a time, as many as there are threads (each
 // thread whole images, so that an image's early activations stay in its core's caches; a
 // batch's did not), then waves [batched_from_wave, end) on all n. early(first, count) and
 // batched(from_wave) run those; where n fits in one group, batched(1) runs everything. Each
-// image's values are the same either way: a layer's cut never changes a sum.
+// image's values are the same either way: a layer's cut never changes a sum. (int8 uses it
+// only while timing its steps; otherwise its threads take early images from one queue.)
 template <class Early, class Batched>
 void run_in_image_groups(const NetworkPlan& plan, int n, int threads, Early early, Batched batched) {
     const int group = n < threads ? n : threads;

@@ -316,20 +316,24 @@ void Int8Network::extract_features(const float* input, int n, float* features) {
     if (n <= 0) return;
     plan_buffers(n);
     // Steps rather than waves: this executor runs a wave's layers one after another.
-    const auto first_step = [&](int wave) { return plan_.wave_starts[std::size_t(wave)]; };
-    run_in_image_groups(
-        plan_, n, thread_count(),
-        [&](int first, int count) {
-            // Each image of the group through the early waves on a thread of its own, with no
-            // barrier between its layers (the layers' own parallel_for runs inline in a task).
-            // Per-step timing adds to shared totals, so it keeps the group together.
-            if (step_seconds_)
-                return run_steps(1, first_step(plan_.batched_from_wave), input, {first, count}, features);
-            parallel_for(count, [&](int k) {
-                run_steps(1, first_step(plan_.batched_from_wave), input, {first + k, 1, k}, features);
-            });
-        },
-        [&](int from_wave) { run_steps(first_step(from_wave), int(steps_.size()), input, {0, n}, features); });
+    const int early_end = plan_.wave_starts[std::size_t(plan_.batched_from_wave)];
+    const int end = int(steps_.size());
+    if (n <= thread_count() || plan_.batched_from_wave <= 1) {
+        run_steps(1, end, input, {0, n}, features);
+    } else if (step_seconds_) {
+        // Per-step timing adds to shared totals: the early waves a group of images at a time,
+        // each layer cut across the threads.
+        run_in_image_groups(
+            plan_, n, thread_count(), [&](int first, int count) { run_steps(1, early_end, input, {first, count}, features); },
+            [&](int from_wave) { run_steps(plan_.wave_starts[std::size_t(from_wave)], end, input, {0, n}, features); });
+    } else {
+        // Each image through the early waves on one thread, with no barrier between its
+        // layers (their own parallel_for runs inline in a task), in its thread's early slot.
+        // Images are taken from one queue for the whole batch, not in groups with a barrier
+        // each: a thread that runs slower (a virtual CPU's speed drifts) then does fewer.
+        parallel_for(n, [&](int k) { run_steps(1, early_end, input, {k, 1, thread_index()}, features); });
+        run_steps(early_end, end, input, {0, n}, features);
+    }
     if (pooled_offset_.empty()) pool_step(int(steps_.size()) - 1, {0, n}, features, 0);
 }
 
