@@ -3,6 +3,7 @@
 // the calibration did not see. README's int8 section has the figures over the whole set.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "quant/calibration_set.hpp"
 #include "parallel/thread_pool.hpp"
 #include "quant/int8_network.hpp"
+#include "quant/int8_weights.hpp"
 #include "weights/weight_file.hpp"
 
 using namespace tinception;
@@ -46,6 +48,33 @@ struct Fixture {
 };
 
 }  // namespace
+
+// The source's tensors are uint8 with an integral zero point; 16,814 of the 17,216 output
+// channels have levels within -127..127 of it (the rest reach past either end).
+TEST_CASE("int8 weights on the real file: the source's 8-bit levels, kept exactly where they fit") {
+    const WeightFile weights = WeightFile::open(required_path("TINCEPTION_WEIGHTS"));
+    weights.make_values_readable();
+    int channels = 0, exact = 0;
+    for (const Layer& l : weights.graph().layers()) {
+        if (l.op != LayerOp::conv2d) continue;
+        const int in_c = int(l.weights->dims[1]), cells = l.kernel_h * l.kernel_w;
+        const Int8ConvWeights q = quantize_conv_weights(l, in_c, 127);
+        for (int oc = 0; oc < l.shape.c; ++oc) {
+            float largest = 0.0f, error = 0.0f;
+            for (int ic = 0; ic < in_c; ++ic)
+                for (int cell = 0; cell < cells; ++cell) {
+                    const float w = l.weights->data[(std::size_t(oc) * in_c + ic) * cells + cell];
+                    const int level = q.ohwi[(std::size_t(oc) * cells + cell) * in_c + ic];
+                    largest = std::max(largest, std::fabs(w));
+                    error = std::max(error, std::fabs(float(level) * q.weight_scale[std::size_t(oc)] - w));
+                }
+            ++channels;
+            exact += error <= 1e-6f * largest;  // float rounding only; a rounded level is off by up to 1/254
+        }
+    }
+    CHECK(channels == 17216);
+    CHECK(exact == 16814);
+}
 
 TEST_CASE("int8 network: the AVX2 and AVX-512 VNNI int8 tables give exactly the reference table's features") {
     const kernels::Int8KernelTable* avx2 = kernels::avx2_int8_kernels();

@@ -25,9 +25,9 @@ namespace tinception {
 class WeightFile;
 
 // Bumped with any change that moves the int8 network's features (2: the RGB stem in int8 on
-// the quantized input), so cached int8 bottlenecks of an earlier network are not taken for
-// this one's.
-constexpr int kInt8NetworkVersion = 2;
+// the quantized input; 3: weights on the source's 8-bit levels kept exact), so cached int8
+// bottlenecks of an earlier network are not taken for this one's.
+constexpr int kInt8NetworkVersion = 3;
 
 class Int8Network {
 public:

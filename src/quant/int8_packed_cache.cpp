@@ -13,8 +13,8 @@ namespace {
 
 // Bump when quantize_conv_weights rounds differently (cached scales and s8 values would no
 // longer be what quantizing gives) or an entry's layout changes. 2: the level sums; the RGB
-// stem in int8, its input channels padded to four.
-constexpr std::uint64_t kQuantizationVersion = 2;
+// stem in int8, its input channels padded to four. 3: channels on a grid of levels keep it.
+constexpr std::uint64_t kQuantizationVersion = 3;
 
 // A few channels of a 1x1, a 3x3/2 and a 1x7 layer with fixed s8 weights, packed: packing code
 // that changes layout changes these bytes.
