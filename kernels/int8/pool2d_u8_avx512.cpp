@@ -10,23 +10,26 @@
 #include "int8/pool_u8_windows.hpp"
 
 namespace tinception::kernels {
-namespace {
 
-// The zero-masking forms throughout, with every lane kept: GCC 12 flags the undefined
-// pass-through of the unmasked intrinsics as maybe uninitialized.
-constexpr __mmask16 kAll16 = 0xFFFF;
+// GCC 12's AVX-512 intrinsics pass their builtins a deliberately undefined vector
+// (`__Y = __Y`), which its own uninitialized-use warnings then flag (as in
+// log2_histogram_avx512.cpp).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace {
 
 // Sixteen floats to u8 as requantize_u8_ref: clamped to [0, 255], rounded half to even
 // (vcvtps2dq in the default rounding mode), then narrowed (every value fits a byte).
 __m128i to_u8_16(__m512 v) {
-    const __m512 low = _mm512_maskz_max_ps(kAll16, v, _mm512_setzero_ps());
-    const __m512 clamped = _mm512_maskz_min_ps(kAll16, low, _mm512_set1_ps(255.0f));
-    return _mm512_maskz_cvtepi32_epi8(kAll16, _mm512_maskz_cvtps_epi32(kAll16, clamped));
+    const __m512 clamped = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+    return _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(clamped));
 }
 
 // Sixteen maxima times the rescale, to u8: the reference's float(max) * rescale.
 __m128i rescaled16(__m512i maxima, __m512 rescale) {
-    return to_u8_16(_mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll16, maxima), rescale));
+    return to_u8_16(_mm512_mul_ps(_mm512_cvtepi32_ps(maxima), rescale));
 }
 
 // The same for an average, without the division (vdivps took most of the average's time):
@@ -37,7 +40,7 @@ struct Average {
     __m512 count, reciprocal;
     explicit Average(int cells) : count(_mm512_set1_ps(float(cells))), reciprocal(_mm512_set1_ps(1.0f / float(cells))) {}
     __m512 of(__m512i sums) const {
-        const __m512 s = _mm512_maskz_cvtepi32_ps(kAll16, sums);
+        const __m512 s = _mm512_cvtepi32_ps(sums);
         const __m512 q = _mm512_mul_ps(s, reciprocal);
         return _mm512_fmadd_ps(_mm512_fnmadd_ps(q, count, s), reciprocal, q);
     }
@@ -46,13 +49,13 @@ struct Average {
 // Bytes [16 q, 16 q + 16) of m widened to 32 bits.
 template <int Q>
 __m512i quarter(__m512i m) {
-    return _mm512_maskz_cvtepu8_epi32(kAll16, _mm512_maskz_extracti32x4_epi32(0xF, m, Q));
+    return _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(m, Q));
 }
 
 // u16 values [16 h, 16 h + 16) of sums widened to 32 bits.
 template <int H>
 __m512i half(__m512i sums) {
-    return _mm512_maskz_cvtepu16_epi32(kAll16, _mm512_maskz_extracti64x4_epi64(0xF, sums, H));
+    return _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(sums, H));
 }
 
 __mmask64 first_bytes(int count) { return count >= 64 ? ~__mmask64(0) : (__mmask64(1) << count) - 1; }
@@ -102,5 +105,7 @@ void pool_u8_avx512(const Pool2dU8Args& a) {
 
 void maxpool2d_u8_avx512(const Pool2dU8Args& a) { pool_u8_avx512<true>(a); }
 void avgpool2d_u8_avx512(const Pool2dU8Args& a) { pool_u8_avx512<false>(a); }
+
+#pragma GCC diagnostic pop
 
 }  // namespace tinception::kernels
