@@ -88,7 +88,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 }  // namespace
 
-TEST_CASE("guess: a bad image is refused before the weight data is read; the cache and --no-cache agree; damaged weight data is refused") {
+TEST_CASE("guess: a bad image is refused before the weight data is read; the cache and --no-cache agree; damaged weight data is refused (guess, embed, info)") {
     TempDir dir;
     const std::string weights = dir.file("w.tcw"), model = dir.file("m.tcm"), good = dir.file("good.bmp"),
                       bad = dir.file("bad.jpg");
@@ -128,6 +128,7 @@ TEST_CASE("guess: a bad image is refused before the weight data is read; the cac
     CHECK_FALSE(contains(refused.err, "checksum"));
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"guess", model, good}, std::vector<std::string>{"guess", model, good, "--no-cache"},
+          std::vector<std::string>{"embed", weights, good, "--layer", "features"},
           std::vector<std::string>{"info", weights}}) {
         CAPTURE(args.back());
         const CommandResult r = run_tinception(args);

@@ -72,8 +72,10 @@ Preprocessing preprocessing_of(const WeightFile& w) {
     return p;
 }
 
+// The data is checked when a network first packs (or quantizes) the weights, and not at all
+// when it maps them from a packed cache built from checked data, as classifier.cpp opens them.
 FeatureExtractor::FeatureExtractor(const std::string& weights_path, const std::string& layer)
-    : FeatureExtractor(std::make_shared<const WeightFile>(WeightFile::open(weights_path)), layer) {}
+    : FeatureExtractor(std::make_shared<const WeightFile>(WeightFile::open(weights_path, DataCheck::deferred)), layer) {}
 
 FeatureExtractor::FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer)
     : FeatureExtractor(weights,

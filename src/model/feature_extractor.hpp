@@ -46,8 +46,9 @@ Preprocessing preprocessing_of(const WeightFile& weights);
 
 class FeatureExtractor {
 public:
-    // Opens (mmaps and verifies) the weight file and builds the layers `layer` needs; `layer`
-    // may be a layer set ("mixed5,mixed7"), and layer() then returns it as given.
+    // Opens (mmaps and checks) the weight file and builds the layers `layer` needs; `layer`
+    // may be a layer set ("mixed5,mixed7"), and layer() then returns it as given. The tensor
+    // data is checked before a network first uses it (WeightFile's DataCheck::deferred).
     FeatureExtractor(const std::string& weights_path, const std::string& layer);
     // The same over a weight file already open, which other extractors may share.
     FeatureExtractor(std::shared_ptr<const WeightFile> weights, const std::string& layer);
