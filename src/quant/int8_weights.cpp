@@ -15,8 +15,8 @@ constexpr float kOnGrid = 1e-3f;
 
 // The coarsest step with every weight of the channel a whole number n of steps, |n| <= max_level,
 // or 0 when there is none. Weights expanded from 8-bit levels with an integral zero point
-// (every TF.js uint8 tensor: the value is scale x (q - zero point)) and folded with a
-// batch-norm factor lie on such a grid: step = scale x factor, n = q - zero point. The largest
+// (value = scale x (q - zero point), as in every conv tensor of the source model) and folded
+// with a batch-norm factor lie on such a grid: step = scale x factor, n = q - zero point. The largest
 // |w| is then the largest |n| steps, so the candidates are max|w| / n for n = 1, 2, ...;
 // a wrong one fails at once on nearly every channel.
 float exact_step(const float* w, std::size_t count, float max_abs, int max_level) {

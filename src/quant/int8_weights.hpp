@@ -1,8 +1,8 @@
 // A conv2d layer's folded fp32 weights as s8: one symmetric scale per output channel, so that
 // w[oc][...] ~= q[oc][...] * weight_scale[oc] with |q| <= max_level. A channel whose weights
 // all lie on a grid of at most max_level steps either side of zero keeps that grid, exactly:
-// the 8-bit weight file's levels (uint8 with an integral zero point, TF.js's form) times its
-// scale and the batch-norm factor, read from the float values alone, so a float32 file of the
+// the 8-bit weight file's levels (uint8 with an integral zero point, as the source model's
+// conv tensors all have) times its scale and the batch-norm factor, read from the float values alone, so a float32 file of the
 // same weights gives the same s8. Any other channel is where the weights' rounding enters:
 // weight_scale = max|w| / max_level, q = nearbyint(w / weight_scale), half to even, once at build.
 #pragma once
