@@ -40,14 +40,10 @@ void round_weights_as_int8(const WeightFile& weights, int max_level) {
     weights.make_values_readable();
     for (const Layer& l : weights.graph().layers()) {
         if (l.op != LayerOp::conv2d) continue;
-        const int in_c = int(l.weights->dims[1]), cells = l.kernel_h * l.kernel_w;
-        const Int8ConvWeights q = quantize_conv_weights(l, in_c, max_level);
+        const int in_c = int(l.weights->dims[1]);
+        const std::vector<float> values = int8_weight_values(quantize_conv_weights(l, in_c, max_level), l, in_c);
         auto* w = const_cast<float*>(l.weights->data);  // the 8-bit file's expanded copy
-        for (int oc = 0; oc < l.shape.c; ++oc)
-            for (int ic = 0; ic < in_c; ++ic)
-                for (int cell = 0; cell < cells; ++cell)
-                    w[(std::size_t(oc) * in_c + ic) * cells + cell] =
-                        float(q.ohwi[(std::size_t(oc) * cells + cell) * in_c + ic]) * q.weight_scale[std::size_t(oc)];
+        std::copy(values.begin(), values.end(), w);
     }
 }
 

@@ -57,17 +57,15 @@ TEST_CASE("int8 weights on the real file: the source's 8-bit levels, kept exactl
     int channels = 0, exact = 0;
     for (const Layer& l : weights.graph().layers()) {
         if (l.op != LayerOp::conv2d) continue;
-        const int in_c = int(l.weights->dims[1]), cells = l.kernel_h * l.kernel_w;
-        const Int8ConvWeights q = quantize_conv_weights(l, in_c, 127);
-        for (int oc = 0; oc < l.shape.c; ++oc) {
+        const int in_c = int(l.weights->dims[1]);
+        const std::vector<float> values = int8_weight_values(quantize_conv_weights(l, in_c, 127), l, in_c);
+        const std::size_t per_channel = values.size() / std::size_t(l.shape.c);
+        for (std::size_t k0 = 0; k0 < values.size(); k0 += per_channel) {
             float largest = 0.0f, error = 0.0f;
-            for (int ic = 0; ic < in_c; ++ic)
-                for (int cell = 0; cell < cells; ++cell) {
-                    const float w = l.weights->data[(std::size_t(oc) * in_c + ic) * cells + cell];
-                    const int level = q.ohwi[(std::size_t(oc) * cells + cell) * in_c + ic];
-                    largest = std::max(largest, std::fabs(w));
-                    error = std::max(error, std::fabs(float(level) * q.weight_scale[std::size_t(oc)] - w));
-                }
+            for (std::size_t k = k0; k < k0 + per_channel; ++k) {
+                largest = std::max(largest, std::fabs(l.weights->data[k]));
+                error = std::max(error, std::fabs(values[k] - l.weights->data[k]));
+            }
             ++channels;
             exact += error <= 1e-6f * largest;  // float rounding only; a rounded level is off by up to 1/254
         }

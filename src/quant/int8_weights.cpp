@@ -63,4 +63,16 @@ Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int max_level
     return q;
 }
 
+std::vector<float> int8_weight_values(const Int8ConvWeights& q, const Layer& conv, int in_c) {
+    const std::size_t out_c = std::size_t(conv.shape.c), cells = std::size_t(conv.kernel_h) * std::size_t(conv.kernel_w);
+    const std::size_t stored_in_c = q.ohwi.size() / (out_c * cells);
+    std::vector<float> values(out_c * std::size_t(in_c) * cells);
+    for (std::size_t oc = 0; oc < out_c; ++oc)
+        for (std::size_t ic = 0; ic < std::size_t(in_c); ++ic)
+            for (std::size_t cell = 0; cell < cells; ++cell)
+                values[(oc * std::size_t(in_c) + ic) * cells + cell] =
+                    float(q.ohwi[(oc * cells + cell) * stored_in_c + ic]) * q.weight_scale[oc];
+    return values;
+}
+
 }  // namespace tinception

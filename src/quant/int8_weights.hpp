@@ -27,4 +27,9 @@ inline Int8ConvWeights quantize_conv_weights(const Layer& conv, int in_c, int ma
     return quantize_conv_weights(conv, in_c, max_level, in_c);
 }
 
+// What int8 computes with, back in the layer's OIHW float order: q * weight_scale for each
+// of `q`'s weights, quantized from `conv` with `in_c` input channels (the padding of a stored
+// quad dropped).
+std::vector<float> int8_weight_values(const Int8ConvWeights& q, const Layer& conv, int in_c);
+
 }  // namespace tinception
