@@ -341,6 +341,57 @@ TEST_CASE("network: several layers pooled from one pass match each layer's own n
     CHECK_THROWS_WITH_AS(net.pool_layers({"a_1x1", "a_1x1"}), doctest::Contains("named twice"), Error);
 }
 
+TEST_CASE("network: a 1x1 convolution fed by an average pooling runs before it, unless the pooling's output is wanted") {
+    TempDir dir;
+    const GraphBuilder g = small_inception(31);
+    g.write(dir.file("small.tcw"));
+    const WeightFile weights = WeightFile::open(dir.file("small.tcw"));
+    const auto describes = [](const Network& net, const std::string& text) {
+        for (const std::string& line : net.step_descriptions())
+            if (line.find(text) != std::string::npos) return true;
+        return false;
+    };
+    constexpr int n = 2;
+    const std::vector<float> input = random_input(std::size_t(n) * 11 * 13 * 3, 41);
+    const std::vector<float> pooled = g.evaluate(input, n, "a_pool"), mixed = g.evaluate(input, n, "mixed_a");
+    for (const kernels::KernelTable* table : available_kernel_tables()) {
+        const std::string isa = table->isa_name;
+        CAPTURE(isa);
+        Network net(weights, "mixed_a", *table);
+        CHECK(describes(net, "a_pool (avgpool2d 3x3/1) -> 5x6x9, running a_pool_1x1's 1x1 first"));
+        CHECK(describes(net, "a_pool_1x1 (conv2d 1x1/1) -> 5x6x4, pooling after the 1x1"));
+        std::vector<float> swapped(mixed.size(), NAN);
+        net.extract_features(input.data(), n, swapped.data());
+        testing::check_close(mixed.data(), swapped.data(), mixed.size(), network_tolerance(mixed));
+
+        // A step observer (int8 calibration) sees every layer's own output, the pooling's too.
+        std::vector<float> observed_pool(pooled.size(), 0.0f);
+        net.observe_steps([&](const Layer& layer, const float* out, int images, int stride) {
+            if (layer.name != "a_pool") return;
+            for (int b = 0; b < images; ++b)
+                for (int p = 0; p < 5 * 6; ++p)
+                    for (int c = 0; c < 9; ++c) observed_pool[std::size_t(b * 9 + c)] += out[(b * 30 + p) * stride + c] / 30.0f;
+        });
+        CHECK_FALSE(describes(net, "running a_pool_1x1's 1x1 first"));
+        std::vector<float> observed(mixed.size(), NAN);
+        net.extract_features(input.data(), n, observed.data());
+        testing::check_close(pooled.data(), observed_pool.data(), pooled.size(), network_tolerance(pooled));
+        testing::check_close(mixed.data(), observed.data(), mixed.size(), network_tolerance(mixed));
+        net.observe_steps({});
+
+        // So does a feature that pools the pooling itself.
+        net.pool_layers({"a_pool", "mixed_a"});
+        CHECK_FALSE(describes(net, "running a_pool_1x1's 1x1 first"));
+        std::vector<float> both(std::size_t(n) * (9 + 16), NAN), expected;
+        for (int b = 0; b < n; ++b) {
+            expected.insert(expected.end(), pooled.begin() + b * 9, pooled.begin() + (b + 1) * 9);
+            expected.insert(expected.end(), mixed.begin() + b * 16, mixed.begin() + (b + 1) * 16);
+        }
+        net.extract_features(input.data(), n, both.data());
+        testing::check_close(expected.data(), both.data(), expected.size(), network_tolerance(expected));
+    }
+}
+
 TEST_CASE("layer sets: a comma-separated list, no empty or repeated names") {
     CHECK(split_layer_set("mixed5") == std::vector<std::string>{"mixed5"});
     CHECK(split_layer_set("mixed5,mixed7") == std::vector<std::string>{"mixed5", "mixed7"});
@@ -399,7 +450,9 @@ GraphBuilder early_and_late(std::uint32_t seed) {
     g.conv("c2", "c1", 16, 3, 3, 1, "same");
     g.conv("c3", "c2", 4, 1, 1, 1, "valid");
     g.pool("maxpool2d", "p1", "c2", 3, 3, 1, "same");
-    g.concat("cat", {"c3", "p1"});                 // 36x36x20
+    g.pool("avgpool2d", "p2", "c2", 3, 3, 1, "same");
+    g.conv("c6", "p2", 4, 1, 1, 1, "valid");       // computed before p2's pooling, in p2's early slot
+    g.concat("cat", {"c3", "p1", "c6"});           // 36x36x24
     g.conv("c4", "cat", 24, 3, 3, 2, "valid");     // 17x17x24
     g.conv("c5", "c4", 32, 1, 1, 1, "valid");
     return g;
@@ -434,8 +487,8 @@ TEST_CASE("network: early layers run a few images at a time and give what single
         const std::vector<float> expected = g.evaluate(input, 1, "c5");
         double scale = 1.0;
         for (const float v : expected) scale = std::max(scale, double(std::fabs(v)));
-        // The chain c1, c2, c3, c4, c5 sums 27 + 72 + 16 + 180 + 24 products.
-        testing::check_close(expected.data(), singles.data() + 16, 32, testing::sum_tolerance(319, scale));
+        // The chain c1, c2, c3, c4, c5 sums 27 + 72 + 16 + 216 + 24 products.
+        testing::check_close(expected.data(), singles.data() + 16, 32, testing::sum_tolerance(355, scale));
     }
     set_thread_count(2);
 }

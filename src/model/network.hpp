@@ -18,6 +18,7 @@
 namespace tinception {
 
 class WeightFile;
+struct PoolEpilogue;
 
 class Network {
 public:
@@ -66,6 +67,7 @@ public:
 private:
     struct Step;
 
+    void pair_pools_with_convs();
     void plan_buffers(int n);
     float* buffer_for(int step_index);
     // The images [first, first + count) of the caller's batch that a run covers.
@@ -79,6 +81,22 @@ private:
     kernels::Conv2dArgs conv_step_args(int step_index, const Batch& batch);
     kernels::Pool2dArgs pool_step_args(int step_index, const Batch& batch);
     kernels::Pool2dFn pool_kernel(int step_index) const;
+    // A 1x1 convolution fed by a stride-1 average pooling alone (Inception's pool branches)
+    // runs the other way round: the pooling step computes the convolution, without bias or
+    // ReLU, on the pooling's input into the pooling's own buffer, and the convolution step
+    // pools that and adds the bias and ReLU. Both are linear and the pool's weights sum to
+    // one, so the values are the same up to rounding, and the pooling runs over the
+    // convolution's fewer channels (32 to 192 where there were 192 to 2048). Not while a step
+    // observer or a pooled feature needs the pooling's own output.
+    bool pools_after_conv(int step_index) const;
+    bool runs_conv(int step_index) const;  // a conv2d's kernel, for the layer or its partner
+    bool runs_pool(int step_index) const;
+    float* unpooled_buffer(int pool_step, const Batch& batch);  // the convolution's output, before pooling
+    kernels::Conv2dArgs conv_before_pool_args(int pool_step, const Batch& batch);
+    kernels::Pool2dArgs pool_after_conv_args(int conv_step, const Batch& batch);
+    kernels::Conv2dArgs run_conv_args(int step_index, const Batch& batch);
+    kernels::Pool2dArgs run_pool_args(int step_index, const Batch& batch);
+    PoolEpilogue run_pool_epilogue(int step_index) const;
     void run_step(int step_index, const Batch& batch);
     void run_wave(int first_step, int end_step, const Batch& batch);
     void run_waves(int first_wave, int end_wave, const Batch& batch, float* features);
@@ -89,6 +107,9 @@ private:
     std::string output_layer_;
     NetworkPlan plan_;
     std::vector<Step> steps_;          // plan_.steps with what the executor adds (packed weights)
+    // Per step: the other step of a pooling and the 1x1 convolution it feeds alone (see
+    // pools_after_conv), -1 for the rest.
+    std::vector<int> pool_partner_;
     std::size_t workspace_bytes_ = 0;  // one thread's convolution scratch, the largest any layer needs
     AlignedBuffer arena_;              // the slots and the workspaces, from one allocation
     std::vector<float*> slots_;        // one per planned slot, for planned_batch_ images
