@@ -38,6 +38,10 @@ struct Pool2dArgs {
     int in_pixel_stride = 0;         // 0 means c
     int out_pixel_stride = 0;        // 0 means c
     bool count_include_pad = false;  // average pooling: TensorFlow leaves padded cells out
+    // Average pooling only: bias[ch] added to each mean, then max(0, .) with relu. For a 1x1
+    // convolution computed before the pooling that feeds it (src/model/network.cpp).
+    const float* bias = nullptr;     // [c], or nullptr for none
+    bool relu = false;
 };
 
 // out[b][j] = bias[j] + sum_i in[b][i] * weights[j][i]

@@ -14,11 +14,19 @@ namespace {
 // loop over channels only loads and combines; larger ones walk the window per vector.
 constexpr int kPoolListedTaps = 64;
 
-// One output pixel: channels [0, c) of out from the `taps` input pixels listed in tap.
+// An average's last step: the mean, then the bias from channel c0 on (if any) and the ReLU.
+template <class S>
+typename S::V finish_mean(typename S::V sum, int divisor, const Pool2dArgs& a, int c0, typename S::Mask mask) {
+    typename S::V mean = divisor > 0 ? S::div(sum, S::set1(float(divisor))) : S::zero();
+    if (a.bias) mean = S::add(mean, S::load(mask, a.bias + c0));
+    return a.relu ? S::relu(mean) : mean;
+}
+
+// One output pixel: channels [0, a.c) of out from the `taps` input pixels listed in tap.
 template <class S, bool kMax>
-void pool_listed_taps(const float* const* tap, int taps, int c, int divisor, float* out) {
+void pool_listed_taps(const float* const* tap, int taps, const Pool2dArgs& a, int divisor, float* out) {
+    const int c = a.c;
     const typename S::V lowest = S::set1(-__builtin_inff());
-    const typename S::V scale = S::set1(float(divisor));
     for (int c0 = 0; c0 < c; c0 += S::kLanes) {
         const typename S::Mask mask = S::mask(c - c0);
         typename S::V acc = kMax ? lowest : S::zero();
@@ -34,7 +42,7 @@ void pool_listed_taps(const float* const* tap, int taps, int c, int divisor, flo
                 acc = kMax ? S::max(v, acc) : S::add(acc, v);
             }
         }
-        if (!kMax) acc = divisor > 0 ? S::div(acc, scale) : S::zero();
+        if (!kMax) acc = finish_mean<S>(acc, divisor, a, c0, mask);
         S::store(out + c0, mask, acc);
     }
 }
@@ -59,7 +67,7 @@ void pool2d_nhwc(const Pool2dArgs& a) {
                     for (int ky = ky0; ky < ky1; ++ky)
                         for (int kx = kx0; kx < kx1; ++kx)
                             tap[taps++] = image + (long(y0 + ky) * a.in_w + (x0 + kx)) * in_stride;
-                    pool_listed_taps<S, kMax>(tap, taps, a.c, divisor, out);
+                    pool_listed_taps<S, kMax>(tap, taps, a, divisor, out);
                     continue;
                 }
                 for (int c = 0; c < a.c; c += S::kLanes) {
@@ -71,7 +79,7 @@ void pool2d_nhwc(const Pool2dArgs& a) {
                                 S::load(mask, image + (long(y0 + ky) * a.in_w + (x0 + kx)) * in_stride + c);
                             acc = kMax ? S::max(v, acc) : S::add(acc, v);
                         }
-                    if (!kMax) acc = divisor > 0 ? S::div(acc, S::set1(float(divisor))) : S::zero();
+                    if (!kMax) acc = finish_mean<S>(acc, divisor, a, c, mask);
                     S::store(out + c, mask, acc);
                 }
             }

@@ -20,7 +20,7 @@ void for_each_window(const Pool2dArgs& a, Visit visit) {
                     const int x0 = x * a.stride_w - a.pad_left;
                     const float* image = a.input + long(b) * a.in_h * a.in_w * in_stride + ch;
                     float* out = a.output + ((long(b) * a.out_h + y) * a.out_w + x) * out_stride + ch;
-                    visit(image, in_stride, y0, x0, out);
+                    visit(image, in_stride, y0, x0, out, ch);
                 }
 }
 
@@ -29,7 +29,7 @@ void for_each_window(const Pool2dArgs& a, Visit visit) {
 // out = max over the in-bounds cells of the window
 void maxpool2d_ref(const Pool2dArgs& a) {
     assert(a.input && a.output);
-    for_each_window(a, [&](const float* image, long stride, int y0, int x0, float* out) {
+    for_each_window(a, [&](const float* image, long stride, int y0, int x0, float* out, int /*ch*/) {
         float best = -std::numeric_limits<float>::infinity();
         for (int ky = 0; ky < a.kernel_h; ++ky)
             for (int kx = 0; kx < a.kernel_w; ++kx) {
@@ -42,10 +42,11 @@ void maxpool2d_ref(const Pool2dArgs& a) {
     });
 }
 
-// out = sum over in-bounds cells / (in-bounds count, or kernel area with count_include_pad)
+// out = sum over in-bounds cells / (in-bounds count, or kernel area with count_include_pad),
+// plus bias[ch], then max(0, out) with relu
 void avgpool2d_ref(const Pool2dArgs& a) {
     assert(a.input && a.output);
-    for_each_window(a, [&](const float* image, long stride, int y0, int x0, float* out) {
+    for_each_window(a, [&](const float* image, long stride, int y0, int x0, float* out, int ch) {
         double sum = 0.0;
         int count = 0;
         for (int ky = 0; ky < a.kernel_h; ++ky)
@@ -56,7 +57,9 @@ void avgpool2d_ref(const Pool2dArgs& a) {
                 ++count;
             }
         const int divisor = a.count_include_pad ? a.kernel_h * a.kernel_w : count;
-        *out = divisor > 0 ? float(sum / divisor) : 0.0f;
+        float mean = divisor > 0 ? float(sum / divisor) : 0.0f;
+        if (a.bias) mean += a.bias[ch];
+        *out = a.relu && mean < 0.0f ? 0.0f : mean;
     });
 }
 

@@ -38,19 +38,34 @@ std::vector<std::pair<Fn, std::string>> distinct_entries(Fn KernelTable::*entry)
 }
 
 // Runs pooling entry `op` of every table that has its own against the reference's.
-void check_pool(kernels::Pool2dFn KernelTable::*op, bool count_include_pad, Tolerance (*tolerance)(const PoolCase&)) {
+// With `bias_and_relu` (average pooling), a bias per channel is added to each mean, about
+// half of them negative enough for the ReLU to zero some outputs.
+void check_pool(kernels::Pool2dFn KernelTable::*op, bool count_include_pad, Tolerance (*tolerance)(const PoolCase&),
+                bool bias_and_relu = false) {
     for (const PoolCase& pc : kPoolCases)
         for (const MemoryLayout& layout : kLayouts) {
             CAPTURE(describe(pc));
             CAPTURE(std::string(layout.name));
             const PoolFixture f(pc, layout, 99);
+            std::vector<float> bias(std::size_t(pc.c));
+            for (int ch = 0; ch < pc.c; ++ch) bias[std::size_t(ch)] = float(ch % 7 - 3) * 0.3f;
+            const auto args = [&](GuardedBuffer* out) {
+                kernels::Pool2dArgs a = f.args(out, count_include_pad);
+                if (bias_and_relu) a.bias = bias.data(), a.relu = true;
+                return a;
+            };
             GuardedBuffer expected = f.fresh_output();
-            (kernels::reference_kernels().*op)(f.args(&expected, count_include_pad));
+            (kernels::reference_kernels().*op)(args(&expected));
+            if (bias_and_relu) {  // the case must reach both sides of the ReLU
+                long zeros = 0;
+                for (std::size_t i = 0; i < expected.size(); ++i) zeros += expected[i] == 0.0f;
+                CHECK(zeros > 0);
+            }
             for (const KernelTable* table : tables_under_test()) {
                 if (table->*op == kernels::reference_kernels().*op) continue;
                 CAPTURE(std::string(table->isa_name));
                 GuardedBuffer actual = f.fresh_output();
-                (table->*op)(f.args(&actual, count_include_pad));
+                (table->*op)(args(&actual));
                 f.check(expected, actual, tolerance(pc));
             }
         }
@@ -123,6 +138,7 @@ TEST_CASE("avgpool2d: every table matches the reference, padding in and out of t
     const auto tolerance = [](const PoolCase& pc) { return sum_tolerance(long(pc.kernel_h) * pc.kernel_w, 1.0); };
     SUBCASE("padding excluded from the divisor") { check_pool(&KernelTable::avgpool2d, false, tolerance); }
     SUBCASE("count_include_pad") { check_pool(&KernelTable::avgpool2d, true, tolerance); }
+    SUBCASE("a bias per channel and a ReLU after the mean") { check_pool(&KernelTable::avgpool2d, false, tolerance, true); }
 }
 
 TEST_CASE("global_avgpool: each implementation against a double-precision mean") {

@@ -2,8 +2,6 @@
 // where its first output row's window does (or, above the input, with shifted padding).
 #include "layers/pool2d_parallel.hpp"
 
-#include <algorithm>
-
 #include "layers/row_band.hpp"
 #include "parallel/thread_pool.hpp"
 
@@ -18,22 +16,9 @@ kernels::Pool2dArgs band_args(const kernels::Pool2dArgs& a, int b, int y0, int r
                     b, y0, rows);
 }
 
-// Adds the bias (and clamps at zero) over a band's output pixels.
-void apply_epilogue(const kernels::Pool2dArgs& band, const PoolEpilogue& epilogue) {
-    const long pixels = long(band.out_h) * band.out_w;
-    const long stride = band.out_pixel_stride ? band.out_pixel_stride : band.c;
-    for (long p = 0; p < pixels; ++p) {
-        float* out = band.output + p * stride;
-        for (int c = 0; c < band.c; ++c) out[c] += epilogue.bias[c];
-        if (epilogue.relu)
-            for (int c = 0; c < band.c; ++c) out[c] = std::max(out[c], 0.0f);
-    }
-}
-
 }  // namespace
 
-Pool2dTasks::Pool2dTasks(kernels::Pool2dFn pool, const kernels::Pool2dArgs& args, PoolEpilogue epilogue)
-    : pool_(pool), args_(args), epilogue_(epilogue) {
+Pool2dTasks::Pool2dTasks(kernels::Pool2dFn pool, const kernels::Pool2dArgs& args) : pool_(pool), args_(args) {
     if (args.n <= 0 || args.out_h <= 0) return;
     bands_ = args.out_h < kMaxPoolBands ? args.out_h : kMaxPoolBands;
     count_ = args.n * bands_;
@@ -44,16 +29,13 @@ void Pool2dTasks::run(int task) const {
     const int band = task % bands_;
     const int y0 = int(long(args_.out_h) * band / bands_);
     const int y1 = int(long(args_.out_h) * (band + 1) / bands_);
-    if (y1 <= y0) return;
-    const kernels::Pool2dArgs rows = band_args(args_, b, y0, y1 - y0);
-    pool_(rows);
-    if (epilogue_.bias) apply_epilogue(rows, epilogue_);
+    if (y1 > y0) pool_(band_args(args_, b, y0, y1 - y0));
 }
 
-void pool2d_parallel(kernels::Pool2dFn pool, const kernels::Pool2dArgs& a, PoolEpilogue epilogue) {
-    const Pool2dTasks tasks(pool, a, epilogue);
+void pool2d_parallel(kernels::Pool2dFn pool, const kernels::Pool2dArgs& a) {
+    const Pool2dTasks tasks(pool, a);
     if (tasks.count() <= 1) {
-        if (tasks.count() == 1) tasks.run(0);
+        if (tasks.count() == 1) pool(a);
         return;
     }
     parallel_for(tasks.count(), [&](int task) { tasks.run(task); });

@@ -245,6 +245,8 @@ kernels::Pool2dArgs Network::pool_after_conv_args(int c, const Batch& batch) {
     a.input = unpooled_buffer(p, batch);
     a.output = image_buffer(c, batch);
     a.c = s.layer->shape.c;
+    a.bias = s.layer->bias->data;
+    a.relu = s.layer->relu;
     return a;
 }
 
@@ -256,12 +258,6 @@ kernels::Pool2dArgs Network::run_pool_args(int i, const Batch& batch) {
     return pools_after_conv(i) ? pool_after_conv_args(i, batch) : pool_step_args(i, batch);
 }
 
-PoolEpilogue Network::run_pool_epilogue(int i) const {
-    if (!pools_after_conv(i)) return {};
-    const Layer& conv = *plan_.steps[std::size_t(i)].layer;
-    return {conv.bias->data, conv.relu};
-}
-
 void Network::run_step(int i, const Batch& batch) {
     const int n = batch.count;
     const PlannedStep& s = plan_.steps[std::size_t(i)];
@@ -269,7 +265,7 @@ void Network::run_step(int i, const Batch& batch) {
     const int src = s.inputs[0];
     const ActivationShape& in = plan_.steps[std::size_t(src)].layer->shape;
     if (runs_conv(i)) return conv2d_parallel(table_, run_conv_args(i, batch), workspaces_);
-    if (runs_pool(i)) return pool2d_parallel(pool_kernel(i), run_pool_args(i, batch), run_pool_epilogue(i));
+    if (runs_pool(i)) return pool2d_parallel(pool_kernel(i), run_pool_args(i, batch));
     switch (l.op) {
     case LayerOp::input:
     case LayerOp::conv2d:
@@ -339,7 +335,7 @@ void Network::run_wave(int first, int end, const Batch& batch) {
             convs.emplace_back(table_, run_conv_args(i, batch), workspaces_, threads);
             layers.push_back({&convs.back(), nullptr, convs.back().count()});
         } else if (runs_pool(i)) {
-            pools.emplace_back(pool_kernel(i), run_pool_args(i, batch), run_pool_epilogue(i));
+            pools.emplace_back(pool_kernel(i), run_pool_args(i, batch));
             layers.push_back({nullptr, &pools.back(), pools.back().count()});
         } else {
             run_step(i, batch);

@@ -18,7 +18,6 @@
 namespace tinception {
 
 class WeightFile;
-struct PoolEpilogue;
 
 class Network {
 public:
@@ -96,7 +95,6 @@ private:
     kernels::Pool2dArgs pool_after_conv_args(int conv_step, const Batch& batch);
     kernels::Conv2dArgs run_conv_args(int step_index, const Batch& batch);
     kernels::Pool2dArgs run_pool_args(int step_index, const Batch& batch);
-    PoolEpilogue run_pool_epilogue(int step_index) const;
     void run_step(int step_index, const Batch& batch);
     void run_wave(int first_step, int end_step, const Batch& batch);
     void run_waves(int first_wave, int end_wave, const Batch& batch, float* features);
