@@ -62,8 +62,8 @@ void write_model(const std::string& path, const std::string& weights_path) {
     save_classifier_model(path, m);
 }
 
-// A 16x10 24-bit BMP with a gradient, written by hand.
-void write_bmp(const std::string& path) {
+// A 16x10 24-bit BMP with a gradient, written by hand; `shade` shifts its colours.
+void write_bmp(const std::string& path, int shade = 0) {
     const int w = 16, h = 10, row = w * 3;  // 48 bytes: already a multiple of 4
     std::vector<unsigned char> b(54 + std::size_t(row) * h, 0);
     const auto put32 = [&b](std::size_t at, std::uint32_t v) {
@@ -80,7 +80,8 @@ void write_bmp(const std::string& path) {
     b[28] = 24;
     put32(34, std::uint32_t(row * h));
     for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w * 3; ++x) b[54 + std::size_t(y * row + x)] = static_cast<unsigned char>(x * 5 + y * 20);
+        for (int x = 0; x < w * 3; ++x)
+            b[54 + std::size_t(y * row + x)] = static_cast<unsigned char>(x * 5 + y * 20 + shade * (x % 3 + 1));
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
 }
 
@@ -170,4 +171,42 @@ TEST_CASE("guess-dir: --no-cache writes no cache and classifies as the cache doe
     std::size_t rows = 0;
     for (const char c : csv) rows += c == '\n';
     CHECK(rows == 1 + 11);
+}
+
+TEST_CASE("train: the networks' packed weights come from the packed-weights cache, or from memory with --no-packed-cache; the same model either way") {
+    TempDir dir;
+    const std::string weights = dir.file("w.tcw");
+    write_weights(weights);
+    const fs::path data = dir.path() / "data";
+    for (const char* label : {"dark", "light"}) {
+        fs::create_directories(data / label);
+        for (int i = 0; i < 12; ++i)
+            write_bmp((data / label / ("i" + std::to_string(i) + ".bmp")).string(), (label[0] == 'd' ? 0 : 40) + i);
+    }
+    const std::string cache = dir.file("cache");
+    ::setenv("XDG_CACHE_HOME", cache.c_str(), 1);  // inherited by the program
+    const fs::path packed = fs::path(cache) / "tinception" / "packed";
+    const auto train = [&](const std::string& model, const std::vector<std::string>& extra) {
+        std::vector<std::string> args{"train", data.string(), "-o", dir.file(model), "--weights", weights,
+                                      "--bottleneck", "features", "--no-cache", "--steps", "20", "-q"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const CommandResult r = run_tinception(args);
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+    };
+    train("memory.tcm", {"--no-packed-cache"});
+    CHECK_FALSE(fs::exists(packed));
+    train("built.tcm", {});
+    REQUIRE(fs::is_directory(packed));
+    CHECK(std::distance(fs::directory_iterator(packed), fs::directory_iterator()) == 1);
+    train("mapped.tcm", {});
+    // SOURCE_DATE_EPOCH (set by the test run) fixes the model's time stamp.
+    const auto bytes = [&](const std::string& model) {
+        std::ifstream in(dir.file(model), std::ios::binary);
+        return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+    };
+    CHECK_FALSE(bytes("memory.tcm").empty());
+    CHECK(bytes("built.tcm") == bytes("memory.tcm"));
+    CHECK(bytes("mapped.tcm") == bytes("memory.tcm"));
+    ::unsetenv("XDG_CACHE_HOME");
 }

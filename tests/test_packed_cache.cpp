@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "error.hpp"
 #include "kernel_dispatch.hpp"
+#include "model/layer_args.hpp"
 #include "model/network.hpp"
 #include "model/packed_cache.hpp"
 #include "model/packed_weights.hpp"
@@ -57,6 +59,24 @@ TEST_CASE("packed cache: built on first use, mapped afterwards, features identic
         CHECK(mapped->source() == PackedWeights::Source::cache_mapped);
         CHECK(features_of(mapped) == expected);
         CHECK(mapped->packed_bytes() == 0);  // every layer came from the file, none packed here
+
+        // Copied out of the mapping into memory of its own: the same bytes elsewhere, the
+        // same features, and the file left as it was.
+        const std::vector<char> file = read_all(mapped->cache_path());
+        const auto copied = PackedWeights::cached(weights, *table, f.cache_dir, /*copy_mapped=*/true);
+        CHECK(copied->source() == PackedWeights::Source::cache_mapped);
+        CHECK(features_of(copied) == expected);
+        for (const Layer& l : weights.graph().layers()) {
+            if (l.op != LayerOp::conv2d || !table->conv2d_packed_size) continue;
+            const kernels::Conv2dArgs args = conv_args_for_packing(weights.graph(), l);
+            const int index = int(&l - weights.graph().layers().data());
+            const void* from_file = mapped->conv2d(index, args);
+            const void* copy = copied->conv2d(index, args);
+            REQUIRE(from_file != nullptr);
+            CHECK(copy != from_file);
+            CHECK(std::memcmp(copy, from_file, table->conv2d_packed_size(args)) == 0);
+        }
+        CHECK(read_all(mapped->cache_path()) == file);
     }
 }
 

@@ -118,6 +118,8 @@ int run_train(int argc, char** argv) {
     options.add_options()
         ("o,output", "the trained model file to write", cxxopts::value<std::string>())
         ("no-cache", "compute every bottleneck, read and write no cache")
+        ("no-packed-cache", "pack the weights in memory instead of using the packed-weights cache "
+                            "(~/.cache/tinception/packed, which guess uses too)")
         ("require-cached", "read every bottleneck from the cache, compute none: fail listing the images missing "
                            "(after 'tinception bottlenecks' filled the cache, e.g. on a job array)")
         ("output-labels", "labels file (default: MODEL with .labels.txt)", cxxopts::value<std::string>())
@@ -187,6 +189,7 @@ int run_train(int argc, char** argv) {
     if (!args.count("no-cache")) o.cache_dir = cache_dir_option(args);
     o.overwrite = args.count("force") > 0;
     o.require_cached = args.count("require-cached") > 0;
+    o.packed_cache = PackedCacheChoice{args.count("no-packed-cache") == 0, {}, /*copy_mapped=*/true};
     o.decode = decode_mode_option(args);
     if (o.require_cached && o.cache_dir.empty()) throw Error("--require-cached and --no-cache exclude each other");
     o.split.validation_percentage = number_option(args, "validation-percentage", 0, 99);

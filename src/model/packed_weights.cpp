@@ -1,6 +1,7 @@
 // Packing on first use, under a lock, or the layers of a mapped cache file; see packed_weights.hpp.
 #include "model/packed_weights.hpp"
 
+#include <cstring>
 #include <filesystem>
 
 #include "error.hpp"
@@ -22,8 +23,9 @@ PackedWeights::~PackedWeights() = default;
 
 std::shared_ptr<const PackedWeights> PackedWeights::cached(const WeightFile& weights,
                                                            const kernels::KernelTable& table,
-                                                           const std::string& cache_dir) {
+                                                           const std::string& cache_dir, bool copy_mapped) {
     std::shared_ptr<PackedWeights> p(new PackedWeights(weights, table, false));
+    p->copy_mapped_ = copy_mapped;
     const PackedCacheKey key{weights.checksum(), table.isa_name, packing_fingerprint(weights.graph(), table),
                              weights.identity(), weights.format_version() >= 3};
     p->cache_key_ = key;
@@ -43,7 +45,7 @@ std::shared_ptr<const PackedWeights> PackedWeights::cached(const WeightFile& wei
 std::shared_ptr<const PackedWeights> PackedWeights::make(const WeightFile& weights, const kernels::KernelTable& table,
                                                          const PackedCacheChoice& choice) {
     if (!choice.use) return std::make_shared<const PackedWeights>(weights, table);
-    return cached(weights, table, choice.dir.empty() ? default_packed_cache_dir() : choice.dir);
+    return cached(weights, table, choice.dir.empty() ? default_packed_cache_dir() : choice.dir, choice.copy_mapped);
 }
 
 const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& args) const {
@@ -57,7 +59,16 @@ const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& ar
     const std::size_t size = table_.conv2d_packed_size(args);
     if (cache_) {
         bool damaged = false;
-        if (const void* mapped = cache_->layer(layer_index, size, &damaged)) return mapped;
+        if (const void* mapped = cache_->layer(layer_index, size, &damaged)) {
+            if (!copy_mapped_) return mapped;
+            copied_.resize(packed_.size());
+            AlignedBuffer& copy = copied_[std::size_t(layer_index)];
+            if (!copy.data()) {
+                copy = AlignedBuffer(size, "packed convolution weights", AlignedBuffer::Pages::huge);
+                std::memcpy(copy.data(), mapped, size);
+            }
+            return copy.data();
+        }
         if (damaged) {
             damaged_.resize(packed_.size(), 0);
             damaged_[std::size_t(layer_index)] = 1;

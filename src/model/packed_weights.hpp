@@ -23,6 +23,11 @@ class WeightFile;
 struct PackedCacheChoice {
     bool use = true;
     std::string dir;  // empty: default_packed_cache_dir()
+    // Copy each mapped layer into memory of its own (2 MiB pages) when a network first asks
+    // for it, for runs over many images: forwards from the file's 4 KiB pages took up to 10%
+    // longer, and the copy costs what touching that much fresh memory costs, no packing
+    // (bench/README.md, "Packed weights").
+    bool copy_mapped = false;
 };
 
 class PackedWeights {
@@ -35,7 +40,7 @@ public:
     // memory as networks ask for them, for save_cache() to write. A layer the file lacks, or
     // holds damaged, is packed in memory the same way. Throws only for damaged weights.
     static std::shared_ptr<const PackedWeights> cached(const WeightFile& weights, const kernels::KernelTable& table,
-                                                       const std::string& cache_dir);
+                                                       const std::string& cache_dir, bool copy_mapped = false);
     // cached() for choice.use (choice.dir, or the default folder), else the constructor.
     static std::shared_ptr<const PackedWeights> make(const WeightFile& weights, const kernels::KernelTable& table,
                                                      const PackedCacheChoice& choice);
@@ -74,6 +79,8 @@ private:
     const kernels::KernelTable& table_;
     mutable std::mutex mutex_;
     mutable std::vector<AlignedBuffer> packed_;  // by layer index; empty until asked for
+    bool copy_mapped_ = false;
+    mutable std::vector<AlignedBuffer> copied_;  // by layer index: a mapped layer's copy, with copy_mapped_
     mutable std::unique_ptr<PackedCacheFile> cache_;  // null: no file yet, or none used
     mutable std::vector<char> damaged_;  // by layer index: the file's entry failed its hash
     mutable bool unsaved_ = false;       // layers packed in memory that the file lacks

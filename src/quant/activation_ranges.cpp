@@ -15,6 +15,7 @@
 #include "kernel_dispatch.hpp"
 #include "model/network.hpp"
 #include "model/network_plan.hpp"
+#include "model/packed_weights.hpp"
 #include "parallel/thread_pool.hpp"
 #include "weights/weight_file.hpp"
 
@@ -97,7 +98,14 @@ float range_from_histogram(const std::vector<std::uint64_t>& bins, std::uint64_t
 ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& output_layer, const float* input,
                                   int n, const RangeRule& rule) {
     if (n <= 0) throw Error("int8 calibration needs at least one image");
-    Network network(weights, output_layer, active_kernels());
+    return calibrate_ranges(std::make_shared<const PackedWeights>(weights, active_kernels()), output_layer, input, n,
+                            rule);
+}
+
+ActivationRanges calibrate_ranges(std::shared_ptr<const PackedWeights> packed, const std::string& output_layer,
+                                  const float* input, int n, const RangeRule& rule) {
+    if (n <= 0) throw Error("int8 calibration needs at least one image");
+    Network network(std::move(packed), output_layer);
     // Only the layers whose range int8 uses are counted: the others are a third of the values.
     const NetworkPlan& plan = network.plan();
     std::map<std::string, LayerHistogram> histograms;

@@ -7,11 +7,13 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace tinception {
 
+class PackedWeights;
 class WeightFile;
 struct NetworkPlan;
 
@@ -27,9 +29,13 @@ using ActivationRanges = std::map<std::string, float>;
 // input's scale, and a step writing into a concat's slice takes the concat's.
 bool takes_own_range(const NetworkPlan& plan, int step);
 
-// `input`: NHWC [n][size][size][3] preprocessed as the network expects, run in batches.
+// `input`: NHWC [n][size][size][3] preprocessed as the network expects, run in batches
+// through an fp32 network with weights packed in memory.
 ActivationRanges calibrate_ranges(const WeightFile& weights, const std::string& output_layer, const float* input,
                                   int n, const RangeRule& rule);
+// The same through an fp32 network on `packed` (a cache's, or shared with an extractor).
+ActivationRanges calibrate_ranges(std::shared_ptr<const PackedWeights> packed, const std::string& output_layer,
+                                  const float* input, int n, const RangeRule& rule);
 
 // The range `rule` takes from a layer's positive outputs: their histogram over the bins of
 // log2_bin (kernels/int8/log2_bins.hpp), their count and the largest.

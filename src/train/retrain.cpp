@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "file_io.hpp"
 #include "finetune/fine_tune_stage.hpp"
+#include "kernel_dispatch.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/network.hpp"
 #include "quant/calibration_set.hpp"
@@ -147,8 +148,14 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
 
     // The weights' data are checked when a network first needs them: a run whose bottlenecks
     // all come from the cache (keyed by the weights' checksum) reads none of them.
-    FeatureExtractor extractor(
-        std::make_shared<const WeightFile>(WeightFile::open(options.weights_path, DataCheck::deferred)), options.layer);
+    // The fp32 packed weights, made on first use by calibration or the extractor's network.
+    const auto weights = std::make_shared<const WeightFile>(WeightFile::open(options.weights_path, DataCheck::deferred));
+    const auto fp32_packed = [weights, choice = options.packed_cache,
+                              packed = std::make_shared<std::shared_ptr<const PackedWeights>>()] {
+        if (!*packed) *packed = PackedWeights::make(*weights, active_kernels(), choice);
+        return *packed;
+    };
+    FeatureExtractor extractor(weights, PackedWeightsSource{&active_kernels(), fp32_packed}, options.layer, TunedLayers{});
     if (!options.fine_tune_from.empty() && options.augmentation != TestTimeAugmentation::none)
         throw Error("--fine-tune-from does not take --tta flip");
     if (!options.fine_tune_from.empty()) check_fine_tune_span(extractor.weights(), options.fine_tune_from, extractor.layer());
@@ -161,13 +168,14 @@ RetrainResult retrain(const RetrainOptions& options, const RetrainEvents& events
         const CalibrationSet set =
             c.folder.empty() ? load_calibration_images(training_images, extractor.preprocessing(), c.max_images)
                              : load_calibration_set(c.folder, extractor.preprocessing(), c.max_images);
-        extractor.use_int8(calibrate_ranges(extractor.weights(), extractor.network_end(), set.input.data(),
-                                            int(set.paths.size()), c.rule));
+        extractor.use_int8(calibrate_ranges(fp32_packed(), extractor.network_end(), set.input.data(),
+                                            int(set.paths.size()), c.rule),
+                           options.packed_cache);
         result.calibration_images = set.paths.size();
         result.calibration_seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - calibration_start).count();
     }
-    if (options.calibration.bf16) extractor.use_bf16();
+    if (options.calibration.bf16) extractor.use_bf16(options.packed_cache);
     std::unique_ptr<BottleneckCache> cache;
     if (!options.cache_dir.empty()) cache = std::make_unique<BottleneckCache>(options.cache_dir);
 

@@ -11,6 +11,7 @@
 #include "classify/classifier_model.hpp"
 #include "finetune/fine_tuner.hpp"
 #include "image/preprocess.hpp"
+#include "model/packed_weights.hpp"
 #include "quant/calibration_set.hpp"
 #include "train/cross_validation.hpp"
 #include "train/dataset.hpp"
@@ -52,6 +53,9 @@ struct RetrainOptions {
     // int8: the features come from the int8 network, calibrated on calibration.folder's images
     // or, when empty, on the training split's; the model stores the ranges.
     CalibrationOptions calibration;
+    // Where the networks' packed weights come from (fp32 for bottlenecks and calibration, int8,
+    // bf16): the packed-weights cache guess uses, or packed in memory for this run.
+    PackedCacheChoice packed_cache{false, {}};
 };
 
 struct RetrainResult;
