@@ -93,6 +93,13 @@ TEST_CASE("int8 packed cache: written on first use, mapped afterwards, features 
         CHECK(mapped.cache_mapped_every_layer());
         CHECK_FALSE(weights.data_verified());  // nothing read from the weight file's tensors
         CHECK(features_of(mapped) == expected);
+        // Copied out of the mapping: the same features, the file as it was, still no tensor read.
+        const std::vector<char> file = read_all(mapped.cache_path());
+        Int8Network copied(weights, "features", ranges, *table, PackedCacheChoice{true, f.cache_dir, true});
+        CHECK(copied.cache_mapped_every_layer());
+        CHECK_FALSE(weights.data_verified());
+        CHECK(features_of(copied) == expected);
+        CHECK(read_all(copied.cache_path()) == file);
     }
 }
 

@@ -12,7 +12,7 @@ namespace tinception {
 Int8LayerWeights::Int8LayerWeights(const WeightFile& weights, const kernels::Int8KernelTable& table,
                                    const PackedCacheChoice& cache, const std::vector<int>& layers)
     : weights_(weights), table_(table),
-      caching_(cache.use && table.conv2d_pack && table.conv2d_packed_size) {
+      caching_(cache.use && table.conv2d_pack && table.conv2d_packed_size), copy_mapped_(cache.copy_mapped) {
     if (!caching_) return;
     key_ = int8_packed_cache_key(weights, table);
     const std::string dir = cache.dir.empty() ? default_packed_cache_dir() : cache.dir;
@@ -49,6 +49,11 @@ Int8LayerWeights::Conv Int8LayerWeights::conv(const Layer& l, const ActivationSh
     const int layer = weights_.graph().index_of(l.name);
     bool damaged = false;
     if (const void* stored = cache_ ? cache_->layer(layer, 2 * floats_bytes + packed_bytes, &damaged) : nullptr) {
+        if (copy_mapped_) {
+            copied_.emplace_back(2 * floats_bytes + packed_bytes, "int8 packed weights", AlignedBuffer::Pages::huge);
+            std::memcpy(copied_.back().data(), stored, 2 * floats_bytes + packed_bytes);
+            stored = copied_.back().data();
+        }
         const auto* bytes = static_cast<const unsigned char*>(stored);
         return {reinterpret_cast<const float*>(bytes), reinterpret_cast<const float*>(bytes + floats_bytes), nullptr,
                 bytes + 2 * floats_bytes};

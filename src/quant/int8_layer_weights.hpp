@@ -26,7 +26,9 @@ struct ActivationShape;
 class Int8LayerWeights {
 public:
     // `layers`: graph indices of the convolutions to come, whose cache entries are checked at
-    // once. The cache is used when `cache.use` and the int8 table packs.
+    // once. The cache is used when `cache.use` and the int8 table packs; with
+    // `cache.copy_mapped`, each mapped entry is copied into memory of its own (forwards from
+    // the file's pages ran 2-5% slower, bench/README.md "Packed weights").
     Int8LayerWeights(const WeightFile& weights, const kernels::Int8KernelTable& table, const PackedCacheChoice& cache,
                      const std::vector<int>& layers);
     ~Int8LayerWeights();
@@ -62,11 +64,13 @@ private:
     const WeightFile& weights_;
     const kernels::Int8KernelTable& table_;
     bool caching_ = false;
+    bool copy_mapped_ = false;
     bool readable_ = false;  // the weight file's data checked and its conv weights expanded
     PackedCacheKey key_;
     std::unique_ptr<PackedCacheFile> cache_;  // the mapping mapped layers point into
     std::string cache_path_, cache_note_;
     std::deque<Made> made_;  // a deque: the addresses handed out stay put
+    std::vector<AlignedBuffer> copied_;  // mapped entries copied, with copy_mapped_
 };
 
 }  // namespace tinception
