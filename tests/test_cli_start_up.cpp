@@ -14,6 +14,7 @@
 #include "classify/classifier_model.hpp"
 #include "cli_harness.hpp"
 #include "model/feature_extractor.hpp"
+#include "small_packed_weights.hpp"
 #include "temp_dir.hpp"
 #include "weights/weight_file.hpp"
 #include "weights/weight_file_writer.hpp"
@@ -201,10 +202,7 @@ TEST_CASE("train: the networks' packed weights come from the packed-weights cach
     CHECK(std::distance(fs::directory_iterator(packed), fs::directory_iterator()) == 1);
     train("mapped.tcm", {});
     // SOURCE_DATE_EPOCH (set by the test run) fixes the model's time stamp.
-    const auto bytes = [&](const std::string& model) {
-        std::ifstream in(dir.file(model), std::ios::binary);
-        return std::vector<char>(std::istreambuf_iterator<char>(in), {});
-    };
+    const auto bytes = [&](const std::string& model) { return read_all(dir.file(model)); };
     CHECK_FALSE(bytes("memory.tcm").empty());
     CHECK(bytes("built.tcm") == bytes("memory.tcm"));
     CHECK(bytes("mapped.tcm") == bytes("memory.tcm"));

@@ -44,35 +44,12 @@ Network::Network(std::shared_ptr<const PackedWeights> packed, const std::string&
         workspace_bytes_ = std::max(workspace_bytes_, conv2d_workspace_bytes(table_, args));
     }
     packed_->save_cache();  // the layers this network packed, for the next run to map
-    pair_pools_with_convs();
+    pool_partner_ = pool_conv_partners(plan_);
     feature_size_ = output_shape().c;
     plan_buffers(1);
 }
 
 Network::~Network() = default;
-
-// Finds the poolings whose only reader is a 1x1 convolution they alone feed, with no more
-// output channels than the pooling has (its buffer then holds the convolution's output).
-void Network::pair_pools_with_convs() {
-    pool_partner_.assign(steps_.size(), -1);
-    std::vector<std::vector<int>> readers(steps_.size());
-    for (std::size_t i = 0; i < steps_.size(); ++i)
-        for (const int in : plan_.steps[i].inputs) readers[std::size_t(in)].push_back(int(i));
-    for (std::size_t p = 0; p < steps_.size(); ++p) {
-        const Layer& pool = *plan_.steps[p].layer;
-        if (pool.op != LayerOp::avgpool2d || pool.stride_h != 1 || pool.stride_w != 1 || readers[p].size() != 1) continue;
-        const int c = readers[p][0];
-        const PlannedStep& conv = plan_.steps[std::size_t(c)];
-        const Layer& l = *conv.layer;
-        const ActivationShape& in = plan_.steps[std::size_t(plan_.steps[p].inputs[0])].layer->shape;
-        if (l.op != LayerOp::conv2d || l.kernel_h != 1 || l.kernel_w != 1 || l.stride_h != 1 || l.stride_w != 1 ||
-            l.pad_top != 0 || l.pad_left != 0 || conv.inputs.size() != 1 || plan_.steps[p].owner != int(p) ||
-            pool.shape.h != in.h || pool.shape.w != in.w || l.shape.c > pool.shape.c)
-            continue;
-        pool_partner_[p] = c;
-        pool_partner_[std::size_t(c)] = int(p);
-    }
-}
 
 void Network::pool_layers(const std::vector<std::string>& layers) {
     PooledOffsets pooled = pooled_offsets(plan_, layers, weights_.path());
@@ -151,111 +128,6 @@ void Network::plan_buffers(int n) {
     for (const std::size_t at : offsets) slots_.push_back(reinterpret_cast<float*>(base + at));
     workspaces_ = {base + workspaces_at, workspace_bytes_, workspace_count};
     planned_batch_ = n;
-}
-
-float* Network::buffer_for(int step_index) {
-    const PlannedStep& s = plan_.steps[std::size_t(step_index)];
-    return slots_[std::size_t(plan_.steps[std::size_t(s.owner)].slot)] + s.channel_offset;
-}
-
-// The batch's first image in step i's output: a slot holds [n][h][w][pixel_stride] floats,
-// and an output of the early waves alone holds just the images of the current run.
-float* Network::image_buffer(int step_index, const Batch& batch) {
-    return buffer_for(step_index) + image_offset(plan_.steps[std::size_t(step_index)], batch.first);
-}
-
-const float* Network::input_of(int step_index, const Batch& batch) {
-    if (step_index != 0) return image_buffer(step_index, batch);
-    const ActivationShape in = input_shape();
-    return batch.input + std::size_t(batch.first) * std::size_t(in.h) * std::size_t(in.w) * std::size_t(in.c);
-}
-
-kernels::Conv2dArgs Network::conv_step_args(int i, const Batch& batch) {
-    const PlannedStep& s = plan_.steps[std::size_t(i)];
-    const PlannedStep& src = plan_.steps[std::size_t(s.inputs[0])];
-    kernels::Conv2dArgs a = conv_args(*s.layer, src.layer->shape, batch.count, src.pixel_stride, s.pixel_stride);
-    a.input = input_of(s.inputs[0], batch);
-    a.output = image_buffer(i, batch);
-    a.packed = steps_[std::size_t(i)].packed;
-    return a;
-}
-
-kernels::Pool2dArgs Network::pool_step_args(int i, const Batch& batch) {
-    const PlannedStep& s = plan_.steps[std::size_t(i)];
-    const PlannedStep& src = plan_.steps[std::size_t(s.inputs[0])];
-    kernels::Pool2dArgs a;
-    set_window(a, *s.layer, src.layer->shape, batch.count, src.pixel_stride, s.pixel_stride);
-    a.input = input_of(s.inputs[0], batch);
-    a.output = image_buffer(i, batch);
-    a.c = src.layer->shape.c;
-    return a;
-}
-
-kernels::Pool2dFn Network::pool_kernel(int i) const {
-    return plan_.steps[std::size_t(i)].layer->op == LayerOp::maxpool2d ? table_.maxpool2d : table_.avgpool2d;
-}
-
-bool Network::pools_after_conv(int i) const {
-    const int partner = pool_partner_[std::size_t(i)];
-    if (partner < 0 || observer_) return false;
-    const int pool = plan_.steps[std::size_t(i)].layer->op == LayerOp::avgpool2d ? i : partner;
-    return pooled_offset_.empty() || pooled_offset_[std::size_t(pool)] < 0;
-}
-
-bool Network::runs_conv(int i) const {
-    const LayerOp op = plan_.steps[std::size_t(i)].layer->op;
-    return pools_after_conv(i) ? op == LayerOp::avgpool2d : op == LayerOp::conv2d;
-}
-
-bool Network::runs_pool(int i) const {
-    const LayerOp op = plan_.steps[std::size_t(i)].layer->op;
-    if (pools_after_conv(i)) return op == LayerOp::conv2d;
-    return op == LayerOp::maxpool2d || op == LayerOp::avgpool2d;
-}
-
-// Dense pixels of the convolution's channels, in the pooling's slot (sized for its own wider
-// pixels), the current run's images from the start when that slot is the early waves' alone.
-float* Network::unpooled_buffer(int p, const Batch& batch) {
-    const PlannedStep& s = plan_.steps[std::size_t(p)];
-    const ActivationShape& shape = s.layer->shape;
-    const int conv_c = plan_.steps[std::size_t(pool_partner_[std::size_t(p)])].layer->shape.c;
-    const std::size_t image = s.early_only ? 0 : std::size_t(batch.first);
-    return buffer_for(p) + image * std::size_t(shape.h) * std::size_t(shape.w) * std::size_t(conv_c);
-}
-
-kernels::Conv2dArgs Network::conv_before_pool_args(int p, const Batch& batch) {
-    const int c = pool_partner_[std::size_t(p)];
-    const PlannedStep& src = plan_.steps[std::size_t(plan_.steps[std::size_t(p)].inputs[0])];
-    const Layer& conv = *plan_.steps[std::size_t(c)].layer;
-    kernels::Conv2dArgs a = conv_args(conv, src.layer->shape, batch.count, src.pixel_stride, conv.shape.c);
-    a.input = input_of(plan_.steps[std::size_t(p)].inputs[0], batch);
-    a.output = unpooled_buffer(p, batch);
-    a.packed = steps_[std::size_t(c)].packed;
-    a.bias = nullptr;  // added after the pooling, whose weights sum to one
-    a.relu = false;
-    return a;
-}
-
-kernels::Pool2dArgs Network::pool_after_conv_args(int c, const Batch& batch) {
-    const int p = pool_partner_[std::size_t(c)];
-    const PlannedStep& s = plan_.steps[std::size_t(c)];
-    const ActivationShape& in = plan_.steps[std::size_t(plan_.steps[std::size_t(p)].inputs[0])].layer->shape;
-    kernels::Pool2dArgs a;
-    set_window(a, *plan_.steps[std::size_t(p)].layer, in, batch.count, s.layer->shape.c, s.pixel_stride);
-    a.input = unpooled_buffer(p, batch);
-    a.output = image_buffer(c, batch);
-    a.c = s.layer->shape.c;
-    a.bias = s.layer->bias->data;
-    a.relu = s.layer->relu;
-    return a;
-}
-
-kernels::Conv2dArgs Network::run_conv_args(int i, const Batch& batch) {
-    return pools_after_conv(i) ? conv_before_pool_args(i, batch) : conv_step_args(i, batch);
-}
-
-kernels::Pool2dArgs Network::run_pool_args(int i, const Batch& batch) {
-    return pools_after_conv(i) ? pool_after_conv_args(i, batch) : pool_step_args(i, batch);
 }
 
 void Network::run_step(int i, const Batch& batch) {

@@ -66,7 +66,6 @@ public:
 private:
     struct Step;
 
-    void pair_pools_with_convs();
     void plan_buffers(int n);
     float* buffer_for(int step_index);
     // The images [first, first + count) of the caller's batch that a run covers.

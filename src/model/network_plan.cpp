@@ -152,6 +152,31 @@ PooledOffsets pooled_offsets(const NetworkPlan& plan, const std::vector<std::str
     return pooled;
 }
 
+std::vector<int> pool_conv_partners(const NetworkPlan& plan) {
+    const std::size_t count = plan.steps.size();
+    std::vector<int> partner(count, -1);
+    std::vector<std::vector<int>> readers(count);
+    for (std::size_t i = 0; i < count; ++i)
+        for (const int in : plan.steps[i].inputs) readers[std::size_t(in)].push_back(int(i));
+    for (std::size_t p = 0; p < count; ++p) {
+        const PlannedStep& pool_step = plan.steps[p];
+        const Layer& pool = *pool_step.layer;
+        if (pool.op != LayerOp::avgpool2d || pool.stride_h != 1 || pool.stride_w != 1 || readers[p].size() != 1) continue;
+        const int c = readers[p][0];
+        const PlannedStep& conv_step = plan.steps[std::size_t(c)];
+        const Layer& conv = *conv_step.layer;
+        const ActivationShape& in = plan.steps[std::size_t(pool_step.inputs[0])].layer->shape;
+        const bool pointwise = conv.op == LayerOp::conv2d && conv.kernel_h == 1 && conv.kernel_w == 1 &&
+                               conv.stride_h == 1 && conv.stride_w == 1 && conv.pad_top == 0 && conv.pad_left == 0;
+        const bool fits = pool_step.owner == int(p) && pool.shape.h == in.h && pool.shape.w == in.w &&
+                          conv.shape.c <= pool.shape.c;
+        if (!pointwise || conv_step.inputs.size() != 1 || !fits) continue;
+        partner[p] = c;
+        partner[std::size_t(c)] = int(p);
+    }
+    return partner;
+}
+
 std::vector<std::string> step_descriptions(const NetworkPlan& plan) {
     std::vector<std::string> lines;
     for (const PlannedStep& s : plan.steps) {

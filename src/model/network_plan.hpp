@@ -82,6 +82,12 @@ struct PooledOffsets {
 };
 PooledOffsets pooled_offsets(const NetworkPlan& plan, const std::vector<std::string>& layers, const std::string& path);
 
+// Per step, the other step of a pair that may run the other way round (network.hpp,
+// Network::pools_after_conv): a stride-1 average pooling whose only reader is a 1x1 stride-1
+// unpadded convolution it alone feeds, with no more output channels than the pooling has (the
+// pooling's buffer then holds the convolution's output); -1 for every other step.
+std::vector<int> pool_conv_partners(const NetworkPlan& plan);
+
 // One line per step: layer name, op and output shape (per-layer timings print them).
 std::vector<std::string> step_descriptions(const NetworkPlan& plan);
 

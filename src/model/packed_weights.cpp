@@ -26,6 +26,7 @@ std::shared_ptr<const PackedWeights> PackedWeights::cached(const WeightFile& wei
                                                            const std::string& cache_dir, bool copy_mapped) {
     std::shared_ptr<PackedWeights> p(new PackedWeights(weights, table, false));
     p->copy_mapped_ = copy_mapped;
+    if (copy_mapped) p->copied_.resize(p->packed_.size());
     const PackedCacheKey key{weights.checksum(), table.isa_name, packing_fingerprint(weights.graph(), table),
                              weights.identity(), weights.format_version() >= 3};
     p->cache_key_ = key;
@@ -61,7 +62,6 @@ const void* PackedWeights::conv2d(int layer_index, const kernels::Conv2dArgs& ar
         bool damaged = false;
         if (const void* mapped = cache_->layer(layer_index, size, &damaged)) {
             if (!copy_mapped_) return mapped;
-            copied_.resize(packed_.size());
             AlignedBuffer& copy = copied_[std::size_t(layer_index)];
             if (!copy.data()) {
                 copy = AlignedBuffer(size, "packed convolution weights", AlignedBuffer::Pages::huge);
