@@ -14,14 +14,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "../tests/feature_similarity.hpp"
+#include "folder_images.hpp"
 #include "error.hpp"
-#include "image/image.hpp"
-#include "image/preprocess.hpp"
 #include "kernel_dispatch.hpp"
 #include "model/feature_extractor.hpp"
 #include "model/network.hpp"
@@ -47,13 +45,6 @@ void round_weights_as_int8(const WeightFile& weights, int max_level) {
     }
 }
 
-std::vector<std::string> split_commas(const std::string& text) {
-    std::vector<std::string> parts;
-    std::stringstream in(text);
-    for (std::string part; std::getline(in, part, ',');) parts.push_back(part);
-    return parts;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -73,24 +64,15 @@ int main(int argc, char** argv) try {
     const std::string share = argc > 6 ? argv[6] : "all";
     if (share != "all" && share != "weights" && share != "activations")
         throw Error("SHARE '" + share + "' is not all, weights or activations");
-    const std::vector<std::string> layers = split_commas(argc > 7 ? argv[7] : "mixed5,mixed10");
+    const std::vector<std::string> layers = bench::split_commas(argc > 7 ? argv[7] : "mixed5,mixed10");
     const WeightFile weights = WeightFile::open(argv[1]);
-    const Preprocessing prep = preprocessing_of(weights);
-    std::vector<std::string> paths;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(argv[2]))
-        if (e.is_regular_file() && has_image_extension(e.path().string())) paths.push_back(e.path().string());
-    std::sort(paths.begin(), paths.end());
-    const std::size_t image_floats = std::size_t(prep.size) * prep.size * 3;
-    std::vector<float> input(paths.size() * image_floats), calibration;
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-        preprocess(load_image(paths[i]), prep, input.data() + i * image_floats);
-        if (i % std::size_t(every) == 0)
-            calibration.insert(calibration.end(), input.begin() + long(i * image_floats),
-                               input.begin() + long((i + 1) * image_floats));
-    }
-    const int n = int(paths.size()), calibrated = int(calibration.size() / image_floats);
+    const bench::FolderImages folder = bench::load_folder_images(argv[2], preprocessing_of(weights), every);
+    const std::vector<std::string>& paths = folder.paths;
+    const std::vector<float>& input = folder.input;
+    const std::size_t image_floats = folder.image_floats;
+    const int n = folder.count(), calibrated = folder.calibration_count();
     const std::string& output = layers.back();
-    const ActivationRanges ranges = calibrate_ranges(weights, output, calibration.data(), calibrated, rule);
+    const ActivationRanges ranges = calibrate_ranges(weights, output, folder.calibration.data(), calibrated, rule);
     Network fp32(weights, output, active_kernels());
     fp32.pool_layers(layers);
     Int8Network int8(weights, output, ranges, *table);
