@@ -173,9 +173,15 @@ TEST_CASE("parallel_for: runs every task once, partitions statically, rethrows")
         CHECK_THROWS(parallel_for(5, [](int t) {
             if (t == 3) throw std::runtime_error("task 3");
         }));
-        int nested = 0;
+        // A single task runs on the caller, whose nested call may then use the pool; tasks
+        // of a pooled call run their nested calls inline. Either way every nested task runs
+        // once (counted atomically: the first case's may run on several threads).
+        std::atomic<int> nested{0};
         parallel_for(1, [&](int) { parallel_for(4, [&](int) { ++nested; }); });
-        CHECK(nested == 4);
+        CHECK(nested.load() == 4);
+        nested = 0;
+        parallel_for(3, [&](int) { parallel_for(4, [&](int) { ++nested; }); });
+        CHECK(nested.load() == 12);
     }
     set_thread_count(2);
 }
