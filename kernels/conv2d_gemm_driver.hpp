@@ -58,11 +58,14 @@ void gemm_rows_in_place(const Conv2dArgs& a, long out_stride, const float* packe
         for (long p = 0; p < panels; ++p) {
             auto t = panel_job<G>(a, p, out_stride, long(a.stride_w) * a.in_c);
             t.k_len = run;
+            // The first tile fetches the next panel (the first again, for the next row).
+            const float* next = packed + (p + 1 < panels ? p + 1 : 0) * k_len * G::kPanelWidth;
             for_each_row_tile<G::kTileRows>(a.out_w, [&](int x0, int rows) {
                 t.c = a.output + (row * a.out_w + x0) * out_stride + p * G::kPanelWidth;
                 for (int ky = 0; ky < a.kernel_h; ++ky) {
                     t.a = in_row + (long(ky) * a.in_w + long(x0) * a.stride_w) * a.in_c;
                     t.b = packed + (p * k_len + ky * run) * G::kPanelWidth;
+                    t.prefetch = x0 == 0 ? next + ky * run * G::kPanelWidth : nullptr;
                     t.first = ky == 0;
                     t.last = ky == a.kernel_h - 1;
                     G::tile(t, rows);
@@ -122,9 +125,16 @@ void conv2d_gemm(const Conv2dArgs& a) {
                 t.k_len = chunk;
                 t.first = k0 == 0;
                 t.last = k0 + chunk == k_len;
+                // The first tile fetches the next panel's chunk, else the next chunk's first
+                // panel, else the first panel's first chunk for the next block.
+                const float* next = p + 1 < panels          ? t.b + k_len * G::kPanelWidth
+                                    : k0 + chunk < k_len     ? packed + (k0 + chunk) * G::kPanelWidth
+                                    : m0 + block_rows < pixels ? packed
+                                                               : nullptr;
                 for_each_row_tile<G::kTileRows>(block_rows, [&](int r0, int rows) {
                     t.a = chunk_a + r0 * chunk_lda;
                     t.c = a.output + (m0 + r0) * out_stride + p * G::kPanelWidth;
+                    t.prefetch = r0 == 0 ? next : nullptr;
                     G::tile(t, rows);
                 });
             }

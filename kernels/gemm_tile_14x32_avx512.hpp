@@ -45,7 +45,9 @@ void gemm_tile_14x32_avx512(const TileJob<Avx512>& t) {
     const float* b = t.b;
     const long lda = t.lda;
     const long k_len = t.k_len;  // a local, so the loop bound is not re-read from memory
+    const float* next = t.prefetch;
     for (long k = 0; k < k_len; ++k, ++a, b += GemmTile14x32Avx512::kPanelWidth) {
+        if (next) Avx512::prefetch_panel_row(next + k * GemmTile14x32Avx512::kPanelWidth);
         const __m512 w0 = _mm512_loadu_ps(b);
         const __m512 w1 = _mm512_loadu_ps(b + 16);
         for (int i = 0; i < Rows; ++i) {

@@ -71,7 +71,9 @@ void gemm_tile_6x16_avx2(const TileJob<Avx2>& t, int rows) {
     }
     const float* b = t.b;
     const long k_len = t.k_len;
+    const float* next = t.prefetch;
     for (long k = 0; k < k_len; ++k, b += GemmTile6x16Avx2::kPanelWidth) {
+        if (next) Avx2::prefetch_panel_row(next + k * GemmTile6x16Avx2::kPanelWidth);
         const __m256 w0 = _mm256_loadu_ps(b);
         const __m256 w1 = _mm256_loadu_ps(b + 8);
         __m256 x = _mm256_broadcast_ss(a0 + k);

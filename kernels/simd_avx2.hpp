@@ -36,6 +36,8 @@ struct Avx2 {
     // b where a is not greater, NaN included: max(v, best) keeps best when v is NaN.
     static V max(V a, V b) { return _mm256_max_ps(a, b); }
     static V relu(V v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
+    // A packed panel's row, two vectors (64 bytes): into L2 ahead of the tile that reads it.
+    static void prefetch_panel_row(const float* row) { _mm_prefetch(reinterpret_cast<const char*>(row), _MM_HINT_T1); }
 };
 
 }  // namespace

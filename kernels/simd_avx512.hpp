@@ -31,6 +31,12 @@ struct Avx512 {
     // zero-masking form because GCC 12 flags the undefined pass-through of _mm512_max_ps.
     static V max(V a, V b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
     static V relu(V v) { return _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps()); }
+    // A packed panel's row, two vectors (128 bytes): into L2 ahead of the tile that reads it (L1
+    // still holds the chunk being multiplied).
+    static void prefetch_panel_row(const float* row) {
+        _mm_prefetch(reinterpret_cast<const char*>(row), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(row + 16), _MM_HINT_T1);
+    }
 };
 
 }  // namespace

@@ -49,9 +49,11 @@ void store_packed_weight(void* packed, long row, long in_c, int ic, long j, floa
 // `count` tiles of a block and each of the `elements` transform elements; `panel` is one
 // output-channel panel of the packed weights, [elements][in_c][PW], PW = G::kPanelWidth; in_c
 // and element_stride counted in slots.
+// While the first tile of each chunk runs, the next chunk is fetched: the next element's,
+// then the next chunk of input channels, then `next_panel`'s first (nullptr: none).
 template <class G>
 void multiply_transformed(const float* v, long element_stride, const float* panel, int elements,
-                                 long in_c, int count, float* m) {
+                                 long in_c, int count, float* m, const float* next_panel) {
     if (in_c == 0) {
         std::memset(m, 0, sizeof(float) * std::size_t(count) * std::size_t(elements) * G::kPanelWidth);
         return;
@@ -69,9 +71,13 @@ void multiply_transformed(const float* v, long element_stride, const float* pane
             t.first = k0 == 0;
             t.last = false;
             t.relu = false;
+            const float* next = e + 1 < elements  ? t.b + in_c * G::kPanelWidth
+                                : k0 + chunk < in_c ? panel + (k0 + chunk) * G::kPanelWidth
+                                                    : next_panel;
             for_each_row_tile<G::kTileRows>(count, [&](int r0, int rows) {
                 t.a = v + e * element_stride + long(r0) * in_c + k0;
                 t.c = m + (long(r0) * elements + e) * G::kPanelWidth;
+                t.prefetch = r0 == 0 ? next : nullptr;
                 G::tile(t, rows);
             });
         }
@@ -122,8 +128,9 @@ void run_winograd(const Conv2dArgs& a, long total, int elements, std::size_t pac
                 for (int e = 0; e < elements; ++e) G::to_slots(v + e * element_stride, long(count) * a.in_c);
         }
         for (long p = 0; p < panels; ++p) {
-            multiply_transformed<G>(v, element_stride, packed + p * elements * in_slots * G::kPanelWidth, elements,
-                                    in_slots, count, m);
+            const long panel_slots = elements * in_slots * G::kPanelWidth;
+            multiply_transformed<G>(v, element_stride, packed + p * panel_slots, elements, in_slots, count, m,
+                                    p + 1 < panels ? packed + (p + 1) * panel_slots : nullptr);
             outputs(t0, count, m, p);
         }
     }

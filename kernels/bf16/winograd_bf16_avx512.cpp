@@ -54,7 +54,9 @@ void winograd_tile_bf16(const TileJob<Avx512>& t) {
     const float* b = t.b;
     const long lda = t.lda;
     const long k_len = t.k_len;
+    const float* next = t.prefetch;
     for (long q = 0; q < k_len; ++q, ++a, b += GemmTileBf16Avx512::kPanelWidth) {
+        if (next) Avx512::prefetch_panel_row(next + q * GemmTileBf16Avx512::kPanelWidth);
         const __m512i w0 = _mm512_loadu_si512(b);
         const __m512i w1 = _mm512_loadu_si512(b + 16);
         for (int i = 0; i < Rows; ++i) {
