@@ -125,12 +125,17 @@ void conv2d_gemm(const Conv2dArgs& a) {
                 t.k_len = chunk;
                 t.first = k0 == 0;
                 t.last = k0 + chunk == k_len;
-                // The first tile fetches the next panel's chunk, else the next chunk's first
-                // panel, else the first panel's first chunk for the next block.
-                const float* next = p + 1 < panels          ? t.b + k_len * G::kPanelWidth
-                                    : k0 + chunk < k_len     ? packed + (k0 + chunk) * G::kPanelWidth
-                                    : m0 + block_rows < pixels ? packed
-                                                               : nullptr;
+                // The first tile fetches `chunk` rows of what comes next: the next panel's
+                // chunk; after the last panel the next chunk's first panel (a shorter last
+                // chunk runs on into the second panel; a lone panel's is not fetched); after
+                // the last chunk the next block's start.
+                const float* next = nullptr;
+                if (p + 1 < panels)
+                    next = t.b + k_len * G::kPanelWidth;
+                else if (k0 + chunk < k_len)
+                    next = panels > 1 || k0 + 2 * chunk <= k_len ? packed + (k0 + chunk) * G::kPanelWidth : nullptr;
+                else if (m0 + block_rows < pixels)
+                    next = packed;
                 for_each_row_tile<G::kTileRows>(block_rows, [&](int r0, int rows) {
                     t.a = chunk_a + r0 * chunk_lda;
                     t.c = a.output + (m0 + r0) * out_stride + p * G::kPanelWidth;

@@ -16,9 +16,9 @@ struct TileJob {
     long ldc;
     const float* bias;  // this panel's bias, or nullptr
     typename S::Mask mask0, mask1;  // each vector's lanes below out_c
-    // The panel chunk this thread multiplies next ([k_len][2 * S::kLanes], or nullptr), fetched
-    // into cache while this tile runs: at batch 1 a chunk serves a few tiles only, and a tile
-    // that waits for its weights from memory waits for all of them.
+    // The panel chunk this thread multiplies next (k_len rows of 2 * S::kLanes, all inside the
+    // packed weights; or nullptr), fetched into cache while this tile runs: at batch 1 a chunk
+    // serves few tiles, and the first of them would wait on memory for every weight row.
     const float* prefetch = nullptr;
     bool first, last, relu;
 };

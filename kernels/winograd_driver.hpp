@@ -50,7 +50,9 @@ void store_packed_weight(void* packed, long row, long in_c, int ic, long j, floa
 // output-channel panel of the packed weights, [elements][in_c][PW], PW = G::kPanelWidth; in_c
 // and element_stride counted in slots.
 // While the first tile of each chunk runs, the next chunk is fetched: the next element's,
-// then the next chunk of input channels, then `next_panel`'s first (nullptr: none).
+// then the next chunk of input channels, then `next_panel`'s first (nullptr: none). A chunk's
+// length of rows from any of these stays inside the packed weights: every Winograd has two
+// elements or more, and a panel's first chunk is its longest.
 template <class G>
 void multiply_transformed(const float* v, long element_stride, const float* panel, int elements,
                                  long in_c, int count, float* m, const float* next_panel) {
