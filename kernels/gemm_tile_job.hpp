@@ -18,7 +18,8 @@ struct TileJob {
     typename S::Mask mask0, mask1;  // each vector's lanes below out_c
     // The panel chunk this thread multiplies next (k_len rows of 2 * S::kLanes, all inside the
     // packed weights; or nullptr), fetched into cache while this tile runs: at batch 1 a chunk
-    // serves few tiles, and the first of them would wait on memory for every weight row.
+    // serves few tiles, and the first of them would wait on memory for every weight row. A
+    // tile may ignore it (the NEON one does): it changes no result.
     const float* prefetch = nullptr;
     bool first, last, relu;
 };
