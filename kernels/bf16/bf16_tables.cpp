@@ -7,7 +7,8 @@
 //    - layers with an odd in_c (the RGB stem) on the AVX-512 table in fp32: bf16 pairs input
 //      channels, so their rows were gathered tap by tap and padded, 1.5x the fp32 table's
 //      time on the stem, and rounding the image to bf16 was the largest single loss of
-//      accuracy;
+//      accuracy; and the two 147x147 3x3 layers, where fp32's F(4x4, 3x3) is faster
+//      (bf16_stays_fp32, winograd_bf16_path.hpp);
 //    - the rest in bf16 directly.
 //    All three pack 32-channel panels, so a layer's cuts work either way.
 #include "bf16/conv2d_bf16.hpp"
@@ -45,8 +46,8 @@ const KernelTable& winograd_table() {
 }
 
 const KernelTable& for_layer(const Conv2dArgs& a) {
+    if (bf16_stays_fp32(a)) return *avx512_kernels();
     if (bf16_winograd(a) != Bf16Winograd::none) return winograd_table();
-    if (a.in_c % 2 != 0) return *avx512_kernels();
     return *avx512_bf16_direct_kernels();
 }
 
@@ -88,5 +89,7 @@ const KernelTable* avx512_bf16_kernels() {
 const KernelTable* avx512_bf16_direct_kernels() { return nullptr; }
 const KernelTable* avx512_bf16_kernels() { return nullptr; }
 #endif
+
+bool bf16_layer_runs_fp32(const Conv2dArgs& a) { return bf16_stays_fp32(a); }
 
 }  // namespace tinception::kernels

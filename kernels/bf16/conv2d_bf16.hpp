@@ -19,13 +19,17 @@ bool conv2d_winograd_bf16_ref(const Conv2dArgs& a);
 const KernelTable* avx512_bf16_direct_kernels();
 // Which layers --precision bf16 runs how: bumped with any change that moves its features (2:
 // the 8x8 layers' Winograd in bf16, the stem in fp32; 3: every Winograd layer in bf16, by
-// the transforms winograd_bf16_path.hpp picks), so cached bf16 bottlenecks of an earlier plan
-// are not taken for this one's.
-constexpr int kBf16PlanVersion = 3;
+// the transforms winograd_bf16_path.hpp picks; 4: the 147x147 3x3 layers in fp32), so cached
+// bf16 bottlenecks of an earlier plan are not taken for this one's.
+constexpr int kBf16PlanVersion = 4;
+
+// Whether --precision bf16 runs this layer on the AVX-512 table in fp32 (winograd_bf16_path.hpp
+// says which and why).
+bool bf16_layer_runs_fp32(const Conv2dArgs& a);
 
 // What --precision bf16 runs: the layers fp32 runs by Winograd by the bf16 Winograd
-// (winograd_bf16_path.hpp), the odd-in_c stem on the AVX-512 table in fp32 (bf16_tables.cpp
-// says why), the rest in bf16 directly; nullptr where the above is.
+// (winograd_bf16_path.hpp), the layers bf16_layer_runs_fp32 names on the AVX-512 table in fp32,
+// the rest in bf16 directly; nullptr where the above is.
 const KernelTable* avx512_bf16_kernels();
 
 }  // namespace tinception::kernels
