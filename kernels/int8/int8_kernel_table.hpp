@@ -85,6 +85,11 @@ using QuantizeU8Fn = void (*)(const float* in, long pixels, int c, float offset,
 using Log2HistogramFn = std::uint64_t (*)(const float* values, long pixels, int channels, int pixel_stride,
                                           std::uint64_t* counts, float* largest);
 
+// Multiply-adds per second of a register-only loop of the convolution's dot-product
+// instruction on the calling thread, run for about `seconds`: the peak its int8 rate is
+// measured against.
+using DotPeakFn = double (*)(double seconds);
+
 struct Int8KernelTable {
     const char* isa_name = "";  // "reference", "avx2", "avx2_7bit", "avx512_vnni"
     int weight_max = kInt8WeightMax;  // the largest |w| the convolution takes
@@ -97,6 +102,7 @@ struct Int8KernelTable {
     CopyChannelsU8Fn copy_channels = nullptr;
     QuantizeU8Fn quantize_u8 = nullptr;
     Log2HistogramFn log2_histogram = nullptr;
+    DotPeakFn dot_peak = nullptr;  // optional; null for the reference and AVX2 tables
 };
 
 const Int8KernelTable& reference_int8_kernels();

@@ -42,6 +42,7 @@ void maxpool2d_u8_avx512(const Pool2dU8Args& a);  // int8/pool2d_u8_avx512.cpp
 void avgpool2d_u8_avx512(const Pool2dU8Args& a);
 std::uint64_t log2_histogram_avx512(const float* values, long pixels, int channels, int pixel_stride,
                                     std::uint64_t* counts, float* largest);  // int8/log2_histogram_avx512.cpp
+double dot_peak_avx512_vnni(double seconds);                                     // int8/dot_peak_avx512_vnni.cpp
 
 // AVX2's copies and input quantization (every VNNI CPU runs AVX2) with the VNNI convolution,
 // AVX-512 pooling and calibration histogram.
@@ -55,6 +56,7 @@ const Int8KernelTable* avx512_vnni_int8_kernels() {
         t.maxpool2d = maxpool2d_u8_avx512;
         t.avgpool2d = avgpool2d_u8_avx512;
         t.log2_histogram = log2_histogram_avx512;
+        t.dot_peak = dot_peak_avx512_vnni;
         return t;
     }();
     return &table;

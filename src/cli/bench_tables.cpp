@@ -45,13 +45,11 @@ BenchRow time_precision_row(const std::function<void(int batch)>& run, const Ben
 
 namespace {
 
-// `net`'s rows at each fp32 row's batch and thread count under `title`, then with fp32_layers
-// its per-layer table against fp32's. Net: Network or Int8Network.
+// `net`'s rows at each fp32 row's batch and thread count under `title`. Net: Network or
+// Int8Network.
 template <class Net>
-std::vector<BenchRow> print_rows_of(Net& net, const char* precision, const std::string& title,
-                                    const std::vector<float>& input, const std::vector<BenchRow>& fp32_rows,
-                                    int warmup, int iterations, const LayerTimes* fp32_layers,
-                                    const std::vector<int>& threads_list) {
+std::vector<BenchRow> print_rows_of(Net& net, const std::string& title, const std::vector<float>& input,
+                                    const std::vector<BenchRow>& fp32_rows, int warmup, int iterations) {
     std::printf("\n%s, same input:\n%5s %7s %10s %9s %9s %7s\n", title.c_str(), "batch", "threads", "ms/image",
                 "images/s", "x_fp32", "%idle");
     std::vector<float> features(std::size_t(max_batch(fp32_rows)) * std::size_t(net.feature_size()));
@@ -59,12 +57,36 @@ std::vector<BenchRow> print_rows_of(Net& net, const char* precision, const std::
     for (const BenchRow& r : fp32_rows)
         rows.push_back(time_precision_row([&](int batch) { net.extract_features(input.data(), batch, features.data()); },
                                           r, warmup, iterations));
-    if (fp32_layers) {
-        const int batch = fp32_rows.front().batch;
-        print_per_layer_against_fp32(precision, *fp32_layers, time_layers(net, input, batch, threads_list, iterations),
-                                     batch, threads_list);
-    }
     return rows;
+}
+
+// With fp32_layers (--per-layer), `net`'s per-layer table against fp32's; with peak_macs
+// (per thread count), each layer's share of that peak too.
+template <class Net>
+void print_layers_of(Net& net, const char* precision, const std::vector<float>& input,
+                     const std::vector<BenchRow>& fp32_rows, int iterations, const LayerTimes* fp32_layers,
+                     const std::vector<int>& threads_list, const std::vector<double>& peak_macs = {}) {
+    if (!fp32_layers) return;
+    const int batch = fp32_rows.front().batch;
+    print_per_layer_against_fp32(precision, *fp32_layers, time_layers(net, input, batch, threads_list, iterations),
+                                 batch, threads_list, peak_macs);
+}
+
+// Each int8 row's multiply-adds per second against the table's dot-product loop on as many
+// threads (peak_macs, per thread count): how much of what that instruction can do the whole
+// network gets.
+void print_int8_against_peak(const char* isa, const std::vector<BenchRow>& rows, double multiply_adds_per_image,
+                             const std::vector<int>& threads_list, const std::vector<double>& peak_macs) {
+    std::printf("int8 against the %s dot-product loop (register-only, best of 4 x 0.05 s on each thread at once):\n"
+                "%5s %7s %12s %12s %10s\n",
+                isa, "batch", "threads", "GMAC/s", "peak GMAC/s", "%measured");
+    for (const BenchRow& r : rows) {
+        const double peak =
+            peak_macs[std::size_t(std::find(threads_list.begin(), threads_list.end(), r.threads) - threads_list.begin())];
+        const double macs = multiply_adds_per_image / (r.ms_per_image * 1e-3);
+        std::printf("%5d %7d %12.1f %12.1f %9.1f%%\n", r.batch, r.threads, macs * 1e-9, peak * 1e-9,
+                    100.0 * macs / peak);
+    }
 }
 
 }  // namespace
@@ -72,11 +94,19 @@ std::vector<BenchRow> print_rows_of(Net& net, const char* precision, const std::
 std::vector<BenchRow> print_int8_rows(const WeightFile& weights, const std::string& layer,
                                       const std::vector<float>& input, const std::vector<BenchRow>& fp32_rows,
                                       int warmup, int iterations, const LayerTimes* fp32_layers,
-                                      const std::vector<int>& threads_list) {
+                                      const std::vector<int>& threads_list, double multiply_adds_per_image) {
     const ActivationRanges ranges = calibrate_ranges(weights, layer, input.data(), 1, RangeRule{});
-    Int8Network int8(weights, layer, ranges, active_int8_kernels());
-    return print_rows_of(int8, "int8", std::string("int8 (") + active_int8_kernels().isa_name + " table)", input,
-                         fp32_rows, warmup, iterations, fp32_layers, threads_list);
+    const kernels::Int8KernelTable& table = active_int8_kernels();
+    Int8Network int8(weights, layer, ranges, table);
+    const std::vector<BenchRow> rows =
+        print_rows_of(int8, std::string("int8 (") + table.isa_name + " table)", input, fp32_rows, warmup, iterations);
+    std::vector<double> peak_macs;  // per thread count
+    if (table.dot_peak) {
+        for (const int threads : threads_list) peak_macs.push_back(measured_int8_peak_macs(table, threads, 0.2));
+        print_int8_against_peak(table.isa_name, rows, multiply_adds_per_image, threads_list, peak_macs);
+    }
+    print_layers_of(int8, "int8", input, fp32_rows, iterations, fp32_layers, threads_list, peak_macs);
+    return rows;
 }
 
 std::vector<BenchRow> print_bf16_rows(const WeightFile& weights, const std::string& layer,
@@ -86,8 +116,11 @@ std::vector<BenchRow> print_bf16_rows(const WeightFile& weights, const std::stri
     const kernels::KernelTable* table = kernels::avx512_bf16_kernels();
     if (!table) throw Error("--precision bf16 needs a CPU with AVX-512 BF16, which this one lacks");
     Network bf16(weights, layer, *table);
-    return print_rows_of(bf16, "bf16", std::string("bf16 (") + table->isa_name + " table: convolutions on bf16, fp32 sums)",
-                         input, fp32_rows, warmup, iterations, fp32_layers, threads_list);
+    const std::vector<BenchRow> rows =
+        print_rows_of(bf16, std::string("bf16 (") + table->isa_name + " table: convolutions on bf16, fp32 sums)", input,
+                      fp32_rows, warmup, iterations);
+    print_layers_of(bf16, "bf16", input, fp32_rows, iterations, fp32_layers, threads_list);
+    return rows;
 }
 
 // On a shared machine one CPU can run well below the other, and the scaling figures are
@@ -152,14 +185,17 @@ void print_per_layer(const LayerTimes& t, int batch, const std::vector<int>& thr
 
 // The same steps in both: one plan.
 void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32, const LayerTimes& other, int batch,
-                                  const std::vector<int>& threads_list) {
+                                  const std::vector<int>& threads_list, const std::vector<double>& peak_macs) {
+    const bool with_peak = !peak_macs.empty();
     std::vector<std::size_t> order;
     // Step 0, the input, takes no time in fp32 and its quantization in int8.
     for (std::size_t i = 0; i < fp32.steps.size(); ++i) order.push_back(i);
     std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return fp32.ms[0][x] > fp32.ms[0][y]; });
     std::printf("\n%s per layer, batch %d, median ms/image (x: %s / fp32):\n", precision, batch, precision);
-    for (const int threads : threads_list)
+    for (const int threads : threads_list) {
         std::printf(" %8s %8s %5s", (std::to_string(threads) + "thr fp32").c_str(), precision, "x");
+        if (with_peak) std::printf(" %6s", "%peak");
+    }
     std::printf("  layer\n");
     std::vector<double> fp32_sum(threads_list.size(), 0.0), other_sum(threads_list.size(), 0.0);
     for (const std::size_t i : order) {
@@ -168,11 +204,18 @@ void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32,
             fp32_sum[ti] += f;
             other_sum[ti] += b;
             std::printf(" %8.3f %8.3f %5.2f", f, b, f > 0 ? b / f : 0.0);
+            // Multiply-adds per second of this step over the peak; blank for steps with none.
+            if (with_peak && other.multiply_adds[i] > 0 && b > 0)
+                std::printf(" %5.1f%%", 100.0 * double(other.multiply_adds[i]) / (b * 1e-3) / peak_macs[ti]);
+            else if (with_peak)
+                std::printf(" %6s", "");
         }
         std::printf("  %s\n", other.steps[i].c_str());
     }
-    for (std::size_t ti = 0; ti < threads_list.size(); ++ti)
+    for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {
         std::printf(" %8.3f %8.3f %5.2f", fp32_sum[ti], other_sum[ti], fp32_sum[ti] > 0 ? other_sum[ti] / fp32_sum[ti] : 0.0);
+        if (with_peak) std::printf(" %6s", "");
+    }
     std::printf("  sum of layers\n");
 }
 

@@ -22,11 +22,13 @@ struct BenchRow {
 
 // The int8 network, calibrated on `input`, and the bf16 one, at each fp32 row's batch and
 // thread count, with fp32's time over theirs; return their rows. With fp32_layers
-// (--per-layer), also each layer's time against fp32's.
+// (--per-layer), also each layer's time against fp32's. int8's rows also give their share of
+// the measured peak of the table's dot-product instruction, at the network's
+// multiply_adds_per_image.
 std::vector<BenchRow> print_int8_rows(const WeightFile& weights, const std::string& layer,
                                       const std::vector<float>& input, const std::vector<BenchRow>& fp32_rows,
                                       int warmup, int iterations, const LayerTimes* fp32_layers,
-                                      const std::vector<int>& threads_list);
+                                      const std::vector<int>& threads_list, double multiply_adds_per_image);
 std::vector<BenchRow> print_bf16_rows(const WeightFile& weights, const std::string& layer,
                                       const std::vector<float>& input, const std::vector<BenchRow>& fp32_rows,
                                       int warmup, int iterations, const LayerTimes* fp32_layers,
@@ -41,8 +43,9 @@ void print_scaling(const std::vector<RunConfig>& configs, const std::vector<RunT
 // Slowest layers first, each with its share of the total at the first thread count.
 void print_per_layer(const LayerTimes& t, int batch, const std::vector<int>& threads_list);
 
-// Each layer's time in `precision` against its fp32 time, slowest in fp32 first.
+// Each layer's time in `precision` against its fp32 time, slowest in fp32 first; with
+// peak_macs (multiply-adds per second, per thread count), each layer's share of it.
 void print_per_layer_against_fp32(const char* precision, const LayerTimes& fp32, const LayerTimes& other, int batch,
-                                  const std::vector<int>& threads_list);
+                                  const std::vector<int>& threads_list, const std::vector<double>& peak_macs = {});
 
 }  // namespace tinception::cli

@@ -80,7 +80,8 @@ int run_bench(int argc, char** argv) {
          cxxopts::value<int>()->default_value("2"))
         ("precision", "'fp32', or 'fp32,int8', 'fp32,bf16' or 'fp32,int8,bf16' to time those networks too, "
                       "in the same run, with their ratio to fp32 (int8 "
-                      "calibrated on the bench's own input: for timing only)",
+                      "calibrated on the bench's own input: for timing only; with a VNNI table also "
+                      "its share of a measured vpdpbusd loop's rate, whole and, with --per-layer, per layer)",
          cxxopts::value<std::string>()->default_value("fp32"))
         ("tsv", "also print one 'tinception<TAB>batch<TAB>threads<TAB>ms_per_image' line per row "
                 "(tinception_int8, tinception_bf16 for the other precisions)")
@@ -217,7 +218,7 @@ int run_bench(int argc, char** argv) {
 
     const std::vector<BenchRow> int8_rows =
         time_int8 ? print_int8_rows(weights, layer, input, rows, warmup, iterations,
-                                    fp32_layers ? &*fp32_layers : nullptr, threads_list)
+                                    fp32_layers ? &*fp32_layers : nullptr, threads_list, flops_per_image / 2.0)
                   : std::vector<BenchRow>{};
     const std::vector<BenchRow> bf16_rows =
         time_bf16 ? print_bf16_rows(weights, layer, input, rows, warmup, iterations,

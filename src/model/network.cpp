@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <numeric>
 
 #include "error.hpp"
 #include "layers/conv2d_parallel.hpp"
@@ -86,14 +87,8 @@ ActivationShape Network::input_shape() const { return plan_.steps.front().layer-
 ActivationShape Network::output_shape() const { return plan_.steps.back().layer->shape; }
 
 std::int64_t Network::multiply_adds_per_image() const {
-    std::int64_t total = 0;
-    for (const PlannedStep& s : plan_.steps) {
-        const Layer& l = *s.layer;
-        if (l.op != LayerOp::conv2d && l.op != LayerOp::dense) continue;
-        const int in_c = plan_.steps[std::size_t(s.inputs[0])].layer->shape.c;
-        total += std::int64_t(l.shape.h) * l.shape.w * l.shape.c * in_c * l.kernel_h * l.kernel_w;
-    }
-    return total;
+    const std::vector<std::int64_t> macs = step_multiply_adds(plan_);
+    return std::accumulate(macs.begin(), macs.end(), std::int64_t(0));
 }
 
 // One allocation holds every slot for n images and a convolution workspace per thread; it

@@ -177,6 +177,20 @@ std::vector<int> pool_conv_partners(const NetworkPlan& plan) {
     return partner;
 }
 
+std::vector<std::int64_t> step_multiply_adds(const NetworkPlan& plan) {
+    std::vector<std::int64_t> macs;
+    for (const PlannedStep& s : plan.steps) {
+        const Layer& l = *s.layer;
+        if (l.op != LayerOp::conv2d && l.op != LayerOp::dense) {
+            macs.push_back(0);
+            continue;
+        }
+        const int in_c = plan.steps[std::size_t(s.inputs[0])].layer->shape.c;
+        macs.push_back(std::int64_t(l.shape.h) * l.shape.w * l.shape.c * in_c * l.kernel_h * l.kernel_w);
+    }
+    return macs;
+}
+
 std::vector<std::string> step_descriptions(const NetworkPlan& plan) {
     std::vector<std::string> lines;
     for (const PlannedStep& s : plan.steps) {

@@ -7,6 +7,7 @@
 // data; running the plan is network.cpp's job.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -90,5 +91,9 @@ std::vector<int> pool_conv_partners(const NetworkPlan& plan);
 
 // One line per step: layer name, op and output shape (per-layer timings print them).
 std::vector<std::string> step_descriptions(const NetworkPlan& plan);
+
+// Per step, the multiply-adds one image takes in a direct convolution or dense layer; 0 for
+// the other ops.
+std::vector<std::int64_t> step_multiply_adds(const NetworkPlan& plan);
 
 }  // namespace tinception

@@ -46,19 +46,31 @@ double formula_peak_flops(int fma_pipes, const std::string& isa, const CpuInfo& 
     return double(fma_pipes) * lanes_per_fma_pipe(isa, cpu) * 2.0 * cpu.mhz * 1e6;
 }
 
+namespace {
+
 // Each thread runs the loop in four slices and keeps its best: on a shared machine a slice
 // the scheduler interrupts reads low, and the peak is what the core can do, not what it got.
-double measured_peak_flops(const kernels::KernelTable& table, int threads, double seconds) {
-    if (!table.fma_peak) return 0.0;
+double measured_peak(double (*loop)(double seconds), int threads, double seconds) {
+    if (!loop) return 0.0;
     set_thread_count(threads);
     std::vector<double> per_thread(std::size_t(threads), 0.0);
     run_on_every_thread([&](int t) {
         for (int slice = 0; slice < 4; ++slice)
-            per_thread[std::size_t(t)] = std::max(per_thread[std::size_t(t)], table.fma_peak(seconds / 4));
+            per_thread[std::size_t(t)] = std::max(per_thread[std::size_t(t)], loop(seconds / 4));
     });
     double total = 0.0;
     for (const double f : per_thread) total += f;
     return total;
+}
+
+}  // namespace
+
+double measured_peak_flops(const kernels::KernelTable& table, int threads, double seconds) {
+    return measured_peak(table.fma_peak, threads, seconds);
+}
+
+double measured_int8_peak_macs(const kernels::Int8KernelTable& table, int threads, double seconds) {
+    return measured_peak(table.dot_peak, threads, seconds);
 }
 
 std::vector<CpuRate> per_cpu_fma_rates(const kernels::KernelTable& table, int slices, double slice_seconds) {

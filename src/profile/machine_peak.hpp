@@ -1,10 +1,11 @@
 // What the machine could do: its CPU as /proc/cpuinfo names it, the fp32 peak a formula
-// gives for it, and the peak a register-only FMA loop measures. `tinception bench` reports
-// the network's rate against both.
+// gives for it, and the peaks register-only loops of the FMA and of int8's dot-product
+// instruction measure. `tinception bench` reports the networks' rates against them.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "int8/int8_kernel_table.hpp"
 #include "kernel_table.hpp"
 
 namespace tinception {
@@ -42,5 +43,9 @@ std::vector<CpuRate> per_cpu_fma_rates(const kernels::KernelTable& table, int sl
 // Sum over `threads` threads, all running the table's register-only FMA loop at once for
 // `seconds`; 0 when the table has no such loop.
 double measured_peak_flops(const kernels::KernelTable& table, int threads, double seconds);
+
+// The same for the int8 table's dot-product loop, in multiply-adds per second; 0 when the
+// table has none.
+double measured_int8_peak_macs(const kernels::Int8KernelTable& table, int threads, double seconds);
 
 }  // namespace tinception

@@ -85,6 +85,7 @@ LayerTimes time_steps_of(Net& net, const std::vector<float>& input, int batch, c
                          int iterations) {
     LayerTimes out;
     out.steps = net.step_descriptions();
+    out.multiply_adds = step_multiply_adds(net.plan());
     out.ms.resize(threads_list.size());
     std::vector<float> features(std::size_t(batch) * net.feature_size());
     for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {

@@ -1,6 +1,7 @@
 // Timing a network as `tinception bench` reports it: medians over repeated runs, per layer
 // at several thread counts, and start-up step by step. Measures; asserts nothing.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@ std::vector<RunTimes> time_interleaved(Network& net, const std::vector<float>& i
 struct LayerTimes {
     std::vector<std::string> steps;       // the network's steps, input first
     std::vector<std::vector<double>> ms;  // [thread config][step]: median ms per image
+    std::vector<std::int64_t> multiply_adds;  // [step]: per image, step_multiply_adds
 };
 LayerTimes time_layers(Network& net, const std::vector<float>& input, int batch, const std::vector<int>& threads_list,
                        int iterations);

@@ -56,6 +56,7 @@ public:
     // input's quantization.
     void time_steps(std::vector<double>* seconds);
     std::vector<std::string> step_descriptions() const { return tinception::step_descriptions(plan_); }
+    const NetworkPlan& plan() const { return plan_; }
 
 private:
     struct Step;
