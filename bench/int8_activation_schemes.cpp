@@ -12,7 +12,12 @@
 // The layers' own outputs enter the pooled features before they are rounded, as int8 keeps
 // its output layer in float.
 //   int8_activation_schemes WEIGHTS DIR SCHEME [PERCENTILE=99.999] [EVERY=4] [LAYERS=mixed5,mixed10]
-// Calibration takes every EVERY-th image of the sorted list.
+//                           [ROUNDED=FROM:TO]
+// Calibration takes every EVERY-th image of the sorted list. ROUNDED rounds only the
+// convolutions after layer FROM up to layer TO in the network's order (either may be left
+// empty: from the input, to the end), so each block's share of the error can be measured:
+// ':max_pooling2d_2' is the stem, 'max_pooling2d_2:mixed0' the first block, 'max_pooling2d_2:'
+// all but the stem.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -77,7 +82,7 @@ float round_to_u8(float v, float range) {
 int main(int argc, char** argv) try {
     if (argc < 4) {
         std::fprintf(stderr, "usage: int8_activation_schemes WEIGHTS DIR tensor|channel|image|image-channel"
-                             " [PERCENTILE] [EVERY] [LAYER,...]\n");
+                             " [PERCENTILE] [EVERY] [LAYER,...] [FROM:TO]\n");
         return 2;
     }
     const std::string scheme = argv[3];
@@ -89,6 +94,10 @@ int main(int argc, char** argv) try {
     const std::vector<std::string> layers = bench::split_commas(argc > 6 ? argv[6] : "mixed5,mixed10");
     const bool per_channel = scheme == "channel" || scheme == "image-channel";
     const bool per_image = scheme == "image" || scheme == "image-channel";
+    const std::string rounded = argc > 7 ? argv[7] : ":";
+    const std::size_t colon = rounded.find(':');
+    if (colon == std::string::npos) throw Error("ROUNDED '" + rounded + "' is not FROM:TO");
+    const std::string round_from = rounded.substr(0, colon), round_to = rounded.substr(colon + 1);
 
     const WeightFile weights = WeightFile::open(argv[1]);
     const bench::FolderImages images = bench::load_folder_images(argv[2], preprocessing_of(weights), every);
@@ -100,8 +109,15 @@ int main(int argc, char** argv) try {
     // Every convolution is rounded but those writing the output layer, as in Int8Network.
     const NetworkPlan& plan = network.plan();
     const int last = int(plan.steps.size()) - 1;
-    std::map<std::string, std::vector<Histogram>> histograms;  // per layer: one, or one a channel
-    for (int i = 1; i <= last; ++i) {
+    const auto step_named = [&](const std::string& name, int if_empty) {
+        if (name.empty()) return if_empty;
+        for (int i = 0; i <= last; ++i)
+            if (plan.steps[std::size_t(i)].layer->name == name) return i;
+        throw Error("layer '" + name + "' is not on the way to " + layers.back());
+    };
+    const int first_rounded = step_named(round_from, 0) + 1, last_rounded = step_named(round_to, last);
+    std::map<std::string, std::vector<Histogram>> histograms;  // per rounded layer: one, or one a channel
+    for (int i = first_rounded; i <= last_rounded; ++i) {
         const PlannedStep& s = plan.steps[std::size_t(i)];
         if (s.layer->op == LayerOp::conv2d && s.owner != last)
             histograms[s.layer->name].resize(std::size_t(per_channel ? s.layer->shape.c : 1));
@@ -159,7 +175,11 @@ int main(int argc, char** argv) try {
 
     std::printf("%d images, scheme %s", n, scheme.c_str());
     if (!per_image) std::printf(" (p%g of %d calibration images)", percentile, images.calibration_count());
-    std::printf(": u8 activations, fp32 weights, against fp32\n");
+    std::printf(": u8 activations, fp32 weights, against fp32");
+    if (rounded != ":") std::printf("; only the convolutions after %s up to %s rounded",
+                                    round_from.empty() ? "the input" : round_from.c_str(),
+                                    round_to.empty() ? "the end" : round_to.c_str());
+    std::printf("\n");
     int offset = 0;
     for (const std::string& layer : layers) {
         const int c = weights.graph().layers()[std::size_t(weights.graph().index_of(layer))].shape.c;
