@@ -81,6 +81,16 @@ using DenseFn = void (*)(const DenseArgs&);
 // Copies an [pixels][c] block into channels [offset, offset + c) of [pixels][dst_pixel_stride]
 using CopyChannelsFn = void (*)(const float* src, int pixels, int c, float* dst,
                                 int dst_pixel_stride, int offset);
+// Training the softmax head (src/train/final_layer.cpp), in double over float feature rows,
+// with results that do not depend on the table:
+//   head_dots: z[r * classes + c] = dot(x[r], w + c * n) for r < rows, c < classes, where
+//              dot(x, v) is sum_j double(x[j]) * v[j] as eight running sums, sum k taking the
+//              terms j = k (mod 8) below n - n % 8; then the last n % 8 terms added in order
+//              to 0, and sums 0 to 7 added to that in order. w holds floats widened to double,
+//              so every product is exact and a fused multiply-add gives the same bits.
+//   head_axpy: out[j] += g * double(x[j]) for j < n, the product rounded before the sum.
+using HeadDotsFn = void (*)(const float* const* x, int rows, const double* w, int classes, int n, double* z);
+using HeadAxpyFn = void (*)(double g, const float* x, double* out, int n);
 // Runs a register-only FMA loop on the calling thread for about `seconds` and returns the
 // fp32 flop/s it reached: the machine's usable peak for this ISA, for benchmarks only.
 using FmaPeakFn = double (*)(double seconds);
@@ -108,6 +118,8 @@ struct KernelTable {
     DenseFn dense = nullptr;
     CopyChannelsFn copy_channels = nullptr;
     FmaPeakFn fma_peak = nullptr;  // optional; null for tables without a vector ISA
+    HeadDotsFn head_dots = nullptr;
+    HeadAxpyFn head_axpy = nullptr;
 };
 
 const KernelTable& reference_kernels();

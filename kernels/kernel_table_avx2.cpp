@@ -1,5 +1,6 @@
 // The AVX2+FMA kernel table: convolutions through the 6x16 micro-kernel (gemm_tile_6x16_avx2.hpp)
-// on the paths of conv2d_simd_paths.hpp, AVX2 pooling; the other ops are the reference's.
+// on the paths of conv2d_simd_paths.hpp, AVX2 pooling and softmax-head loops; the other ops are
+// the reference's.
 #include "conv2d_simd_paths.hpp"
 #include "fma_peak.hpp"
 #include "gemm_tile_6x16_avx2.hpp"
@@ -7,6 +8,7 @@
 #include "pool2d_simd.hpp"
 #include "reference.hpp"
 #include "simd_tables.hpp"
+#include "softmax_head.hpp"
 
 namespace tinception::kernels {
 
@@ -20,6 +22,8 @@ const KernelTable& avx2_table_unchecked() {
         t.fma_peak = fma_peak_avx2;
         t.maxpool2d = maxpool2d_nhwc_avx2;
         t.avgpool2d = avgpool2d_nhwc_avx2;
+        t.head_dots = head_dots_avx2;
+        t.head_axpy = head_axpy_avx2;
         return t;
     }();
     return table;

@@ -1,5 +1,6 @@
 // The AVX-512 kernel table: convolutions through the 14x32 micro-kernel (gemm_tile_14x32_avx512.hpp)
-// on the paths of conv2d_simd_paths.hpp, AVX-512 pooling; the other ops are the reference's.
+// on the paths of conv2d_simd_paths.hpp, AVX-512 pooling and softmax-head loops; the other ops
+// are the reference's.
 #include "conv2d_simd_paths.hpp"
 #include "fma_peak.hpp"
 #include "gemm_tile_14x32_avx512.hpp"
@@ -7,6 +8,7 @@
 #include "pool2d_simd.hpp"
 #include "reference.hpp"
 #include "simd_tables.hpp"
+#include "softmax_head.hpp"
 
 namespace tinception::kernels {
 
@@ -20,6 +22,8 @@ const KernelTable& avx512_table_unchecked() {
         t.fma_peak = fma_peak_avx512;
         t.maxpool2d = maxpool2d_nhwc_avx512;
         t.avgpool2d = avgpool2d_nhwc_avx512;
+        t.head_dots = head_dots_avx512;
+        t.head_axpy = head_axpy_avx512;
         return t;
     }();
     return table;

@@ -13,5 +13,7 @@ void softmax_ref(const float* input, float* output, int rows, int length);
 void dense_ref(const DenseArgs& a);
 void copy_channels_ref(const float* src, int pixels, int c, float* dst, int dst_pixel_stride,
                        int offset);
+void head_dots_ref(const float* const* x, int rows, const double* w, int classes, int n, double* z);
+void head_axpy_ref(double g, const float* x, double* out, int n);
 
 }  // namespace tinception::kernels

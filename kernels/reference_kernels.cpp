@@ -14,6 +14,8 @@ const KernelTable& reference_kernels() {
         t.softmax = softmax_ref;
         t.dense = dense_ref;
         t.copy_channels = copy_channels_ref;
+        t.head_dots = head_dots_ref;
+        t.head_axpy = head_axpy_ref;
         return t;
     }();
     return table;

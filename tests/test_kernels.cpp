@@ -272,3 +272,75 @@ TEST_CASE("copy_channels: each implementation copies exactly into the slice and 
                     CHECK_MESSAGE(wrong == 0, wrong << " channels copied wrong");
                 }
 }
+
+namespace {
+
+// Values over twenty octaves, so that a sum taken in another order than the documented one,
+// or a product fused where it must be rounded, changes the bits.
+std::vector<float> wide_floats(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::uniform_int_distribution<int> octave(-10, 10);
+    std::vector<float> v(n);
+    for (float& x : v) x = std::ldexp(normal(rng), octave(rng));
+    return v;
+}
+
+// head_dots' order as kernel_table.hpp words it, written out again.
+double documented_dot(const float* x, const double* w, int n) {
+    double part[8] = {};
+    const int whole = n - n % 8;
+    for (int j = 0; j < whole; ++j) part[j % 8] += double(x[j]) * w[j];
+    double sum = 0;
+    for (int j = whole; j < n; ++j) sum += double(x[j]) * w[j];
+    for (const double p : part) sum += p;
+    return sum;
+}
+
+}  // namespace
+
+TEST_CASE("head_dots: every table gives the documented sums bit for bit, any rows and classes") {
+    for (const auto& entry : distinct_entries(&KernelTable::head_dots))
+        for (const int n : {0, 1, 7, 8, 9, 15, 17, 33, 2303, 2304, 2305})
+            for (const int rows : {1, 3, 4, 5, 8, 9, 17, 32})
+                for (const int classes : {1, 2, 3}) {
+                    CAPTURE(entry.second);
+                    CAPTURE(n); CAPTURE(rows); CAPTURE(classes);
+                    // Each row one float further into the buffer than a whole row: misaligned rows.
+                    const std::vector<float> x = wide_floats(std::size_t(rows) * (std::size_t(n) + 1), unsigned(n + rows));
+                    const std::vector<float> wf = wide_floats(std::size_t(classes) * std::size_t(n), unsigned(7 * n + classes));
+                    const std::vector<double> w(wf.begin(), wf.end());
+                    std::vector<const float*> row(static_cast<std::size_t>(rows));
+                    for (int r = 0; r < rows; ++r) row[std::size_t(r)] = x.data() + std::size_t(r) * (std::size_t(n) + 1) + 1;
+                    std::vector<double> z(std::size_t(rows) * std::size_t(classes) + 1, -7.0);  // one past: untouched
+                    entry.first(row.data(), rows, w.data(), classes, n, z.data());
+                    std::size_t wrong = 0;
+                    for (int r = 0; r < rows; ++r)
+                        for (int c = 0; c < classes; ++c)
+                            wrong += z[std::size_t(r * classes + c)] !=
+                                     documented_dot(row[std::size_t(r)], w.data() + std::size_t(c) * std::size_t(n), n);
+                    CHECK_MESSAGE(wrong == 0, wrong << " sums differ");
+                    CHECK(z.back() == -7.0);
+                }
+}
+
+TEST_CASE("head_axpy: every table rounds each product before adding it, bit for bit, any length") {
+    for (const auto& entry : distinct_entries(&KernelTable::head_axpy))
+        for (const int n : {0, 1, 3, 4, 5, 7, 8, 9, 17, 2303, 2304, 2305}) {
+            CAPTURE(entry.second);
+            CAPTURE(n);
+            const std::vector<float> x = wide_floats(std::size_t(n) + 1, unsigned(n));
+            const std::vector<float> start = wide_floats(std::size_t(n) + 1, unsigned(n) + 99);
+            const double g = 0.1234567890123;  // not a float: g * x is not exact in double
+            std::vector<double> out(start.begin(), start.end());
+            out.back() = -7.0;
+            entry.first(g, x.data() + 1, out.data(), n);  // x misaligned
+            std::size_t wrong = 0;
+            for (int j = 0; j < n; ++j) {
+                volatile double product = g * double(x[std::size_t(j) + 1]);  // rounded on its own
+                wrong += out[std::size_t(j)] != double(start[std::size_t(j)]) + product;
+            }
+            CHECK_MESSAGE(wrong == 0, wrong << " sums differ");
+            CHECK(out.back() == -7.0);
+        }
+}

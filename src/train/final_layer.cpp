@@ -2,8 +2,9 @@
 // the parameters are kept in float. Gradients (per row i, class c):
 //   dL/dz_ic = w_yi * (p_ic - [c == y_i]) / B,  dL/dW = dZ^T X + l2 W,  dL/db = sum_i dZ_i.
 // Both products have as many columns as classes, a handful: a general GEMM spent most of a
-// step packing the batch's rows, so they are plain loops over the float rows, in double, in a
-// fixed order (the same model for any thread count and run).
+// step packing the batch's rows, so they are loops over the float rows, in double, in a fixed
+// order (the kernel table's head_dot and head_axpy, whose bits do not depend on the table: the
+// same model for any thread count, run and kernel set).
 #include "train/final_layer.hpp"
 
 #include <Eigen/Dense>
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "kernel_dispatch.hpp"
 #include "parallel/thread_pool.hpp"
 #include "train/sampling.hpp"
 
@@ -22,20 +24,6 @@ namespace {
 
 using MatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-// sum_j x[j] * w[j] in double, in kLanes interleaved partial sums added up in a fixed order:
-// one running sum would wait on each addition in turn.
-double dot(const float* x, const float* w, int n) {
-    constexpr int kLanes = 8;
-    double part[kLanes] = {};
-    int j = 0;
-    for (; j + kLanes <= n; j += kLanes)
-        for (int k = 0; k < kLanes; ++k) part[k] += double(x[j + k]) * double(w[j + k]);
-    double sum = 0;
-    for (; j < n; ++j) sum += double(x[j]) * double(w[j]);
-    for (int k = 0; k < kLanes; ++k) sum += part[k];
-    return sum;
-}
 
 // A batch's rows are cut into tasks of this many, a number that does not depend on the thread
 // count: the gradient adds each task's share in task order, the same sums for any threads.
@@ -54,14 +42,16 @@ void for_task_rows(int t, std::size_t n, PerRow per_row) {
 MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, const std::size_t* indices,
                             std::size_t n, Eigen::VectorXd* row_loss) {
     const int f = layer.feature_size, classes = layer.n_classes;
-    MatrixD z(Eigen::Index(n), classes);
+    const kernels::HeadDotsFn dots = active_kernels().head_dots;
+    const std::vector<double> weights(layer.weights.begin(), layer.weights.end());  // widened once a batch
+    MatrixD z(Eigen::Index(n), classes);  // row-major: row i's logits at i * classes
     parallel_for(row_tasks(n), [&](int t) {  // each row's logits alone: any cut gives the same
-        for_task_rows(t, n, [&](std::size_t i) {
-            for (int c = 0; c < classes; ++c)
-                z(Eigen::Index(i), c) =
-                    dot(data.row(indices[i]), layer.weights.data() + std::size_t(c) * std::size_t(f), f) +
-                    double(layer.bias[std::size_t(c)]);
-        });
+        const std::size_t first = std::size_t(t) * kRowsPerTask, count = std::min(n - first, kRowsPerTask);
+        const float* rows[kRowsPerTask];
+        for (std::size_t r = 0; r < count; ++r) rows[r] = data.row(indices[first + r]);
+        dots(rows, int(count), weights.data(), classes, f, z.data() + first * std::size_t(classes));
+        for (std::size_t r = 0; r < count; ++r)
+            for (int c = 0; c < classes; ++c) z(Eigen::Index(first + r), c) += double(layer.bias[std::size_t(c)]);
     });
     MatrixD logits = z;
     Eigen::VectorXd lse(z.rows());
@@ -142,16 +132,14 @@ double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std
     if (grad_weights) {
         // dZ^T X: each task's rows in order into its own share, then the shares in task order.
         const int tasks = row_tasks(n);
+        const kernels::HeadAxpyFn axpy = active_kernels().head_axpy;
         std::vector<MatrixD> shares(std::size_t(tasks), MatrixD::Zero(c_count, f));
         parallel_for(tasks, [&](int t) {
             MatrixD& share = shares[std::size_t(t)];
             for_task_rows(t, n, [&](std::size_t i) {
                 const float* x = data.row(indices[i]);
-                for (int c = 0; c < c_count; ++c) {
-                    const double g = dz(Eigen::Index(i), c);
-                    double* out = share.data() + std::size_t(c) * std::size_t(f);
-                    for (int j = 0; j < f; ++j) out[j] += g * double(x[j]);
-                }
+                for (int c = 0; c < c_count; ++c)
+                    axpy(dz(Eigen::Index(i), c), x, share.data() + std::size_t(c) * std::size_t(f), f);
             });
         });
         MatrixD gw = MatrixD::Zero(c_count, f);

@@ -1,0 +1,34 @@
+// The softmax head's two loops (kernel_table.hpp, head_dot and head_axpy), as plain loops.
+#include <cstddef>
+
+#include "reference.hpp"
+#include "softmax_head.hpp"
+
+namespace tinception::kernels {
+
+namespace {
+
+double dot(const float* x, const double* w, int n) {
+    constexpr int kSums = 8;
+    double part[kSums] = {};
+    int j = 0;
+    for (; j + kSums <= n; j += kSums)
+        for (int k = 0; k < kSums; ++k) part[k] += double(x[j + k]) * w[j + k];
+    double sum = 0;
+    for (; j < n; ++j) sum += double(x[j]) * w[j];
+    for (int k = 0; k < kSums; ++k) sum += part[k];
+    return sum;
+}
+
+}  // namespace
+
+void head_dots_ref(const float* const* x, int rows, const double* w, int classes, int n, double* z) {
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < classes; ++c) z[r * classes + c] = dot(x[r], w + std::size_t(c) * std::size_t(n), n);
+}
+
+void head_axpy_ref(double g, const float* x, double* out, int n) {
+    for (int j = 0; j < n; ++j) out[j] += rounded_product(g, double(x[j]));
+}
+
+}  // namespace tinception::kernels
