@@ -88,9 +88,10 @@ using CopyChannelsFn = void (*)(const float* src, int pixels, int c, float* dst,
 //              terms j = k (mod 8) below n - n % 8; then the last n % 8 terms added in order
 //              to 0, and sums 0 to 7 added to that in order. w holds floats widened to double,
 //              so every product is exact and a fused multiply-add gives the same bits.
-//   head_axpy: out[j] += g * double(x[j]) for j < n, the product rounded before the sum.
+//   head_outer: out[c * n + j] += g[r * classes + c] * double(x[r][j]) for r < rows, c < classes,
+//              j < n, each product rounded before it is added, the rows added in order.
 using HeadDotsFn = void (*)(const float* const* x, int rows, const double* w, int classes, int n, double* z);
-using HeadAxpyFn = void (*)(double g, const float* x, double* out, int n);
+using HeadOuterFn = void (*)(const float* const* x, const double* g, int rows, int classes, int n, double* out);
 // Runs a register-only FMA loop on the calling thread for about `seconds` and returns the
 // fp32 flop/s it reached: the machine's usable peak for this ISA, for benchmarks only.
 using FmaPeakFn = double (*)(double seconds);
@@ -119,7 +120,7 @@ struct KernelTable {
     CopyChannelsFn copy_channels = nullptr;
     FmaPeakFn fma_peak = nullptr;  // optional; null for tables without a vector ISA
     HeadDotsFn head_dots = nullptr;
-    HeadAxpyFn head_axpy = nullptr;
+    HeadOuterFn head_outer = nullptr;
 };
 
 const KernelTable& reference_kernels();

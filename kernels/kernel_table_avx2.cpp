@@ -23,7 +23,7 @@ const KernelTable& avx2_table_unchecked() {
         t.maxpool2d = maxpool2d_nhwc_avx2;
         t.avgpool2d = avgpool2d_nhwc_avx2;
         t.head_dots = head_dots_avx2;
-        t.head_axpy = head_axpy_avx2;
+        t.head_outer = head_outer_avx2;
         return t;
     }();
     return table;

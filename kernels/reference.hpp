@@ -14,6 +14,6 @@ void dense_ref(const DenseArgs& a);
 void copy_channels_ref(const float* src, int pixels, int c, float* dst, int dst_pixel_stride,
                        int offset);
 void head_dots_ref(const float* const* x, int rows, const double* w, int classes, int n, double* z);
-void head_axpy_ref(double g, const float* x, double* out, int n);
+void head_outer_ref(const float* const* x, const double* g, int rows, int classes, int n, double* out);
 
 }  // namespace tinception::kernels

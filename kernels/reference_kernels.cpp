@@ -15,7 +15,7 @@ const KernelTable& reference_kernels() {
         t.dense = dense_ref;
         t.copy_channels = copy_channels_ref;
         t.head_dots = head_dots_ref;
-        t.head_axpy = head_axpy_ref;
+        t.head_outer = head_outer_ref;
         return t;
     }();
     return table;

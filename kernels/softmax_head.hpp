@@ -1,12 +1,12 @@
-// The per-ISA loops behind KernelTable::head_dot and head_axpy (see kernel_table.hpp).
+// The per-ISA loops behind KernelTable::head_dots and head_outer (see kernel_table.hpp).
 #pragma once
 
 namespace tinception::kernels {
 
 void head_dots_avx2(const float* const* x, int rows, const double* w, int classes, int n, double* z);
-void head_axpy_avx2(double g, const float* x, double* out, int n);
+void head_outer_avx2(const float* const* x, const double* g, int rows, int classes, int n, double* out);
 void head_dots_avx512(const float* const* x, int rows, const double* w, int classes, int n, double* z);
-void head_axpy_avx512(double g, const float* x, double* out, int n);
+void head_outer_avx512(const float* const* x, const double* g, int rows, int classes, int n, double* out);
 
 // a * b rounded to double on its own: the value passes through a register the compiler cannot
 // see into, so it cannot fuse the product into the addition that follows (GCC fuses a * b + c

@@ -47,15 +47,31 @@ void head_dots_avx2(const float* const* x, int rows, const double* w, int classe
     }
 }
 
-void head_axpy_avx2(double g, const float* x, double* out, int n) {
-    const __m256d scale = _mm256_set1_pd(g);
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-        __m256d product = _mm256_mul_pd(scale, _mm256_cvtps_pd(_mm_loadu_ps(x + j)));
-        asm("" : "+x"(product));  // rounded here, as the reference does: no fused multiply-add
-        _mm256_storeu_pd(out + j, _mm256_add_pd(_mm256_loadu_pd(out + j), product));
+// Each class's outputs 16 at a time in four registers, every row added into them in order,
+// then stored: the outputs are read and written once, not once a row.
+void head_outer_avx2(const float* const* x, const double* g, int rows, int classes, int n, double* out) {
+    for (int c = 0; c < classes; ++c) {
+        double* o = out + std::size_t(c) * std::size_t(n);
+        int j = 0;
+        for (; j + 16 <= n; j += 16) {
+            __m256d acc[4];
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; ++k) acc[k] = _mm256_loadu_pd(o + j + 4 * k);
+            for (int r = 0; r < rows; ++r) {
+                const __m256d scale = _mm256_set1_pd(g[r * classes + c]);
+#pragma GCC unroll 4
+                for (int k = 0; k < 4; ++k) {
+                    __m256d product = _mm256_mul_pd(scale, _mm256_cvtps_pd(_mm_loadu_ps(x[r] + j + 4 * k)));
+                    asm("" : "+x"(product));  // rounded here, as the reference does: no fused multiply-add
+                    acc[k] = _mm256_add_pd(acc[k], product);
+                }
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; ++k) _mm256_storeu_pd(o + j + 4 * k, acc[k]);
+        }
+        for (; j < n; ++j)
+            for (int r = 0; r < rows; ++r) o[j] += rounded_product(g[r * classes + c], double(x[r][j]));
     }
-    for (; j < n; ++j) out[j] += rounded_product(g, double(x[j]));
 }
 
 }  // namespace tinception::kernels

@@ -1,4 +1,4 @@
-// The softmax head's two loops (kernel_table.hpp, head_dot and head_axpy), as plain loops.
+// The softmax head's two loops (kernel_table.hpp, head_dots and head_outer), as plain loops.
 #include <cstddef>
 
 #include "reference.hpp"
@@ -27,8 +27,11 @@ void head_dots_ref(const float* const* x, int rows, const double* w, int classes
         for (int c = 0; c < classes; ++c) z[r * classes + c] = dot(x[r], w + std::size_t(c) * std::size_t(n), n);
 }
 
-void head_axpy_ref(double g, const float* x, double* out, int n) {
-    for (int j = 0; j < n; ++j) out[j] += rounded_product(g, double(x[j]));
+void head_outer_ref(const float* const* x, const double* g, int rows, int classes, int n, double* out) {
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < classes; ++c)
+            for (int j = 0; j < n; ++j)
+                out[std::size_t(c) * std::size_t(n) + std::size_t(j)] += rounded_product(g[r * classes + c], double(x[r][j]));
 }
 
 }  // namespace tinception::kernels

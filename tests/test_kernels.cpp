@@ -324,23 +324,35 @@ TEST_CASE("head_dots: every table gives the documented sums bit for bit, any row
                 }
 }
 
-TEST_CASE("head_axpy: every table rounds each product before adding it, bit for bit, any length") {
-    for (const auto& entry : distinct_entries(&KernelTable::head_axpy))
-        for (const int n : {0, 1, 3, 4, 5, 7, 8, 9, 17, 2303, 2304, 2305}) {
-            CAPTURE(entry.second);
-            CAPTURE(n);
-            const std::vector<float> x = wide_floats(std::size_t(n) + 1, unsigned(n));
-            const std::vector<float> start = wide_floats(std::size_t(n) + 1, unsigned(n) + 99);
-            const double g = 0.1234567890123;  // not a float: g * x is not exact in double
-            std::vector<double> out(start.begin(), start.end());
-            out.back() = -7.0;
-            entry.first(g, x.data() + 1, out.data(), n);  // x misaligned
-            std::size_t wrong = 0;
-            for (int j = 0; j < n; ++j) {
-                volatile double product = g * double(x[std::size_t(j) + 1]);  // rounded on its own
-                wrong += out[std::size_t(j)] != double(start[std::size_t(j)]) + product;
-            }
-            CHECK_MESSAGE(wrong == 0, wrong << " sums differ");
-            CHECK(out.back() == -7.0);
-        }
+TEST_CASE("head_outer: every table rounds each product before adding it, rows in order, bit for bit") {
+    for (const auto& entry : distinct_entries(&KernelTable::head_outer))
+        for (const int n : {0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 2303, 2304, 2305})
+            for (const int rows : {1, 2, 5, 32})
+                for (const int classes : {1, 2, 3}) {
+                    CAPTURE(entry.second);
+                    CAPTURE(n); CAPTURE(rows); CAPTURE(classes);
+                    const std::vector<float> x = wide_floats(std::size_t(rows) * (std::size_t(n) + 1), unsigned(n + rows));
+                    std::vector<const float*> row(static_cast<std::size_t>(rows));
+                    for (int r = 0; r < rows; ++r) row[std::size_t(r)] = x.data() + std::size_t(r) * (std::size_t(n) + 1) + 1;
+                    // Gradients that are not floats, so no product is exact in double.
+                    std::vector<double> g(std::size_t(rows) * std::size_t(classes));
+                    for (std::size_t k = 0; k < g.size(); ++k) g[k] = 0.1234567890123 * double(k + 1) / 3.0;
+                    const std::vector<float> start = wide_floats(std::size_t(classes) * std::size_t(n), unsigned(n) + 99);
+                    std::vector<double> out(start.begin(), start.end());
+                    out.push_back(-7.0);  // one past: untouched
+                    entry.first(row.data(), g.data(), rows, classes, n, out.data());
+                    std::size_t wrong = 0;
+                    for (int c = 0; c < classes; ++c)
+                        for (int j = 0; j < n; ++j) {
+                            const std::size_t at = std::size_t(c) * std::size_t(n) + std::size_t(j);
+                            double expected = start[at];
+                            for (int r = 0; r < rows; ++r) {
+                                volatile double product = g[std::size_t(r * classes + c)] * double(row[std::size_t(r)][j]);
+                                expected += product;  // rounded on its own, then added
+                            }
+                            wrong += out[at] != expected;
+                        }
+                    CHECK_MESSAGE(wrong == 0, wrong << " sums differ");
+                    CHECK(out.back() == -7.0);
+                }
 }

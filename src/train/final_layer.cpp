@@ -3,7 +3,7 @@
 //   dL/dz_ic = w_yi * (p_ic - [c == y_i]) / B,  dL/dW = dZ^T X + l2 W,  dL/db = sum_i dZ_i.
 // Both products have as many columns as classes, a handful: a general GEMM spent most of a
 // step packing the batch's rows, so they are loops over the float rows, in double, in a fixed
-// order (the kernel table's head_dot and head_axpy, whose bits do not depend on the table: the
+// order (the kernel table's head_dots and head_outer, whose bits do not depend on the table: the
 // same model for any thread count, run and kernel set).
 #include "train/final_layer.hpp"
 
@@ -31,12 +31,16 @@ constexpr std::size_t kRowsPerTask = 32;
 
 int row_tasks(std::size_t rows) { return int((rows + kRowsPerTask - 1) / kRowsPerTask); }
 
-// per_row(i) for the rows of task t of a batch of n, in order.
-template <class PerRow>
-void for_task_rows(int t, std::size_t n, PerRow per_row) {
-    const std::size_t end = std::min(n, std::size_t(t + 1) * kRowsPerTask);
-    for (std::size_t i = std::size_t(t) * kRowsPerTask; i < end; ++i) per_row(i);
-}
+// Task t's rows of a batch of n: from position `first` of the batch, `count` of them, in order.
+struct TaskRows {
+    std::size_t first, count;
+    const float* rows[kRowsPerTask];
+
+    TaskRows(int t, std::size_t n, const FeatureSet& data, const std::size_t* indices)
+        : first(std::size_t(t) * kRowsPerTask), count(std::min(n - first, kRowsPerTask)) {
+        for (std::size_t r = 0; r < count; ++r) rows[r] = data.row(indices[first + r]);
+    }
+};
 
 // Probabilities for the rows of `data` listed in `indices`, plus each row's cross-entropy.
 MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, const std::size_t* indices,
@@ -46,12 +50,10 @@ MatrixD batch_probabilities(const SoftmaxLayer& layer, const FeatureSet& data, c
     const std::vector<double> weights(layer.weights.begin(), layer.weights.end());  // widened once a batch
     MatrixD z(Eigen::Index(n), classes);  // row-major: row i's logits at i * classes
     parallel_for(row_tasks(n), [&](int t) {  // each row's logits alone: any cut gives the same
-        const std::size_t first = std::size_t(t) * kRowsPerTask, count = std::min(n - first, kRowsPerTask);
-        const float* rows[kRowsPerTask];
-        for (std::size_t r = 0; r < count; ++r) rows[r] = data.row(indices[first + r]);
-        dots(rows, int(count), weights.data(), classes, f, z.data() + first * std::size_t(classes));
-        for (std::size_t r = 0; r < count; ++r)
-            for (int c = 0; c < classes; ++c) z(Eigen::Index(first + r), c) += double(layer.bias[std::size_t(c)]);
+        const TaskRows task(t, n, data, indices);
+        dots(task.rows, int(task.count), weights.data(), classes, f, z.data() + task.first * std::size_t(classes));
+        for (std::size_t r = task.first; r < task.first + task.count; ++r)
+            for (int c = 0; c < classes; ++c) z(Eigen::Index(r), c) += double(layer.bias[std::size_t(c)]);
     });
     MatrixD logits = z;
     Eigen::VectorXd lse(z.rows());
@@ -132,15 +134,12 @@ double softmax_loss(const SoftmaxLayer& layer, const FeatureSet& data, const std
     if (grad_weights) {
         // dZ^T X: each task's rows in order into its own share, then the shares in task order.
         const int tasks = row_tasks(n);
-        const kernels::HeadAxpyFn axpy = active_kernels().head_axpy;
+        const kernels::HeadOuterFn outer = active_kernels().head_outer;
         std::vector<MatrixD> shares(std::size_t(tasks), MatrixD::Zero(c_count, f));
         parallel_for(tasks, [&](int t) {
-            MatrixD& share = shares[std::size_t(t)];
-            for_task_rows(t, n, [&](std::size_t i) {
-                const float* x = data.row(indices[i]);
-                for (int c = 0; c < c_count; ++c)
-                    axpy(dz(Eigen::Index(i), c), x, share.data() + std::size_t(c) * std::size_t(f), f);
-            });
+            const TaskRows task(t, n, data, indices.data());
+            outer(task.rows, dz.data() + task.first * std::size_t(c_count), int(task.count), c_count, f,
+                  shares[std::size_t(t)].data());
         });
         MatrixD gw = MatrixD::Zero(c_count, f);
         for (const MatrixD& share : shares) gw += share;
